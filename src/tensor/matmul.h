@@ -1,0 +1,31 @@
+// Matrix products of a weight matrix (any DType) with float activations.
+//
+// Weights are row-major as GGUF stores them: row r of a [n_rows x n_cols]
+// matrix starts at data + r * row_bytes(dtype, n_cols), and ne[0] of the
+// GGUF tensor is n_cols. For quantized weights the activations are quantized
+// once per call to 8 bits (Q8_0 for Q4_0/Q8_0, Q8_K for the K types) and the
+// kernels use integer dot products, as the fast engines do.
+#pragma once
+
+#include <cstdint>
+
+#include "base/thread_pool.h"
+#include "tensor/dtype.h"
+
+namespace hearth::tensor {
+
+struct WeightView {
+  DType dtype;
+  const void* data;
+  int64_t n_rows;
+  int64_t n_cols;
+};
+
+// y[token * n_rows + row] = sum_col W[row][col] * x[token * n_cols + col]
+// for token in [0, n_tokens). Uses every thread of `pool`. x and y must not alias.
+void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// Scalar reference of the same product: dequantizes W and accumulates in double.
+void matmul_ref(const WeightView& w, const float* x, int64_t n_tokens, float* y);
+
+}  // namespace hearth::tensor

@@ -1,0 +1,26 @@
+// Element-wise and vector kernels of the forward pass (SIMD-dispatched).
+// Lengths are element counts; pointers need no particular alignment.
+#pragma once
+
+#include <cstdint>
+
+namespace hearth::tensor {
+
+float dot_f32(const float* a, const float* b, int64_t n);
+// a holds IEEE halves (the KV cache), b floats.
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
+// y[i] += alpha * x[i], x in halves.
+void axpy_f16(float alpha, const uint16_t* x, float* y, int64_t n);
+void convert_f32_to_f16(const float* src, uint16_t* dst, int64_t n);
+void convert_f16_to_f32(const uint16_t* src, float* dst, int64_t n);
+
+// out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i]. out may alias x.
+void rms_norm(const float* x, const float* weight, float eps, float* out, int64_t n);
+// out[i] = silu(gate[i]) * up[i] with silu(v) = v / (1 + exp(-v)). out may alias gate.
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+// In place: x[i] = exp(x[i] - max) / sum.
+void softmax(float* x, int64_t n);
+// y[i] += x[i]
+void add_inplace(float* y, const float* x, int64_t n);
+
+}  // namespace hearth::tensor
