@@ -1,0 +1,87 @@
+// The decoder-only transformer family hearth runs: `llama` (Llama 2/3.x,
+// Mistral, TinyLlama, SmolLM) and `qwen2` (adds Q/K/V biases).
+//
+// LlamaConfig is read from GGUF metadata (keys "<arch>.block_count" etc.);
+// LlamaWeights binds the tensors by their GGUF names and checks every shape
+// and type before the engine touches them.
+// ref: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md (standardized key-value pairs)
+//
+// Tensor names (ggml convention): token_embd.weight, output_norm.weight,
+// output.weight (absent when tied to token_embd), and per layer N:
+// blk.N.attn_norm.weight, blk.N.attn_q.weight, blk.N.attn_k.weight,
+// blk.N.attn_v.weight, blk.N.attn_output.weight, blk.N.ffn_norm.weight,
+// blk.N.ffn_gate.weight, blk.N.ffn_up.weight, blk.N.ffn_down.weight, and for
+// qwen2 blk.N.attn_q.bias, blk.N.attn_k.bias, blk.N.attn_v.bias.
+//
+// RoPE: `llama` files store Q/K rows permuted so that rotary pairs are
+// adjacent (dims 2i, 2i+1: "normal" mode); `qwen2` files keep HF's layout
+// where pairs are (i, i + head_dim/2) ("neox" mode). rope_neox says which.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "model/gguf.h"
+#include "tensor/matmul.h"
+
+namespace hearth::model {
+
+enum class RopeScalingType { kNone, kLinear, kLlama3 };
+
+struct RopeScaling {
+  RopeScalingType type = RopeScalingType::kNone;
+  float factor = 1.0f;
+  // llama3 only (keys "<arch>.rope.scaling.*"; defaults as Llama 3.1 publishes them)
+  float low_freq_factor = 1.0f;
+  float high_freq_factor = 4.0f;
+  int64_t original_context = 8192;
+};
+
+struct LlamaConfig {
+  std::string arch;          // "llama" or "qwen2"
+  int64_t n_vocab = 0;
+  int64_t n_ctx_train = 0;
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;      // n_embd / n_head unless "<arch>.attention.key_length" says otherwise
+  int64_t n_ff = 0;
+  float rms_eps = 1e-5f;
+  float rope_theta = 10000.0f;
+  bool rope_neox = false;    // true for qwen2
+  RopeScaling rope_scaling;
+  bool has_qkv_bias = false; // qwen2
+  bool tied_output = false;  // output.weight absent: logits use token_embd.weight
+};
+
+// Reads and validates hyper-parameters (positive, n_head % n_head_kv == 0,
+// head_dim even, ...). kUnimplemented names an unsupported architecture.
+Result<LlamaConfig> read_llama_config(const GgufFile& file);
+
+struct LlamaLayerWeights {
+  const float* attn_norm = nullptr;  // [n_embd], F32
+  tensor::WeightView wq, wk, wv, wo;
+  const float* bq = nullptr;         // qwen2 only, F32
+  const float* bk = nullptr;
+  const float* bv = nullptr;
+  const float* ffn_norm = nullptr;   // [n_embd], F32
+  tensor::WeightView w_gate, w_up, w_down;
+};
+
+struct LlamaWeights {
+  tensor::WeightView token_embd;     // [n_vocab rows x n_embd cols]
+  const float* output_norm = nullptr;
+  tensor::WeightView output;         // token_embd when tied
+  std::vector<LlamaLayerWeights> layers;
+  uint64_t n_bytes = 0;              // bytes of all bound tensors (the decode bound's numerator)
+};
+
+// Binds every tensor; each must exist with the expected shape, norms and
+// biases must be F32, matrices any supported type whose row length is a whole
+// number of blocks. Pointers stay valid while `file` lives.
+Result<LlamaWeights> bind_llama_weights(const GgufFile& file, const LlamaConfig& config);
+
+}  // namespace hearth::model
