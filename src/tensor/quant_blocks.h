@@ -1,0 +1,94 @@
+// Byte layouts of the quantized block types, exactly as ggml/GGUF store them.
+//
+// All multi-byte fields are little-endian (hearth runs on little-endian hosts
+// only); `f16` fields hold IEEE half bits. Structs are packed by construction
+// (every field is naturally aligned or a byte array) and their sizes are
+// asserted against the GGUF block sizes.
+// ref: ggml/src/ggml-common.h (block_q4_0, block_q8_0, block_q4_K, block_q5_K,
+//      block_q6_K, block_q8_K)
+#pragma once
+
+#include <cstdint>
+
+namespace hearth::tensor {
+
+inline constexpr int kQ4_0BlockElems = 32;
+inline constexpr int kQ8_0BlockElems = 32;
+// Super-block length of the K types.
+inline constexpr int kQKBlockElems = 256;
+// Bytes of the packed 6-bit scales and mins of Q4_K / Q5_K.
+inline constexpr int kKScaleBytes = 12;
+
+// value[i] = ((qs[i % 16] >> (4 * (i / 16))) & 0xF) - 8) * d
+struct BlockQ4_0 {
+  uint16_t d;                         // f16 scale
+  uint8_t qs[kQ4_0BlockElems / 2];    // low nibbles: values 0..15, high nibbles: 16..31
+};
+static_assert(sizeof(BlockQ4_0) == 18);
+
+// value[i] = qs[i] * d
+struct BlockQ8_0 {
+  uint16_t d;  // f16 scale
+  int8_t qs[kQ8_0BlockElems];
+};
+static_assert(sizeof(BlockQ8_0) == 34);
+
+// Eight sub-blocks of 32; sub-block j has a 6-bit scale sc_j and min m_j packed
+// in `scales` (see unpack_q4_k_scale_min), value = d * sc_j * q - dmin * m_j.
+// qs byte l of 32-byte group g holds sub-block 2g in its low nibble and 2g+1
+// in its high nibble.
+struct BlockQ4_K {
+  uint16_t d;     // f16 super-block scale of the scales
+  uint16_t dmin;  // f16 super-block scale of the mins
+  uint8_t scales[kKScaleBytes];
+  uint8_t qs[kQKBlockElems / 2];
+};
+static_assert(sizeof(BlockQ4_K) == 144);
+
+// Q4_K plus a fifth bit: bit (2g) of qh[l] is the high bit of element l of
+// sub-block 2g, bit (2g+1) that of sub-block 2g+1.
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[kKScaleBytes];
+  uint8_t qh[kQKBlockElems / 8];
+  uint8_t qs[kQKBlockElems / 2];
+};
+static_assert(sizeof(BlockQ5_K) == 176);
+
+// Sixteen sub-blocks of 16 with int8 scales; 6-bit quants q in [0, 63],
+// value = d * scales[sub] * (q - 32). Within each half of 128 elements
+// (ql += 64, qh += 32 per half), element l + 32 * k (l < 32, k < 4) takes its
+// low 4 bits from ql[l + 32 * (k & 1)] (low nibble for k < 2, high otherwise)
+// and its high 2 bits from bits 2k, 2k+1 of qh[l].
+struct BlockQ6_K {
+  uint8_t ql[kQKBlockElems / 2];
+  uint8_t qh[kQKBlockElems / 4];
+  int8_t scales[kQKBlockElems / 16];
+  uint16_t d;  // f16
+};
+static_assert(sizeof(BlockQ6_K) == 210);
+
+// Activation type of the K-quant dot products: value[i] = qs[i] * d, with
+// bsums[g] = sum of qs[16 g .. 16 g + 15].
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kQKBlockElems];
+  int16_t bsums[kQKBlockElems / 16];
+};
+static_assert(sizeof(BlockQ8_K) == 292);
+
+// Sub-block `sub_idx` (0..7) scale and min of a Q4_K / Q5_K `scales` array:
+// sub-blocks 0..3 use the low 6 bits of bytes sub and sub+4; sub-blocks 4..7
+// combine the nibbles of byte sub+4 with the top 2 bits of bytes sub-4 and sub.
+inline void unpack_q4_k_scale_min(const uint8_t* scales, int sub_idx, uint8_t* scale, uint8_t* min) {
+  if (sub_idx < 4) {
+    *scale = scales[sub_idx] & 63;
+    *min = scales[sub_idx + 4] & 63;
+  } else {
+    *scale = static_cast<uint8_t>((scales[sub_idx + 4] & 0xF) | ((scales[sub_idx - 4] >> 6) << 4));
+    *min = static_cast<uint8_t>((scales[sub_idx + 4] >> 4) | ((scales[sub_idx] >> 6) << 4));
+  }
+}
+
+}  // namespace hearth::tensor
