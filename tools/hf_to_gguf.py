@@ -1,0 +1,608 @@
+#!/usr/bin/env python3
+"""Converts a Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory to GGUF.
+
+Input: config.json, model.safetensors (or sharded *.safetensors with an index,
+or pytorch_model.bin, which needs torch), tokenizer.json, optionally
+tokenizer_config.json and chat_template.jinja. Output: one GGUF v3 file with
+ggml tensor names and llama.cpp's metadata keys, written by gguf_writer.py.
+Needs only numpy unless the weights are a pytorch_model.bin.
+
+Tensor layout decisions (the contract hearth's loader relies on):
+- `llama`: Q and K weight rows (and biases, if any) are permuted per head the
+  way llama.cpp's converter does (LlamaModel.permute): HF keeps rotary pairs
+  at (i, i + head_dim/2); after the permute they sit at (2i, 2i+1), so the
+  engine applies RoPE to adjacent pairs ("normal" mode).
+- `qwen2`: no permute; the engine applies RoPE to (i, i + head_dim/2) ("neox").
+- 1-D tensors (norms, biases) are always F32; matrices use --type, except a
+  matrix whose rows are not a multiple of 32 values, which falls back to F16
+  under --type q8_0 (with a message).
+- output.weight is omitted when tie_word_embeddings is true.
+
+Usage:
+  hf_to_gguf.py MODEL_DIR --out model.gguf [--type f32|f16|q8_0] [--name NAME]
+  hf_to_gguf.py TOKENIZER_DIR --out vocab.gguf --vocab-only
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import re
+import struct
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import quant_reference  # noqa: E402
+from gguf_writer import GgmlType, GgufValueType, GgufWriter  # noqa: E402
+
+# Pre-tokenizer split patterns, as the HF tokenizer.json files of these model
+# families carry them, and the tokenizer.ggml.pre name llama.cpp gives each.
+LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
+                  r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
+                 r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+KNOWN_PRE = {LLAMA3_PATTERN: "llama-bpe", QWEN2_PATTERN: "qwen2"}
+
+# llama.cpp token types
+TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED, TOKEN_BYTE = 1, 2, 3, 4, 5, 6
+
+SPM_SPACE = "\u2581"
+_BYTE_TOKEN = re.compile(r"^<0x[0-9A-F]{2}>$")
+
+ARCHS = {"LlamaForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2"}
+FILE_TYPES = {"f32": 0, "f16": 1, "q8_0": 7}
+MATRIX_TYPES = {"f32": GgmlType.F32, "f16": GgmlType.F16, "q8_0": GgmlType.Q8_0}
+
+
+class ConversionError(RuntimeError):
+    pass
+
+
+# ------------------------------------------------------------------ weights
+
+_ST_DTYPES = {"F32": "<f4", "F16": "<f2", "F64": "<f8", "BF16": "bf16"}
+
+
+def read_safetensors(path: str) -> dict[str, np.ndarray]:
+    """Reads every tensor of one .safetensors file as float32 numpy arrays."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        raise ConversionError(f"{path}: too short")
+    header_len = struct.unpack("<Q", data[:8])[0]
+    if 8 + header_len > len(data):
+        raise ConversionError(f"{path}: header length past end")
+    header = json.loads(data[8:8 + header_len])
+    base = 8 + header_len
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = _ST_DTYPES.get(info["dtype"])
+        if dtype is None:
+            raise ConversionError(f"{path}: {name}: unsupported dtype {info['dtype']}")
+        begin, end = info["data_offsets"]
+        if not 0 <= begin <= end <= len(data) - base:
+            raise ConversionError(f"{path}: {name}: bad data offsets")
+        raw = data[base + begin:base + end]
+        shape = tuple(info["shape"])
+        if dtype == "bf16":
+            arr = quant_reference.bf16_to_f32(np.frombuffer(raw, dtype="<u2"))
+        else:
+            arr = np.frombuffer(raw, dtype=dtype).astype(np.float32)
+        if arr.size != int(np.prod(shape)):
+            raise ConversionError(f"{path}: {name}: {arr.size} values for shape {shape}")
+        out[name] = arr.reshape(shape)
+    return out
+
+
+def load_state_dict(model_dir: str) -> dict[str, np.ndarray]:
+    index = os.path.join(model_dir, "model.safetensors.index.json")
+    if os.path.exists(index):
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+        paths = [os.path.join(model_dir, p) for p in files]
+    else:
+        paths = sorted(glob.glob(os.path.join(model_dir, "*.safetensors")))
+    if paths:
+        state: dict[str, np.ndarray] = {}
+        for p in paths:
+            for k, v in read_safetensors(p).items():
+                if k in state:
+                    raise ConversionError(f"tensor {k} appears in two shards")
+                state[k] = v
+        return state
+    bin_path = os.path.join(model_dir, "pytorch_model.bin")
+    if os.path.exists(bin_path):
+        import torch  # only this input format needs torch
+        sd = torch.load(bin_path, map_location="cpu", weights_only=True)
+        return {k: v.to(torch.float32).numpy() for k, v in sd.items()}
+    raise ConversionError(f"{model_dir}: no *.safetensors or pytorch_model.bin")
+
+
+def permute_rotary_rows(weights: np.ndarray, n_head: int) -> np.ndarray:
+    """llama.cpp's LlamaModel.permute: per head, rows (i, i + d/2) -> (2i, 2i+1).
+
+    Works on weights [n_head * head_dim, n_in] and biases [n_head * head_dim].
+    """
+    rows = weights.shape[0]
+    if rows % (2 * n_head):
+        raise ConversionError(f"{rows} rows do not split into {n_head} heads of even size")
+    return (weights.reshape(n_head, 2, rows // n_head // 2, *weights.shape[1:])
+            .swapaxes(1, 2)
+            .reshape(weights.shape))
+
+
+# ------------------------------------------------------------------ config
+
+@dataclass
+class ModelParams:
+    arch: str
+    n_vocab: int
+    n_ctx_train: int
+    n_embd: int
+    n_layer: int
+    n_ff: int
+    n_head: int
+    n_head_kv: int
+    head_dim: int
+    rms_eps: float
+    rope_theta: float
+    rope_scaling: dict[str, Any] = field(default_factory=dict)
+    tied: bool = False
+    bos_token_id: int | None = None
+    eos_token_id: int | None = None
+
+
+def _first_id(value: Any) -> int | None:
+    if isinstance(value, list):
+        return int(value[0]) if value else None
+    return None if value is None else int(value)
+
+
+def read_model_params(config: dict[str, Any]) -> ModelParams:
+    archs = config.get("architectures") or []
+    if len(archs) != 1 or archs[0] not in ARCHS:
+        raise ConversionError(f"unsupported architectures {archs}; supported: {sorted(ARCHS)}")
+    arch = ARCHS[archs[0]]
+    if config.get("mlp_bias"):
+        raise ConversionError("mlp_bias is not supported")
+    if config.get("hidden_act", "silu") != "silu":
+        raise ConversionError(f"hidden_act {config.get('hidden_act')} is not supported")
+    n_head = int(config["num_attention_heads"])
+    n_embd = int(config["hidden_size"])
+    head_dim = int(config.get("head_dim") or n_embd // n_head)
+    rope_params = config.get("rope_parameters") or {}
+    rope_theta = config.get("rope_theta") or rope_params.get("rope_theta") or 10000.0
+    scaling = dict(config.get("rope_scaling") or rope_params or {})
+    scaling.pop("rope_theta", None)
+    rope_type = scaling.get("rope_type", scaling.get("type", "default"))
+    if rope_type in (None, "default"):
+        scaling = {}
+    elif rope_type == "llama3":
+        scaling = {
+            "type": "llama3",
+            "factor": float(scaling["factor"]),
+            "low_freq_factor": float(scaling["low_freq_factor"]),
+            "high_freq_factor": float(scaling["high_freq_factor"]),
+            "original_context_length": int(scaling["original_max_position_embeddings"]),
+        }
+    elif rope_type == "linear":
+        scaling = {"type": "linear", "factor": float(scaling["factor"])}
+    else:
+        raise ConversionError(f"rope scaling type {rope_type!r} is not supported")
+    return ModelParams(
+        arch=arch,
+        n_vocab=int(config["vocab_size"]),
+        n_ctx_train=int(config.get("max_position_embeddings", 2048)),
+        n_embd=n_embd,
+        n_layer=int(config["num_hidden_layers"]),
+        n_ff=int(config["intermediate_size"]),
+        n_head=n_head,
+        n_head_kv=int(config.get("num_key_value_heads") or n_head),
+        head_dim=head_dim,
+        rms_eps=float(config.get("rms_norm_eps", 1e-6)),
+        rope_theta=float(rope_theta),
+        rope_scaling=scaling,
+        tied=bool(config.get("tie_word_embeddings", False)),
+        bos_token_id=_first_id(config.get("bos_token_id")),
+        eos_token_id=_first_id(config.get("eos_token_id")),
+    )
+
+
+# ------------------------------------------------------------------ tokenizer
+
+@dataclass
+class TokenizerSpec:
+    model: str                       # "gpt2" or "llama"
+    pre: str | None                  # gpt2 only
+    tokens: list[str]
+    token_types: list[int]
+    scores: list[float] | None       # llama only
+    merges: list[str] | None         # gpt2 only
+    special_ids: dict[str, int]      # bos, eos, unk, padding, eot
+    add_bos: bool
+    add_eos: bool
+    add_space_prefix: bool | None    # llama only
+    chat_template: str | None
+
+
+def _walk(node: Any):
+    """Yields every dict in a tokenizer.json component tree (Sequence nesting)."""
+    if isinstance(node, dict):
+        yield node
+        for key in ("pretokenizers", "normalizers", "decoders", "processors"):
+            for child in node.get(key) or []:
+                yield from _walk(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _walk(child)
+
+
+def _token_content(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("content")
+    return value
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _chat_template(model_dir: str, tok_config: dict[str, Any]) -> str | None:
+    jinja = os.path.join(model_dir, "chat_template.jinja")
+    if os.path.exists(jinja):
+        with open(jinja, encoding="utf-8") as f:
+            return f.read()
+    template = tok_config.get("chat_template")
+    if isinstance(template, list):  # named templates: take "default"
+        named = {t.get("name"): t.get("template") for t in template}
+        template = named.get("default")
+    return template
+
+
+def _merge_pairs(model: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs = []
+    for m in model.get("merges") or []:
+        if isinstance(m, str):
+            parts = m.split(" ")
+            if len(parts) != 2:
+                raise ConversionError(f"merge {m!r} is not two space-separated tokens")
+            pairs.append((parts[0], parts[1]))
+        else:
+            if len(m) != 2:
+                raise ConversionError(f"merge {m!r} is not a pair")
+            pairs.append((m[0], m[1]))
+    return pairs
+
+
+def _template_adds(post: Any, token_id: int | None, at_start: bool) -> bool | None:
+    """Whether a TemplateProcessing post-processor puts token_id first/last (None: no template)."""
+    for node in _walk(post):
+        if node.get("type") == "TemplateProcessing":
+            single = node.get("single") or []
+            if not single:
+                return False
+            piece = single[0] if at_start else single[-1]
+            if "SpecialToken" not in piece:
+                return False
+            name = piece["SpecialToken"]["id"]
+            ids = (node.get("special_tokens") or {}).get(name, {}).get("ids") or []
+            return token_id is not None and ids == [token_id]
+    return None
+
+
+def read_tokenizer(model_dir: str, n_vocab: int | None = None,
+                   params: ModelParams | None = None, pre_override: str | None = None) -> TokenizerSpec:
+    tj = _read_json(os.path.join(model_dir, "tokenizer.json"))
+    if not tj:
+        raise ConversionError(f"{model_dir}: no tokenizer.json")
+    tok_config = _read_json(os.path.join(model_dir, "tokenizer_config.json"))
+    model = tj["model"]
+    if model.get("type") != "BPE":
+        raise ConversionError(f"tokenizer model {model.get('type')} is not supported (BPE only)")
+    vocab: dict[str, int] = model["vocab"]
+    added = tj.get("added_tokens") or []
+    id_to_token: dict[int, str] = {}
+    for text, idx in vocab.items():
+        id_to_token[int(idx)] = text
+    added_by_id = {}
+    for tok in added:
+        idx = int(tok["id"])
+        if idx in id_to_token and id_to_token[idx] != tok["content"]:
+            raise ConversionError(f"added token {tok['content']!r} reuses id {idx}")
+        id_to_token[idx] = tok["content"]
+        added_by_id[idx] = tok
+    size = max(id_to_token) + 1
+    if n_vocab is not None:
+        if size > n_vocab:
+            raise ConversionError(f"tokenizer has {size} ids but the model only {n_vocab}")
+        size = n_vocab
+
+    pre_nodes = list(_walk(tj.get("pre_tokenizer")))
+    norm_nodes = list(_walk(tj.get("normalizer")))
+    dec_nodes = list(_walk(tj.get("decoder")))
+    is_byte_level = any(n.get("type") == "ByteLevel" for n in pre_nodes + dec_nodes)
+    is_spm = bool(model.get("byte_fallback")) or any(n.get("type") == "Metaspace" for n in pre_nodes) or \
+        any(n.get("type") == "Prepend" and n.get("prepend") == SPM_SPACE for n in norm_nodes)
+    if is_byte_level == is_spm:
+        raise ConversionError("cannot tell byte-level BPE from SentencePiece-style BPE")
+
+    def special_id(key: str) -> int | None:
+        content = _token_content(tok_config.get(key))
+        if content is None:
+            return None
+        for idx, text in id_to_token.items():
+            if text == content:
+                return idx
+        raise ConversionError(f"{key} {content!r} is not in the vocabulary")
+
+    special_ids = {}
+    for key, name in (("bos_token", "bos"), ("eos_token", "eos"), ("unk_token", "unk"), ("pad_token", "padding")):
+        idx = special_id(key)
+        if idx is None and params is not None:
+            idx = {"bos": params.bos_token_id, "eos": params.eos_token_id}.get(name)
+        if idx is None and name == "unk" and model.get("unk_token") is not None:
+            idx = vocab.get(model["unk_token"])
+        if idx is not None:
+            special_ids[name] = int(idx)
+    eot = vocab.get("<|eot_id|>")
+    for tok in added:
+        if tok["content"] in ("<|eot_id|>", "<|im_end|>"):
+            eot = tok["id"]
+    if eot is not None:
+        special_ids["eot"] = int(eot)
+
+    post = tj.get("post_processor")
+    add_bos = tok_config.get("add_bos_token")
+    if add_bos is None:
+        add_bos = bool(_template_adds(post, special_ids.get("bos"), True))
+    add_eos = tok_config.get("add_eos_token")
+    if add_eos is None:
+        add_eos = bool(_template_adds(post, special_ids.get("eos"), False))
+
+    tokens: list[str] = []
+    types: list[int] = []
+    unk_id = special_ids.get("unk")
+    for idx in range(size):
+        text = id_to_token.get(idx)
+        if text is None:
+            tokens.append(f"[PAD{idx}]")
+            types.append(TOKEN_UNUSED)
+            continue
+        tokens.append(text)
+        if idx in added_by_id:
+            types.append(TOKEN_CONTROL if added_by_id[idx].get("special") else TOKEN_USER_DEFINED)
+            if is_spm and idx == unk_id:
+                types[-1] = TOKEN_UNKNOWN
+        elif is_spm and idx == unk_id:
+            types.append(TOKEN_UNKNOWN)
+        elif is_spm and _BYTE_TOKEN.match(text):
+            types.append(TOKEN_BYTE)
+        else:
+            types.append(TOKEN_NORMAL)
+
+    merges = _merge_pairs(model)
+    chat_template = _chat_template(model_dir, tok_config)
+    if is_byte_level:
+        pre = pre_override
+        if pre is None:
+            patterns = [n["pattern"].get("Regex") for n in pre_nodes
+                        if n.get("type") == "Split" and isinstance(n.get("pattern"), dict)]
+            if len(patterns) == 1 and patterns[0] in KNOWN_PRE:
+                pre = KNOWN_PRE[patterns[0]]
+            elif not patterns and any(n.get("type") == "ByteLevel" and n.get("use_regex", True)
+                                      for n in pre_nodes):
+                pre = "gpt2"
+            else:
+                raise ConversionError(f"unknown pre-tokenizer split {patterns}; pass --tokenizer-pre")
+        return TokenizerSpec("gpt2", pre, tokens, types, None, [f"{a} {b}" for a, b in merges],
+                             special_ids, bool(add_bos), bool(add_eos), None, chat_template)
+
+    # SentencePiece-style: a merged token's score is -(1 + index of the first
+    # merge producing it), so merging the highest-scoring adjacent pair first
+    # (llama.cpp / sentencepiece BPE) follows the merge order; others score 0.
+    rank: dict[str, int] = {}
+    for index, (a, b) in enumerate(merges):
+        rank.setdefault(a + b, index)
+    scores = [-(1.0 + rank[t]) if t in rank and types[i] == TOKEN_NORMAL else 0.0
+              for i, t in enumerate(tokens)]
+    add_space_prefix = any(n.get("type") == "Prepend" and n.get("prepend") == SPM_SPACE for n in norm_nodes) or \
+        any(n.get("type") == "Metaspace" and n.get("prepend_scheme", "always") != "never"
+            and n.get("add_prefix_space", True) for n in pre_nodes)
+    return TokenizerSpec("llama", None, tokens, types, scores, None, special_ids,
+                         bool(add_bos), bool(add_eos), add_space_prefix, chat_template)
+
+
+def write_tokenizer(writer: GgufWriter, spec: TokenizerSpec) -> None:
+    writer.add_string("tokenizer.ggml.model", spec.model)
+    if spec.pre is not None:
+        writer.add_string("tokenizer.ggml.pre", spec.pre)
+    writer.add_array("tokenizer.ggml.tokens", spec.tokens, GgufValueType.STRING)
+    writer.add_array("tokenizer.ggml.token_type", spec.token_types, GgufValueType.INT32)
+    if spec.scores is not None:
+        writer.add_array("tokenizer.ggml.scores", spec.scores, GgufValueType.FLOAT32)
+    if spec.merges is not None:
+        writer.add_array("tokenizer.ggml.merges", spec.merges, GgufValueType.STRING)
+    for name in ("bos", "eos", "unk", "padding", "eot"):
+        if name in spec.special_ids:
+            writer.add_uint32(f"tokenizer.ggml.{name}_token_id", spec.special_ids[name])
+    writer.add_bool("tokenizer.ggml.add_bos_token", spec.add_bos)
+    writer.add_bool("tokenizer.ggml.add_eos_token", spec.add_eos)
+    if spec.add_space_prefix is not None:
+        writer.add_bool("tokenizer.ggml.add_space_prefix", spec.add_space_prefix)
+    if spec.chat_template:
+        writer.add_string("tokenizer.chat_template", spec.chat_template)
+
+
+# ------------------------------------------------------------------ conversion
+
+_LAYER_MAP = {
+    "input_layernorm.weight": "attn_norm.weight",
+    "self_attn.q_proj.weight": "attn_q.weight",
+    "self_attn.k_proj.weight": "attn_k.weight",
+    "self_attn.v_proj.weight": "attn_v.weight",
+    "self_attn.q_proj.bias": "attn_q.bias",
+    "self_attn.k_proj.bias": "attn_k.bias",
+    "self_attn.v_proj.bias": "attn_v.bias",
+    "self_attn.o_proj.weight": "attn_output.weight",
+    "post_attention_layernorm.weight": "ffn_norm.weight",
+    "mlp.gate_proj.weight": "ffn_gate.weight",
+    "mlp.up_proj.weight": "ffn_up.weight",
+    "mlp.down_proj.weight": "ffn_down.weight",
+}
+_LAYER_NAME = re.compile(r"^model\.layers\.(\d+)\.(.+)$")
+
+
+def map_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str, np.ndarray]]:
+    """HF names -> ggml names, with llama's Q/K permute; checks every shape."""
+    out: dict[str, np.ndarray] = {}
+    for hf_name, value in state.items():
+        if hf_name.endswith("rotary_emb.inv_freq"):
+            continue
+        if hf_name == "model.embed_tokens.weight":
+            name = "token_embd.weight"
+        elif hf_name == "model.norm.weight":
+            name = "output_norm.weight"
+        elif hf_name == "lm_head.weight":
+            if p.tied:
+                continue
+            name = "output.weight"
+        else:
+            m = _LAYER_NAME.match(hf_name)
+            if not m or m.group(2) not in _LAYER_MAP:
+                raise ConversionError(f"unexpected tensor {hf_name}")
+            layer = int(m.group(1))
+            if layer >= p.n_layer:
+                raise ConversionError(f"{hf_name}: layer {layer} >= block_count {p.n_layer}")
+            name = f"blk.{layer}.{_LAYER_MAP[m.group(2)]}"
+            if p.arch == "llama" and m.group(2).startswith("self_attn.q_proj"):
+                value = permute_rotary_rows(value, p.n_head)
+            elif p.arch == "llama" and m.group(2).startswith("self_attn.k_proj"):
+                value = permute_rotary_rows(value, p.n_head_kv)
+        out[name] = value
+
+    q_dim, kv_dim = p.n_head * p.head_dim, p.n_head_kv * p.head_dim
+    expected = {"token_embd.weight": (p.n_vocab, p.n_embd), "output_norm.weight": (p.n_embd,)}
+    if not p.tied:
+        expected["output.weight"] = (p.n_vocab, p.n_embd)
+    for i in range(p.n_layer):
+        b = f"blk.{i}."
+        expected.update({
+            b + "attn_norm.weight": (p.n_embd,), b + "attn_q.weight": (q_dim, p.n_embd),
+            b + "attn_k.weight": (kv_dim, p.n_embd), b + "attn_v.weight": (kv_dim, p.n_embd),
+            b + "attn_output.weight": (p.n_embd, q_dim), b + "ffn_norm.weight": (p.n_embd,),
+            b + "ffn_gate.weight": (p.n_ff, p.n_embd), b + "ffn_up.weight": (p.n_ff, p.n_embd),
+            b + "ffn_down.weight": (p.n_embd, p.n_ff),
+        })
+        if p.arch == "qwen2" or b + "attn_q.bias" in out:
+            expected.update({b + "attn_q.bias": (q_dim,), b + "attn_k.bias": (kv_dim,),
+                             b + "attn_v.bias": (kv_dim,)})
+    missing = sorted(set(expected) - set(out))
+    extra = sorted(set(out) - set(expected))
+    if missing or extra:
+        raise ConversionError(f"missing tensors {missing[:6]}, unexpected {extra[:6]}")
+    ordered = []
+    for name in expected:  # token_embd, output_norm, output, then layer by layer
+        if tuple(out[name].shape) != expected[name]:
+            raise ConversionError(f"{name}: shape {out[name].shape}, expected {expected[name]}")
+        ordered.append((name, out[name]))
+    return ordered
+
+
+def write_model_metadata(w: GgufWriter, p: ModelParams, name: str, out_type: str) -> None:
+    a = p.arch
+    w.add_string("general.architecture", a)
+    w.add_string("general.name", name)
+    w.add_uint32("general.file_type", FILE_TYPES[out_type])
+    if out_type == "q8_0":
+        w.add_uint32("general.quantization_version", 2)
+    w.add_uint32(f"{a}.vocab_size", p.n_vocab)
+    w.add_uint32(f"{a}.context_length", p.n_ctx_train)
+    w.add_uint32(f"{a}.embedding_length", p.n_embd)
+    w.add_uint32(f"{a}.block_count", p.n_layer)
+    w.add_uint32(f"{a}.feed_forward_length", p.n_ff)
+    w.add_uint32(f"{a}.attention.head_count", p.n_head)
+    w.add_uint32(f"{a}.attention.head_count_kv", p.n_head_kv)
+    if p.head_dim != p.n_embd // p.n_head:
+        w.add_uint32(f"{a}.attention.key_length", p.head_dim)
+        w.add_uint32(f"{a}.attention.value_length", p.head_dim)
+    w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", p.rms_eps)
+    w.add_uint32(f"{a}.rope.dimension_count", p.head_dim)
+    w.add_float32(f"{a}.rope.freq_base", p.rope_theta)
+    if p.rope_scaling:
+        w.add_string(f"{a}.rope.scaling.type", p.rope_scaling["type"])
+        w.add_float32(f"{a}.rope.scaling.factor", p.rope_scaling["factor"])
+        if p.rope_scaling["type"] == "llama3":
+            w.add_float32(f"{a}.rope.scaling.low_freq_factor", p.rope_scaling["low_freq_factor"])
+            w.add_float32(f"{a}.rope.scaling.high_freq_factor", p.rope_scaling["high_freq_factor"])
+            w.add_uint32(f"{a}.rope.scaling.original_context_length",
+                         p.rope_scaling["original_context_length"])
+
+
+def convert_model(model_dir: str, out_path: str, out_type: str = "f32", name: str | None = None,
+                  pre_override: str | None = None) -> None:
+    if out_type not in MATRIX_TYPES:
+        raise ConversionError(f"--type {out_type}: expected one of {sorted(MATRIX_TYPES)}")
+    config = _read_json(os.path.join(model_dir, "config.json"))
+    if not config:
+        raise ConversionError(f"{model_dir}: no config.json")
+    params = read_model_params(config)
+    tensors = map_tensors(load_state_dict(model_dir), params)
+    spec = read_tokenizer(model_dir, params.n_vocab, params, pre_override)
+    w = GgufWriter()
+    write_model_metadata(w, params, name or os.path.basename(os.path.normpath(model_dir)), out_type)
+    write_tokenizer(w, spec)
+    for tname, value in tensors:
+        if value.ndim == 1:
+            ggml_type = GgmlType.F32
+        else:
+            ggml_type = MATRIX_TYPES[out_type]
+            if ggml_type == GgmlType.Q8_0 and value.shape[-1] % 32:
+                print(f"note: {tname} rows of {value.shape[-1]} are not a multiple of 32: F16",
+                      file=sys.stderr)
+                ggml_type = GgmlType.F16
+        w.add_tensor(tname, value, ggml_type)
+    w.write(out_path)
+
+
+def convert_vocab_only(model_dir: str, out_path: str, pre_override: str | None = None) -> None:
+    """A GGUF holding only the tokenizer.* keys (no tensors)."""
+    spec = read_tokenizer(model_dir, None, None, pre_override)
+    w = GgufWriter()
+    write_tokenizer(w, spec)
+    w.write(out_path)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model_dir")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--type", default="f32", choices=sorted(MATRIX_TYPES))
+    parser.add_argument("--name", default=None, help="general.name (default: the directory name)")
+    parser.add_argument("--vocab-only", action="store_true", help="write only the tokenizer")
+    parser.add_argument("--tokenizer-pre", default=None,
+                        help="tokenizer.ggml.pre for byte-level BPE with an unrecognized split regex")
+    args = parser.parse_args(argv)
+    try:
+        if args.vocab_only:
+            convert_vocab_only(args.model_dir, args.out, args.tokenizer_pre)
+        else:
+            convert_model(args.model_dir, args.out, args.type, args.name, args.tokenizer_pre)
+    except (ConversionError, KeyError, ValueError) as e:
+        print(f"hf_to_gguf: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,487 @@
+#!/usr/bin/env python3
+"""Local checks of the fixture tools (numpy only): python3 tools/test_tools.py
+
+- quant_reference's vectorized dequantizers against plain scalar loops that
+  transcribe ggml's C reference line by line; q8_0 quantization rules.
+- gguf_writer -> gguf_reader round trip of every value type and tensor type,
+  and the exact bytes of a tiny file.
+- hf_to_gguf on a synthetic HF llama (GQA, llama3 rope) and qwen2 (biases,
+  tied) directory: names, metadata, tokenizer keys, and that the GGUF forward
+  pass of llama_reference.py (adjacent-pair RoPE on permuted Q/K) equals an
+  HF-style forward pass (rotate_half RoPE on the original weights).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_to_gguf  # noqa: E402
+import quant_reference as qr  # noqa: E402
+from gguf_reader import GgufFile  # noqa: E402
+from gguf_writer import GgmlType, GgufArray, GgufValueType, GgufWriter  # noqa: E402
+from llama_reference import LlamaReference  # noqa: E402
+
+
+# ---------------------------------------------------------------- scalar transcriptions of ggml
+
+def _half(b: bytes, off: int) -> float:
+    return float(np.frombuffer(b[off:off + 2], dtype="<f2")[0].astype(np.float32))
+
+
+def _f32(v) -> np.float32:
+    return np.float32(v)
+
+
+def scalar_q4_0(block: bytes) -> list[np.float32]:
+    d = _f32(_half(block, 0))
+    y = [None] * 32
+    for j in range(16):
+        x0 = (block[2 + j] & 0x0F) - 8
+        x1 = (block[2 + j] >> 4) - 8
+        y[j] = _f32(x0 * d)
+        y[j + 16] = _f32(x1 * d)
+    return y
+
+
+def scalar_q8_0(block: bytes) -> list[np.float32]:
+    d = _f32(_half(block, 0))
+    return [_f32(np.int8(np.uint8(block[2 + j]).view(np.int8)) * d) for j in range(32)]
+
+
+def get_scale_min_k4(j: int, q: bytes) -> tuple[int, int]:
+    if j < 4:
+        return q[j] & 63, q[j + 4] & 63
+    return (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4)
+
+
+def scalar_q4_k(block: bytes) -> list[np.float32]:
+    d, dmin = _f32(_half(block, 0)), _f32(_half(block, 2))
+    scales, q = block[4:16], block[16:144]
+    y = []
+    is_, qo = 0, 0
+    for _ in range(0, 256, 64):
+        sc, m = get_scale_min_k4(is_ + 0, scales)
+        d1, m1 = _f32(d * _f32(sc)), _f32(dmin * _f32(m))
+        sc, m = get_scale_min_k4(is_ + 1, scales)
+        d2, m2 = _f32(d * _f32(sc)), _f32(dmin * _f32(m))
+        for lane in range(32):
+            y.append(_f32(_f32(d1 * _f32(q[qo + lane] & 0xF)) - m1))
+        for lane in range(32):
+            y.append(_f32(_f32(d2 * _f32(q[qo + lane] >> 4)) - m2))
+        qo += 32
+        is_ += 2
+    return y
+
+
+def scalar_q5_k(block: bytes) -> list[np.float32]:
+    d, dmin = _f32(_half(block, 0)), _f32(_half(block, 2))
+    scales, qh, ql = block[4:16], block[16:48], block[48:176]
+    y = []
+    is_, qo, u1, u2 = 0, 0, 1, 2
+    for _ in range(0, 256, 64):
+        sc, m = get_scale_min_k4(is_ + 0, scales)
+        d1, m1 = _f32(d * _f32(sc)), _f32(dmin * _f32(m))
+        sc, m = get_scale_min_k4(is_ + 1, scales)
+        d2, m2 = _f32(d * _f32(sc)), _f32(dmin * _f32(m))
+        for lane in range(32):
+            v = (ql[qo + lane] & 0xF) + (16 if qh[lane] & u1 else 0)
+            y.append(_f32(_f32(d1 * _f32(v)) - m1))
+        for lane in range(32):
+            v = (ql[qo + lane] >> 4) + (16 if qh[lane] & u2 else 0)
+            y.append(_f32(_f32(d2 * _f32(v)) - m2))
+        qo += 32
+        is_ += 2
+        u1 <<= 2
+        u2 <<= 2
+    return y
+
+
+def scalar_q6_k(block: bytes) -> list[np.float32]:
+    d = _f32(_half(block, 208))
+    ql, qh = block[0:128], block[128:192]
+    sc = np.frombuffer(block[192:208], dtype=np.int8)
+    y = [None] * 256
+    for n in range(2):
+        lo, ho, so, yo = 64 * n, 32 * n, 8 * n, 128 * n
+        for lane in range(32):
+            is_ = lane // 16
+            q1 = ((ql[lo + lane] & 0xF) | (((qh[ho + lane] >> 0) & 3) << 4)) - 32
+            q2 = ((ql[lo + lane + 32] & 0xF) | (((qh[ho + lane] >> 2) & 3) << 4)) - 32
+            q3 = ((ql[lo + lane] >> 4) | (((qh[ho + lane] >> 4) & 3) << 4)) - 32
+            q4 = ((ql[lo + lane + 32] >> 4) | (((qh[ho + lane] >> 6) & 3) << 4)) - 32
+            y[yo + lane] = _f32(_f32(d * _f32(sc[so + is_ + 0])) * _f32(q1))
+            y[yo + lane + 32] = _f32(_f32(d * _f32(sc[so + is_ + 2])) * _f32(q2))
+            y[yo + lane + 64] = _f32(_f32(d * _f32(sc[so + is_ + 4])) * _f32(q3))
+            y[yo + lane + 96] = _f32(_f32(d * _f32(sc[so + is_ + 6])) * _f32(q4))
+    return y
+
+
+SCALAR = {"q4_0": scalar_q4_0, "q8_0": scalar_q8_0, "q4_k": scalar_q4_k,
+          "q5_k": scalar_q5_k, "q6_k": scalar_q6_k}
+
+
+class QuantReferenceTest(unittest.TestCase):
+    def test_vectorized_matches_scalar_transcription(self):
+        rng = np.random.default_rng(7)
+        for name, scalar in SCALAR.items():
+            layout = qr.LAYOUTS[name]
+            raw = qr.random_blocks(name, 6, rng)
+            got = qr.dequantize(name, raw)
+            want = []
+            for b in range(6):
+                want.extend(scalar(raw[b * layout.block_bytes:(b + 1) * layout.block_bytes]))
+            want = np.array(want, dtype=np.float32)
+            self.assertEqual(got.dtype, np.float32)
+            np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32), err_msg=name)
+
+    def test_block_sizes(self):
+        for name, nbytes in (("q4_0", 18), ("q8_0", 34), ("q4_k", 144), ("q5_k", 176), ("q6_k", 210)):
+            self.assertEqual(qr.LAYOUTS[name].block_bytes, nbytes)
+
+    def test_bf16_and_f16(self):
+        bits = np.array([0x3F80, 0xC000, 0x0000, 0x8000, 0x7F80], dtype="<u2")
+        np.testing.assert_array_equal(qr.dequant_bf16(bits.tobytes()), [1.0, -2.0, 0.0, -0.0, np.inf])
+        x = np.array([1.0, 1.00390625, 1.01171875, -3.5], dtype=np.float32)
+        # 1.00390625 is halfway between bf16 1.0 and 1.0078125: ties to even (1.0)
+        np.testing.assert_array_equal(qr.f32_to_bf16_bits(x), [0x3F80, 0x3F80, 0x3F82, 0xC060])
+        h = np.array([1.5, -0.25], dtype="<f2").tobytes()
+        np.testing.assert_array_equal(qr.dequant_f16(h), [1.5, -0.25])
+
+    def test_q8_0_quantize(self):
+        x = np.zeros(64, dtype=np.float32)
+        x[0] = 127.0
+        x[1:5] = [0.5, -0.5, 1.5, -2.5]     # halves round away from zero (C roundf)
+        x[32:64] = 0.0                       # all-zero block: d = 0, q = 0
+        raw = qr.quantize_q8_0(x)
+        self.assertEqual(len(raw), 68)
+        self.assertEqual(np.frombuffer(raw[0:2], "<f2")[0], 1.0)
+        np.testing.assert_array_equal(np.frombuffer(raw[2:7], np.int8), [127, 1, -1, 2, -3])
+        self.assertEqual(raw[34:], bytes(34))
+        rng = np.random.default_rng(3)
+        y = rng.standard_normal(32 * 40).astype(np.float32)
+        back = qr.dequant_q8_0(qr.quantize_q8_0(y))
+        d = np.abs(y.reshape(-1, 32)).max(axis=1) / 127
+        # q is rounded against the f32 d, values are rebuilt with the f16 d: |err| <= d/2 + 127|d - d16|
+        self.assertTrue(np.all(np.abs(back - y).reshape(-1, 32) <= d[:, None] * (0.5 + 127 * 2**-11)))
+
+
+class GgufRoundTripTest(unittest.TestCase):
+    def test_every_value_and_tensor_type(self):
+        w = GgufWriter()
+        w.add_uint8("a.u8", 255)
+        w.add_int8("a.i8", -128)
+        w.add_uint16("a.u16", 65535)
+        w.add_int16("a.i16", -32768)
+        w.add_uint32("a.u32", 2**32 - 1)
+        w.add_int32("a.i32", -2**31)
+        w.add_uint64("a.u64", 2**64 - 1)
+        w.add_int64("a.i64", -2**63)
+        w.add_float32("a.f32", 0.25)
+        w.add_float64("a.f64", 1e-300)
+        w.add_bool("a.bool", True)
+        w.add_string("a.str", "héllo ▁ 世界")
+        w.add_array("a.strs", ["x", "", "ÿ"], GgufValueType.STRING)
+        w.add_array("a.ints", np.array([1, -2, 3], dtype=np.int32), GgufValueType.INT32)
+        w.add_array("a.floats", [0.5, -1.0], GgufValueType.FLOAT32)
+        w.add_array("a.bools", [True, False], GgufValueType.BOOL)
+        w.add_array("a.nested", [GgufArray(GgufValueType.UINT8, [1, 2]), GgufArray(GgufValueType.UINT8, [])],
+                    GgufValueType.ARRAY)
+        with self.assertRaises(ValueError):
+            w.add_uint8("a.bad", 256)
+        with self.assertRaises(ValueError):
+            w.add_bool("a.bool", False)  # duplicate
+        rng = np.random.default_rng(1)
+        t32 = rng.standard_normal((3, 5)).astype(np.float32)
+        t16 = rng.standard_normal((2, 7)).astype(np.float32)
+        tb16 = rng.standard_normal((4,)).astype(np.float32)
+        tq8 = rng.standard_normal((3, 64)).astype(np.float32)
+        w.add_tensor("t.f32", t32, GgmlType.F32)
+        w.add_tensor("t.f16", t16, GgmlType.F16)
+        w.add_tensor("t.bf16", tb16, GgmlType.BF16)
+        w.add_tensor("t.q8_0", tq8, GgmlType.Q8_0)
+        with self.assertRaises(ValueError):
+            w.add_tensor("t.bad", np.zeros((2, 33), np.float32), GgmlType.Q8_0)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "x.gguf")
+            w.write(path)
+            f = GgufFile(path)
+        md = f.metadata
+        self.assertEqual(md["a.u8"], 255)
+        self.assertEqual(md["a.i8"], -128)
+        self.assertEqual(md["a.u64"], 2**64 - 1)
+        self.assertEqual(md["a.i64"], -2**63)
+        self.assertEqual(md["a.f32"], 0.25)
+        self.assertEqual(md["a.f64"], 1e-300)
+        self.assertIs(md["a.bool"], True)
+        self.assertEqual(md["a.str"], "héllo ▁ 世界")
+        self.assertEqual(md["a.strs"], ["x", "", "ÿ"])
+        self.assertEqual(md["a.ints"], [1, -2, 3])
+        self.assertEqual(md["a.bools"], [True, False])
+        self.assertEqual(md["a.nested"], [[1, 2], []])
+        self.assertEqual(f.value_types["a.ints"], (9, 5))
+        self.assertEqual(f.value_types["a.u16"], (2, None))
+        for name in f.tensors:
+            self.assertEqual((f.tensors[name].offset - f.data_start) % 32, 0)
+        self.assertEqual(f.data_start % 32, 0)
+        np.testing.assert_array_equal(f.tensor("t.f32"), t32)
+        self.assertEqual(f.tensors["t.f32"].ne, (5, 3))
+        np.testing.assert_array_equal(f.tensor("t.f16"), t16.astype(np.float16).astype(np.float32))
+        np.testing.assert_allclose(f.tensor("t.bf16"), tb16, rtol=2**-8)
+        self.assertEqual(f.tensors["t.q8_0"].n_bytes, 3 * 2 * 34)
+        np.testing.assert_allclose(f.tensor("t.q8_0"), tq8, atol=np.abs(tq8).max() / 127)
+
+    def test_exact_bytes_of_a_tiny_file(self):
+        w = GgufWriter()
+        w.add_uint32("k", 7)
+        w.add_tensor("t", np.array([1.0], np.float32), GgmlType.F32)
+        data = w.to_bytes()
+        head = (b"GGUF" + struct.pack("<IQQ", 3, 1, 1) +
+                struct.pack("<Q", 1) + b"k" + struct.pack("<II", 4, 7) +
+                struct.pack("<Q", 1) + b"t" + struct.pack("<IQIQ", 1, 1, 0, 0))
+        pad = (32 - len(head) % 32) % 32
+        self.assertEqual(data, head + b"\0" * pad + struct.pack("<f", 1.0) + b"\0" * 28)
+
+
+# ---------------------------------------------------------------- synthetic HF directories
+
+def write_safetensors(path: str, tensors: dict[str, np.ndarray]) -> None:
+    header, blobs, offset = {}, [], 0
+    for name, arr in tensors.items():
+        raw = np.ascontiguousarray(arr, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    hjson = json.dumps(header).encode()
+    hjson += b" " * ((8 - len(hjson) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hjson)) + hjson + b"".join(blobs))
+
+
+def _byte_level_alphabet() -> list[str]:
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    extra = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + extra)
+            extra += 1
+    return [chr(c) for c in cs]
+
+
+def make_hf_dir(path: str, arch: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    n_vocab, n_embd, n_ff, n_layer, n_head, n_kv = 300, 32, 64, 2, 4, 2
+    hd = n_embd // n_head
+    config = {
+        "architectures": ["LlamaForCausalLM" if arch == "llama" else "Qwen2ForCausalLM"],
+        "vocab_size": n_vocab, "hidden_size": n_embd, "intermediate_size": n_ff,
+        "num_hidden_layers": n_layer, "num_attention_heads": n_head, "num_key_value_heads": n_kv,
+        "rms_norm_eps": 1e-5, "max_position_embeddings": 256, "hidden_act": "silu",
+        "tie_word_embeddings": arch == "qwen2", "bos_token_id": 256, "eos_token_id": 257,
+    }
+    if arch == "llama":
+        config["rope_parameters"] = {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0,
+                                     "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                     "original_max_position_embeddings": 64}
+    else:
+        config["rope_theta"] = 10000.0
+    sd = {"model.embed_tokens.weight": rng.standard_normal((n_vocab, n_embd)) * 0.5,
+          "model.norm.weight": 1 + 0.1 * rng.standard_normal(n_embd)}
+    if arch == "llama":
+        sd["lm_head.weight"] = rng.standard_normal((n_vocab, n_embd)) * 0.5
+    for i in range(n_layer):
+        p = f"model.layers.{i}."
+        sd.update({
+            p + "input_layernorm.weight": 1 + 0.1 * rng.standard_normal(n_embd),
+            p + "self_attn.q_proj.weight": rng.standard_normal((n_head * hd, n_embd)) * 0.3,
+            p + "self_attn.k_proj.weight": rng.standard_normal((n_kv * hd, n_embd)) * 0.3,
+            p + "self_attn.v_proj.weight": rng.standard_normal((n_kv * hd, n_embd)) * 0.3,
+            p + "self_attn.o_proj.weight": rng.standard_normal((n_embd, n_head * hd)) * 0.3,
+            p + "post_attention_layernorm.weight": 1 + 0.1 * rng.standard_normal(n_embd),
+            p + "mlp.gate_proj.weight": rng.standard_normal((n_ff, n_embd)) * 0.3,
+            p + "mlp.up_proj.weight": rng.standard_normal((n_ff, n_embd)) * 0.3,
+            p + "mlp.down_proj.weight": rng.standard_normal((n_embd, n_ff)) * 0.3,
+        })
+        if arch == "qwen2":
+            sd[p + "self_attn.q_proj.bias"] = rng.standard_normal(n_head * hd) * 0.3
+            sd[p + "self_attn.k_proj.bias"] = rng.standard_normal(n_kv * hd) * 0.3
+            sd[p + "self_attn.v_proj.bias"] = rng.standard_normal(n_kv * hd) * 0.3
+    sd = {k: v.astype(np.float32) for k, v in sd.items()}
+    write_safetensors(os.path.join(path, "model.safetensors"), sd)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(config, f)
+    alphabet = _byte_level_alphabet()
+    vocab = {t: i for i, t in enumerate(alphabet)}
+    vocab["Ġt"] = len(vocab)
+    vocab["Ġth"] = len(vocab)
+    pattern = hf_to_gguf.LLAMA3_PATTERN if arch == "llama" else hf_to_gguf.QWEN2_PATTERN
+    specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"]
+    tokenizer = {
+        "added_tokens": [{"id": 280 + i, "content": s, "special": True} for i, s in enumerate(specials)],
+        "normalizer": None,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]},
+        "post_processor": {"type": "TemplateProcessing",
+                           "single": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}},
+                                      {"Sequence": {"id": "A", "type_id": 0}}],
+                           "special_tokens": {"<|begin_of_text|>": {"id": "<|begin_of_text|>", "ids": [280]}}},
+        "decoder": {"type": "ByteLevel"},
+        "model": {"type": "BPE", "vocab": vocab, "merges": [["Ġ", "t"], "Ġt h"]},
+    }
+    with open(os.path.join(path, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer, f, ensure_ascii=False)
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump({"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>",
+                   "chat_template": "{{ messages }}"}, f)
+    return sd
+
+
+def hf_style_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) -> np.ndarray:
+    """HF LlamaModel semantics on the original weights: rotate_half RoPE, repeat_kv."""
+    w = {k: v.astype(np.float64) for k, v in sd.items()}
+    n_head, n_kv = config["num_attention_heads"], config["num_key_value_heads"]
+    hd = config["hidden_size"] // n_head
+    eps = config["rms_norm_eps"]
+    rp = config.get("rope_parameters")
+    theta = rp["rope_theta"] if rp else config["rope_theta"]
+    inv = theta ** (-np.arange(0, hd, 2) / hd)
+    if rp and rp["rope_type"] == "llama3":
+        old, lo, hi, fac = rp["original_max_position_embeddings"], rp["low_freq_factor"], \
+            rp["high_freq_factor"], rp["factor"]
+        wl = 2 * math.pi / inv
+        scaled = np.where(wl > old / lo, inv / fac, inv)
+        smooth = (old / wl - lo) / (hi - lo)
+        smoothed = (1 - smooth) * scaled / fac + smooth * scaled
+        medium = ~(wl < old / hi) & ~(wl > old / lo)
+        inv = np.where(medium, smoothed, scaled)
+    n = len(ids)
+    ang = np.arange(n)[:, None] * inv[None, :]
+    cos = np.concatenate([np.cos(ang)] * 2, axis=1)[:, None, :]
+    sin = np.concatenate([np.sin(ang)] * 2, axis=1)[:, None, :]
+
+    def rot(x):
+        return np.concatenate([-x[..., hd // 2:], x[..., :hd // 2]], axis=-1)
+
+    def norm(x, g):
+        return x / np.sqrt(np.mean(x * x, -1, keepdims=True) + eps) * g
+
+    x = w["model.embed_tokens.weight"][ids]
+    mask = np.triu(np.full((n, n), -np.inf), 1)
+    for i in range(config["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        h = norm(x, w[p + "input_layernorm.weight"])
+        q, k, v = (h @ w[p + f"self_attn.{m}_proj.weight"].T + w.get(p + f"self_attn.{m}_proj.bias", 0)
+                   for m in "qkv")
+        q = q.reshape(n, n_head, hd)
+        k = k.reshape(n, n_kv, hd)
+        v = v.reshape(n, n_kv, hd)
+        q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
+        k, v = np.repeat(k, n_head // n_kv, axis=1), np.repeat(v, n_head // n_kv, axis=1)
+        s = np.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
+        s = np.exp(s - s.max(-1, keepdims=True))
+        s /= s.sum(-1, keepdims=True)
+        o = np.einsum("hqk,khd->qhd", s, v).reshape(n, -1)
+        x = x + o @ w[p + "self_attn.o_proj.weight"].T
+        h = norm(x, w[p + "post_attention_layernorm.weight"])
+        g = h @ w[p + "mlp.gate_proj.weight"].T
+        x = x + (g / (1 + np.exp(-g)) * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T
+    out = w.get("lm_head.weight", w["model.embed_tokens.weight"])
+    return norm(x, w["model.norm.weight"]) @ out.T
+
+
+class HfToGgufTest(unittest.TestCase):
+    def test_permute_pairs_rotary_halves(self):
+        hd, n_head = 8, 2
+        rows = np.arange(n_head * hd, dtype=np.float32)[:, None]
+        out = hf_to_gguf.permute_rotary_rows(rows, n_head)[:, 0]
+        # per head: new row 2i = old row i, new row 2i+1 = old row i + hd/2
+        np.testing.assert_array_equal(out[:8], [0, 4, 1, 5, 2, 6, 3, 7])
+        np.testing.assert_array_equal(out[8:], [8, 12, 9, 13, 10, 14, 11, 15])
+
+    def _convert(self, arch: str, out_type: str):
+        rng = np.random.default_rng(11 if arch == "llama" else 12)
+        tmp = tempfile.mkdtemp()
+        sd = make_hf_dir(tmp, arch, rng)
+        out = os.path.join(tmp, f"m-{out_type}.gguf")
+        hf_to_gguf.convert_model(tmp, out, out_type, name=f"test-{arch}")
+        with open(os.path.join(tmp, "config.json")) as f:
+            config = json.load(f)
+        return sd, config, out
+
+    def test_llama_f32_matches_hf_semantics(self):
+        sd, config, path = self._convert("llama", "f32")
+        f = GgufFile(path)
+        md = f.metadata
+        self.assertEqual(md["general.architecture"], "llama")
+        self.assertEqual(md["general.name"], "test-llama")
+        self.assertEqual(md["llama.attention.head_count_kv"], 2)
+        self.assertEqual(md["llama.rope.freq_base"], 500000.0)
+        self.assertEqual(md["llama.rope.scaling.type"], "llama3")
+        self.assertEqual(md["llama.rope.scaling.original_context_length"], 64)
+        self.assertEqual(md["tokenizer.ggml.model"], "gpt2")
+        self.assertEqual(md["tokenizer.ggml.pre"], "llama-bpe")
+        self.assertEqual(md["tokenizer.ggml.merges"], ["Ġ t", "Ġt h"])
+        self.assertEqual(len(md["tokenizer.ggml.tokens"]), 300)
+        self.assertEqual(md["tokenizer.ggml.tokens"][260], "[PAD260]")
+        self.assertEqual(md["tokenizer.ggml.token_type"][260], 5)
+        self.assertEqual(md["tokenizer.ggml.token_type"][280], 3)
+        self.assertEqual(md["tokenizer.ggml.bos_token_id"], 280)
+        self.assertEqual(md["tokenizer.ggml.eot_token_id"], 282)
+        self.assertIs(md["tokenizer.ggml.add_bos_token"], True)
+        self.assertIs(md["tokenizer.ggml.add_eos_token"], False)
+        self.assertEqual(md["tokenizer.chat_template"], "{{ messages }}")
+        self.assertIn("output.weight", f.tensors)
+        self.assertEqual(f.tensors["blk.0.attn_k.weight"].ne, (32, 16))
+        self.assertEqual(f.tensors["blk.0.attn_norm.weight"].type_name, "f32")
+        np.testing.assert_array_equal(f.tensor("blk.1.ffn_down.weight"), sd["model.layers.1.mlp.down_proj.weight"])
+        ids = [5, 77, 250, 3, 3, 199, 42, 1, 0, 100]
+        ours = LlamaReference(path).logits(ids)
+        theirs = hf_style_logits(sd, config, ids)
+        np.testing.assert_allclose(ours, theirs, atol=1e-9, rtol=0)
+
+    def test_qwen2_tied_with_bias(self):
+        sd, config, path = self._convert("qwen2", "f16")
+        f = GgufFile(path)
+        self.assertNotIn("output.weight", f.tensors)
+        self.assertEqual(f.metadata["tokenizer.ggml.pre"], "qwen2")
+        self.assertEqual(f.tensors["blk.0.attn_q.bias"].type_name, "f32")
+        self.assertEqual(f.tensors["blk.0.attn_q.weight"].type_name, "f16")
+        np.testing.assert_array_equal(f.tensor("blk.0.attn_k.bias"), sd["model.layers.0.self_attn.k_proj.bias"])
+        ids = [9, 8, 7, 6, 5, 4, 3]
+        ours = LlamaReference(path).logits(ids)
+        sd16 = {k: (v.astype(np.float16).astype(np.float32) if v.ndim == 2 else v) for k, v in sd.items()}
+        np.testing.assert_allclose(ours, hf_style_logits(sd16, config, ids), atol=1e-9, rtol=0)
+
+    def test_q8_0(self):
+        sd, config, path = self._convert("llama", "q8_0")
+        f = GgufFile(path)
+        self.assertEqual(f.tensors["token_embd.weight"].type_name, "q8_0")
+        self.assertEqual(f.metadata["general.file_type"], 7)
+        ids = [1, 2, 3, 4]
+        want = hf_style_logits(sd, config, ids)
+        diff = np.abs(LlamaReference(path).logits(ids) - want).max()
+        self.assertGreater(diff, 0.0)                     # really quantized
+        self.assertLess(diff, 0.05 * np.abs(want).max())  # but close
+
+    def test_rejects_unknown_tensor(self):
+        rng = np.random.default_rng(5)
+        tmp = tempfile.mkdtemp()
+        sd = make_hf_dir(tmp, "llama", rng)
+        sd["model.layers.0.self_attn.q_norm.weight"] = np.ones(8, np.float32)
+        write_safetensors(os.path.join(tmp, "model.safetensors"), sd)
+        with self.assertRaises(hf_to_gguf.ConversionError):
+            hf_to_gguf.convert_model(tmp, os.path.join(tmp, "x.gguf"))
+
+
+if __name__ == "__main__":
+    unittest.main()
