@@ -1,0 +1,48 @@
+// LlamaModel: a loaded llama-family model (the GGUF mapping, its config and
+// its bound weights), immutable after load and shared by every InferContext
+// that runs it.
+//
+//   HEARTH_ASSIGN_OR_RETURN(auto model, LlamaModel::load("model.gguf"));
+//   InferContext ctx(*model, 4096, pool);
+//
+// Thread-safety: const after load; any number of contexts may read it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "base/status.h"
+#include "model/gguf.h"
+#include "model/llama_arch.h"
+
+namespace hearth::infer {
+
+class LlamaModel {
+ public:
+  // Maps and validates the file: config, then every tensor's shape and type.
+  static Result<std::unique_ptr<LlamaModel>> load(const std::string& path);
+  static Result<std::unique_ptr<LlamaModel>> from(model::GgufFile&& file);
+
+  // Only load()/from() can make the key: a model is always fully bound.
+  class ConstructionKey {
+    friend class LlamaModel;
+    ConstructionKey() = default;
+  };
+  LlamaModel(ConstructionKey, model::GgufFile&& file) : file_(std::move(file)) {}
+  LlamaModel(const LlamaModel&) = delete;
+  LlamaModel& operator=(const LlamaModel&) = delete;
+
+  const model::GgufFile& file() const { return file_; }
+  const model::LlamaConfig& config() const { return config_; }
+  const model::LlamaWeights& weights() const { return weights_; }
+
+ private:
+  // Weights point into file_'s mapping, so file_ never moves once bound
+  // (LlamaModel lives behind a unique_ptr and is not movable).
+  model::GgufFile file_;
+  model::LlamaConfig config_;
+  model::LlamaWeights weights_;
+};
+
+}  // namespace hearth::infer

@@ -1,0 +1,82 @@
+#include "infer/rope.h"
+
+#include <cmath>
+#include <numbers>
+
+namespace hearth::infer {
+
+std::vector<double> rope_inv_freq(const model::LlamaConfig& config) {
+  const int64_t n_pairs = config.head_dim / 2;
+  const double base = config.rope_theta;
+  std::vector<double> inv_freq(static_cast<size_t>(n_pairs));
+  for (int64_t pair_idx = 0; pair_idx < n_pairs; ++pair_idx) {
+    inv_freq[pair_idx] =
+        std::pow(base, -static_cast<double>(2 * pair_idx) / static_cast<double>(config.head_dim));
+  }
+  const model::RopeScaling& scaling = config.rope_scaling;
+  switch (scaling.type) {
+    case model::RopeScalingType::kNone:
+      break;
+    case model::RopeScalingType::kLinear:
+      for (double& freq : inv_freq) freq /= scaling.factor;
+      break;
+    case model::RopeScalingType::kLlama3: {
+      // ref: transformers/modeling_rope_utils.py, _compute_llama3_parameters
+      const double factor = scaling.factor;
+      const double low = scaling.low_freq_factor;
+      const double high = scaling.high_freq_factor;
+      const double original_ctx = static_cast<double>(scaling.original_context);
+      const double low_freq_wavelen = original_ctx / low;
+      const double high_freq_wavelen = original_ctx / high;
+      for (double& freq : inv_freq) {
+        const double wavelen = 2.0 * std::numbers::pi / freq;
+        if (wavelen < high_freq_wavelen) continue;
+        if (wavelen > low_freq_wavelen) {
+          freq /= factor;
+          continue;
+        }
+        const double smooth = (original_ctx / wavelen - low) / (high - low);
+        freq = (1.0 - smooth) * freq / factor + smooth * freq;
+      }
+      break;
+    }
+  }
+  return inv_freq;
+}
+
+Rope::Rope(const model::LlamaConfig& config)
+    : inv_freq_(rope_inv_freq(config)), neox_(config.rope_neox) {}
+
+void Rope::compute_angles(int64_t first_pos, int64_t n_tokens, float* cos_out,
+                          float* sin_out) const {
+  const int64_t n = n_pairs();
+  for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+    const double pos = static_cast<double>(first_pos + token_idx);
+    for (int64_t pair_idx = 0; pair_idx < n; ++pair_idx) {
+      const double theta = pos * inv_freq_[pair_idx];
+      cos_out[token_idx * n + pair_idx] = static_cast<float>(std::cos(theta));
+      sin_out[token_idx * n + pair_idx] = static_cast<float>(std::sin(theta));
+    }
+  }
+}
+
+void Rope::apply(float* heads, int64_t n_heads, const float* cos_row, const float* sin_row) const {
+  const int64_t n = n_pairs();
+  const int64_t head_dim = 2 * n;
+  // Normal mode pairs (2i, 2i+1); neox pairs (i, i + n).
+  const int64_t first_stride = neox_ ? 1 : 2;
+  const int64_t second_offset = neox_ ? n : 1;
+  for (int64_t head_idx = 0; head_idx < n_heads; ++head_idx) {
+    float* head = heads + head_idx * head_dim;
+    for (int64_t pair_idx = 0; pair_idx < n; ++pair_idx) {
+      float* a = head + pair_idx * first_stride;
+      float* b = a + second_offset;
+      const float x0 = *a;
+      const float x1 = *b;
+      *a = x0 * cos_row[pair_idx] - x1 * sin_row[pair_idx];
+      *b = x0 * sin_row[pair_idx] + x1 * cos_row[pair_idx];
+    }
+  }
+}
+
+}  // namespace hearth::infer

@@ -1,0 +1,293 @@
+// InferContext against the float64 reference, and against itself under
+// different schedules (incremental decode, chunked prefill, thread counts).
+#include "infer/llama_forward.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "infer/rng.h"
+#include "reference_llama.h"
+#include "tiny_model.h"
+
+namespace hearth::infer {
+namespace {
+
+using testing::TinyModelSpec;
+using tensor::DType;
+
+std::string temp_model_path(const std::string& stem) {
+  return ::testing::TempDir() + "hearth_infer_" + stem + ".gguf";
+}
+
+std::unique_ptr<LlamaModel> build_model(const TinyModelSpec& spec, const std::string& stem) {
+  const std::string path = temp_model_path(stem);
+  const Status written = testing::write_tiny_model(spec, path);
+  EXPECT_TRUE(written.ok()) << written.to_string();
+  auto model = LlamaModel::load(path);
+  EXPECT_TRUE(model.ok()) << model.status().to_string();
+  return model.ok() ? std::move(model).value() : nullptr;
+}
+
+std::vector<int32_t> random_ids(int64_t n, int64_t n_vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> ids;
+  for (int64_t idx = 0; idx < n; ++idx) ids.push_back(static_cast<int32_t>(rng.next_u64() % n_vocab));
+  return ids;
+}
+
+std::vector<float> eval_all(InferContext& ctx, std::span<const int32_t> ids) {
+  auto logits = ctx.eval(ids, /*all_logits=*/true);
+  EXPECT_TRUE(logits.ok()) << logits.status().to_string();
+  if (!logits.ok()) return {};
+  return std::vector<float>(logits->begin(), logits->end());
+}
+
+struct ReferenceCase {
+  std::string name;
+  TinyModelSpec spec;
+  // Bound on ||engine - reference|| / ||reference|| over all logits.
+  double max_rel_error;
+};
+
+// Bounds. The reference rounds K/V to half like the cache, so what remains is
+//  - F32/F16 weights: float32 accumulation (~1e-7 relative per step), plus
+//    the rare K/V element whose float and double values straddle a half
+//    rounding boundary and so round one half-ulp (4.9e-4) apart; a few such
+//    flips among ~3000 cached values move the logits by ~1e-5 (measured
+//    2e-7 .. 2.6e-5 on these models). 1e-4 keeps margin; real bugs (a wrong
+//    rotation pair, head mapping, mask or bias) move logits by > 1e-2.
+//  - Q8_0/Q4_0 weights: the reference uses the same dequantized weights, but
+//    the engine may quantize activations to 8 bits per 32 values (Q8_0): a
+//    per-element error up to 1/254 of the block's max, ~0.3% RMS on a dot
+//    product, compounding over ~10 products per logit: 2e-2.
+//  - Q4_K: activations go to Q8_K (256 values per scale), slightly coarser
+//    on outliers: 3e-2.
+constexpr double kFloatWeightsBound = 1e-4;
+constexpr double kQ8ActivationBound = 2e-2;
+constexpr double kQ8KActivationBound = 3e-2;
+
+class ReferenceTest : public ::testing::TestWithParam<ReferenceCase> {};
+
+TEST_P(ReferenceTest, AllLogitsMatchFloat64Reference) {
+  const ReferenceCase& test_case = GetParam();
+  auto model = build_model(test_case.spec, "ref_" + test_case.name);
+  ASSERT_NE(model, nullptr);
+  auto file = model::GgufFile::open(temp_model_path("ref_" + test_case.name));
+  ASSERT_TRUE(file.ok());
+
+  const std::vector<int32_t> ids = random_ids(19, test_case.spec.n_vocab, 3);
+  ThreadPool pool(2);
+  InferContext ctx(*model, 64, pool);
+  const std::vector<float> logits = eval_all(ctx, ids);
+  const std::vector<double> expected = testing::reference_logits(*file, test_case.spec, ids);
+  ASSERT_EQ(logits.size(), expected.size());
+  const double error = testing::relative_l2_error(logits, expected);
+  EXPECT_LE(error, test_case.max_rel_error);
+  RecordProperty("rel_l2_error", ::testing::PrintToString(error));
+
+  // Last-token mode returns the last row of the same computation.
+  InferContext last_ctx(*model, 64, pool);
+  auto last = last_ctx.eval(ids);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(static_cast<int64_t>(last->size()), test_case.spec.n_vocab);
+  const std::span<const float> last_row(logits.data() + (ids.size() - 1) * test_case.spec.n_vocab,
+                                        static_cast<size_t>(test_case.spec.n_vocab));
+  EXPECT_LE(testing::relative_l2_error(*last, last_row), 1e-6);
+}
+
+TinyModelSpec with_tied(TinyModelSpec spec, bool tied) {
+  spec.tied_output = tied;
+  return spec;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, ReferenceTest,
+    ::testing::Values(
+        ReferenceCase{"llama_f32", testing::llama_gqa_llama3_spec(DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"llama_f32_tied", with_tied(testing::llama_gqa_llama3_spec(DType::kF32), true), kFloatWeightsBound},
+        ReferenceCase{"qwen2_f32", testing::qwen2_tied_spec(DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"qwen2_f32_untied", with_tied(testing::qwen2_tied_spec(DType::kF32), false), kFloatWeightsBound},
+        // F16 weights and embeddings: products in float over half weights.
+        ReferenceCase{"llama_f16", testing::llama_gqa_llama3_spec(DType::kF16), kFloatWeightsBound},
+        ReferenceCase{"llama_q8_0", testing::llama_gqa_llama3_spec(DType::kQ8_0), kQ8ActivationBound},
+        ReferenceCase{"llama_q4_0", testing::llama_gqa_llama3_spec(DType::kQ4_0), kQ8ActivationBound},
+        ReferenceCase{"qwen2_q8_0", testing::qwen2_tied_spec(DType::kQ8_0), kQ8ActivationBound},
+        ReferenceCase{"llama_q4_k", testing::llama_gqa_llama3_spec(DType::kQ4_K), kQ8KActivationBound},
+        ReferenceCase{"qwen2_q4_k", testing::qwen2_tied_spec(DType::kQ4_K), kQ8KActivationBound}),
+    [](const ::testing::TestParamInfo<ReferenceCase>& info) { return info.param.name; });
+
+TEST(LlamaForwardTest, HeadDimOtherThanEmbdOverHeads) {
+  TinyModelSpec spec = testing::llama_gqa_llama3_spec(DType::kF32);
+  spec.head_dim = 32;  // q_dim 128 != n_embd 64
+  spec.rope_scaling = {};
+  spec.rope_scaling.type = model::RopeScalingType::kLinear;
+  spec.rope_scaling.factor = 4.0f;
+  auto model = build_model(spec, "head_dim");
+  ASSERT_NE(model, nullptr);
+  auto file = model::GgufFile::open(temp_model_path("head_dim"));
+  ASSERT_TRUE(file.ok());
+  const std::vector<int32_t> ids = random_ids(11, spec.n_vocab, 5);
+  ThreadPool pool(1);
+  InferContext ctx(*model, 16, pool);
+  const std::vector<float> logits = eval_all(ctx, ids);
+  const double error = testing::relative_l2_error(logits, testing::reference_logits(*file, spec, ids));
+  EXPECT_LE(error, kFloatWeightsBound);
+  // The cache really holds halves: the engine is closer to the reference
+  // that rounds K/V than to one that keeps them exact (~3e-4 away here).
+  testing::ReferenceOptions exact_kv;
+  exact_kv.round_kv_to_f16 = false;
+  EXPECT_LT(error * 3, testing::relative_l2_error(logits, testing::reference_logits(*file, spec, ids, exact_kv)));
+}
+
+// Schedules must not change results beyond float reassociation: each
+// (row, token) product is computed independently of the others, so the only
+// freedom is the kernels' internal summation order. 1e-5 relative.
+constexpr double kScheduleTolerance = 1e-5;
+
+class ScheduleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spec_ = testing::llama_gqa_llama3_spec(DType::kQ8_0);
+    model_ = build_model(spec_, "schedule");
+    ASSERT_NE(model_, nullptr);
+    ids_ = random_ids(23, spec_.n_vocab, 11);
+  }
+
+  TinyModelSpec spec_;
+  std::unique_ptr<LlamaModel> model_;
+  std::vector<int32_t> ids_;
+};
+
+TEST_F(ScheduleTest, IncrementalDecodeEqualsPrefill) {
+  ThreadPool pool(2);
+  InferContext whole(*model_, 32, pool);
+  const std::vector<float> expected = eval_all(whole, ids_);
+
+  InferContext incremental(*model_, 32, pool);
+  const int64_t n_vocab = spec_.n_vocab;
+  const size_t n_prefill = 9;
+  auto prefill = incremental.eval(std::span(ids_).first(n_prefill), true);
+  ASSERT_TRUE(prefill.ok());
+  EXPECT_LE(testing::relative_l2_error(
+                *prefill, std::span<const float>(expected).first(n_prefill * n_vocab)),
+            kScheduleTolerance);
+  for (size_t pos = n_prefill; pos < ids_.size(); ++pos) {
+    auto logits = incremental.eval(std::span(ids_).subspan(pos, 1));
+    ASSERT_TRUE(logits.ok());
+    EXPECT_EQ(incremental.n_past(), static_cast<int64_t>(pos + 1));
+    EXPECT_LE(testing::relative_l2_error(
+                  *logits, std::span<const float>(expected).subspan(pos * n_vocab, n_vocab)),
+              kScheduleTolerance)
+        << "position " << pos;
+  }
+}
+
+TEST_F(ScheduleTest, ChunkedPrefillEqualsUnchunked) {
+  ThreadPool pool(2);
+  InferContext whole(*model_, 32, pool, 256);
+  InferContext chunked(*model_, 32, pool, 5);  // 23 tokens: chunks 5,5,5,5,3
+  EXPECT_EQ(chunked.n_batch_max(), 5);
+  const std::vector<float> expected = eval_all(whole, ids_);
+  EXPECT_LE(testing::relative_l2_error(eval_all(chunked, ids_), expected), kScheduleTolerance);
+
+  // Last-token mode across chunks: only the final chunk produces logits.
+  InferContext chunked_last(*model_, 32, pool, 4);
+  auto last = chunked_last.eval(ids_);
+  ASSERT_TRUE(last.ok());
+  EXPECT_LE(testing::relative_l2_error(
+                *last, std::span<const float>(expected).last(static_cast<size_t>(spec_.n_vocab))),
+            kScheduleTolerance);
+}
+
+TEST_F(ScheduleTest, ThreadCountDoesNotChangeLogits) {
+  ThreadPool one(1);
+  ThreadPool two(2);
+  ThreadPool three(3);
+  InferContext ctx_one(*model_, 32, one);
+  InferContext ctx_two(*model_, 32, two);
+  InferContext ctx_three(*model_, 32, three);
+  const std::vector<float> expected = eval_all(ctx_one, ids_);
+  EXPECT_LE(testing::relative_l2_error(eval_all(ctx_two, ids_), expected), kScheduleTolerance);
+  EXPECT_LE(testing::relative_l2_error(eval_all(ctx_three, ids_), expected), kScheduleTolerance);
+}
+
+TEST_F(ScheduleTest, TruncateThenReevaluateMatchesFresh) {
+  ThreadPool pool(2);
+  InferContext fresh(*model_, 32, pool);
+  const std::vector<float> expected = eval_all(fresh, ids_);
+
+  InferContext reused(*model_, 32, pool);
+  // A different continuation first, then back to ids_ after its shared prefix.
+  std::vector<int32_t> other(ids_.begin(), ids_.begin() + 10);
+  other.push_back((ids_[10] + 1) % static_cast<int32_t>(spec_.n_vocab));
+  other.push_back(3);
+  ASSERT_TRUE(reused.eval(other).ok());
+  ASSERT_TRUE(reused.truncate(10).ok());
+  EXPECT_EQ(reused.n_past(), 10);
+  ASSERT_EQ(reused.tokens().size(), 10u);
+  EXPECT_TRUE(std::equal(reused.tokens().begin(), reused.tokens().end(), ids_.begin()));
+  auto rest = reused.eval(std::span(ids_).subspan(10), true);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_LE(testing::relative_l2_error(*rest, std::span<const float>(expected).subspan(10 * spec_.n_vocab)),
+            kScheduleTolerance);
+
+  reused.clear();
+  EXPECT_EQ(reused.n_past(), 0);
+  EXPECT_TRUE(reused.tokens().empty());
+  EXPECT_LE(testing::relative_l2_error(eval_all(reused, ids_), expected), kScheduleTolerance);
+}
+
+TEST_F(ScheduleTest, ErrorsLeaveTheContextUnchanged) {
+  ThreadPool pool(1);
+  InferContext ctx(*model_, 8, pool);
+  ASSERT_TRUE(ctx.eval(std::span(ids_).first(5)).ok());
+
+  const int32_t too_big = static_cast<int32_t>(spec_.n_vocab);
+  const std::vector<int32_t> bad_high = {1, too_big};
+  auto high = ctx.eval(bad_high);
+  ASSERT_FALSE(high.ok());
+  EXPECT_EQ(high.status().code(), ErrorCode::kOutOfRange);
+  EXPECT_NE(high.status().message().find(std::to_string(too_big)), std::string::npos);
+  EXPECT_NE(high.status().message().find(std::to_string(spec_.n_vocab)), std::string::npos);
+
+  const std::vector<int32_t> bad_negative = {-1};
+  EXPECT_EQ(ctx.eval(bad_negative).status().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(ctx.eval({}).status().code(), ErrorCode::kInvalidArgument);
+
+  // 5 + 4 > 8.
+  auto overflow = ctx.eval(std::span(ids_).first(4));
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_EQ(overflow.status().code(), ErrorCode::kOutOfRange);
+  const std::string& message = overflow.status().message();
+  EXPECT_NE(message.find("5"), std::string::npos);
+  EXPECT_NE(message.find("4"), std::string::npos);
+  EXPECT_NE(message.find("8"), std::string::npos);
+
+  EXPECT_EQ(ctx.n_past(), 5);
+  EXPECT_EQ(ctx.truncate(6).code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(ctx.truncate(-1).code(), ErrorCode::kOutOfRange);
+  // Exactly filling the context is fine; one more is not.
+  ASSERT_TRUE(ctx.eval(std::span(ids_).first(3)).ok());
+  EXPECT_EQ(ctx.n_past(), 8);
+  EXPECT_EQ(ctx.eval(std::span(ids_).first(1)).status().code(), ErrorCode::kOutOfRange);
+}
+
+TEST_F(ScheduleTest, CreateValidatesSizesAndReportsBytes) {
+  ThreadPool pool(2);
+  EXPECT_EQ(InferContext::create(*model_, 0, pool).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(InferContext::create(*model_, -5, pool).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(InferContext::create(*model_, 16, pool, 0).status().code(), ErrorCode::kInvalidArgument);
+  auto ctx = InferContext::create(*model_, 16, pool, 8);
+  ASSERT_TRUE(ctx.ok());
+  const int64_t head_dim = spec_.resolved_head_dim();
+  // K and V, every layer, every position, halves.
+  EXPECT_EQ((*ctx)->kv_cache_bytes(), 2 * spec_.n_layer * 16 * spec_.n_head_kv * head_dim * 2);
+  EXPECT_GT((*ctx)->scratch_bytes(), 8 * spec_.n_ff * 4);
+  EXPECT_EQ((*ctx)->n_vocab(), spec_.n_vocab);
+  EXPECT_EQ((*ctx)->n_ctx(), 16);
+}
+
+}  // namespace
+}  // namespace hearth::infer

@@ -1,0 +1,222 @@
+#include "reference_llama.h"
+
+#include <cassert>
+#include <cmath>
+#include <numbers>
+#include <string>
+
+#include "tensor/fp16.h"
+#include "tensor/quant.h"
+
+namespace hearth::infer::testing {
+namespace {
+
+using Matrix = std::vector<std::vector<double>>;  // [row][col]
+
+// Dequantizes a 2-D tensor into rows of doubles (or a 1-D tensor into one row).
+Matrix load(const model::GgufFile& file, const std::string& name) {
+  const model::GgufTensorInfo* info = file.find_tensor(name);
+  assert(info != nullptr && "reference: tensor missing from the test model");
+  const int64_t n_cols = info->ne[0];
+  const int64_t n_rows = info->n_elements() / n_cols;
+  const int64_t row_bytes = tensor::row_bytes(info->dtype, n_cols);
+  Matrix rows(static_cast<size_t>(n_rows));
+  std::vector<float> row(static_cast<size_t>(n_cols));
+  for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+    tensor::dequantize_row_ref(info->dtype, info->data + row_idx * row_bytes, row.data(), n_cols);
+    rows[row_idx].assign(row.begin(), row.end());
+  }
+  return rows;
+}
+
+std::vector<double> load_vector(const model::GgufFile& file, const std::string& name) {
+  return load(file, name)[0];
+}
+
+std::vector<double> mat_vec(const Matrix& w, const std::vector<double>& x) {
+  std::vector<double> y(w.size(), 0.0);
+  for (size_t row_idx = 0; row_idx < w.size(); ++row_idx) {
+    for (size_t col_idx = 0; col_idx < x.size(); ++col_idx) y[row_idx] += w[row_idx][col_idx] * x[col_idx];
+  }
+  return y;
+}
+
+std::vector<double> rms_norm(const std::vector<double>& x, const std::vector<double>& weight,
+                             double eps) {
+  double sum_sq = 0.0;
+  for (double value : x) sum_sq += value * value;
+  const double inv = 1.0 / std::sqrt(sum_sq / static_cast<double>(x.size()) + eps);
+  std::vector<double> out(x.size());
+  for (size_t idx = 0; idx < x.size(); ++idx) out[idx] = x[idx] * inv * weight[idx];
+  return out;
+}
+
+// HF transformers' default and llama3 inverse frequencies, restated.
+std::vector<double> inverse_frequencies(const TinyModelSpec& spec) {
+  const int64_t head_dim = spec.resolved_head_dim();
+  std::vector<double> inv_freq;
+  for (int64_t dim_idx = 0; dim_idx < head_dim; dim_idx += 2) {
+    inv_freq.push_back(1.0 / std::pow(double{spec.rope_theta},
+                                      static_cast<double>(dim_idx) / static_cast<double>(head_dim)));
+  }
+  const model::RopeScaling& scaling = spec.rope_scaling;
+  if (scaling.type == model::RopeScalingType::kLinear) {
+    for (double& freq : inv_freq) freq /= scaling.factor;
+  } else if (scaling.type == model::RopeScalingType::kLlama3) {
+    const double old_ctx = static_cast<double>(scaling.original_context);
+    const double low_freq_wavelen = old_ctx / scaling.low_freq_factor;
+    const double high_freq_wavelen = old_ctx / scaling.high_freq_factor;
+    for (double& freq : inv_freq) {
+      const double wavelen = 2.0 * std::numbers::pi / freq;
+      const double divided = freq / scaling.factor;
+      const double smooth = (old_ctx / wavelen - scaling.low_freq_factor) /
+                            (scaling.high_freq_factor - scaling.low_freq_factor);
+      if (wavelen > low_freq_wavelen) {
+        freq = divided;
+      } else if (wavelen >= high_freq_wavelen) {
+        freq = (1.0 - smooth) * divided + smooth * freq;
+      }
+    }
+  }
+  return inv_freq;
+}
+
+// Rotates every head of `x` for position `pos`.
+void rotate(std::vector<double>& x, int64_t n_heads, int64_t head_dim, int64_t pos,
+            const std::vector<double>& inv_freq, bool neox) {
+  const int64_t half = head_dim / 2;
+  for (int64_t head_idx = 0; head_idx < n_heads; ++head_idx) {
+    double* head = x.data() + head_idx * head_dim;
+    for (int64_t pair_idx = 0; pair_idx < half; ++pair_idx) {
+      const double theta = static_cast<double>(pos) * inv_freq[pair_idx];
+      double& a = neox ? head[pair_idx] : head[2 * pair_idx];
+      double& b = neox ? head[pair_idx + half] : head[2 * pair_idx + 1];
+      const double x0 = a;
+      const double x1 = b;
+      a = x0 * std::cos(theta) - x1 * std::sin(theta);
+      b = x0 * std::sin(theta) + x1 * std::cos(theta);
+    }
+  }
+}
+
+double round_to_half(double value) {
+  return tensor::f16_to_f32(tensor::f32_to_f16(static_cast<float>(value)));
+}
+
+}  // namespace
+
+std::vector<double> reference_logits(const model::GgufFile& file, const TinyModelSpec& spec,
+                                     std::span<const int32_t> ids,
+                                     const ReferenceOptions& options) {
+  const int64_t head_dim = spec.resolved_head_dim();
+  const int64_t n_tokens = static_cast<int64_t>(ids.size());
+  const int64_t group = spec.n_head / spec.n_head_kv;
+  const bool neox = spec.arch == "qwen2";
+  const std::vector<double> inv_freq = inverse_frequencies(spec);
+
+  const Matrix embd = load(file, "token_embd.weight");
+  std::vector<std::vector<double>> hidden;
+  for (int32_t id : ids) hidden.push_back(embd[static_cast<size_t>(id)]);
+
+  for (int64_t layer_idx = 0; layer_idx < spec.n_layer; ++layer_idx) {
+    const std::string prefix = "blk." + std::to_string(layer_idx) + ".";
+    const std::vector<double> attn_norm = load_vector(file, prefix + "attn_norm.weight");
+    const Matrix wq = load(file, prefix + "attn_q.weight");
+    const Matrix wk = load(file, prefix + "attn_k.weight");
+    const Matrix wv = load(file, prefix + "attn_v.weight");
+    const Matrix wo = load(file, prefix + "attn_output.weight");
+
+    std::vector<std::vector<double>> q(n_tokens), k(n_tokens), v(n_tokens);
+    for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+      const std::vector<double> xn = rms_norm(hidden[token_idx], attn_norm, spec.rms_eps);
+      q[token_idx] = mat_vec(wq, xn);
+      k[token_idx] = mat_vec(wk, xn);
+      v[token_idx] = mat_vec(wv, xn);
+      if (spec.arch == "qwen2") {
+        const std::vector<double> bq = load_vector(file, prefix + "attn_q.bias");
+        const std::vector<double> bk = load_vector(file, prefix + "attn_k.bias");
+        const std::vector<double> bv = load_vector(file, prefix + "attn_v.bias");
+        for (size_t idx = 0; idx < bq.size(); ++idx) q[token_idx][idx] += bq[idx];
+        for (size_t idx = 0; idx < bk.size(); ++idx) k[token_idx][idx] += bk[idx];
+        for (size_t idx = 0; idx < bv.size(); ++idx) v[token_idx][idx] += bv[idx];
+      }
+      rotate(q[token_idx], spec.n_head, head_dim, token_idx, inv_freq, neox);
+      rotate(k[token_idx], spec.n_head_kv, head_dim, token_idx, inv_freq, neox);
+      if (options.round_kv_to_f16) {
+        for (double& value : k[token_idx]) value = round_to_half(value);
+        for (double& value : v[token_idx]) value = round_to_half(value);
+      }
+    }
+
+    const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+    for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+      std::vector<double> attn(static_cast<size_t>(spec.n_head * head_dim), 0.0);
+      for (int64_t head_idx = 0; head_idx < spec.n_head; ++head_idx) {
+        const int64_t kv_head = head_idx / group;
+        std::vector<double> scores;
+        for (int64_t key_idx = 0; key_idx <= token_idx; ++key_idx) {
+          double score = 0.0;
+          for (int64_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) {
+            score += q[token_idx][head_idx * head_dim + dim_idx] * k[key_idx][kv_head * head_dim + dim_idx];
+          }
+          scores.push_back(score * scale);
+        }
+        double max_score = scores[0];
+        for (double score : scores) max_score = std::max(max_score, score);
+        double sum = 0.0;
+        for (double& score : scores) sum += (score = std::exp(score - max_score));
+        for (int64_t key_idx = 0; key_idx <= token_idx; ++key_idx) {
+          for (int64_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) {
+            attn[head_idx * head_dim + dim_idx] +=
+                scores[key_idx] / sum * v[key_idx][kv_head * head_dim + dim_idx];
+          }
+        }
+      }
+      const std::vector<double> out = mat_vec(wo, attn);
+      for (size_t idx = 0; idx < out.size(); ++idx) hidden[token_idx][idx] += out[idx];
+    }
+
+    const std::vector<double> ffn_norm = load_vector(file, prefix + "ffn_norm.weight");
+    const Matrix w_gate = load(file, prefix + "ffn_gate.weight");
+    const Matrix w_up = load(file, prefix + "ffn_up.weight");
+    const Matrix w_down = load(file, prefix + "ffn_down.weight");
+    for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+      const std::vector<double> xn = rms_norm(hidden[token_idx], ffn_norm, spec.rms_eps);
+      std::vector<double> gate = mat_vec(w_gate, xn);
+      const std::vector<double> up = mat_vec(w_up, xn);
+      for (size_t idx = 0; idx < gate.size(); ++idx) {
+        gate[idx] = gate[idx] / (1.0 + std::exp(-gate[idx])) * up[idx];
+      }
+      const std::vector<double> out = mat_vec(w_down, gate);
+      for (size_t idx = 0; idx < out.size(); ++idx) hidden[token_idx][idx] += out[idx];
+    }
+  }
+
+  const std::vector<double> output_norm = load_vector(file, "output_norm.weight");
+  const Matrix output = spec.tied_output ? embd : load(file, "output.weight");
+  std::vector<double> logits;
+  for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+    const std::vector<double> row = mat_vec(output, rms_norm(hidden[token_idx], output_norm, spec.rms_eps));
+    logits.insert(logits.end(), row.begin(), row.end());
+  }
+  return logits;
+}
+
+double relative_l2_error(std::span<const float> actual, std::span<const double> expected) {
+  assert(actual.size() == expected.size());
+  double diff_sq = 0.0;
+  double ref_sq = 0.0;
+  for (size_t idx = 0; idx < actual.size(); ++idx) {
+    const double diff = double{actual[idx]} - expected[idx];
+    diff_sq += diff * diff;
+    ref_sq += expected[idx] * expected[idx];
+  }
+  return std::sqrt(diff_sq / ref_sq);
+}
+
+double relative_l2_error(std::span<const float> actual, std::span<const float> expected) {
+  const std::vector<double> widened(expected.begin(), expected.end());
+  return relative_l2_error(actual, std::span<const double>(widened));
+}
+
+}  // namespace hearth::infer::testing

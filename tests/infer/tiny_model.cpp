@@ -1,0 +1,166 @@
+#include "tiny_model.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "infer/rng.h"
+#include "model/gguf_writer.h"
+#include "tensor/quant.h"
+
+namespace hearth::infer::testing {
+namespace {
+
+using tensor::DType;
+
+// Uniform in [-scale, scale].
+std::vector<float> random_values(Rng& rng, int64_t n, double scale) {
+  std::vector<float> values(static_cast<size_t>(n));
+  for (float& value : values) value = static_cast<float>((2.0 * rng.next_unit() - 1.0) * scale);
+  return values;
+}
+
+std::vector<uint8_t> f32_bytes(const std::vector<float>& values) {
+  std::vector<uint8_t> bytes(values.size() * sizeof(float));
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+class ModelBuilder {
+ public:
+  ModelBuilder(const TinyModelSpec& spec) : spec_(spec), rng_(spec.seed) {}
+
+  // A [n_rows x n_cols] matrix with entries of standard deviation gain/sqrt(n_cols)
+  // (uniform of that std), so a product with an O(1) input is O(gain).
+  void add_matrix(const std::string& name, int64_t n_rows, int64_t n_cols, double gain) {
+    const double scale = gain * std::sqrt(3.0) / std::sqrt(static_cast<double>(n_cols));
+    const std::vector<float> values = random_values(rng_, n_rows * n_cols, scale);
+    const DType dtype = spec_.matrix_dtype;
+    const int64_t row_bytes = tensor::row_bytes(dtype, n_cols);
+    std::vector<uint8_t> bytes(static_cast<size_t>(row_bytes * n_rows));
+    for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+      tensor::quantize_row_ref(dtype, values.data() + row_idx * n_cols,
+                               bytes.data() + row_idx * row_bytes, n_cols);
+    }
+    writer_.add_tensor(name, {n_cols, n_rows}, dtype, std::move(bytes));
+  }
+
+  // A vector around `center` (norm weights near 1, biases near 0).
+  void add_vector(const std::string& name, int64_t n, double center, double spread) {
+    std::vector<float> values = random_values(rng_, n, spread);
+    for (float& value : values) value += static_cast<float>(center);
+    writer_.add_tensor(name, {n}, DType::kF32, f32_bytes(values));
+  }
+
+  model::GgufWriter& writer() { return writer_; }
+
+ private:
+  const TinyModelSpec& spec_;
+  Rng rng_;
+  model::GgufWriter writer_;
+};
+
+}  // namespace
+
+TinyModelSpec llama_gqa_llama3_spec(DType matrix_dtype) {
+  TinyModelSpec spec;
+  spec.arch = "llama";
+  spec.matrix_dtype = matrix_dtype;
+  if (matrix_dtype == DType::kQ4_K) {
+    // K-quant rows are 256-value blocks.
+    spec.n_embd = 256;
+    spec.n_ff = 512;
+  }
+  // head_dim 16 (64-dim model) has frequencies base^(-2i/16), i < 8, with
+  // wavelengths 6.3 .. 2.0e4 for base 1e4; original_ctx 256 puts the high and
+  // low thresholds at wavelengths 64 and 256: pairs 0-2 keep their frequency,
+  // pair 3 blends, pairs 4-7 are divided (Q4_K's head_dim 64 spreads likewise).
+  spec.rope_scaling.type = model::RopeScalingType::kLlama3;
+  spec.rope_scaling.factor = 8.0f;
+  spec.rope_scaling.low_freq_factor = 1.0f;
+  spec.rope_scaling.high_freq_factor = 4.0f;
+  spec.rope_scaling.original_context = 256;
+  spec.rope_theta = 10000.0f;
+  return spec;
+}
+
+TinyModelSpec qwen2_tied_spec(DType matrix_dtype) {
+  TinyModelSpec spec;
+  spec.arch = "qwen2";
+  spec.matrix_dtype = matrix_dtype;
+  spec.n_head = 4;
+  spec.n_head_kv = 1;
+  spec.tied_output = true;
+  spec.rms_eps = 1e-6f;
+  spec.rope_theta = 1000000.0f;
+  spec.seed = 7;
+  if (matrix_dtype == DType::kQ4_K) {
+    spec.n_embd = 256;
+    spec.n_ff = 512;
+  }
+  return spec;
+}
+
+Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
+  ModelBuilder builder(spec);
+  model::GgufWriter& writer = builder.writer();
+  const std::string& arch = spec.arch;
+  const int64_t head_dim = spec.resolved_head_dim();
+  writer.add_string("general.architecture", arch);
+  writer.add_string("general.name", "infer test model");
+  writer.add_uint32(arch + ".vocab_size", static_cast<uint32_t>(spec.n_vocab));
+  writer.add_uint32(arch + ".context_length", static_cast<uint32_t>(spec.n_ctx_train));
+  writer.add_uint32(arch + ".embedding_length", static_cast<uint32_t>(spec.n_embd));
+  writer.add_uint32(arch + ".block_count", static_cast<uint32_t>(spec.n_layer));
+  writer.add_uint32(arch + ".feed_forward_length", static_cast<uint32_t>(spec.n_ff));
+  writer.add_uint32(arch + ".attention.head_count", static_cast<uint32_t>(spec.n_head));
+  writer.add_uint32(arch + ".attention.head_count_kv", static_cast<uint32_t>(spec.n_head_kv));
+  writer.add_float32(arch + ".attention.layer_norm_rms_epsilon", spec.rms_eps);
+  writer.add_float32(arch + ".rope.freq_base", spec.rope_theta);
+  writer.add_uint32(arch + ".rope.dimension_count", static_cast<uint32_t>(head_dim));
+  if (spec.head_dim > 0) {
+    writer.add_uint32(arch + ".attention.key_length", static_cast<uint32_t>(head_dim));
+    writer.add_uint32(arch + ".attention.value_length", static_cast<uint32_t>(head_dim));
+  }
+  const model::RopeScaling& scaling = spec.rope_scaling;
+  if (scaling.type == model::RopeScalingType::kLlama3) {
+    writer.add_string(arch + ".rope.scaling.type", "llama3");
+    writer.add_float32(arch + ".rope.scaling.factor", scaling.factor);
+    writer.add_float32(arch + ".rope.scaling.low_freq_factor", scaling.low_freq_factor);
+    writer.add_float32(arch + ".rope.scaling.high_freq_factor", scaling.high_freq_factor);
+    writer.add_uint32(arch + ".rope.scaling.original_context_length",
+                      static_cast<uint32_t>(scaling.original_context));
+  } else if (scaling.type == model::RopeScalingType::kLinear) {
+    writer.add_string(arch + ".rope.scaling.type", "linear");
+    writer.add_float32(arch + ".rope.scaling.factor", scaling.factor);
+  }
+
+  const int64_t q_dim = spec.n_head * head_dim;
+  const int64_t kv_dim = spec.n_head_kv * head_dim;
+  // Embedding rows of rms ~1 (the first norm rescales them anyway).
+  builder.add_matrix("token_embd.weight", spec.n_vocab, spec.n_embd,
+                     std::sqrt(static_cast<double>(spec.n_embd)));
+  builder.add_vector("output_norm.weight", spec.n_embd, 1.0, 0.2);
+  if (!spec.tied_output) builder.add_matrix("output.weight", spec.n_vocab, spec.n_embd, 2.0);
+  for (int64_t layer_idx = 0; layer_idx < spec.n_layer; ++layer_idx) {
+    const std::string prefix = "blk." + std::to_string(layer_idx) + ".";
+    builder.add_vector(prefix + "attn_norm.weight", spec.n_embd, 1.0, 0.2);
+    // Gain 1.5 on Q and K makes scores O(2): attention is peaked, not uniform.
+    builder.add_matrix(prefix + "attn_q.weight", q_dim, spec.n_embd, 1.5);
+    builder.add_matrix(prefix + "attn_k.weight", kv_dim, spec.n_embd, 1.5);
+    builder.add_matrix(prefix + "attn_v.weight", kv_dim, spec.n_embd, 1.0);
+    if (arch == "qwen2") {
+      builder.add_vector(prefix + "attn_q.bias", q_dim, 0.0, 0.5);
+      builder.add_vector(prefix + "attn_k.bias", kv_dim, 0.0, 0.5);
+      builder.add_vector(prefix + "attn_v.bias", kv_dim, 0.0, 0.5);
+    }
+    builder.add_matrix(prefix + "attn_output.weight", spec.n_embd, q_dim, 1.0);
+    builder.add_vector(prefix + "ffn_norm.weight", spec.n_embd, 1.0, 0.2);
+    builder.add_matrix(prefix + "ffn_gate.weight", spec.n_ff, spec.n_embd, 1.5);
+    builder.add_matrix(prefix + "ffn_up.weight", spec.n_ff, spec.n_embd, 1.0);
+    builder.add_matrix(prefix + "ffn_down.weight", spec.n_embd, spec.n_ff, 1.0);
+  }
+  return writer.write(path);
+}
+
+}  // namespace hearth::infer::testing

@@ -1,0 +1,45 @@
+// Random-weight llama-family models for the engine tests, written with
+// GgufWriter in any weight type. The values are drawn so activations stay
+// O(1) through the layers and attention is far from uniform, so a wrong
+// rotation, head mapping or mask changes the logits visibly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "model/llama_arch.h"
+#include "tensor/dtype.h"
+
+namespace hearth::infer::testing {
+
+struct TinyModelSpec {
+  std::string arch = "llama";  // "llama" (normal RoPE) or "qwen2" (neox RoPE, Q/K/V biases)
+  int64_t n_vocab = 96;
+  int64_t n_embd = 64;
+  int64_t n_layer = 2;
+  int64_t n_head = 4;
+  int64_t n_head_kv = 2;
+  int64_t n_ff = 96;
+  int64_t head_dim = 0;  // 0: n_embd / n_head; otherwise written as attention.key_length
+  int64_t n_ctx_train = 4096;
+  float rms_eps = 1e-5f;
+  float rope_theta = 10000.0f;
+  model::RopeScaling rope_scaling;
+  bool tied_output = false;
+  tensor::DType matrix_dtype = tensor::DType::kF32;  // every 2-D weight, token_embd included
+  uint64_t seed = 1;
+
+  int64_t resolved_head_dim() const { return head_dim > 0 ? head_dim : n_embd / n_head; }
+};
+
+// A llama spec with GQA (4 query heads over 2 kv heads) and llama3 RoPE
+// scaling whose thresholds fall inside the head's frequencies, so all three
+// branches (keep, divide, blend) are exercised.
+TinyModelSpec llama_gqa_llama3_spec(tensor::DType matrix_dtype);
+// A qwen2 spec: biases, neox RoPE, tied output.
+TinyModelSpec qwen2_tied_spec(tensor::DType matrix_dtype);
+
+Status write_tiny_model(const TinyModelSpec& spec, const std::string& path);
+
+}  // namespace hearth::infer::testing
