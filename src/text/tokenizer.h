@@ -1,0 +1,124 @@
+// Tokenizer: text <-> token ids for the two families GGUF models ship with:
+// "llama" (SentencePiece-style BPE over U+2581-escaped text, byte fallback)
+// and "gpt2" (byte-level BPE after a regex pre-tokenizer: GPT-2, Llama 3,
+// Qwen2, SmolLM). Built from a TokenizerSpec (tests, `hearth synth`) or from a
+// GGUF file's tokenizer.* keys.
+//
+//   HEARTH_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::from_gguf(file));
+//   std::vector<int32_t> ids = tokenizer->encode(prompt, /*add_special=*/true, /*parse_special=*/false);
+//   std::string text = tokenizer->decode(ids, /*skip_special=*/true);
+//
+// Encoding, in order: (1) special tokens are cut out of the text (see
+// special_token_splitter.h: user-defined always, control only with
+// parse_special); (2) "llama": a space is prepended to each text run at the
+// start or after a special token (add_space_prefix), spaces become U+2581 and
+// the run is merged by score; "gpt2": the run is split by the pre-tokenizer
+// regex and each word merged by rank; (3) with add_special, bos_id is
+// prepended when add_bos and eos_id appended when add_eos.
+// Text need not be valid UTF-8: ill-formed bytes are encoded as bytes (byte
+// tokens or byte-level characters), never dropped silently when the
+// vocabulary can represent them, and never a crash.
+//
+// Immutable once built; every const method is safe from any number of threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "text/tokenizer_spec.h"
+
+namespace hearth::model {
+class GgufFile;
+}
+
+namespace hearth::text {
+
+class Vocab;
+class SpecialTokenSplitter;
+class SpmEncoder;
+class BpeEncoder;
+
+class Tokenizer {
+ public:
+  // Validates the whole spec: kUnimplemented for an unknown model or
+  // pre-tokenizer (naming it); kDataLoss for arrays of different lengths,
+  // repeated token texts, unknown token types, special ids out of range,
+  // add_bos/add_eos without the id, merges that refer to missing tokens.
+  static Result<std::unique_ptr<Tokenizer>> create(TokenizerSpec spec);
+  // Reads the tokenizer.* keys (see tokenizer_gguf.h) and calls create().
+  static Result<std::unique_ptr<Tokenizer>> from_gguf(const model::GgufFile& file);
+
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+  ~Tokenizer();
+
+  std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
+
+  // The bytes token `id` contributes to detokenized text: "llama" normal
+  // tokens with U+2581 as ' ', byte tokens as their byte, "gpt2" tokens mapped
+  // back from byte-level characters, user-defined tokens verbatim. Control,
+  // unknown, unused and undefined tokens give their text only when
+  // render_special, else nothing; an id out of range gives nothing. The bytes
+  // of one token may be part of a UTF-8 character: stream them through
+  // Utf8StreamDecoder. No leading space is stripped here (see decode()).
+  std::string token_to_bytes(int32_t id, bool render_special = false) const;
+
+  // Concatenated token_to_bytes(id, !skip_special), then, for a tokenizer with
+  // add_space_prefix, one leading space removed (the one encode() added), as
+  // HF's Strip decoder does. Ids out of range contribute nothing: callers
+  // holding ids from outside check them with validate_ids() first. The result
+  // is raw bytes, valid UTF-8 whenever the ids came from encoding valid text;
+  // pass arbitrary ids' output through sanitize_utf8() before emitting JSON.
+  std::string decode(std::span<const int32_t> ids, bool skip_special) const;
+
+  // kInvalidArgument naming the first id outside [0, n_vocab).
+  Status validate_ids(std::span<const int32_t> ids) const;
+
+  int64_t n_vocab() const;
+  const std::string& model() const { return model_; }  // "llama" or "gpt2"
+  int32_t bos_id() const { return bos_id_; }  // -1 when the vocabulary has none
+  int32_t eos_id() const { return eos_id_; }
+  int32_t eot_id() const { return eot_id_; }
+  int32_t unk_id() const { return unk_id_; }
+  int32_t pad_id() const { return pad_id_; }
+  bool add_bos() const { return add_bos_; }
+  bool add_eos() const { return add_eos_; }
+
+  // True for eos, eot and the control tokens that end a turn in some family:
+  // <|eot_id|>, <|eom_id|>, <|end_of_text|>, <|im_end|>, <|endoftext|>,
+  // <|end|>, <end_of_turn>, <EOT>, </s>.
+  bool is_end_of_generation(int32_t id) const;
+  // The id whose vocabulary text is exactly `text`, or -1.
+  int32_t find_token(std::string_view text) const;
+  // Vocabulary text and type of a valid id (precondition: 0 <= id < n_vocab).
+  const std::string& token_text(int32_t id) const;
+  TokenType token_type(int32_t id) const;
+
+ private:
+  Tokenizer();
+
+  std::string model_;
+  bool is_spm_ = false;
+  bool add_bos_ = false;
+  bool add_eos_ = false;
+  bool add_space_prefix_ = false;
+  int32_t bos_id_ = -1;
+  int32_t eos_id_ = -1;
+  int32_t eot_id_ = -1;
+  int32_t unk_id_ = -1;
+  int32_t pad_id_ = -1;
+  std::vector<int32_t> end_of_generation_ids_;  // sorted
+  // Members below keep pointers into *vocab_, which is heap-held and never replaced.
+  std::unique_ptr<Vocab> vocab_;
+  std::unique_ptr<SpecialTokenSplitter> splitter_;
+  std::unique_ptr<SpmEncoder> spm_;
+  std::unique_ptr<BpeEncoder> bpe_;
+};
+
+}  // namespace hearth::text
