@@ -28,6 +28,11 @@ enum class GgufValueType : uint32_t {
   kFloat32 = 6, kBool = 7, kString = 8, kArray = 9, kUint64 = 10, kInt64 = 11, kFloat64 = 12,
 };
 
+// Bytes of one value of a fixed-size type; 0 for kString and kArray (and ids past kFloat64).
+uint64_t gguf_scalar_bytes(GgufValueType type);
+// "uint32", "string", ...; "unknown" for ids past kFloat64. For error messages.
+const char* gguf_type_name(GgufValueType type);
+
 // Explicit limits on what a file may declare; exceeding one is kDataLoss.
 struct GgufLimits {
   uint64_t max_kv_count = 1u << 16;

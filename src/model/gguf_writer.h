@@ -21,10 +21,16 @@ namespace hearth::model {
 
 class GgufWriter {
  public:
+  void add_uint8(std::string key, uint8_t value);
+  void add_int8(std::string key, int8_t value);
+  void add_uint16(std::string key, uint16_t value);
+  void add_int16(std::string key, int16_t value);
   void add_uint32(std::string key, uint32_t value);
   void add_int32(std::string key, int32_t value);
   void add_uint64(std::string key, uint64_t value);
+  void add_int64(std::string key, int64_t value);
   void add_float32(std::string key, float value);
+  void add_float64(std::string key, double value);
   void add_bool(std::string key, bool value);
   void add_string(std::string key, std::string value);
   void add_string_array(std::string key, std::vector<std::string> values);
@@ -38,8 +44,13 @@ class GgufWriter {
   void add_tensor(std::string name, std::vector<int64_t> dims, tensor::DType dtype,
                   std::vector<uint8_t> bytes);
 
-  // Writes to `path` + ".tmp" and renames on success, so a crash never leaves
-  // a half-written file under the final name.
+  // Writes to `path` + ".tmp", fsyncs and renames on success, so a crash never
+  // leaves a half-written file under the final name. kInvalidArgument (and no
+  // file) for a duplicate key or tensor name, a key "general.alignment" (pass
+  // `alignment` instead; it is written when not 32), a name longer than 64
+  // bytes, 0 or more than 4 dims, rows that are not whole blocks, or bytes
+  // whose size is not the tensor's. Tensor data goes through one reusable
+  // buffer of the largest tensor's size.
   Status write(const std::string& path, uint32_t alignment = 32) const;
 
  private:
@@ -49,6 +60,7 @@ class GgufWriter {
     std::vector<int64_t> dims;
     tensor::DType dtype;
     FillFn fill;
+    int64_t given_bytes = -1;  // size of the bytes passed to add_tensor; -1 for a FillFn
   };
   std::vector<PendingTensor> tensors_;
 };

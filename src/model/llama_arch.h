@@ -58,8 +58,14 @@ struct LlamaConfig {
 };
 
 // Reads and validates hyper-parameters (positive, n_head % n_head_kv == 0,
-// head_dim even, ...). kUnimplemented names an unsupported architecture.
+// head_dim even, ...). kUnimplemented names an unsupported architecture or
+// feature (experts, "yarn" scaling, partial rotary dims); kDataLoss names a
+// missing, mistyped or out-of-range key.
 Result<LlamaConfig> read_llama_config(const GgufFile& file);
+
+// The range checks read_llama_config applies, for configs built in code
+// (kInvalidArgument naming the field).
+Status validate_llama_config(const LlamaConfig& config);
 
 struct LlamaLayerWeights {
   const float* attn_norm = nullptr;  // [n_embd], F32
@@ -76,12 +82,19 @@ struct LlamaWeights {
   const float* output_norm = nullptr;
   tensor::WeightView output;         // token_embd when tied
   std::vector<LlamaLayerWeights> layers;
-  uint64_t n_bytes = 0;              // bytes of all bound tensors (the decode bound's numerator)
+  // "rope_freqs.weight" [head_dim / 2], F32, or nullptr. Llama 3.1/3.2 files
+  // converted by llama.cpp carry their llama3 RoPE scaling as this tensor
+  // (not as rope.scaling.* keys): rotary frequency i is divided by
+  // rope_freqs[i]. Every value is checked finite and positive.
+  const float* rope_freqs = nullptr;
+  uint64_t n_bytes = 0;              // bytes of all bound tensors, each counted once (the decode bound's numerator)
 };
 
 // Binds every tensor; each must exist with the expected shape, norms and
-// biases must be F32, matrices any supported type whose row length is a whole
-// number of blocks. Pointers stay valid while `file` lives.
+// biases must be F32, matrices any supported type but Q8_K whose row length
+// is a whole number of blocks, every tensor 4-byte aligned. A tensor the
+// graph would not use (expert weights, extra biases) is kUnimplemented rather
+// than silently ignored. Pointers stay valid while `file` lives.
 Result<LlamaWeights> bind_llama_weights(const GgufFile& file, const LlamaConfig& config);
 
 }  // namespace hearth::model
