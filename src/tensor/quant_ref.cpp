@@ -16,8 +16,12 @@
 namespace hearth::tensor {
 namespace {
 
-// Round half to even, as the SIMD quantizers do.
-int round_nearest(float value) { return static_cast<int>(std::nearbyint(value)); }
+// Round half to even, as the SIMD quantizers do. Out-of-range and NaN inputs
+// (possible only from hostile data) give a clamped or zero result, never UB.
+int round_nearest(float value) {
+  if (!(std::fabs(value) < 1e9f)) return std::isnan(value) ? 0 : (value > 0 ? 1000000000 : -1000000000);
+  return static_cast<int>(std::nearbyint(value));
+}
 
 int clamp_int(int value, int low, int high) { return std::min(std::max(value, low), high); }
 

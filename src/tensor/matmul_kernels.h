@@ -1,0 +1,33 @@
+// The dispatched inner kernels of matmul (internal to tensor/; see matmul.cpp
+// for how a product is split into tiles and threads).
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace hearth::tensor {
+
+// A block of rows of a weight matrix times a block of activation rows.
+struct MatmulTile {
+  const uint8_t* w;        // first weight row of the tile
+  int64_t w_row_bytes;     // row_bytes(dtype, n_cols)
+  int64_t n_rows;
+  const uint8_t* act;      // first activation row of the tile (see activation_dtype)
+  int64_t act_row_bytes;
+  int64_t n_tokens;
+  int64_t n_cols;
+  float* y;                // y[token * y_stride + row], relative to the tile
+  int64_t y_stride;
+};
+
+// What matmul feeds a weight type's kernel: kF32 (the floats as given) for
+// float weights, kQ8_0 (ActBlockQ8_0 rows) for Q4_0/Q8_0, kQ8_K for K types.
+DType activation_dtype(DType weight_dtype);
+int64_t activation_row_bytes(DType weight_dtype, int64_t n_cols);
+
+// Computes every dot product of the tile; reads each weight block once per group
+// of up to four tokens.
+void matmul_tile(DType weight_dtype, const MatmulTile& tile);
+
+}  // namespace hearth::tensor

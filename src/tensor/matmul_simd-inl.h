@@ -1,0 +1,92 @@
+// Shared per-target pieces of the matmul kernels: which implementation a
+// target uses, and the integer dot-product primitives.
+//
+// Two implementations of every quantized kernel:
+//  - HEARTH_MATMUL_AVX2: hand-written AVX2 intrinsics (AVX2 and AVX-512 targets).
+//    Highway 1.0.3 has no 8-bit dot product; the kernels use the
+//    maddubs/madd sequence (u8 x s8 -> s16 pairs -> s32), as the fast engines do.
+//  - otherwise Highway 128-bit code (SSSE3, SSE4, NEON): int8 values are widened
+//    to int16 and multiplied with ReorderWidenMulAccumulate.
+//
+// Included once per target by matmul_kernels.cpp.
+#if defined(HEARTH_TENSOR_MATMUL_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef HEARTH_TENSOR_MATMUL_SIMD_INL_H_
+#undef HEARTH_TENSOR_MATMUL_SIMD_INL_H_
+#else
+#define HEARTH_TENSOR_MATMUL_SIMD_INL_H_
+#endif
+
+#include <cstdint>
+#include <cstring>
+
+#include "hwy/highway.h"
+
+#undef HEARTH_MATMUL_AVX2
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#define HEARTH_MATMUL_AVX2 1
+#include <immintrin.h>
+#else
+#define HEARTH_MATMUL_AVX2 0
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace hearth::tensor::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Tokens per group: each weight block is decoded once per group.
+inline constexpr int kTokenGroup = 4;
+
+#if HEARTH_MATMUL_AVX2
+
+HWY_INLINE float hsum_avx2(__m256 v) {
+  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+  return _mm_cvtss_f32(sum);
+}
+
+// Eight int32 sums of four products each of signed bytes w * x, where
+// abs_w = |w| (as unsigned; |-128| = 128 is fine) is precomputed once per block.
+HWY_INLINE __m256i dot_s8_avx2(__m256i w, __m256i abs_w, __m256i x) {
+  const __m256i pairs = _mm256_maddubs_epi16(abs_w, _mm256_sign_epi8(x, w));  // |pair| <= 2*128*127: no saturation
+  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+// Eight int32 sums of four products u * x, u in [0, 63], each pair scaled by `scale`
+// (int16 lanes). |u * x| pairs stay below 2^15: no saturation.
+HWY_INLINE __m256i dot_u6_s8_scaled_avx2(__m256i u, __m256i x, __m256i scale) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), scale);
+}
+
+#else  // Highway 128-bit
+
+using D8 = hn::Full128<int8_t>;
+using DU8 = hn::Full128<uint8_t>;
+using D16 = hn::Full128<int16_t>;
+using D32 = hn::Full128<int32_t>;
+using DF32 = hn::Full128<float>;
+
+// acc + the products of 16 signed bytes, as four int32 lanes (in some order).
+HWY_INLINE hn::Vec<D32> dot_s8x16(hn::Vec<D8> a, hn::Vec<D8> b, hn::Vec<D32> acc) {
+  const D16 d16;
+  const D32 d32;
+  const hn::Half<D8> d8_half;
+  auto odd = hn::Zero(d32);
+  acc = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::LowerHalf(d8_half, a)),
+                                      hn::PromoteTo(d16, hn::LowerHalf(d8_half, b)), acc, odd);
+  acc = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::UpperHalf(d8_half, a)),
+                                      hn::PromoteTo(d16, hn::UpperHalf(d8_half, b)), acc, odd);
+  return hn::Add(acc, odd);
+}
+
+// Same for unsigned values below 128 (the K-type quants), reinterpreted as signed.
+HWY_INLINE hn::Vec<D32> dot_u7x16(hn::Vec<DU8> a, const int8_t* HWY_RESTRICT b, hn::Vec<D32> acc) {
+  return dot_s8x16(hn::BitCast(D8(), a), hn::LoadU(D8(), b), acc);
+}
+
+#endif  // HEARTH_MATMUL_AVX2
+
+}  // namespace hearth::tensor::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // HEARTH_TENSOR_MATMUL_SIMD_INL_H_

@@ -1,0 +1,217 @@
+// matmul on every compiled SIMD target against matmul_ref and float64 references.
+//
+// Three checks per case, each with a bound computed from the data:
+//  1. matmul_ref against an independent long-double sum over the dequantized
+//     weights (the reference itself is right).
+//  2. matmul against the exact product of the dequantized weights with the
+//     8-bit activations the kernels see ("emulated"): only float rounding in
+//     the kernel separates them.
+//  3. matmul against matmul_ref on the original activations: (2) plus the
+//     activation quantization error, bounded by sum |w_i| |x_i - xq_i|.
+// Results must also be bit-identical for 1 and 2 threads (each output is
+// computed by one thread in an order that does not depend on the tiling).
+#include "tensor/matmul.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "random_data.h"
+#include "tensor/activation_quant.h"
+#include "tensor/matmul_kernels.h"
+#include "tensor/quant.h"
+#include "tensor/simd_targets.h"
+
+namespace hearth::tensor {
+namespace {
+
+constexpr double kFloatEps = 1.0 / (1 << 24);
+
+struct Shape {
+  int64_t n_rows;
+  int64_t n_cols;
+  int64_t n_tokens;
+};
+
+struct Case {
+  DType dtype;
+  Shape shape;
+  std::vector<uint8_t> weights;
+  std::vector<float> x;
+  std::vector<float> y_ref;       // matmul_ref on x
+  std::vector<double> y_emulated;  // dequantized W times the 8-bit activations, in double
+  std::vector<double> emulated_tol;
+  std::vector<double> quant_tol;   // sum |w_i| |x_i - xq_i|
+};
+
+// The activation values the kernels multiply with, dequantized.
+std::vector<float> kernel_activations(DType dtype, const std::vector<float>& x, int64_t n_cols, int64_t n_tokens) {
+  std::vector<float> xq(x.size());
+  for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+    const float* src = x.data() + token_idx * n_cols;
+    float* dst = xq.data() + token_idx * n_cols;
+    switch (activation_dtype(dtype)) {
+      case DType::kQ8_0: {
+        std::vector<ActBlockQ8_0> blocks(static_cast<size_t>(n_cols / 32));
+        quantize_activations_q8_0_ref(src, blocks.data(), n_cols);
+        for (int64_t col = 0; col < n_cols; ++col) dst[col] = blocks[col / 32].qs[col % 32] * blocks[col / 32].d;
+        break;
+      }
+      case DType::kQ8_K: {
+        std::vector<uint8_t> blocks(static_cast<size_t>(row_bytes(DType::kQ8_K, n_cols)));
+        quantize_row_ref(DType::kQ8_K, src, blocks.data(), n_cols);
+        dequantize_row_ref(DType::kQ8_K, blocks.data(), dst, n_cols);
+        break;
+      }
+      default:
+        std::copy(src, src + n_cols, dst);
+        break;
+    }
+  }
+  return xq;
+}
+
+Case make_case(DType dtype, Shape shape, uint32_t seed) {
+  Case c;
+  c.dtype = dtype;
+  c.shape = shape;
+  const int64_t stride = row_bytes(dtype, shape.n_cols);
+  const auto w_float = random_normal(shape.n_rows * shape.n_cols, seed, 0.5f);
+  c.weights.resize(static_cast<size_t>(stride * shape.n_rows));
+  for (int64_t row = 0; row < shape.n_rows; ++row) {
+    quantize_row_ref(dtype, w_float.data() + row * shape.n_cols, c.weights.data() + row * stride, shape.n_cols);
+  }
+  c.x = random_normal(shape.n_tokens * shape.n_cols, seed + 1, 2.0f);
+  c.y_ref.resize(static_cast<size_t>(shape.n_tokens * shape.n_rows));
+  matmul_ref({dtype, c.weights.data(), shape.n_rows, shape.n_cols}, c.x.data(), shape.n_tokens, c.y_ref.data());
+
+  const auto xq = kernel_activations(dtype, c.x, shape.n_cols, shape.n_tokens);
+  const int64_t block = std::max<int64_t>(dtype_info(dtype).block_elems, 32);
+  std::vector<float> w_row(static_cast<size_t>(shape.n_cols));
+  for (int64_t row = 0; row < shape.n_rows; ++row) {
+    dequantize_row_ref(dtype, c.weights.data() + row * stride, w_row.data(), shape.n_cols);
+    // Largest |w| of each block: the dequantized K values d_sub*q - m_sub are
+    // formed from terms at most ~3x that, each rounded once in the reference.
+    std::vector<float> block_max(static_cast<size_t>((shape.n_cols + block - 1) / block), 0.0f);
+    for (int64_t col = 0; col < shape.n_cols; ++col) {
+      block_max[col / block] = std::max(block_max[col / block], std::fabs(w_row[col]));
+    }
+    for (int64_t token = 0; token < shape.n_tokens; ++token) {
+      const float* xt = c.x.data() + token * shape.n_cols;
+      const float* xqt = xq.data() + token * shape.n_cols;
+      long double exact = 0, emulated = 0, magnitude = 0, quant_err = 0;
+      for (int64_t col = 0; col < shape.n_cols; ++col) {
+        exact += static_cast<long double>(w_row[col]) * xt[col];
+        emulated += static_cast<long double>(w_row[col]) * xqt[col];
+        magnitude += (std::fabs(w_row[col]) + 3.0L * block_max[col / block]) * std::fabs(xqt[col]);
+        quant_err += std::fabs(static_cast<long double>(w_row[col])) * std::fabs(xt[col] - xqt[col]);
+      }
+      const size_t out = static_cast<size_t>(token * shape.n_rows + row);
+      // Check 1: matmul_ref rounds a double sum to float once.
+      EXPECT_NEAR(c.y_ref[out], static_cast<double>(exact), 1e-6 * static_cast<double>(magnitude) + 1e-30)
+          << dtype_info(dtype).name << " row " << row << " token " << token;
+      c.y_emulated.push_back(static_cast<double>(emulated));
+      // Kernel rounding: each block's integer sum converted (exact below 2^24, else
+      // one rounding), scaled (one rounding) and accumulated into a float lane
+      // (one rounding per block per lane), then the lanes summed: a few roundings
+      // per block, each relative to at most the magnitude sum.
+      const double n_blocks = static_cast<double>(shape.n_cols) / 32.0;
+      c.emulated_tol.push_back(4.0 * (n_blocks + 16.0) * kFloatEps * static_cast<double>(magnitude) + 1e-30);
+      c.quant_tol.push_back(static_cast<double>(quant_err));
+    }
+  }
+  // Outputs were pushed row-major; reorder to y's token-major layout.
+  std::vector<double> emulated(c.y_emulated.size()), emulated_tol(c.y_emulated.size()), quant_tol(c.y_emulated.size());
+  for (int64_t row = 0; row < shape.n_rows; ++row) {
+    for (int64_t token = 0; token < shape.n_tokens; ++token) {
+      const size_t from = static_cast<size_t>(row * shape.n_tokens + token);
+      const size_t to = static_cast<size_t>(token * shape.n_rows + row);
+      emulated[to] = c.y_emulated[from];
+      emulated_tol[to] = c.emulated_tol[from];
+      quant_tol[to] = c.quant_tol[from];
+    }
+  }
+  c.y_emulated = std::move(emulated);
+  c.emulated_tol = std::move(emulated_tol);
+  c.quant_tol = std::move(quant_tol);
+  return c;
+}
+
+std::vector<Shape> shapes_for(DType dtype) {
+  const int64_t block = dtype_info(dtype).block_elems;
+  std::vector<Shape> shapes;
+  // Float types: a column count that is not a multiple of any vector length.
+  const int64_t narrow = block == 1 ? 37 : (block == 32 ? 544 : 768);  // 17 blocks / 3 super-blocks
+  for (int64_t n_tokens : {1, 3, 17}) {
+    shapes.push_back({37, narrow, n_tokens});
+    shapes.push_back({300, block == 1 ? 1024 : 1024, n_tokens});
+  }
+  return shapes;
+}
+
+class MatmulTest : public ::testing::TestWithParam<DType> {};
+
+TEST_P(MatmulTest, AgreesWithReferencesOnEveryTarget) {
+  const DType dtype = GetParam();
+  ThreadPool one_thread(1);
+  ThreadPool two_threads(2);
+  uint32_t seed = 1000 + static_cast<uint32_t>(dtype) * 100;
+  for (const Shape& shape : shapes_for(dtype)) {
+    const Case c = make_case(dtype, shape, seed += 7);
+    const WeightView view{dtype, c.weights.data(), shape.n_rows, shape.n_cols};
+    for (int64_t target : runnable_simd_targets()) {
+      ScopedSimdTarget pin(target);
+      SCOPED_TRACE(simd_target_name(target) + " " + std::string(dtype_info(dtype).name) + " rows " +
+                   std::to_string(shape.n_rows) + " cols " + std::to_string(shape.n_cols) + " tokens " +
+                   std::to_string(shape.n_tokens));
+      std::vector<float> y1(c.y_ref.size(), NAN), y2(c.y_ref.size(), NAN);
+      matmul(view, c.x.data(), shape.n_tokens, y1.data(), one_thread);
+      matmul(view, c.x.data(), shape.n_tokens, y2.data(), two_threads);
+      for (size_t out = 0; out < y1.size(); ++out) {
+        ASSERT_EQ(y1[out], y2[out]) << "thread count changed output " << out;
+        ASSERT_NEAR(y1[out], c.y_emulated[out], c.emulated_tol[out]) << "output " << out;
+        ASSERT_NEAR(y1[out], c.y_ref[out], c.emulated_tol[out] + c.quant_tol[out] * 1.0001) << "output " << out;
+      }
+    }
+  }
+}
+
+std::string dtype_name(const ::testing::TestParamInfo<DType>& info) {
+  return std::string(dtype_info(info.param).name);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulTest,
+                         ::testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ8_0,
+                                           DType::kQ4_K, DType::kQ5_K, DType::kQ6_K),
+                         dtype_name);
+
+TEST(MatmulTest, ActivationQuantizationMatchesReferenceOnEveryTarget) {
+  const auto x = random_normal(4096, 77, 3.0f);
+  std::vector<ActBlockQ8_0> expected(4096 / 32), got(4096 / 32);
+  quantize_activations_q8_0_ref(x.data(), expected.data(), 4096);
+  std::vector<uint8_t> expected_k(static_cast<size_t>(row_bytes(DType::kQ8_K, 4096))), got_k(expected_k.size());
+  quantize_row_ref(DType::kQ8_K, x.data(), expected_k.data(), 4096);
+  for (int64_t target : runnable_simd_targets()) {
+    ScopedSimdTarget pin(target);
+    SCOPED_TRACE(simd_target_name(target));
+    quantize_activations_q8_0(x.data(), got.data(), 4096);
+    EXPECT_EQ(std::memcmp(got.data(), expected.data(), sizeof(ActBlockQ8_0) * got.size()), 0);
+    quantize_activations_q8_k(x.data(), reinterpret_cast<BlockQ8_K*>(got_k.data()), 4096);
+    EXPECT_EQ(got_k, expected_k);
+  }
+}
+
+TEST(MatmulTest, EmptyShapesWriteNothing) {
+  ThreadPool pool(2);
+  std::vector<uint8_t> weights(static_cast<size_t>(row_bytes(DType::kQ4_0, 64) * 2));
+  std::vector<float> x(64, 1.0f), y(2, 5.0f);
+  matmul({DType::kQ4_0, weights.data(), 2, 64}, x.data(), 0, y.data(), pool);
+  matmul({DType::kQ4_0, weights.data(), 0, 64}, x.data(), 1, y.data(), pool);
+  EXPECT_EQ(y, std::vector<float>(2, 5.0f));
+}
+
+}  // namespace
+}  // namespace hearth::tensor
