@@ -285,7 +285,7 @@ def random_blocks(type_name: str, n_blocks: int, rng: np.random.Generator) -> by
 FIXTURE_TYPES = ["q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16"]
 
 
-def write_fixtures(out_dir: str, seed: int, n_blocks: int) -> None:
+def write_fixtures(out_dir: str, seed: int, n_blocks: int, verbose: bool = False) -> None:
     os.makedirs(out_dir, exist_ok=True)
     for index, type_name in enumerate(FIXTURE_TYPES):
         rng = np.random.default_rng([seed, index])
@@ -297,7 +297,8 @@ def write_fixtures(out_dir: str, seed: int, n_blocks: int) -> None:
             f.write(raw)
         with open(os.path.join(out_dir, f"{type_name}.f32"), "wb") as f:
             f.write(values.astype("<f4").tobytes())
-        print(f"{type_name}: {len(raw)} bytes -> {values.size} values")
+        if verbose:
+            print(f"{type_name}: {len(raw)} bytes -> {values.size} values")
 
 
 def main(argv: list[str]) -> int:
@@ -307,7 +308,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--blocks", type=int, default=8)
     args = parser.parse_args(argv)
-    write_fixtures(os.path.normpath(args.out), args.seed, args.blocks)
+    write_fixtures(os.path.normpath(args.out), args.seed, args.blocks, verbose=True)
     return 0
 
 

@@ -483,5 +483,63 @@ class HfToGgufTest(unittest.TestCase):
             hf_to_gguf.convert_model(tmp, os.path.join(tmp, "x.gguf"))
 
 
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
+
+
+class CommittedFixturesTest(unittest.TestCase):
+    """The committed fixtures agree with the GGUF-only references (no torch/tokenizers needed)."""
+
+    def test_quant_fixtures_regenerate_identically(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            qr.write_fixtures(tmp, 20261126, 8)
+            for name in qr.FIXTURE_TYPES:
+                for ext in ("blocks", "f32"):
+                    with open(os.path.join(tmp, f"{name}.{ext}"), "rb") as a, \
+                            open(os.path.join(FIXTURES, "quant", f"{name}.{ext}"), "rb") as b:
+                        self.assertEqual(a.read(), b.read(), f"{name}.{ext}")
+
+    def test_parity_logits_and_greedy(self):
+        for name in ("llama", "qwen2"):
+            with open(os.path.join(FIXTURES, "parity", f"{name}.json")) as f:
+                doc = json.load(f)
+            logits = np.fromfile(os.path.join(FIXTURES, "parity", doc["files"]["logits"]), dtype="<f4")
+            n_vocab = doc["n_vocab"]
+            self.assertEqual(logits.size, sum(len(c["ids"]) for c in doc["cases"]) * n_vocab)
+            ref = LlamaReference(os.path.join(FIXTURES, "parity", doc["files"]["f32"]))
+            ref_q8 = LlamaReference(os.path.join(FIXTURES, "parity", doc["files"]["q8_0"]))
+            for case in doc["cases"]:
+                n = len(case["ids"]) * n_vocab
+                want = logits[case["offset_floats"]:case["offset_floats"] + n].reshape(-1, n_vocab)
+                np.testing.assert_allclose(ref.logits(case["ids"]), want, atol=1e-4, rtol=0)
+                q8_diff = np.abs(ref_q8.logits(case["ids"]) - want).max()
+                self.assertLessEqual(q8_diff, doc["checks"]["gguf_q8_0_numpy_vs_hf_max_abs"] + 1e-6)
+            for g in doc["greedy"]:
+                seq = list(g["prompt"])
+                for _ in range(len(g["generated"])):
+                    seq.append(int(np.argmax(ref.logits(seq)[-1])))
+                self.assertEqual(seq[len(g["prompt"]):], g["generated"])
+                self.assertGreater(g["min_top2_margin"], 0.05)
+
+    def test_tokenizer_cases(self):
+        try:
+            import tokenizer_reference
+            import regex  # noqa: F401
+        except ImportError:
+            self.skipTest("needs the `regex` module (Debian: python3-regex)")
+        for name in ("bpe_llama3", "spm"):
+            md = GgufFile(os.path.join(FIXTURES, "tokenizer", f"{name}.gguf")).metadata
+            self.assertNotIn("general.architecture", md)
+            ref = tokenizer_reference.reference_for(md)
+            n_cases = 0
+            with open(os.path.join(FIXTURES, "tokenizer", f"{name}.cases.jsonl"), encoding="utf-8") as f:
+                for line in f:
+                    case = json.loads(line)
+                    ids = ref.encode(case["text"], case["add_special"], case["parse_special"])
+                    self.assertEqual(ids, case["ids"], case)
+                    self.assertEqual(ref.decode(case["ids"]), case["decoded"], case)
+                    n_cases += 1
+            self.assertGreater(n_cases, 2000)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Builds random-weight HF models and records their float32 logits as parity fixtures.
+
+Runs where torch, transformers and tokenizers are installed. For each model
+("llama": LlamaForCausalLM, GQA, llama3 RoPE scaling, untied output;
+"qwen2": Qwen2ForCausalLM, Q/K/V biases, tied embeddings, GQA), writes into --out:
+  <name>-f32.gguf, <name>-q8_0.gguf   converted by hf_to_gguf.py
+  <name>.logits.f32                   float32 LE, per case [n_tokens x n_vocab], concatenated
+  <name>.json                         {"arch", "n_vocab", "config", "cases": [{"ids", "offset_floats"}],
+                                       "greedy": [{"prompt", "generated", "min_top2_margin"}], "checks"}
+Weights are drawn from numpy's default_rng(seed) (independent of torch's RNG),
+so the same seed gives the same model with any torch version. Logits come from
+transformers with eager attention in float32 on the CPU (no TF32), positions
+starting at 0 and no padding. Greedy continuations are argmax loops over a full
+forward pass per step (identical to generate(do_sample=False) without a cache);
+each prompt's min_top2_margin is the smallest gap between the two best logits
+over its 32 steps, and the prompts kept are the 3 of 32 candidates with the
+largest such margin.
+
+Self-checks recorded under "checks": llama_reference.py's float64 forward pass
+over the f32 GGUF (ggml RoPE semantics on the converted tensors) against the HF
+logits, the same over the q8_0 GGUF, HF float32 against HF float64, and
+whether llama_reference reproduces each greedy continuation from the f32 GGUF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import inspect
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_corpus  # noqa: E402
+import hf_to_gguf  # noqa: E402
+from llama_reference import LlamaReference  # noqa: E402
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, \
+    trainers  # noqa: E402
+
+CASE_LENGTHS = [1, 7, 16, 33]
+N_GREEDY = 32
+N_CANDIDATES = 32
+N_KEEP = 3
+
+LLAMA3_CHAT_TEMPLATE = (
+    "{{- bos_token }}{%- for message in messages %}"
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim"
+    " + '<|eot_id|>' }}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}")
+CHATML_TEMPLATE = (
+    "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content']"
+    " + '<|im_end|>\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
+
+MODELS = {
+    "llama": {
+        "class": "LlamaForCausalLM", "config": "LlamaConfig", "seed": 101,
+        "vocab_size": 512, "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512,
+        "rms_norm_eps": 1e-5, "tie_word_embeddings": False, "initializer_range": 0.15,
+        "rope_theta": 500000.0,
+        "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                         "original_max_position_embeddings": 64},
+        "tokenizer": {"pattern": hf_to_gguf.LLAMA3_PATTERN, "ignore_merges": True,
+                      "specials": ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
+                                   "<|end_header_id|>", "<|eot_id|>"],
+                      "bos": "<|begin_of_text|>", "eos": "<|end_of_text|>", "add_bos": True,
+                      "chat_template": LLAMA3_CHAT_TEMPLATE},
+    },
+    "qwen2": {
+        "class": "Qwen2ForCausalLM", "config": "Qwen2Config", "seed": 202,
+        "vocab_size": 512, "hidden_size": 64, "intermediate_size": 192, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512,
+        "rms_norm_eps": 1e-6, "tie_word_embeddings": True, "initializer_range": 0.15,
+        "rope_theta": 1000000.0, "rope_scaling": None,
+        "tokenizer": {"pattern": hf_to_gguf.QWEN2_PATTERN, "ignore_merges": False,
+                      "specials": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+                      "bos": None, "eos": "<|im_end|>", "add_bos": False,
+                      "chat_template": CHATML_TEMPLATE},
+    },
+}
+
+# weight scales (standard deviations) of the random init
+STD_MATRIX = 0.15
+STD_EMBED = 0.5
+STD_BIAS = 0.3
+STD_NORM = 0.1   # norms are 1 + N(0, STD_NORM^2)
+
+
+def train_tokenizer(spec: dict, vocab_size: int, seed: int) -> Tokenizer:
+    pre = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(spec["pattern"]), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    trainee = Tokenizer(models.BPE())
+    trainee.pre_tokenizer = pre
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size - len(spec["specials"]), show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=[])
+    trainee.train_from_iterator(fixture_corpus.corpus_lines(seed), trainer)
+    trained = json.loads(trainee.to_str())["model"]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in trained["merges"]]
+    tok = Tokenizer(models.BPE(vocab=trained["vocab"], merges=merges, ignore_merges=spec["ignore_merges"]))
+    tok.pre_tokenizer = pre
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in spec["specials"]])
+    if spec["add_bos"]:
+        bos = spec["bos"]
+        tok.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, tok.token_to_id(bos))])
+    if tok.get_vocab_size() > vocab_size:
+        raise RuntimeError(f"tokenizer has {tok.get_vocab_size()} tokens, model vocab is {vocab_size}")
+    return tok
+
+
+def _config_fields(config_cls) -> set[str]:
+    fields = set(inspect.signature(config_cls.__init__).parameters)
+    if dataclasses.is_dataclass(config_cls):
+        fields |= {f.name for f in dataclasses.fields(config_cls)}
+    return fields
+
+
+def build_config(spec: dict, tok: Tokenizer):
+    config_cls = getattr(transformers, spec["config"])
+    common = {k: spec[k] for k in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                                   "num_attention_heads", "num_key_value_heads", "max_position_embeddings",
+                                   "rms_norm_eps", "tie_word_embeddings", "initializer_range")}
+    tspec = spec["tokenizer"]
+    common["bos_token_id"] = tok.token_to_id(tspec["bos"]) if tspec["bos"] else tok.token_to_id(tspec["specials"][0])
+    common["eos_token_id"] = tok.token_to_id(tspec["eos"])
+    common["architectures"] = [spec["class"]]
+    if "rope_parameters" in _config_fields(config_cls):   # transformers >= 5
+        rope = {"rope_type": "default", "rope_theta": spec["rope_theta"]}
+        if spec["rope_scaling"]:
+            rope.update(spec["rope_scaling"])
+        config = config_cls(**common, rope_parameters=rope)
+    else:
+        config = config_cls(**common, rope_theta=spec["rope_theta"], rope_scaling=spec["rope_scaling"])
+    if spec["config"] == "Qwen2Config":
+        for key in ("use_sliding_window",):
+            if getattr(config, key, False):
+                setattr(config, key, False)
+    return config
+
+
+def build_model(spec: dict, config):
+    model_cls = getattr(transformers, spec["class"])
+    try:
+        model = model_cls._from_config(config, attn_implementation="eager")
+    except TypeError:
+        config._attn_implementation = "eager"
+        model = model_cls(config)
+    model = model.to(torch.float32).eval()
+    rng = np.random.default_rng(spec["seed"])
+    with torch.no_grad():
+        for name, param in sorted(model.named_parameters()):
+            shape = tuple(param.shape)
+            if name.endswith("norm.weight"):
+                value = 1.0 + STD_NORM * rng.standard_normal(shape)
+            elif name.endswith(".bias"):
+                value = STD_BIAS * rng.standard_normal(shape)
+            elif "embed_tokens" in name or "lm_head" in name:
+                value = STD_EMBED * rng.standard_normal(shape)
+            else:
+                value = STD_MATRIX * rng.standard_normal(shape)
+            param.copy_(torch.from_numpy(value.astype(np.float32)))
+    if spec["tie_word_embeddings"]:
+        assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr(), "not tied"
+    else:
+        assert model.lm_head.weight.data_ptr() != model.model.embed_tokens.weight.data_ptr(), "tied"
+    attn = getattr(model.config, "_attn_implementation", None)
+    if attn != "eager":
+        print(f"warning: {spec['class']} attention implementation is {attn!r}, not 'eager'")
+    return model
+
+
+def check_rope(model, spec: dict) -> dict:
+    """HF's inverse frequencies against the llama3 formula, and proof that scaling changed some."""
+    rotary = getattr(model.model, "rotary_emb", None)
+    if rotary is None or not hasattr(rotary, "inv_freq"):
+        print("warning: no model.model.rotary_emb.inv_freq; rope check left to the GGUF reference")
+        return {"hf_inv_freq": None}
+    inv = rotary.inv_freq.detach().double().numpy()
+    head_dim = spec["hidden_size"] // spec["num_attention_heads"]
+    base = spec["rope_theta"] ** (-np.arange(0, head_dim, 2) / head_dim)
+    info = {"hf_inv_freq": inv.tolist(), "unscaled_inv_freq": base.tolist()}
+    if spec["rope_scaling"]:
+        md = {"x.rope.freq_base": spec["rope_theta"], "x.rope.scaling.type": "llama3",
+              "x.rope.scaling.factor": spec["rope_scaling"]["factor"],
+              "x.rope.scaling.low_freq_factor": spec["rope_scaling"]["low_freq_factor"],
+              "x.rope.scaling.high_freq_factor": spec["rope_scaling"]["high_freq_factor"],
+              "x.rope.scaling.original_context_length":
+                  spec["rope_scaling"]["original_max_position_embeddings"]}
+        from llama_reference import rope_frequencies
+        ours = rope_frequencies(md, "x", head_dim)
+        info["max_rel_diff_vs_formula"] = float(np.max(np.abs(inv - ours) / ours))
+        assert info["max_rel_diff_vs_formula"] < 1e-6, info
+        changed = np.abs(inv / base - 1) > 1e-6
+        info["n_scaled"] = int(changed.sum())
+        info["n_unscaled"] = int((~changed).sum())
+        assert 0 < info["n_scaled"] < len(inv), info
+    else:
+        assert np.max(np.abs(inv - base) / base) < 1e-6
+    return info
+
+
+def forward(model, ids: list[int]) -> torch.Tensor:
+    with torch.no_grad():
+        return model(input_ids=torch.tensor([ids], dtype=torch.long), use_cache=False).logits[0]
+
+
+def greedy(model, prompt: list[int], n: int) -> tuple[list[int], float]:
+    seq = list(prompt)
+    margins = []
+    for _ in range(n):
+        logits = forward(model, seq)[-1]
+        top2 = torch.topk(logits, 2).values
+        margins.append(float(top2[0] - top2[1]))
+        seq.append(int(torch.argmax(logits)))
+    return seq[len(prompt):], min(margins)
+
+
+def greedy_reference(ref: LlamaReference, prompt: list[int], n: int) -> list[int]:
+    seq = list(prompt)
+    for _ in range(n):
+        seq.append(int(np.argmax(ref.logits(seq)[-1])))
+    return seq[len(prompt):]
+
+
+def generate_check(model, prompt: list[int], expected: list[int]) -> str:
+    """transformers' own greedy generate() against the argmax loop (informational)."""
+    try:
+        out = model.generate(torch.tensor([prompt]), do_sample=False, max_new_tokens=N_GREEDY,
+                             min_new_tokens=N_GREEDY, eos_token_id=None, pad_token_id=0)
+        got = out[0, len(prompt):].tolist()
+        return "match" if got == expected else f"differs: {got}"
+    except Exception as e:  # noqa: BLE001 - API drift across versions must not stop fixture generation
+        return f"skipped: {type(e).__name__}: {e}"
+
+
+def make_one(name: str, spec: dict, out_dir: str, work_dir: str) -> dict:
+    tok = train_tokenizer(spec["tokenizer"], spec["vocab_size"], spec["seed"])
+    config = build_config(spec, tok)
+    model = build_model(spec, config)
+    rope_info = check_rope(model, spec)
+
+    model_dir = os.path.join(work_dir, name)
+    model.save_pretrained(model_dir)
+    tok.save(os.path.join(model_dir, "tokenizer.json"))
+    tspec = spec["tokenizer"]
+    with open(os.path.join(model_dir, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump({"bos_token": tspec["bos"], "eos_token": tspec["eos"], "add_bos_token": tspec["add_bos"],
+                   "add_eos_token": False, "chat_template": tspec["chat_template"]}, f, indent=1)
+    paths = {t: os.path.join(out_dir, f"{name}-{t}.gguf") for t in ("f32", "q8_0")}
+    for out_type, path in paths.items():
+        hf_to_gguf.convert_model(model_dir, path, out_type, name=f"hearth-parity-{name}")
+
+    rng = np.random.default_rng(spec["seed"] + 1)
+    model64 = copy.deepcopy(model).to(torch.float64)
+    ref32 = LlamaReference(paths["f32"])
+    ref_q8 = LlamaReference(paths["q8_0"])
+    cases, blobs, offset = [], [], 0
+    checks = {"gguf_f32_numpy_vs_hf_max_abs": 0.0, "gguf_q8_0_numpy_vs_hf_max_abs": 0.0,
+              "hf_fp32_vs_fp64_max_abs": 0.0, "logits_abs_max": 0.0}
+    for length in CASE_LENGTHS:
+        ids = rng.integers(0, spec["vocab_size"], size=length).tolist()
+        logits = forward(model, ids).numpy().astype(np.float32)
+        logits64 = forward(model64, ids).numpy()
+        checks["hf_fp32_vs_fp64_max_abs"] = max(checks["hf_fp32_vs_fp64_max_abs"],
+                                                float(np.abs(logits - logits64).max()))
+        checks["gguf_f32_numpy_vs_hf_max_abs"] = max(checks["gguf_f32_numpy_vs_hf_max_abs"],
+                                                     float(np.abs(ref32.logits(ids) - logits).max()))
+        checks["gguf_q8_0_numpy_vs_hf_max_abs"] = max(checks["gguf_q8_0_numpy_vs_hf_max_abs"],
+                                                      float(np.abs(ref_q8.logits(ids) - logits).max()))
+        checks["logits_abs_max"] = max(checks["logits_abs_max"], float(np.abs(logits).max()))
+        cases.append({"ids": ids, "offset_floats": offset})
+        blobs.append(logits.astype("<f4").tobytes())
+        offset += logits.size
+    with open(os.path.join(out_dir, f"{name}.logits.f32"), "wb") as f:
+        f.write(b"".join(blobs))
+    if checks["gguf_f32_numpy_vs_hf_max_abs"] > 1e-3:
+        raise AssertionError(f"{name}: GGUF reference disagrees with HF: {checks}")
+
+    candidates = []
+    for index in range(N_CANDIDATES):
+        prompt = rng.integers(0, spec["vocab_size"], size=int(rng.integers(1, 12))).tolist()
+        generated, margin = greedy(model, prompt, N_GREEDY)
+        candidates.append((margin, index, prompt, generated))
+    kept = sorted(sorted(candidates, key=lambda c: -c[0])[:N_KEEP], key=lambda c: c[1])
+    greedy_out = []
+    for margin, _, prompt, generated in kept:
+        ref_generated = greedy_reference(ref32, prompt, N_GREEDY)
+        greedy_out.append({"prompt": prompt, "generated": generated, "min_top2_margin": margin,
+                           "gguf_f32_numpy_agrees": ref_generated == generated,
+                           "hf_generate": generate_check(model, prompt, generated)})
+    checks["candidate_margins"] = sorted(c[0] for c in candidates)
+    checks["rope"] = rope_info
+    summary = {k: spec[k] for k in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                                    "num_attention_heads", "num_key_value_heads", "max_position_embeddings",
+                                    "rms_norm_eps", "tie_word_embeddings", "rope_theta", "rope_scaling", "seed")}
+    summary.update({"class": spec["class"], "weight_std": {"matrix": STD_MATRIX, "embed": STD_EMBED,
+                                                           "bias": STD_BIAS, "norm": f"1+N(0,{STD_NORM}^2)"},
+                    "tokenizer_vocab": tok.get_vocab_size()})
+    doc = {
+        "arch": "llama" if spec["class"] == "LlamaForCausalLM" else "qwen2",
+        "n_vocab": spec["vocab_size"],
+        "config": summary,
+        "files": {"f32": os.path.basename(paths["f32"]), "q8_0": os.path.basename(paths["q8_0"]),
+                  "logits": f"{name}.logits.f32"},
+        "cases": cases,
+        "greedy": greedy_out,
+        "attn_implementation": getattr(model.config, "_attn_implementation", None),
+        "checks": checks,
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                     "numpy": np.__version__},
+    }
+    with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+    return doc
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--work", default=None, help="where the HF directories go (default: a new temp dir)")
+    parser.add_argument("--models", default=",".join(MODELS))
+    args = parser.parse_args(argv)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_num_threads(min(8, os.cpu_count() or 1))
+    os.makedirs(args.out, exist_ok=True)
+    work = args.work or tempfile.mkdtemp(prefix="hearth-fixtures-")
+    for name in args.models.split(","):
+        doc = make_one(name, MODELS[name], args.out, work)
+        print(name, json.dumps({"checks": {k: v for k, v in doc["checks"].items() if k != "rope"},
+                                "greedy": [(g["min_top2_margin"], g["gguf_f32_numpy_agrees"], g["hf_generate"])
+                                           for g in doc["greedy"]],
+                                "rope": {k: v for k, v in doc["checks"]["rope"].items()
+                                         if not k.endswith("inv_freq")}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
