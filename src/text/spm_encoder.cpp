@@ -16,6 +16,13 @@ SpmEncoder::SpmEncoder(const Vocab& vocab, int32_t unk_id) : vocab_(&vocab), unk
   }
 }
 
+int32_t SpmEncoder::find_piece(std::string_view text) const {
+  const int32_t id = vocab_->find(text);
+  if (id < 0) return -1;
+  const TokenType type = vocab_->type(id);
+  return type == TokenType::kNormal || type == TokenType::kUserDefined ? id : -1;
+}
+
 void SpmEncoder::encode(std::string_view text, std::vector<int32_t>& out) const {
   struct Symbol {
     uint32_t start;  // byte offset into text
@@ -47,7 +54,7 @@ void SpmEncoder::encode(std::string_view text, std::vector<int32_t>& out) const 
     const Symbol& a = symbols[left];
     const Symbol& b = symbols[a.next];
     const uint32_t n_bytes = a.n_bytes + b.n_bytes;
-    const int32_t id = vocab_->find(text.substr(a.start, n_bytes));
+    const int32_t id = find_piece(text.substr(a.start, n_bytes));
     if (id >= 0) queue.push({vocab_->score(id), left, n_bytes});
   };
   for (int32_t idx = 0; idx + 1 < static_cast<int32_t>(symbols.size()); ++idx) consider(idx);
@@ -71,7 +78,7 @@ void SpmEncoder::encode(std::string_view text, std::vector<int32_t>& out) const 
   for (int32_t idx = symbols.empty() ? -1 : 0; idx >= 0; idx = symbols[idx].next) {
     const Symbol& sym = symbols[idx];
     const std::string_view piece = text.substr(sym.start, sym.n_bytes);
-    const int32_t id = vocab_->find(piece);
+    const int32_t id = find_piece(piece);
     if (id >= 0) {
       out.push_back(id);
       continue;

@@ -1,0 +1,92 @@
+// ChatTemplate: renders a conversation into the prompt text a model family
+// was trained on. hearth does not run Jinja: it recognizes which published
+// template a model carries (by distinctive markers) and renders that format
+// natively, exactly as the family's published template renders it.
+//
+//   llama3   Meta Llama 3 Instruct: <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{content|trim}<|eot_id|>...
+//   chatml   <|im_start|>user\n{content}<|im_end|>\n... (Qwen2/2.5, Hermes, SmolLM); a static
+//            default system prompt in the template (Qwen's) is recognized and applied
+//   llama2   Llama 2 Chat: <s>[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{user} [/INST] {assistant} </s>
+//   mistral  Mistral Instruct v0.2: <s>[INST] {user} [/INST]{assistant}</s>
+//
+// Contract with the tokenizer: render() includes the bos text wherever the
+// family's template does (llama3, llama2, mistral), so the caller encodes the
+// prompt with add_special=false and parse_special=true.
+//
+// Roles: "system", "user", "assistant". llama2 and mistral require user and
+// assistant to alternate starting with user, with at most one system message,
+// first. The published Mistral template rejects system messages; hearth
+// prepends the system text to the first user message, separated by "\n\n"
+// (what Mistral's later templates do), rather than refuse.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace hearth::model {
+class GgufFile;
+}
+
+namespace hearth::text {
+
+struct ChatMessage {
+  std::string role;
+  std::string content;
+};
+
+class ChatTemplate {
+ public:
+  // From tokenizer.chat_template, recognized with from_source(); bos and eos
+  // texts come from the vocabulary. Without a template, the vocabulary decides:
+  // <|im_start|> -> chatml, <|start_header_id|> -> llama3, [INST] -> mistral;
+  // otherwise kNotFound.
+  static Result<ChatTemplate> from_gguf(const model::GgufFile& file);
+  // "llama3", "chatml", "llama2" or "mistral", with the family's usual bos/eos
+  // texts; kInvalidArgument naming anything else.
+  static Result<ChatTemplate> from_name(std::string_view name);
+  // Recognizes a Jinja template by its markers: "<|start_header_id|>" llama3,
+  // "<|im_start|>" chatml, "[INST]" with "<<SYS>>" llama2, "[INST]" alone
+  // mistral. kUnimplemented quoting the template's first 60 characters otherwise.
+  // Empty bos/eos texts mean the family's defaults.
+  static Result<ChatTemplate> from_source(std::string_view jinja, std::string_view bos_text = {},
+                                          std::string_view eos_text = {});
+
+  std::string_view name() const;
+  const std::string& bos_text() const { return bos_text_; }
+  const std::string& eos_text() const { return eos_text_; }
+  // chatml only: the system prompt used when the conversation has none ("" if none).
+  const std::string& default_system() const { return default_system_; }
+  // The family's published Jinja template (what `hearth synth` writes to
+  // tokenizer.chat_template, and what from_source() recognizes as this family).
+  std::string_view jinja_source() const;
+
+  // kInvalidArgument naming the problem for an empty conversation, an unknown
+  // role, or an order the family's template rejects. add_generation_prompt
+  // appends the assistant header (llama3, chatml); llama2 and mistral prompts
+  // already end where the assistant speaks.
+  Result<std::string> render(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
+
+ private:
+  enum class Family { kLlama3, kChatml, kLlama2, kMistral };
+  ChatTemplate(Family family, std::string_view bos_text, std::string_view eos_text);
+
+  Result<std::string> render_llama3(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
+  Result<std::string> render_chatml(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
+  Result<std::string> render_llama2(std::span<const ChatMessage> messages) const;
+  Result<std::string> render_mistral(std::span<const ChatMessage> messages) const;
+
+  Family family_;
+  std::string bos_text_;
+  std::string eos_text_;
+  std::string default_system_;
+};
+
+// Python's str.strip() (Jinja's trim filter): removes leading and trailing
+// characters for which str.isspace() is true, Unicode ones included.
+std::string_view strip_python_whitespace(std::string_view text);
+
+}  // namespace hearth::text

@@ -1,0 +1,149 @@
+// Synthetic vocabularies: exact sizes, accepted by Tokenizer::create(), real
+// learned merges, lossless round trips, determinism, and bad arguments.
+#include "text/synthetic_vocab.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+
+#include "round_trip_strings.h"
+#include "text/byte_level.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+
+namespace hearth::text {
+namespace {
+
+std::unique_ptr<Tokenizer> make_tokenizer(std::string_view style, int64_t n_vocab) {
+  auto synth = make_synthetic_tokenizer(style, n_vocab);
+  EXPECT_TRUE(synth.ok()) << synth.status().to_string();
+  if (!synth.ok()) return nullptr;
+  EXPECT_EQ(static_cast<int64_t>(synth->spec.tokens.size()), n_vocab);
+  auto tokenizer = Tokenizer::create(synth->spec);
+  EXPECT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
+  return tokenizer.ok() ? std::move(tokenizer).value() : nullptr;
+}
+
+class SyntheticVocabTest : public testing::TestWithParam<std::string> {};
+
+TEST_P(SyntheticVocabTest, ExactSizesFromMinimumToQwenScale) {
+  const std::string style = GetParam();
+  for (int64_t n_vocab : {synthetic_vocab_min(style), int64_t{600}, int64_t{1000}, int64_t{4096}, int64_t{32000},
+                          int64_t{128256}, int64_t{152064}}) {
+    const auto start = std::chrono::steady_clock::now();
+    auto tokenizer = make_tokenizer(style, n_vocab);
+    const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_NE(tokenizer, nullptr) << n_vocab;
+    EXPECT_EQ(tokenizer->n_vocab(), n_vocab);
+    RecordProperty(style + "_" + std::to_string(n_vocab) + "_seconds", std::to_string(elapsed_s));
+  }
+}
+
+TEST_P(SyntheticVocabTest, RoundTripsTextAndBytes) {
+  const std::string style = GetParam();
+  for (int64_t n_vocab : {int64_t{600}, int64_t{32000}}) {
+    auto tokenizer = make_tokenizer(style, n_vocab);
+    ASSERT_NE(tokenizer, nullptr);
+    for (const std::string& text : round_trip_strings()) {
+      const std::vector<int32_t> ids = tokenizer->encode(text, true, false);
+      EXPECT_EQ(tokenizer->decode(ids, true), text) << style << " " << n_vocab;
+    }
+    // Arbitrary bytes survive too (byte-level characters / byte fallback).
+    std::mt19937 rng(7);
+    for (int iter = 0; iter < 200; ++iter) {
+      std::string bytes(rng() % 40, '\0');
+      for (char& c : bytes) c = static_cast<char>(rng());
+      EXPECT_EQ(tokenizer->decode(tokenizer->encode(bytes, false, false), true), bytes);
+    }
+  }
+}
+
+TEST_P(SyntheticVocabTest, LearnsRealMerges) {
+  const std::string style = GetParam();
+  auto tokenizer = make_tokenizer(style, 32000);
+  ASSERT_NE(tokenizer, nullptr);
+  // A frequent corpus word is one token; a long sentence compresses well below its byte count.
+  const std::string text = "The small shop keeps its models on a shelf of machines it owns.";
+  const std::vector<int32_t> ids = tokenizer->encode(text, false, false);
+  EXPECT_LT(ids.size(), text.size() / 3) << style;
+  const std::string the = style == "spm" ? "\xE2\x96\x81" "the" : byte_level_encode(" the");
+  EXPECT_GE(tokenizer->find_token(the), 0) << style;
+}
+
+TEST_P(SyntheticVocabTest, IsDeterministic) {
+  const std::string style = GetParam();
+  auto first = make_synthetic_tokenizer(style, 5000);
+  auto second = make_synthetic_tokenizer(style, 5000);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->spec.tokens, second->spec.tokens);
+  EXPECT_EQ(first->spec.merges, second->spec.merges);
+  EXPECT_EQ(first->spec.scores, second->spec.scores);
+  EXPECT_EQ(first->chat_template, second->chat_template);
+}
+
+INSTANTIATE_TEST_SUITE_P(Styles, SyntheticVocabTest, testing::Values("llama3", "chatml", "spm"));
+
+TEST(SyntheticVocabLayoutTest, Llama3SpecialTokens) {
+  auto synth = make_synthetic_tokenizer("llama3", 128256);
+  ASSERT_TRUE(synth.ok());
+  const TokenizerSpec& spec = synth->spec;
+  EXPECT_EQ(spec.model, "gpt2");
+  EXPECT_EQ(spec.pre, "llama-bpe");
+  EXPECT_EQ(spec.tokens[spec.bos_id], "<|begin_of_text|>");
+  EXPECT_EQ(spec.tokens[spec.eos_id], "<|end_of_text|>");
+  EXPECT_EQ(spec.tokens[spec.eot_id], "<|eot_id|>");
+  EXPECT_EQ(spec.tokens[spec.bos_id + 6], "<|start_header_id|>");
+  EXPECT_EQ(spec.tokens.back().rfind("<|reserved_special_token_", 0), 0u);
+  EXPECT_TRUE(spec.add_bos);
+  auto tokenizer = Tokenizer::create(spec);
+  ASSERT_TRUE(tokenizer.ok());
+  auto chat = ChatTemplate::from_source(synth->chat_template);
+  ASSERT_TRUE(chat.ok());
+  EXPECT_EQ(chat->name(), "llama3");
+  auto prompt = chat->render(std::vector<ChatMessage>{{"user", "Hi there"}}, true);
+  ASSERT_TRUE(prompt.ok());
+  const std::vector<int32_t> ids = (*tokenizer)->encode(*prompt, false, true);
+  ASSERT_GE(ids.size(), 4u);
+  EXPECT_EQ(ids[0], spec.bos_id);
+  EXPECT_EQ(ids[1], spec.bos_id + 6);
+  EXPECT_TRUE((*tokenizer)->is_end_of_generation(spec.eot_id));
+  EXPECT_EQ((*tokenizer)->decode(ids, false), *prompt);
+}
+
+TEST(SyntheticVocabLayoutTest, ChatmlAndSpm) {
+  auto chatml = make_synthetic_tokenizer("chatml", 151936);
+  ASSERT_TRUE(chatml.ok());
+  EXPECT_EQ(chatml->spec.pre, "qwen2");
+  EXPECT_EQ(chatml->spec.tokens[chatml->spec.eos_id], "<|im_end|>");
+  EXPECT_EQ(chatml->spec.tokens.back().rfind("[PAD", 0), 0u);
+  EXPECT_EQ(ChatTemplate::from_source(chatml->chat_template)->name(), "chatml");
+
+  auto spm = make_synthetic_tokenizer("spm", 32000);
+  ASSERT_TRUE(spm.ok());
+  EXPECT_EQ(spm->spec.model, "llama");
+  EXPECT_EQ(spm->spec.tokens[0], "<unk>");
+  EXPECT_EQ(spm->spec.tokens[1], "<s>");
+  EXPECT_EQ(spm->spec.tokens[2], "</s>");
+  EXPECT_EQ(spm->spec.tokens[3], "<0x00>");
+  EXPECT_EQ(spm->spec.tokens[258], "<0xFF>");
+  EXPECT_TRUE(spm->spec.add_space_prefix);
+  EXPECT_EQ(ChatTemplate::from_source(spm->chat_template)->name(), "llama2");
+  // Learned pieces score in merge order, above the characters.
+  EXPECT_GT(spm->spec.scores[259], spm->spec.scores[260]);
+}
+
+TEST(SyntheticVocabErrorsTest, RejectsUnknownStyleAndBadSizes) {
+  auto unknown = make_synthetic_tokenizer("gpt5", 1000);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("gpt5"), std::string::npos);
+  for (int64_t n_vocab : {int64_t{-1}, int64_t{0}, int64_t{300}, kSyntheticVocabMax + 1}) {
+    auto sized = make_synthetic_tokenizer("llama3", n_vocab);
+    ASSERT_FALSE(sized.ok()) << n_vocab;
+    EXPECT_EQ(sized.status().code(), ErrorCode::kOutOfRange);
+  }
+}
+
+}  // namespace
+}  // namespace hearth::text
