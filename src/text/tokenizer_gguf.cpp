@@ -27,7 +27,10 @@ constexpr const char* kAddBosKey = "tokenizer.ggml.add_bos_token";
 constexpr const char* kAddEosKey = "tokenizer.ggml.add_eos_token";
 constexpr const char* kAddSpacePrefixKey = "tokenizer.ggml.add_space_prefix";
 
+// Prefixes the key to a typed-lookup error (the reader's own kNotFound message
+// already names it).
 Status with_key(const Status& status, const char* key) {
+  if (status.message().find(key) != std::string::npos) return status;
   return Status(status.code(), std::string("GGUF key '") + key + "': " + status.message());
 }
 
@@ -64,6 +67,10 @@ Result<TokenizerSpec> read_tokenizer_spec(const model::GgufFile& file) {
   if (!model.ok()) return with_key(model.status(), kModelKey);
   spec.model = std::string(*model);
   const bool is_spm = spec.model == "llama";
+  if (!is_spm && spec.model != "gpt2") {
+    return unimplemented_error("unsupported tokenizer model '" + spec.model.substr(0, 60) +
+                               "' (supported: llama, gpt2)");
+  }
 
   if (file.find(kPreKey) != nullptr) {
     Result<std::string_view> pre = file.get_string(kPreKey);

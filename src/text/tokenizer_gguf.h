@@ -25,7 +25,8 @@ class GgufWriter;
 
 namespace hearth::text {
 
-// kNotFound when the file has no tokenizer; kInvalidArgument naming the key
+// kNotFound when the file has no tokenizer (or a "gpt2" one lacks merges);
+// kUnimplemented for a model other than "llama"/"gpt2"; kInvalidArgument naming the key
 // for a value of the wrong type; kDataLoss for an id that does not fit int32.
 // The spec is not validated here: Tokenizer::create() does that.
 Result<TokenizerSpec> read_tokenizer_spec(const model::GgufFile& file);
