@@ -29,7 +29,8 @@ void add_bias(float* rows, const float* bias, int64_t n_rows, int64_t width) {
 }  // namespace
 
 Result<std::unique_ptr<InferContext>> InferContext::create(const LlamaModel& model, int64_t n_ctx,
-                                                           ThreadPool& pool, int64_t n_batch_max) {
+                                                           ThreadPool& pool, int64_t n_batch_max,
+                                                           tensor::DType kv_dtype) {
   if (n_ctx < 1 || n_ctx > kMaxContext) {
     return invalid_argument_error("context length " + std::to_string(n_ctx) +
                                   " is outside [1, " + std::to_string(kMaxContext) + "]");
@@ -38,8 +39,12 @@ Result<std::unique_ptr<InferContext>> InferContext::create(const LlamaModel& mod
     return invalid_argument_error("batch size " + std::to_string(n_batch_max) +
                                   " is outside [1, " + std::to_string(kMaxBatch) + "]");
   }
+  if (kv_dtype != tensor::DType::kF16 && kv_dtype != tensor::DType::kF32) {
+    return unimplemented_error("KV cache type " + std::string(tensor::dtype_info(kv_dtype).name) +
+                               " is not supported (f16, f32)");
+  }
   try {
-    return std::make_unique<InferContext>(model, n_ctx, pool, n_batch_max);
+    return std::make_unique<InferContext>(model, n_ctx, pool, n_batch_max, kv_dtype);
   } catch (const std::bad_alloc&) {
     return resource_exhausted_error("cannot allocate a context of " + std::to_string(n_ctx) +
                                     " positions");
@@ -47,13 +52,14 @@ Result<std::unique_ptr<InferContext>> InferContext::create(const LlamaModel& mod
 }
 
 InferContext::InferContext(const LlamaModel& model, int64_t n_ctx, ThreadPool& pool,
-                           int64_t n_batch_max)
+                           int64_t n_batch_max, tensor::DType kv_dtype)
     : model_(model),
       config_(model.config()),
       pool_(pool),
       n_batch_max_(std::min(n_batch_max, n_ctx)),
       rope_(model.config()),
-      cache_(model.config().n_layer, n_ctx, model.config().n_head_kv, model.config().head_dim) {
+      cache_(model.config().n_layer, n_ctx, model.config().n_head_kv, model.config().head_dim,
+             kv_dtype) {
   assert(n_ctx >= 1 && n_batch_max >= 1);
   const int64_t batch = n_batch_max_;
   const int64_t q_dim = config_.n_head * config_.head_dim;
@@ -189,9 +195,8 @@ void InferContext::forward_layer(int64_t layer_idx, int64_t first_pos, int64_t n
     const float* sin_row = rope_sin_.data() + token_idx * n_pairs;
     rope_.apply(q_.data() + token_idx * q_dim, config_.n_head, cos_row, sin_row);
     rope_.apply(k_.data() + token_idx * kv_dim, config_.n_head_kv, cos_row, sin_row);
-    const int64_t pos = first_pos + token_idx;
-    tensor::convert_f32_to_f16(k_.data() + token_idx * kv_dim, cache_.k_row(layer_idx, pos), kv_dim);
-    tensor::convert_f32_to_f16(v_.data() + token_idx * kv_dim, cache_.v_row(layer_idx, pos), kv_dim);
+    cache_.store(layer_idx, first_pos + token_idx, k_.data() + token_idx * kv_dim,
+                 v_.data() + token_idx * kv_dim);
   }
   const AttentionShape shape{config_.n_head, config_.n_head_kv, head_dim};
   causal_attention(cache_, layer_idx, shape, q_.data(), first_pos, n_tokens, attn_.data(),

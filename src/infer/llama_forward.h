@@ -1,6 +1,7 @@
 // InferContext: runs one sequence through a LlamaModel on the CPU.
 //
-// The context owns the sequence's KV cache (F16) and every scratch buffer of
+// The context owns the sequence's KV cache (F16 by default, F32 on request;
+// see kv_cache.h) and every scratch buffer of
 // the forward pass, all allocated at construction for at most n_batch_max
 // tokens per pass: eval() allocates nothing except when all_logits asks for
 // more rows of logits than any call before.
@@ -35,15 +36,16 @@ class InferContext {
  public:
   static constexpr int64_t kDefaultBatchMax = 256;
 
-  // Validates n_ctx >= 1 and n_batch_max >= 1 (kInvalidArgument) and turns a
-  // failed allocation into kResourceExhausted. Use it for sizes a user chose.
-  static Result<std::unique_ptr<InferContext>> create(const LlamaModel& model, int64_t n_ctx,
-                                                      ThreadPool& pool,
-                                                      int64_t n_batch_max = kDefaultBatchMax);
-  // Preconditions: n_ctx >= 1, n_batch_max >= 1. Scratch is sized for
-  // min(n_batch_max, n_ctx) tokens per pass.
+  // Validates n_ctx >= 1, n_batch_max >= 1 and kv_dtype (kInvalidArgument;
+  // kUnimplemented for a type other than F16/F32) and turns a failed
+  // allocation into kResourceExhausted. Use it for values a user chose.
+  static Result<std::unique_ptr<InferContext>> create(
+      const LlamaModel& model, int64_t n_ctx, ThreadPool& pool,
+      int64_t n_batch_max = kDefaultBatchMax, tensor::DType kv_dtype = tensor::DType::kF16);
+  // Preconditions: n_ctx >= 1, n_batch_max >= 1, kv_dtype kF16 or kF32.
+  // Scratch is sized for min(n_batch_max, n_ctx) tokens per pass.
   InferContext(const LlamaModel& model, int64_t n_ctx, ThreadPool& pool,
-               int64_t n_batch_max = kDefaultBatchMax);
+               int64_t n_batch_max = kDefaultBatchMax, tensor::DType kv_dtype = tensor::DType::kF16);
 
   InferContext(const InferContext&) = delete;
   InferContext& operator=(const InferContext&) = delete;
@@ -69,6 +71,7 @@ class InferContext {
   // The ids at positions [0, n_past), as evaluated.
   std::span<const int32_t> tokens() const { return tokens_; }
 
+  tensor::DType kv_dtype() const { return cache_.dtype(); }
   int64_t kv_cache_bytes() const { return cache_.n_bytes(); }
   // Bytes of the forward pass's buffers (activations, scores, logits).
   int64_t scratch_bytes() const;

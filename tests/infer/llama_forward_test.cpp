@@ -59,14 +59,15 @@ struct ReferenceCase {
 //    2e-7 .. 2.6e-5 on these models). 1e-4 keeps margin; real bugs (a wrong
 //    rotation pair, head mapping, mask or bias) move logits by > 1e-2.
 //  - Q8_0/Q4_0 weights: the reference uses the same dequantized weights, but
-//    the engine may quantize activations to 8 bits per 32 values (Q8_0): a
-//    per-element error up to 1/254 of the block's max, ~0.3% RMS on a dot
-//    product, compounding over ~10 products per logit: 2e-2.
-//  - Q4_K: activations go to Q8_K (256 values per scale), slightly coarser
-//    on outliers: 3e-2.
+//    the engine quantizes activations to 8 bits per 32 values (Q8_0): a
+//    per-element error up to 1/254 of the block's max, ~0.6% RMS of a
+//    Gaussian block, compounding over ~15 products per logit (measured
+//    1.4e-2 .. 1.7e-2): 3e-2.
+//  - Q4_K: activations go to Q8_K (256 values per scale, coarser where a
+//    block has outliers; measured 1.6e-2 .. 2.3e-2): 4e-2.
 constexpr double kFloatWeightsBound = 1e-4;
-constexpr double kQ8ActivationBound = 2e-2;
-constexpr double kQ8KActivationBound = 3e-2;
+constexpr double kQ8ActivationBound = 3e-2;
+constexpr double kQ8KActivationBound = 4e-2;
 
 class ReferenceTest : public ::testing::TestWithParam<ReferenceCase> {};
 
@@ -86,6 +87,20 @@ TEST_P(ReferenceTest, AllLogitsMatchFloat64Reference) {
   const double error = testing::relative_l2_error(logits, expected);
   EXPECT_LE(error, test_case.max_rel_error);
   RecordProperty("rel_l2_error", ::testing::PrintToString(error));
+
+  // With an F32 cache the engine follows the reference that keeps K/V
+  // exact: only float32 accumulation remains (~1e-6 measured), 1e-5.
+  InferContext exact_ctx(*model, 64, pool, InferContext::kDefaultBatchMax, DType::kF32);
+  testing::ReferenceOptions exact_kv;
+  exact_kv.round_kv_to_f16 = false;
+  const double exact_error = testing::relative_l2_error(
+      eval_all(exact_ctx, ids), testing::reference_logits(*file, test_case.spec, ids, exact_kv));
+  if (test_case.max_rel_error == kFloatWeightsBound) {
+    EXPECT_LE(exact_error, 1e-5);
+  } else {
+    EXPECT_LE(exact_error, test_case.max_rel_error);
+  }
+  RecordProperty("rel_l2_error_f32_kv", ::testing::PrintToString(exact_error));
 
   // Last-token mode returns the last row of the same computation.
   InferContext last_ctx(*model, 64, pool);
@@ -286,6 +301,12 @@ TEST_F(ScheduleTest, CreateValidatesSizesAndReportsBytes) {
   EXPECT_EQ((*ctx)->kv_cache_bytes(), 2 * spec_.n_layer * 16 * spec_.n_head_kv * head_dim * 2);
   EXPECT_GT((*ctx)->scratch_bytes(), 8 * spec_.n_ff * 4);
   EXPECT_EQ((*ctx)->n_vocab(), spec_.n_vocab);
+  EXPECT_EQ((*ctx)->kv_dtype(), DType::kF16);
+  auto f32_ctx = InferContext::create(*model_, 16, pool, 8, DType::kF32);
+  ASSERT_TRUE(f32_ctx.ok());
+  EXPECT_EQ((*f32_ctx)->kv_cache_bytes(), 2 * (*ctx)->kv_cache_bytes());
+  EXPECT_EQ(InferContext::create(*model_, 16, pool, 8, DType::kQ8_0).status().code(),
+            ErrorCode::kUnimplemented);
   EXPECT_EQ((*ctx)->n_ctx(), 16);
 }
 

@@ -27,14 +27,22 @@ const std::string kParityDir = std::string(HEARTH_FIXTURE_DIR) + "/parity/";
 const char* const kHowToMake =
     " (make them with: python3 tools/make_parity_fixtures.py --out tests/fixtures/parity)";
 
-// Bounds on ||hearth - HF|| / ||HF|| over each case's [n_tokens x n_vocab] logits.
-//  - f32: HF computes in float32, hearth in float32 with K/V stored as IEEE
-//    half (an error of at most 2^-11 relative per cached value, averaged by
-//    attention) and different summation orders: 1e-4.
-//  - q8_0: the weights themselves carry ~0.2% RMS quantization error and the
-//    activations are quantized to 8 bits as well: 2e-2.
-constexpr double kF32Bound = 1e-4;
-constexpr double kQ8_0Bound = 2e-2;
+// Bounds on ||hearth - HF|| / ||HF|| over each case's [n_tokens x n_vocab]
+// logits. HF computes in float32 throughout.
+//  - f32 weights, F32 KV cache: only summation order differs (measured
+//    < 1e-6): 1e-4.
+//  - f32 weights, F16 KV cache (the default): every cached K/V value is
+//    rounded to half (relative error up to 2^-11, ~2^-12 RMS), which these
+//    random models carry into the logits at 3e-4 .. 5.3e-4 (the test's float64
+//    reference with the same rounding lands within 1e-4 of the engine, and
+//    without it within 1e-6 of HF): 1e-3.
+//  - q8_0 weights (F16 KV): the weights alone, evaluated exactly in float64,
+//    are already 1.4e-2 .. 2.8e-2 from HF on these models; the engine's
+//    8-bit activations add about as much again, independently (measured
+//    2.2e-2 .. 3.6e-2 in total): 5e-2.
+constexpr double kF32ExactKvBound = 1e-4;
+constexpr double kF32Bound = 1e-3;
+constexpr double kQ8_0Bound = 5e-2;
 constexpr size_t kGreedySteps = 32;
 
 struct Fixture {
@@ -75,7 +83,8 @@ std::unique_ptr<LlamaModel> load_model(const std::string& path) {
   return model.ok() ? std::move(model).value() : nullptr;
 }
 
-void check_logits(const std::string& name, const std::string& type, double bound) {
+void check_logits(const std::string& name, const std::string& type, tensor::DType kv_dtype,
+                  double bound) {
   Fixture fixture;
   ASSERT_NO_FATAL_FAILURE(load_fixture(name, &fixture));
   auto model = load_model(kParityDir + name + "-" + type + ".gguf");
@@ -90,12 +99,14 @@ void check_logits(const std::string& name, const std::string& type, double bound
     const std::span<const float> expected(fixture.logits.data() + offset, n_floats);
 
     // A small batch size so the longer cases also go through chunked prefill.
-    InferContext ctx(*model, static_cast<int64_t>(ids.size()), pool, 16);
+    InferContext ctx(*model, static_cast<int64_t>(ids.size()), pool, 16, kv_dtype);
     auto logits = ctx.eval(ids, /*all_logits=*/true);
     ASSERT_TRUE(logits.ok()) << logits.status().to_string();
     const double error = testing::relative_l2_error(*logits, expected);
-    EXPECT_LE(error, bound) << name << "-" << type << ", " << ids.size() << " tokens";
-    ::testing::Test::RecordProperty(name + "_" + type + "_" + std::to_string(ids.size()) + "_rel_l2",
+    EXPECT_LE(error, bound) << name << "-" << type << ", " << ids.size() << " tokens, KV "
+                            << tensor::dtype_info(kv_dtype).name;
+    ::testing::Test::RecordProperty(name + "_" + type + "_kv_" + std::string(tensor::dtype_info(kv_dtype).name) +
+                                        "_" + std::to_string(ids.size()) + "_rel_l2",
                    ::testing::PrintToString(error));
   }
 }
@@ -125,11 +136,15 @@ void check_greedy(const std::string& name) {
   }
 }
 
-TEST(ParityTest, LlamaF32Logits) { check_logits("llama", "f32", kF32Bound); }
-TEST(ParityTest, LlamaQ8_0Logits) { check_logits("llama", "q8_0", kQ8_0Bound); }
+using tensor::DType;
+
+TEST(ParityTest, LlamaF32LogitsExactKv) { check_logits("llama", "f32", DType::kF32, kF32ExactKvBound); }
+TEST(ParityTest, LlamaF32Logits) { check_logits("llama", "f32", DType::kF16, kF32Bound); }
+TEST(ParityTest, LlamaQ8_0Logits) { check_logits("llama", "q8_0", DType::kF16, kQ8_0Bound); }
 TEST(ParityTest, LlamaGreedy) { check_greedy("llama"); }
-TEST(ParityTest, Qwen2F32Logits) { check_logits("qwen2", "f32", kF32Bound); }
-TEST(ParityTest, Qwen2Q8_0Logits) { check_logits("qwen2", "q8_0", kQ8_0Bound); }
+TEST(ParityTest, Qwen2F32LogitsExactKv) { check_logits("qwen2", "f32", DType::kF32, kF32ExactKvBound); }
+TEST(ParityTest, Qwen2F32Logits) { check_logits("qwen2", "f32", DType::kF16, kF32Bound); }
+TEST(ParityTest, Qwen2Q8_0Logits) { check_logits("qwen2", "q8_0", DType::kF16, kQ8_0Bound); }
 TEST(ParityTest, Qwen2Greedy) { check_greedy("qwen2"); }
 
 }  // namespace
