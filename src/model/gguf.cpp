@@ -23,7 +23,6 @@ constexpr uint32_t kMagic = 0x46554747;        // "GGUF" read as a little-endian
 constexpr uint64_t kMaxKeyBytes = 65535;       // spec: keys are at most 2^16 - 1 bytes
 constexpr uint64_t kMaxTensorNameBytes = 64;   // spec: tensor names are at most 64 bytes
 constexpr uint32_t kMaxDims = 4;
-constexpr uint32_t kDefaultAlignment = 32;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, one dim, type, offset
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                   // empty key, type, one-byte value
 constexpr uint64_t kMaxValueTypeId = static_cast<uint64_t>(GgufValueType::kFloat64);
