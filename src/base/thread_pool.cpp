@@ -15,6 +15,16 @@ namespace {
 // the serial work between two matmuls of one token, short enough not to burn
 // a core while the engine is idle.
 constexpr int kSpinIterations = 20000;
+
+// The caller's wait for workers: spin first; past that, yield the core, since
+// the worker we wait for may be runnable on it (more threads than cores).
+void wait_a_little(int& spins) {
+  if (++spins < 2000) {
+    HEARTH_CPU_RELAX();
+  } else {
+    std::this_thread::yield();
+  }
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
@@ -30,17 +40,26 @@ ThreadPool::~ThreadPool() {
   for (auto& worker : workers_) worker.join();
 }
 
-void ThreadPool::run_erased(void* ctx, ErasedFn fn) {
+void ThreadPool::dispatch(void* ctx, ErasedFn fn, bool every_thread) {
   if (n_threads_ == 1) {
     fn(ctx, 0);
     return;
   }
+  const uint64_t job_generation = generation_.load(std::memory_order_relaxed) + 1;
   job_ctx_ = ctx;
   job_fn_ = fn;
-  n_pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  job_every_thread_ = every_thread;
+  n_finished_.store(0, std::memory_order_relaxed);
+  job_state_.store(job_generation << 1 | 1, std::memory_order_seq_cst);
   publish_generation();
   fn(ctx, 0);
-  while (n_pending_.load(std::memory_order_acquire) != 0) HEARTH_CPU_RELAX();
+  int spins = 0;
+  if (every_thread) {
+    while (n_finished_.load(std::memory_order_acquire) != n_threads_ - 1) wait_a_little(spins);
+  }
+  // Close the job: a worker that enters from now on sees it closed and leaves.
+  job_state_.store(job_generation << 1, std::memory_order_seq_cst);
+  while (n_inside_.load(std::memory_order_acquire) != 0) wait_a_little(spins);
 }
 
 void ThreadPool::publish_generation() {
@@ -71,8 +90,14 @@ void ThreadPool::worker_loop(int thread_idx) {
     }
     seen = now;
     if (stopping_.load(std::memory_order_acquire)) return;
-    job_fn_(job_ctx_, thread_idx);
-    n_pending_.fetch_sub(1, std::memory_order_acq_rel);
+    // Enter, then check the job is still the one we woke for and still open
+    // (seq_cst pairs with the caller closing it, then counting n_inside_).
+    n_inside_.fetch_add(1, std::memory_order_seq_cst);
+    if (job_state_.load(std::memory_order_seq_cst) == (seen << 1 | 1)) {
+      job_fn_(job_ctx_, thread_idx);
+      if (job_every_thread_) n_finished_.fetch_add(1, std::memory_order_release);
+    }
+    n_inside_.fetch_sub(1, std::memory_order_release);
   }
 }
 

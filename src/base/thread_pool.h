@@ -39,11 +39,13 @@ class ThreadPool {
   template <typename Fn>
   void run(Fn&& fn) {
     using F = std::remove_reference_t<Fn>;
-    run_erased(&fn, [](void* ctx, int thread_idx) { (*static_cast<F*>(ctx))(thread_idx); });
+    dispatch(&fn, [](void* ctx, int thread_idx) { (*static_cast<F*>(ctx))(thread_idx); }, /*every_thread=*/true);
   }
 
   // Splits [0, n) into chunks of `grain` items handed out dynamically and calls
-  // fn(begin, end, thread_idx) for each chunk.
+  // fn(begin, end, thread_idx) for each chunk. A worker that has not woken by
+  // the time the caller has taken every chunk is not waited for: on a busy
+  // machine the region costs what the work costs, not a scheduler time slice.
   template <typename Fn>
   void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
     if (n <= 0) return;
@@ -53,29 +55,40 @@ class ThreadPool {
       return;
     }
     std::atomic<int64_t> next{0};
-    run([&](int thread_idx) {
+    auto take_chunks = [&](int thread_idx) {
       for (;;) {
         const int64_t begin = next.fetch_add(grain, std::memory_order_relaxed);
         if (begin >= n) break;
         const int64_t end = begin + grain < n ? begin + grain : n;
         fn(begin, end, thread_idx);
       }
-    });
+    };
+    using F = decltype(take_chunks);
+    dispatch(&take_chunks, [](void* ctx, int thread_idx) { (*static_cast<F*>(ctx))(thread_idx); },
+             /*every_thread=*/false);
   }
 
  private:
   using ErasedFn = void (*)(void* ctx, int thread_idx);
-  void run_erased(void* ctx, ErasedFn fn);
+  // Publishes a job; the caller runs it as thread 0. every_thread: wait until
+  // each worker has run it; otherwise close the job once the caller is done
+  // and wait only for workers already inside it.
+  void dispatch(void* ctx, ErasedFn fn, bool every_thread);
   void worker_loop(int thread_idx);
   void publish_generation();
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  // Published to workers by bumping generation_ (release); read after acquire.
+  // The job: written by the caller before it publishes job_state_, read by a
+  // worker only after it has entered (n_inside_) and seen job_state_ open for
+  // the generation it woke for; unchanged until every entered worker left.
   void* job_ctx_ = nullptr;
   ErasedFn job_fn_ = nullptr;
+  bool job_every_thread_ = false;
+  std::atomic<uint64_t> job_state_{0};  // generation << 1 | open
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> n_pending_{0};
+  std::atomic<int> n_inside_{0};    // workers between entering and leaving a job
+  std::atomic<int> n_finished_{0};  // workers that ran the current every_thread job
   std::atomic<bool> stopping_{false};
   // Sleeping workers wait on wake_cv_; wake_mutex_ orders their last check of
   // generation_ against the caller's notify.

@@ -151,6 +151,8 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     }
     if (idx < n_kept) filtered = true;
     n_kept = idx;
+    // The sorted prefix may have run past the cut: only survivors count as sorted.
+    n_sorted = std::min(n_sorted, n_kept);
   }
 
   if (params_.min_p > 0.0f) {

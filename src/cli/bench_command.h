@@ -1,0 +1,11 @@
+// `hearth bench --model FILE [--threads N] [--json]`: prefill/decode tokens/s and the decode bound.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace hearth::cli {
+
+void add_bench_command(CLI::App& app, std::function<int()>& run);
+
+}  // namespace hearth::cli

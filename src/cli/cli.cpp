@@ -1,0 +1,29 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <functional>
+
+#include "cli/bench_command.h"
+#include "cli/run_command.h"
+#include "cli/synth_command.h"
+
+namespace hearth::cli {
+
+int run_cli(int argc, char** argv) {
+  CLI::App app("hearth: the inference stack for a small shop's own machines");
+  app.require_subcommand(1);
+  std::function<int()> action;
+  add_synth_command(app, action);
+  add_run_command(app, action);
+  add_bench_command(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  return action ? action() : 2;
+}
+
+}  // namespace hearth::cli

@@ -1,0 +1,28 @@
+// A one-line progress bar on stderr for long work (synthesis, benchmarks).
+// Redraws at most a few times per second; prints nothing when stderr is not a terminal
+// except the final line.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace hearth::cli {
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  void update(uint64_t done, uint64_t total);
+  void finish();
+
+ private:
+  std::string label_;
+  bool is_tty_;
+  bool finished_ = false;
+  uint64_t last_done_ = 0;
+  uint64_t last_total_ = 0;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+}  // namespace hearth::cli

@@ -1,0 +1,84 @@
+#include "cli/synth_command.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cli/progress_bar.h"
+#include "cli/synth.h"
+
+namespace hearth::cli {
+namespace {
+
+struct SynthArgs {
+  std::string shape;
+  std::string type = "q8_0";
+  std::string out_path;
+  uint64_t seed = 1;
+  int n_threads = 0;
+};
+
+std::string shape_names() {
+  std::string names;
+  for (const model::ModelShape& shape : model::shape_catalog()) {
+    if (!names.empty()) names += ", ";
+    names += shape.name;
+  }
+  return names;
+}
+
+std::string type_names() {
+  std::string names;
+  for (model::FileType type : model::all_file_types()) {
+    if (!names.empty()) names += ", ";
+    names += model::file_type_name(type);
+  }
+  return names;
+}
+
+int run_synth(const SynthArgs& args) {
+  SynthOptions options;
+  options.shape = model::find_shape(args.shape);
+  if (options.shape == nullptr) {
+    std::fprintf(stderr, "hearth synth: unknown shape '%s'; known shapes: %s.\n", args.shape.c_str(),
+                 shape_names().c_str());
+    return 2;
+  }
+  const auto file_type = model::parse_file_type(args.type);
+  if (!file_type) {
+    std::fprintf(stderr, "hearth synth: unknown type '%s'; known types: %s.\n", args.type.c_str(),
+                 type_names().c_str());
+    return 2;
+  }
+  options.file_type = *file_type;
+  options.out_path = args.out_path;
+  options.seed = args.seed;
+
+  const int n_threads = args.n_threads > 0 ? args.n_threads : static_cast<int>(std::thread::hardware_concurrency());
+  ThreadPool pool(n_threads);
+  ProgressBar bar("synth " + args.shape + " " + args.type);
+  const Status status = synthesize_model(options, pool, [&](uint64_t done, uint64_t total) { bar.update(done, total); });
+  bar.finish();
+  if (!status.ok()) {
+    std::fprintf(stderr, "hearth synth: %s\n", status.message().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "hearth synth: wrote %s\n", args.out_path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_synth_command(CLI::App& app, std::function<int()>& run) {
+  auto args = std::make_shared<SynthArgs>();
+  CLI::App* cmd = app.add_subcommand("synth", "Write a random-weight GGUF model with a real model's shape");
+  cmd->add_option("--shape", args->shape, "Model shape: " + shape_names())->required();
+  cmd->add_option("--type", args->type, "Weight type: " + type_names())->capture_default_str();
+  cmd->add_option("-o,--output", args->out_path, "Output GGUF file")->required();
+  cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
+  cmd->add_option("--threads", args->n_threads, "Threads (default: all cores)");
+  cmd->callback([args, &run] { run = [args] { return run_synth(*args); }; });
+}
+
+}  // namespace hearth::cli

@@ -1,0 +1,102 @@
+// Synthesized models must load, bind, tokenize and run in every file type.
+#include "cli/synth.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "infer/llama_forward.h"
+#include "infer/llama_model.h"
+#include "model/gguf.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+
+namespace hearth::cli {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("hearth_synth_test_" + name)).string();
+}
+
+TEST(SynthTest, TinyModelInEveryTypeLoadsTokenizesAndRuns) {
+  ThreadPool pool(2);
+  for (model::FileType file_type : model::all_file_types()) {
+    const std::string type_name(model::file_type_name(file_type));
+    SCOPED_TRACE(type_name);
+    SynthOptions options;
+    options.shape = model::find_shape("tiny");
+    ASSERT_NE(options.shape, nullptr);
+    options.file_type = file_type;
+    options.out_path = temp_path(type_name + ".gguf");
+    uint64_t last_done = 0, last_total = 0;
+    ASSERT_TRUE(synthesize_model(options, pool, [&](uint64_t done, uint64_t total) {
+                  last_done = done;
+                  last_total = total;
+                }).ok());
+    EXPECT_EQ(last_done, last_total);
+    EXPECT_FALSE(std::filesystem::exists(options.out_path + ".tmp"));
+
+    auto model = infer::LlamaModel::load(options.out_path);
+    ASSERT_TRUE(model.ok()) << model.status().to_string();
+    EXPECT_EQ((*model)->config().n_vocab, options.shape->config.n_vocab);
+    EXPECT_EQ((*model)->config().n_layer, options.shape->config.n_layer);
+
+    auto tokenizer = text::Tokenizer::from_gguf((*model)->file());
+    ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
+    EXPECT_EQ((*tokenizer)->n_vocab(), options.shape->config.n_vocab);
+    const std::string prompt = "Hello, world! Grüße 你好 12345";
+    const std::vector<int32_t> ids = (*tokenizer)->encode(prompt, false, false);
+    EXPECT_EQ((*tokenizer)->decode(ids, true), prompt);
+    EXPECT_LT(ids.size(), prompt.size()) << "the synthetic vocabulary should merge common pairs";
+
+    auto chat_template = text::ChatTemplate::from_gguf((*model)->file());
+    ASSERT_TRUE(chat_template.ok()) << chat_template.status().to_string();
+
+    auto context = infer::InferContext::create(**model, 64, pool);
+    ASSERT_TRUE(context.ok());
+    auto logits = (*context)->eval(ids);
+    ASSERT_TRUE(logits.ok()) << logits.status().to_string();
+    ASSERT_EQ(static_cast<int64_t>(logits->size()), options.shape->config.n_vocab);
+    for (float logit : *logits) ASSERT_TRUE(std::isfinite(logit));
+    std::filesystem::remove(options.out_path);
+  }
+}
+
+TEST(SynthTest, SameSeedSameBytes) {
+  ThreadPool pool(2);
+  SynthOptions options;
+  options.shape = model::find_shape("tiny");
+  options.file_type = model::FileType::kQ4_K_M;
+  options.out_path = temp_path("seed_a.gguf");
+  ASSERT_TRUE(synthesize_model(options, pool, nullptr).ok());
+  options.out_path = temp_path("seed_b.gguf");
+  ASSERT_TRUE(synthesize_model(options, pool, nullptr).ok());
+  auto a = model::GgufFile::open(temp_path("seed_a.gguf"));
+  auto b = model::GgufFile::open(temp_path("seed_b.gguf"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->tensors().size(), b->tensors().size());
+  for (size_t idx = 0; idx < a->tensors().size(); ++idx) {
+    const auto& ta = a->tensors()[idx];
+    const auto& tb = b->tensors()[idx];
+    ASSERT_EQ(ta.n_bytes, tb.n_bytes);
+    ASSERT_EQ(0, std::memcmp(ta.data, tb.data, ta.n_bytes)) << ta.name;
+  }
+  std::filesystem::remove(temp_path("seed_a.gguf"));
+  std::filesystem::remove(temp_path("seed_b.gguf"));
+}
+
+TEST(SynthTest, MissingShapeOrPathIsAnError) {
+  ThreadPool pool(1);
+  SynthOptions options;
+  EXPECT_EQ(synthesize_model(options, pool, nullptr).code(), ErrorCode::kInvalidArgument);
+  options.shape = model::find_shape("tiny");
+  EXPECT_EQ(synthesize_model(options, pool, nullptr).code(), ErrorCode::kInvalidArgument);
+  options.out_path = "/nonexistent-dir/x.gguf";
+  EXPECT_FALSE(synthesize_model(options, pool, nullptr).ok());
+}
+
+}  // namespace
+}  // namespace hearth::cli
