@@ -11,6 +11,8 @@
 #include "text/byte_level.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
+#include "text/utf8.h"
+#include "text/utf8_stream.h"
 
 namespace hearth::text {
 namespace {
@@ -80,6 +82,70 @@ TEST_P(SyntheticVocabTest, IsDeterministic) {
   EXPECT_EQ(first->spec.merges, second->spec.merges);
   EXPECT_EQ(first->spec.scores, second->spec.scores);
   EXPECT_EQ(first->chat_template, second->chat_template);
+}
+
+// Detokenizing one token at a time through Utf8StreamDecoder: every chunk is
+// valid UTF-8 and the chunks add up to the text, though a small vocabulary
+// splits CJK and emoji characters across byte tokens.
+TEST_P(SyntheticVocabTest, StreamingDetokenizationNeverBreaksCharacters) {
+  const std::string style = GetParam();
+  auto tokenizer = make_tokenizer(style, 600);
+  ASSERT_NE(tokenizer, nullptr);
+  int n_split_characters = 0;
+  for (const std::string& text : round_trip_strings()) {
+    const std::vector<int32_t> ids = tokenizer->encode(text, false, false);
+    Utf8StreamDecoder stream;
+    std::string streamed;
+    for (int32_t id : ids) {
+      const std::string bytes = tokenizer->token_to_bytes(id);
+      if (!is_valid_utf8(bytes)) ++n_split_characters;
+      const std::string chunk = stream.push(bytes);
+      ASSERT_TRUE(is_valid_utf8(chunk)) << style;
+      streamed += chunk;
+    }
+    streamed += stream.flush();
+    // SentencePiece's space prefix is only stripped by decode(), not by streaming.
+    EXPECT_EQ(streamed, style == "spm" ? " " + text : text) << style;
+  }
+  EXPECT_GT(n_split_characters, 0) << "the test should exercise split characters";
+}
+
+// Hostile input: random bytes mixed with special-token texts and their
+// fragments, with and without parse_special. Ids stay in range, and the
+// byte-level styles give the exact bytes back with specials rendered.
+TEST_P(SyntheticVocabTest, HostileInputNeverBreaks) {
+  const std::string style = GetParam();
+  auto tokenizer = make_tokenizer(style, 2000);
+  ASSERT_NE(tokenizer, nullptr);
+  const std::vector<std::string> pieces = {"<|begin_of_text|>", "<|eot_id|>", "<|im_start|>", "<|im_end|>",
+                                           "<s>", "</s>", "<unk>", "<|", "|>", "<0x41>", "\xE2\x96\x81",
+                                           "\xFF", "\xC3", " ", "\n", "a", "\xF0\x9F\x98"};
+  std::mt19937 rng(11);
+  for (int iter = 0; iter < 500; ++iter) {
+    std::string text;
+    const int n_parts = static_cast<int>(rng() % 10);
+    for (int part = 0; part < n_parts; ++part) {
+      if (rng() % 3 == 0) {
+        text.push_back(static_cast<char>(rng()));
+      } else {
+        text += pieces[rng() % pieces.size()];
+      }
+    }
+    for (bool parse_special : {false, true}) {
+      const std::vector<int32_t> ids = tokenizer->encode(text, true, parse_special);
+      ASSERT_TRUE(tokenizer->validate_ids(ids).ok());
+      const std::string decoded = tokenizer->decode(ids, false);
+      if (style != "spm") {
+        const std::string bos = tokenizer->add_bos() ? tokenizer->token_text(tokenizer->bos_id()) : "";
+        EXPECT_EQ(decoded, bos + text);
+      }
+      // (SentencePiece reads a literal U+2581 in the text as a space.)
+      const bool lossy = style == "spm" && text.find("\xE2\x96\x81") != std::string::npos;
+      if (!parse_special && !lossy) {
+        EXPECT_EQ(tokenizer->decode(ids, true), text) << style;
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Styles, SyntheticVocabTest, testing::Values("llama3", "chatml", "spm"));
