@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Drives the built `hearth` binary as a user would: synth, run, bench, and the
+# plain-sentence errors for bad input. Usage: hearth_cli_test.sh BUILD/hearth
+set -u
+hearth="$1"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+n_failed=0
+n_passed=0
+
+check() {  # check NAME CONDITION-COMMAND...
+  local name="$1"; shift
+  if "$@"; then n_passed=$((n_passed + 1)); else echo "FAILED: $name"; n_failed=$((n_failed + 1)); fi
+}
+
+"$hearth" synth --shape tiny --type q4_k_m -o "$work/tiny.gguf" 2>"$work/synth.err"
+check "synth writes a file" test -s "$work/tiny.gguf"
+check "synth reports what it wrote" grep -q "wrote" "$work/synth.err"
+
+"$hearth" run -m "$work/tiny.gguf" --temp 0 -n 16 -q "The quick brown fox" >"$work/greedy1.out" 2>/dev/null
+"$hearth" run -m "$work/tiny.gguf" --temp 0 -n 16 -q "The quick brown fox" >"$work/greedy2.out" 2>/dev/null
+check "run prints the prompt and a continuation" \
+  bash -c "[ \$(wc -c <'$work/greedy1.out') -gt 20 ] && grep -q 'The quick brown fox' '$work/greedy1.out'"
+check "greedy runs agree" cmp -s "$work/greedy1.out" "$work/greedy2.out"
+
+"$hearth" run -m "$work/tiny.gguf" --seed 7 -n 16 -q "Hello" >"$work/seed7a.out" 2>/dev/null
+"$hearth" run -m "$work/tiny.gguf" --seed 7 -n 16 -q "Hello" >"$work/seed7b.out" 2>/dev/null
+check "same seed, same output" cmp -s "$work/seed7a.out" "$work/seed7b.out"
+
+"$hearth" run -m "$work/tiny.gguf" --chat -n 8 "Hi there" >"$work/chat.out" 2>"$work/chat.err"
+check "chat run succeeds" test $? -eq 0
+check "run reports timings" grep -q "tokens/s" "$work/chat.err"
+
+"$hearth" bench -m "$work/tiny.gguf" --prompt-tokens 64 --gen-tokens 16 --reps 1 --json >"$work/bench.json" 2>/dev/null
+for key in pp512_tps tg128_tps read_gbs tg_bound_tps bound_fraction; do
+  check "bench --json has $key" grep -q "\"$key\":[0-9]" "$work/bench.json"
+done
+
+# Bad input: a plain sentence on stderr, a non-zero exit, no crash.
+expect_error() {  # expect_error NAME PATTERN ARGS...
+  local name="$1" pattern="$2"; shift 2
+  "$hearth" "$@" >/dev/null 2>"$work/err"
+  local rc=$?
+  check "$name exits non-zero without crashing" test "$rc" -ne 0 -a "$rc" -lt 128
+  check "$name says why" grep -qi "$pattern" "$work/err"
+}
+expect_error "missing model" "cannot load" run -m "$work/absent.gguf" "x"
+head -c 1000 "$work/tiny.gguf" >"$work/truncated.gguf"
+expect_error "truncated model" "cannot load" run -m "$work/truncated.gguf" "x"
+printf 'not a gguf file at all' >"$work/text.gguf"
+expect_error "not a GGUF file" "cannot load" bench -m "$work/text.gguf"
+expect_error "unknown shape" "unknown shape" synth --shape nope -o "$work/x.gguf"
+expect_error "unknown type" "unknown type" synth --shape tiny --type q3_x -o "$work/x.gguf"
+expect_error "bad sampling" "temperature" run -m "$work/tiny.gguf" --temp -1 "x"
+
+echo "$n_passed passed, $n_failed failed"
+[ "$n_failed" -eq 0 ]
