@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -75,9 +76,10 @@ class GeneratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     spec_ = testing::llama_gqa_llama3_spec(tensor::DType::kF32);
-    const std::string path = ::testing::TempDir() + "hearth_infer_generator.gguf";
+    const std::string path = testing::temp_model_path("generator");
     ASSERT_TRUE(testing::write_tiny_model(spec_, path).ok());
     auto model = LlamaModel::load(path);
+    std::filesystem::remove(path);
     ASSERT_TRUE(model.ok()) << model.status().to_string();
     model_ = std::move(model).value();
     tokenizer_ = make_tokenizer(spec_.n_vocab);

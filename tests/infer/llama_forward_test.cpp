@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -17,15 +19,15 @@ namespace {
 using testing::TinyModelSpec;
 using tensor::DType;
 
-std::string temp_model_path(const std::string& stem) {
-  return ::testing::TempDir() + "hearth_infer_" + stem + ".gguf";
-}
+using testing::temp_model_path;
 
+// Writes, maps and unlinks the model (the mapping keeps the data alive).
 std::unique_ptr<LlamaModel> build_model(const TinyModelSpec& spec, const std::string& stem) {
   const std::string path = temp_model_path(stem);
   const Status written = testing::write_tiny_model(spec, path);
   EXPECT_TRUE(written.ok()) << written.to_string();
   auto model = LlamaModel::load(path);
+  std::filesystem::remove(path);
   EXPECT_TRUE(model.ok()) << model.status().to_string();
   return model.ok() ? std::move(model).value() : nullptr;
 }
@@ -75,8 +77,7 @@ TEST_P(ReferenceTest, AllLogitsMatchFloat64Reference) {
   const ReferenceCase& test_case = GetParam();
   auto model = build_model(test_case.spec, "ref_" + test_case.name);
   ASSERT_NE(model, nullptr);
-  auto file = model::GgufFile::open(temp_model_path("ref_" + test_case.name));
-  ASSERT_TRUE(file.ok());
+  const model::GgufFile* file = &model->file();
 
   const std::vector<int32_t> ids = random_ids(19, test_case.spec.n_vocab, 3);
   ThreadPool pool(2);
@@ -133,6 +134,29 @@ INSTANTIATE_TEST_SUITE_P(
         ReferenceCase{"qwen2_q4_k", testing::qwen2_tied_spec(DType::kQ4_K), kQ8KActivationBound}),
     [](const ::testing::TestParamInfo<ReferenceCase>& info) { return info.param.name; });
 
+TEST(LlamaModelTest, LoadFailuresAreStatuses) {
+  EXPECT_FALSE(LlamaModel::load(temp_model_path("no_such_model")).ok());
+
+  // A file whose architecture the engine does not run.
+  TinyModelSpec spec = testing::llama_gqa_llama3_spec(DType::kF32);
+  spec.arch = "bert";
+  const std::string path = temp_model_path("bert");
+  ASSERT_TRUE(testing::write_tiny_model(spec, path).ok());
+  auto model = LlamaModel::load(path);
+  std::filesystem::remove(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), ErrorCode::kUnimplemented);
+
+  // Not a GGUF file at all.
+  const std::string junk_path = temp_model_path("junk");
+  {
+    std::ofstream junk(junk_path, std::ios::binary);
+    junk << "definitely not a model";
+  }
+  EXPECT_FALSE(LlamaModel::load(junk_path).ok());
+  std::filesystem::remove(junk_path);
+}
+
 TEST(LlamaForwardTest, HeadDimOtherThanEmbdOverHeads) {
   TinyModelSpec spec = testing::llama_gqa_llama3_spec(DType::kF32);
   spec.head_dim = 32;  // q_dim 128 != n_embd 64
@@ -141,8 +165,7 @@ TEST(LlamaForwardTest, HeadDimOtherThanEmbdOverHeads) {
   spec.rope_scaling.factor = 4.0f;
   auto model = build_model(spec, "head_dim");
   ASSERT_NE(model, nullptr);
-  auto file = model::GgufFile::open(temp_model_path("head_dim"));
-  ASSERT_TRUE(file.ok());
+  const model::GgufFile* file = &model->file();
   const std::vector<int32_t> ids = random_ids(11, spec.n_vocab, 5);
   ThreadPool pool(1);
   InferContext ctx(*model, 16, pool);

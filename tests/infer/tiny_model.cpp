@@ -2,7 +2,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <vector>
+
+#include <unistd.h>
 
 #include "infer/rng.h"
 #include "model/gguf_writer.h"
@@ -99,6 +102,12 @@ TinyModelSpec qwen2_tied_spec(DType matrix_dtype) {
     spec.n_ff = 512;
   }
   return spec;
+}
+
+std::string temp_model_path(const std::string& stem) {
+  return (std::filesystem::temp_directory_path() /
+          ("hearth_infer_" + stem + "_" + std::to_string(::getpid()) + ".gguf"))
+      .string();
 }
 
 Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {

@@ -42,4 +42,8 @@ TinyModelSpec qwen2_tied_spec(tensor::DType matrix_dtype);
 
 Status write_tiny_model(const TinyModelSpec& spec, const std::string& path);
 
+// A path in the temp directory unique to this process and `stem`, so test
+// processes running in parallel (ctest -j) never share a file.
+std::string temp_model_path(const std::string& stem);
+
 }  // namespace hearth::infer::testing
