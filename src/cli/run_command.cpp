@@ -32,6 +32,9 @@ int fail(const std::string& message) {
 }
 
 int run_run(RunArgs args) {
+  if (Status valid = infer::validate_sampling_params(args.generate.sampling); !valid.ok()) {
+    return fail(valid.message());
+  }
   auto model = infer::LlamaModel::load(args.model_path);
   if (!model.ok()) return fail("cannot load " + args.model_path + ": " + model.status().message());
   auto tokenizer = text::Tokenizer::from_gguf((*model)->file());
