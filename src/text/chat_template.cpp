@@ -1,6 +1,8 @@
 // Native rendering of the recognized chat template families; see chat_template.h.
 #include "text/chat_template.h"
 
+#include <algorithm>
+
 #include "model/gguf.h"
 #include "text/utf8.h"
 

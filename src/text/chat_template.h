@@ -18,6 +18,8 @@
 // first. The published Mistral template rejects system messages; hearth
 // prepends the system text to the first user message, separated by "\n\n"
 // (what Mistral's later templates do), rather than refuse.
+//
+// Immutable once built; render() is const and safe from any number of threads.
 #pragma once
 
 #include <span>

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "base/log.h"
 #include "text/bpe_encoder.h"
 #include "text/byte_level.h"
 #include "text/pre_tokenizer.h"
