@@ -11,7 +11,6 @@
 namespace {
 
 using hearth::model::GgufFile;
-using hearth::model::GgufLimits;
 using hearth::model::GgufValue;
 
 uint64_t touch_values(const GgufFile& file) {
@@ -29,7 +28,9 @@ uint64_t touch_values(const GgufFile& file) {
     }
     if (auto floats = value->as_float_array(); floats.ok()) checksum += floats->size();
     if (auto ints = value->as_int32_array(); ints.ok()) checksum += ints->size();
-    checksum += file.get_uint(key).ok() + file.get_float(key).ok() + file.get_string(key).ok();
+    checksum += file.get_uint(key).ok() + file.get_float(key).ok() + file.get_string(key).ok() +
+                file.get_bool(key).ok() + file.get_string_array(key).ok() + file.get_float_array(key).ok() +
+                file.get_int32_array(key).ok();
   }
   return checksum;
 }
@@ -48,11 +49,8 @@ uint64_t touch_tensors(const GgufFile& file) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // Tighter limits than the defaults keep each input's work small.
-  GgufLimits limits;
-  limits.max_array_elems = 1u << 16;
-  limits.max_string_bytes = 1u << 16;
-  hearth::Result<GgufFile> file = GgufFile::parse(std::span<const uint8_t>(data, size), limits);
+  // The default limits, as production uses them; -max_len bounds the work per input.
+  hearth::Result<GgufFile> file = GgufFile::parse(std::span<const uint8_t>(data, size));
   if (!file.ok()) return 0;
   volatile uint64_t sink = touch_values(file.value()) + touch_tensors(file.value());
   auto config = hearth::model::read_llama_config(file.value());

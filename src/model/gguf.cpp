@@ -19,12 +19,12 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "GGUF is little-endian and hearth reads it in place");
 
-constexpr uint32_t kMagic = 0x46554747;        // "GGUF" read as a little-endian uint32
-constexpr uint64_t kMaxKeyBytes = 65535;       // spec: keys are at most 2^16 - 1 bytes
-constexpr uint64_t kMaxTensorNameBytes = 64;   // spec: tensor names are at most 64 bytes
+constexpr uint32_t kMagic = 0x46554747;       // "GGUF" read as a little-endian uint32
+constexpr uint64_t kMaxKeyBytes = 65535;      // spec: keys are at most 2^16 - 1 bytes
+constexpr uint64_t kMaxTensorNameBytes = 64;  // spec: tensor names are at most 64 bytes
 constexpr uint32_t kMaxDims = 4;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, one dim, type, offset
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                   // empty key, type, one-byte value
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                  // empty key, type, one-byte value
 constexpr uint64_t kMaxValueTypeId = static_cast<uint64_t>(GgufValueType::kFloat64);
 
 // A forward-only cursor over the file bytes; every read is bounds-checked.
@@ -121,8 +121,7 @@ Status read_value_type(ByteReader& reader, GgufValueType* out) {
 Status check_bools(const uint8_t* bytes, uint64_t n, uint64_t start) {
   for (uint64_t idx = 0; idx < n; ++idx) {
     if (bytes[idx] > 1) {
-      return data_loss_error("bool" + at_byte(start + idx) + " holds " + std::to_string(bytes[idx]) +
-                             ", not 0 or 1");
+      return data_loss_error("bool" + at_byte(start + idx) + " holds " + std::to_string(bytes[idx]) + ", not 0 or 1");
     }
   }
   return ok_status();
@@ -210,8 +209,8 @@ uint64_t align_up(uint64_t offset, uint64_t alignment) {
 // Bytes of one tensor; kDataLoss when a row is not whole blocks or the size overflows.
 Result<uint64_t> tensor_bytes(const GgufTensorInfo& info, const tensor::DTypeInfo& type) {
   if (info.ne[0] % type.block_elems != 0) {
-    return data_loss_error("rows of " + std::to_string(info.ne[0]) + " values are not whole " +
-                           std::string(type.name) + " blocks of " + std::to_string(type.block_elems));
+    return data_loss_error("rows of " + std::to_string(info.ne[0]) + " values are not whole " + std::string(type.name) +
+                           " blocks of " + std::to_string(type.block_elems));
   }
   const uint64_t n_blocks = static_cast<uint64_t>(info.ne[0] / type.block_elems);
   uint64_t row_size = 0;
@@ -301,7 +300,8 @@ Status GgufFile::parse_all(const GgufLimits& limits) {
   if (!reader.read(&magic)) return truncated(reader, "the magic");
   if (magic != kMagic) return data_loss_error("not a GGUF file: the first four bytes are not \"GGUF\"");
   if (!reader.read(&version_)) return truncated(reader, "the version");
-  if (version_ == 1) return unimplemented_error("GGUF version 1 (32-bit counts) is not supported; re-convert the model");
+  if (version_ == 1)
+    return unimplemented_error("GGUF version 1 (32-bit counts) is not supported; re-convert the model");
   const uint32_t swapped_version = __builtin_bswap32(version_);
   if (swapped_version == 2 || swapped_version == 3) {
     return unimplemented_error("big-endian GGUF files are not supported");

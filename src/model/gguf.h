@@ -1,7 +1,9 @@
 // GGUF v3 reader: a memory-mapped model file whose every offset, size, count
 // and string is checked before use. A truncated or hostile file yields a
 // kDataLoss (or kUnimplemented for unsupported types) Status, never a crash or
-// an out-of-bounds read.
+// an out-of-bounds read. A GgufFile never changes after parsing: its const
+// methods may be called from any number of threads. The file must not be
+// truncated by another process while mapped (the kernel would raise SIGBUS).
 // ref: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
 //
 //   HEARTH_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(path));

@@ -95,9 +95,7 @@ class TmpFileGuard {
   bool committed_ = false;
 };
 
-Status write_error(const std::string& path) {
-  return io_error("cannot write '" + path + "': " + std::strerror(errno));
-}
+Status write_error(const std::string& path) { return io_error("cannot write '" + path + "': " + std::strerror(errno)); }
 
 Status write_bytes(std::FILE* file, const uint8_t* data, size_t n_bytes, const std::string& path) {
   if (n_bytes != 0 && std::fwrite(data, 1, n_bytes, file) != n_bytes) return write_error(path);
@@ -232,7 +230,8 @@ Status GgufWriter::write(const std::string& path, uint32_t alignment) const {
     }
     if (!names.insert(pending.name).second) return invalid_argument_error("duplicate " + label);
     if (pending.dims.empty() || pending.dims.size() > 4) {
-      return invalid_argument_error(label + " has " + std::to_string(pending.dims.size()) + " dims; GGUF allows 1 to 4");
+      return invalid_argument_error(label + " has " + std::to_string(pending.dims.size()) +
+                                    " dims; GGUF allows 1 to 4");
     }
     const tensor::DTypeInfo& type = tensor::dtype_info(pending.dtype);
     uint64_t n_rows = 1;
@@ -256,8 +255,9 @@ Status GgufWriter::write(const std::string& path, uint32_t alignment) const {
       return invalid_argument_error(label + " is too large");
     }
     if (pending.given_bytes >= 0 && static_cast<uint64_t>(pending.given_bytes) != n_bytes) {
-      return invalid_argument_error(label + " was given " + std::to_string(pending.given_bytes) + " bytes; its shape and " +
-                                    std::string(type.name) + " need " + std::to_string(n_bytes));
+      return invalid_argument_error(label + " was given " + std::to_string(pending.given_bytes) +
+                                    " bytes; its shape and " + std::string(type.name) + " need " +
+                                    std::to_string(n_bytes));
     }
 
     put_string(infos, pending.name);

@@ -1,6 +1,7 @@
 // GgufWriter: builds a GGUF v3 file (model synthesis, tests, conversions).
 // Metadata and tensor infos are collected in memory; tensor data is streamed
 // to the file by write(), so writing an 8B model does not hold it twice.
+// Not thread-safe: add everything, then write() from one thread.
 //
 //   GgufWriter writer;
 //   writer.add_string("general.architecture", "llama");

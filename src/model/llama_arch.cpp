@@ -102,13 +102,13 @@ Result<RopeScaling> read_rope_scaling(const GgufFile& file, const std::string& p
   }
 
   scaling.type = RopeScalingType::kLlama3;
-  HEARTH_ASSIGN_OR_RETURN(double low, read_float(file, prefix + "rope.scaling.low_freq_factor",
-                                                 scaling.low_freq_factor, 0.0, kMaxRopeFactor));
+  HEARTH_ASSIGN_OR_RETURN(double low, read_float(file, prefix + "rope.scaling.low_freq_factor", scaling.low_freq_factor,
+                                                 0.0, kMaxRopeFactor));
   HEARTH_ASSIGN_OR_RETURN(double high, read_float(file, prefix + "rope.scaling.high_freq_factor",
                                                   scaling.high_freq_factor, 0.0, kMaxRopeFactor));
   if (!(high > low)) {
-    return data_loss_error("llama3 RoPE scaling needs high_freq_factor > low_freq_factor, got " +
-                           std::to_string(high) + " and " + std::to_string(low));
+    return data_loss_error("llama3 RoPE scaling needs high_freq_factor > low_freq_factor, got " + std::to_string(high) +
+                           " and " + std::to_string(low));
   }
   scaling.low_freq_factor = static_cast<float>(low);
   scaling.high_freq_factor = static_cast<float>(high);
@@ -258,10 +258,11 @@ Result<LlamaConfig> read_llama_config(const GgufFile& file) {
   config.has_qkv_bias = config.arch == "qwen2";
   const std::string prefix = config.arch + ".";
 
-  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> n_expert, read_optional_int(file, prefix + "expert_count", 0, 1 << 16));
+  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> n_expert,
+                          read_optional_int(file, prefix + "expert_count", 0, 1 << 16));
   if (n_expert.value_or(0) > 0) {
-    return unimplemented_error("mixture-of-experts models (" + prefix + "expert_count = " +
-                               std::to_string(*n_expert) + ") are not supported");
+    return unimplemented_error("mixture-of-experts models (" + prefix + "expert_count = " + std::to_string(*n_expert) +
+                               ") are not supported");
   }
 
   HEARTH_ASSIGN_OR_RETURN(config.n_ctx_train, read_required_int(file, prefix + "context_length", 1, kMaxContext));
@@ -351,7 +352,7 @@ Result<LlamaConfig> read_llama_config(const GgufFile& file) {
 Result<LlamaWeights> bind_llama_weights(const GgufFile& file, const LlamaConfig& config) {
   HEARTH_RETURN_IF_ERROR(validate_llama_config(config));
   const int64_t n_embd = config.n_embd;
-  const int64_t q_dim = config.n_head * config.head_dim;       // both bounded: no overflow
+  const int64_t q_dim = config.n_head * config.head_dim;  // both bounded: no overflow
   const int64_t kv_dim = config.n_head_kv * config.head_dim;
 
   Binder binder(file);

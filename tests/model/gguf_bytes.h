@@ -33,8 +33,7 @@ class GgufBytes {
     return u32(0x46554747).u32(version).u64(n_tensors).u64(n_kv);
   }
   // One tensor info: name, dims, ggml type id, data offset.
-  GgufBytes& tensor_info(std::string_view name, const std::vector<uint64_t>& dims, uint32_t type_id,
-                         uint64_t offset) {
+  GgufBytes& tensor_info(std::string_view name, const std::vector<uint64_t>& dims, uint32_t type_id, uint64_t offset) {
     str(name).u32(static_cast<uint32_t>(dims.size()));
     for (uint64_t extent : dims) u64(extent);
     return u32(type_id).u64(offset);

@@ -52,7 +52,8 @@ TEST(GgufCorrupt, EmptyFileWithVersion2Parses) {
 }
 
 TEST(GgufCorrupt, StringErrors) {
-  expect_error(GgufBytes().header(0, 1).u64(1000).bytes(), ErrorCode::kDataLoss, "declares 1000 bytes but only 0 remain");
+  expect_error(GgufBytes().header(0, 1).u64(1000).bytes(), ErrorCode::kDataLoss,
+               "declares 1000 bytes but only 0 remain");
   expect_error(GgufBytes().header(0, 1).u64(~uint64_t{0}).bytes(), ErrorCode::kDataLoss, "more than the limit");
   expect_error(GgufBytes().header(0, 1).u64(70000).zeros(70000).bytes(), ErrorCode::kDataLoss, "key #0");
   expect_error(GgufBytes().header(0, 1).str("").type(GgufValueType::kUint8).u8(0).bytes(), ErrorCode::kDataLoss,
@@ -72,8 +73,15 @@ TEST(GgufCorrupt, ValueErrors) {
                "while reading a uint32");
   expect_error(GgufBytes().header(0, 1).str("k").type(GgufValueType::kBool).u8(2).bytes(), ErrorCode::kDataLoss,
                "not 0 or 1");
-  expect_error(GgufBytes().header(0, 2).str("k").type(GgufValueType::kUint8).u8(1).str("k").type(GgufValueType::kUint8)
-                   .u8(1).bytes(),
+  expect_error(GgufBytes()
+                   .header(0, 2)
+                   .str("k")
+                   .type(GgufValueType::kUint8)
+                   .u8(1)
+                   .str("k")
+                   .type(GgufValueType::kUint8)
+                   .u8(1)
+                   .bytes(),
                ErrorCode::kDataLoss, "duplicate key 'k'");
 }
 
@@ -154,8 +162,7 @@ TEST(GgufCorrupt, TensorInfoErrors) {
   expect_error(one_tensor("t", {}, kF32, 0, 32), ErrorCode::kDataLoss, "tensor 't' has 0 dimensions");
   expect_error(one_tensor("t", {1, 1, 1, 1, 1}, kF32, 0, 32), ErrorCode::kDataLoss, "has 5 dimensions");
   expect_error(one_tensor("t", {uint64_t{1} << 63}, kF32, 0, 32), ErrorCode::kDataLoss, "overflows");
-  expect_error(one_tensor("t", {uint64_t{1} << 32, uint64_t{1} << 32}, kF32, 0, 32), ErrorCode::kDataLoss,
-               "overflows");
+  expect_error(one_tensor("t", {uint64_t{1} << 32, uint64_t{1} << 32}, kF32, 0, 32), ErrorCode::kDataLoss, "overflows");
   expect_error(one_tensor("t", {uint64_t{1} << 62}, kF32, 0, 32), ErrorCode::kDataLoss, "row size overflows");
   expect_error(one_tensor("t", {2, uint64_t{1} << 61}, kF32, 0, 32), ErrorCode::kDataLoss, "byte size overflows");
   expect_error(one_tensor("t", {8}, 7, 0, 32), ErrorCode::kUnimplemented, "tensor 't' has ggml type 7");

@@ -53,7 +53,7 @@ TEST(GgufRoundTrip, EveryScalarType) {
 
   EXPECT_EQ(file.version(), 3u);
   EXPECT_EQ(file.alignment(), 32u);
-  const std::vector<std::string> expected_keys = {"u8",  "i8",  "u16", "i16", "u32", "i32", "u64", "i64",
+  const std::vector<std::string> expected_keys = {"u8",  "i8",  "u16", "i16", "u32", "i32",   "u64", "i64",
                                                   "f32", "f64", "yes", "no",  "s",   "empty", "nul"};
   EXPECT_EQ(file.keys(), expected_keys);
 
@@ -265,7 +265,12 @@ TEST(GgufWriterErrors, RefusesBadInputAndLeavesNoFile) {
     uint32_t alignment;
   };
   const Case cases[] = {
-      {"duplicate key", [](GgufWriter& w) { w.add_uint32("k", 1); w.add_string("k", "x"); }, 32},
+      {"duplicate key",
+       [](GgufWriter& w) {
+         w.add_uint32("k", 1);
+         w.add_string("k", "x");
+       },
+       32},
       {"empty key", [](GgufWriter& w) { w.add_uint32("", 1); }, 32},
       {"alignment key", [](GgufWriter& w) { w.add_uint32("general.alignment", 64); }, 32},
       {"bad alignment", [](GgufWriter& w) { w.add_uint32("k", 1); }, 48},
@@ -276,12 +281,19 @@ TEST(GgufWriterErrors, RefusesBadInputAndLeavesNoFile) {
          w.add_tensor("t", {1}, DType::kF32, std::vector<uint8_t>(4));
        },
        32},
-      {"long name", [](GgufWriter& w) { w.add_tensor(std::string(65, 'n'), {1}, DType::kF32, std::vector<uint8_t>(4)); },
-       32},
+      {"long name",
+       [](GgufWriter& w) { w.add_tensor(std::string(65, 'n'), {1}, DType::kF32, std::vector<uint8_t>(4)); }, 32},
       {"no dims", [](GgufWriter& w) { w.add_tensor("t", {}, DType::kF32, std::vector<uint8_t>()); }, 32},
       {"five dims",
-       [](GgufWriter& w) { w.add_tensor("t", {1, 1, 1, 1, 1}, DType::kF32, std::vector<uint8_t>(4)); }, 32},
-      {"negative extent", [](GgufWriter& w) { w.add_tensor("t", {4, -1}, DType::kF32, std::vector<uint8_t>()); }, 32},
+       [](GgufWriter& w) {
+         w.add_tensor("t", {1, 1, 1, 1, 1}, DType::kF32, std::vector<uint8_t>(4));
+       },
+       32},
+      {"negative extent",
+       [](GgufWriter& w) {
+         w.add_tensor("t", {4, -1}, DType::kF32, std::vector<uint8_t>());
+       },
+       32},
       {"partial block", [](GgufWriter& w) { w.add_tensor("t", {48}, DType::kQ4_0, std::vector<uint8_t>(27)); }, 32},
       {"wrong byte count", [](GgufWriter& w) { w.add_tensor("t", {32}, DType::kQ8_0, std::vector<uint8_t>(33)); }, 32},
   };
@@ -318,7 +330,11 @@ TEST(GgufOpen, ReportsMissingEmptyAndNonRegularFiles) {
   EXPECT_EQ(GgufFile::open("/nonexistent/model.gguf").status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(GgufFile::open("/tmp").status().code(), ErrorCode::kInvalidArgument);
   FileCleanup cleanup{test::temp_path("empty.gguf")};
-  { std::FILE* f = std::fopen(cleanup.path.c_str(), "wb"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(cleanup.path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+  }
   Result<GgufFile> empty = GgufFile::open(cleanup.path);
   EXPECT_EQ(empty.status().code(), ErrorCode::kDataLoss);
   EXPECT_NE(empty.status().message().find(cleanup.path), std::string::npos);

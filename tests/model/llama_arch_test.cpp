@@ -1,6 +1,8 @@
 // read_llama_config and bind_llama_weights on files written by GgufWriter:
 // good models bind; each missing or mis-shaped tensor and each bad key is a
 // clear error naming it.
+#include "model/llama_arch.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 
 #include "llama_test_model.h"
 #include "model/gguf_writer.h"
-#include "model/llama_arch.h"
 #include "model/shape_catalog.h"
 
 // GCC 12 warns about designated initializers that omit members even when
@@ -153,8 +154,8 @@ TEST(LlamaArch, EveryMatrixDtypeBinds) {
   want.head_dim = 64;
   want.n_ff = 512;
   want.n_layer = 1;
-  for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K,
-                      DType::kQ6_K}) {
+  for (DType dtype :
+       {DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     GgufFile file = make_model(want, {.matrix_dtype = dtype});
     Result<LlamaConfig> config = read_llama_config(file);
     ASSERT_TRUE(config.ok()) << config.status().to_string();
@@ -204,18 +205,20 @@ TEST(LlamaArch, EachMisShapedTensorIsNamed) {
     expect_error(load(file), ErrorCode::kDataLoss, "tensor '" + spec.name + "' has shape");
   }
   // A transposed matrix (ne[0] must be the input width).
-  GgufFile transposed = make_model(config, {.matrix_dtype = DType::kF32, .edit_tensors = [](std::vector<TensorSpec>& s) {
-                                             for (TensorSpec& spec : s) {
-                                               if (spec.name == "blk.1.attn_k.weight") spec.dims = {16, 32};
-                                             }
-                                           }});
-  expect_error(load(transposed), ErrorCode::kDataLoss, "'blk.1.attn_k.weight' has shape [16, 32, 1, 1], expected [32, 16");
+  GgufFile transposed =
+      make_model(config, {.matrix_dtype = DType::kF32, .edit_tensors = [](std::vector<TensorSpec>& s) {
+                            for (TensorSpec& spec : s) {
+                              if (spec.name == "blk.1.attn_k.weight") spec.dims = {16, 32};
+                            }
+                          }});
+  expect_error(load(transposed), ErrorCode::kDataLoss,
+               "'blk.1.attn_k.weight' has shape [16, 32, 1, 1], expected [32, 16");
   // An extra dimension.
   GgufFile three_d = make_model(config, {.edit_tensors = [](std::vector<TensorSpec>& s) {
-                                          for (TensorSpec& spec : s) {
-                                            if (spec.name == "blk.0.ffn_up.weight") spec.dims = {32, 32, 2};
-                                          }
-                                        }});
+                                  for (TensorSpec& spec : s) {
+                                    if (spec.name == "blk.0.ffn_up.weight") spec.dims = {32, 32, 2};
+                                  }
+                                }});
   expect_error(load(three_d), ErrorCode::kDataLoss, "'blk.0.ffn_up.weight' has shape [32, 32, 2, 1]");
 }
 
@@ -305,9 +308,9 @@ TEST(LlamaArch, RopeScalingKeys) {
   EXPECT_EQ(llama3->rope_scaling.original_context, 4096);
 
   // llama3 with only the factor: Llama 3.1's published defaults.
-  Result<LlamaConfig> defaults = read_llama_config(make_model(
-      want, {.skip_keys = {"llama.rope.scaling.low_freq_factor", "llama.rope.scaling.high_freq_factor",
-                           "llama.rope.scaling.original_context_length"}}));
+  Result<LlamaConfig> defaults = read_llama_config(
+      make_model(want, {.skip_keys = {"llama.rope.scaling.low_freq_factor", "llama.rope.scaling.high_freq_factor",
+                                      "llama.rope.scaling.original_context_length"}}));
   ASSERT_TRUE(defaults.ok()) << defaults.status().to_string();
   EXPECT_FLOAT_EQ(defaults->rope_scaling.low_freq_factor, 1.0f);
   EXPECT_FLOAT_EQ(defaults->rope_scaling.high_freq_factor, 4.0f);
@@ -328,8 +331,9 @@ TEST(LlamaArch, RopeScalingKeys) {
   EXPECT_EQ(legacy->rope_scaling.type, RopeScalingType::kLinear);
   EXPECT_FLOAT_EQ(legacy->rope_scaling.factor, 2.0f);
 
-  Result<LlamaConfig> none = read_llama_config(make_model(
-      test::tiny_config("llama"), {.add_keys = [](GgufWriter& w) { w.add_string("llama.rope.scaling.type", "none"); }}));
+  Result<LlamaConfig> none = read_llama_config(make_model(test::tiny_config("llama"), {.add_keys = [](GgufWriter& w) {
+                                                            w.add_string("llama.rope.scaling.type", "none");
+                                                          }}));
   ASSERT_TRUE(none.ok()) << none.status().to_string();
   EXPECT_EQ(none->rope_scaling.type, RopeScalingType::kNone);
 }
@@ -343,63 +347,98 @@ struct KeyCase {
 };
 
 TEST(LlamaArch, BadKeysAreNamed) {
-  auto u32 = [](const char* key, uint32_t value) {
-    return [key, value](GgufWriter& w) { w.add_uint32(key, value); };
-  };
-  auto f32 = [](const char* key, float value) {
-    return [key, value](GgufWriter& w) { w.add_float32(key, value); };
-  };
+  auto u32 = [](const char* key, uint32_t value) { return [key, value](GgufWriter& w) { w.add_uint32(key, value); }; };
+  auto f32 = [](const char* key, float value) { return [key, value](GgufWriter& w) { w.add_float32(key, value); }; };
   auto str = [](const char* key, const char* value) {
     return [key, value](GgufWriter& w) { w.add_string(key, value); };
   };
   const KeyCase cases[] = {
       {"no architecture", {"general.architecture"}, nullptr, ErrorCode::kDataLoss, "'general.architecture'"},
-      {"arch not a string", {"general.architecture"}, u32("general.architecture", 1), ErrorCode::kDataLoss,
+      {"arch not a string",
+       {"general.architecture"},
+       u32("general.architecture", 1),
+       ErrorCode::kDataLoss,
        "'general.architecture'"},
-      {"unknown arch", {"general.architecture"}, str("general.architecture", "gpt2"), ErrorCode::kUnimplemented,
+      {"unknown arch",
+       {"general.architecture"},
+       str("general.architecture", "gpt2"),
+       ErrorCode::kUnimplemented,
        "'gpt2'"},
       {"no context length", {"llama.context_length"}, nullptr, ErrorCode::kDataLoss, "'llama.context_length'"},
       {"no embedding length", {"llama.embedding_length"}, nullptr, ErrorCode::kDataLoss, "'llama.embedding_length'"},
       {"no block count", {"llama.block_count"}, nullptr, ErrorCode::kDataLoss, "'llama.block_count'"},
       {"no ff length", {"llama.feed_forward_length"}, nullptr, ErrorCode::kDataLoss, "'llama.feed_forward_length'"},
       {"no head count", {"llama.attention.head_count"}, nullptr, ErrorCode::kDataLoss, "'llama.attention.head_count'"},
-      {"no rms eps", {"llama.attention.layer_norm_rms_epsilon"}, nullptr, ErrorCode::kDataLoss,
+      {"no rms eps",
+       {"llama.attention.layer_norm_rms_epsilon"},
+       nullptr,
+       ErrorCode::kDataLoss,
        "'llama.attention.layer_norm_rms_epsilon'"},
-      {"block count is a string", {"llama.block_count"}, str("llama.block_count", "2"), ErrorCode::kDataLoss,
+      {"block count is a string",
+       {"llama.block_count"},
+       str("llama.block_count", "2"),
+       ErrorCode::kDataLoss,
        "'llama.block_count' value is string"},
-      {"zero context", {"llama.context_length"}, u32("llama.context_length", 0), ErrorCode::kDataLoss,
+      {"zero context",
+       {"llama.context_length"},
+       u32("llama.context_length", 0),
+       ErrorCode::kDataLoss,
        "'llama.context_length' is 0"},
-      {"too many layers", {"llama.block_count"}, u32("llama.block_count", 5000), ErrorCode::kDataLoss,
+      {"too many layers",
+       {"llama.block_count"},
+       u32("llama.block_count", 5000),
+       ErrorCode::kDataLoss,
        "'llama.block_count' is 5000"},
-      {"kv heads do not divide", {"llama.attention.head_count_kv"}, u32("llama.attention.head_count_kv", 3),
-       ErrorCode::kDataLoss, "does not divide"},
-      {"more kv heads than heads", {"llama.attention.head_count_kv"}, u32("llama.attention.head_count_kv", 8),
-       ErrorCode::kDataLoss, "'llama.attention.head_count_kv' is 8"},
+      {"kv heads do not divide",
+       {"llama.attention.head_count_kv"},
+       u32("llama.attention.head_count_kv", 3),
+       ErrorCode::kDataLoss,
+       "does not divide"},
+      {"more kv heads than heads",
+       {"llama.attention.head_count_kv"},
+       u32("llama.attention.head_count_kv", 8),
+       ErrorCode::kDataLoss,
+       "'llama.attention.head_count_kv' is 8"},
       {"odd head dim", {}, u32("llama.attention.key_length", 7), ErrorCode::kDataLoss, "not even"},
       {"embd not a multiple of heads",
        {"llama.attention.head_count", "llama.attention.head_count_kv"},
        u32("llama.attention.head_count", 3),
        ErrorCode::kDataLoss,
        "not a multiple"},
-      {"zero rms eps", {"llama.attention.layer_norm_rms_epsilon"}, f32("llama.attention.layer_norm_rms_epsilon", 0.0f),
-       ErrorCode::kDataLoss, "'llama.attention.layer_norm_rms_epsilon' is 0"},
-      {"nan rms eps", {"llama.attention.layer_norm_rms_epsilon"},
-       f32("llama.attention.layer_norm_rms_epsilon", std::numeric_limits<float>::quiet_NaN()), ErrorCode::kDataLoss,
+      {"zero rms eps",
+       {"llama.attention.layer_norm_rms_epsilon"},
+       f32("llama.attention.layer_norm_rms_epsilon", 0.0f),
+       ErrorCode::kDataLoss,
+       "'llama.attention.layer_norm_rms_epsilon' is 0"},
+      {"nan rms eps",
+       {"llama.attention.layer_norm_rms_epsilon"},
+       f32("llama.attention.layer_norm_rms_epsilon", std::numeric_limits<float>::quiet_NaN()),
+       ErrorCode::kDataLoss,
        "layer_norm_rms_epsilon"},
-      {"negative freq base", {"llama.rope.freq_base"}, f32("llama.rope.freq_base", -1.0f), ErrorCode::kDataLoss,
+      {"negative freq base",
+       {"llama.rope.freq_base"},
+       f32("llama.rope.freq_base", -1.0f),
+       ErrorCode::kDataLoss,
        "'llama.rope.freq_base'"},
       {"experts", {}, u32("llama.expert_count", 8), ErrorCode::kUnimplemented, "mixture-of-experts"},
       {"yarn", {}, str("llama.rope.scaling.type", "yarn"), ErrorCode::kUnimplemented, "'yarn'"},
-      {"linear without factor", {}, str("llama.rope.scaling.type", "linear"), ErrorCode::kDataLoss,
+      {"linear without factor",
+       {},
+       str("llama.rope.scaling.type", "linear"),
+       ErrorCode::kDataLoss,
        "'llama.rope.scaling.factor'"},
       {"partial rotary", {}, u32("llama.rope.dimension_count", 4), ErrorCode::kUnimplemented, "partial rotary"},
-      {"value length differs", {}, u32("llama.attention.value_length", 16), ErrorCode::kUnimplemented,
-       "value_length"},
+      {"value length differs", {}, u32("llama.attention.value_length", 16), ErrorCode::kUnimplemented, "value_length"},
       {"vocab size differs", {}, u32("llama.vocab_size", 9), ErrorCode::kDataLoss, "vocab_size 9"},
-      {"more tokens than rows", {"tokenizer.ggml.tokens"},
+      {"more tokens than rows",
+       {"tokenizer.ggml.tokens"},
        [](GgufWriter& w) { w.add_string_array("tokenizer.ggml.tokens", std::vector<std::string>(9, "t")); },
-       ErrorCode::kDataLoss, "9 tokens"},
-      {"tokens not an array", {"tokenizer.ggml.tokens"}, str("tokenizer.ggml.tokens", "abc"), ErrorCode::kDataLoss,
+       ErrorCode::kDataLoss,
+       "9 tokens"},
+      {"tokens not an array",
+       {"tokenizer.ggml.tokens"},
+       str("tokenizer.ggml.tokens", "abc"),
+       ErrorCode::kDataLoss,
        "'tokenizer.ggml.tokens'"},
   };
   for (const KeyCase& key_case : cases) {
@@ -416,10 +455,10 @@ TEST(LlamaArch, BadKeysAreNamed) {
 }
 
 TEST(LlamaArch, FewerTokensThanRowsIsFine) {
-  GgufFile file = make_model(test::tiny_config("llama"),
-                             {.skip_keys = {"tokenizer.ggml.tokens"}, .add_keys = [](GgufWriter& w) {
-                                w.add_string_array("tokenizer.ggml.tokens", {"a", "b", "c"});
-                              }});
+  GgufFile file =
+      make_model(test::tiny_config("llama"), {.skip_keys = {"tokenizer.ggml.tokens"}, .add_keys = [](GgufWriter& w) {
+                                                w.add_string_array("tokenizer.ggml.tokens", {"a", "b", "c"});
+                                              }});
   Result<LlamaConfig> config = read_llama_config(file);
   ASSERT_TRUE(config.ok()) << config.status().to_string();
   EXPECT_EQ(config->n_vocab, 8);
