@@ -243,6 +243,18 @@ TEST(SamplerTest, FiltersComposeInOrder) {
   expect_distribution(histogram(all, logits_of(probs), 20000), normalized({0.5, 0.2, 0.0, 0.0, 0.0}));
 }
 
+TEST(SamplerTest, LooseMinPDoesNotUndoTopP) {
+  // top_p 0.75 keeps ids 0, 1; min_p 0.1 alone would keep all four. The
+  // chain's result is the smaller set (a regression: the sorted prefix once
+  // outlived the top-p cut and min_p re-admitted ids 2 and 3).
+  const std::vector<double> probs = {0.5, 0.3, 0.1, 0.1};
+  SamplingParams params = plain(1.0f);
+  params.top_p = 0.75f;
+  params.min_p = 0.1f;
+  Sampler sampler = make_sampler(params);
+  expect_distribution(histogram(sampler, logits_of(probs), 20000), normalized({0.5, 0.3, 0.0, 0.0}));
+}
+
 TEST(SamplerTest, PenaltiesFollowTheDefinition) {
   SamplingParams params = plain(0.0f);
   params.repeat_penalty = 2.0f;
