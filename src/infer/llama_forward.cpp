@@ -57,7 +57,7 @@ InferContext::InferContext(const LlamaModel& model, int64_t n_ctx, ThreadPool& p
       config_(model.config()),
       pool_(pool),
       n_batch_max_(std::min(n_batch_max, n_ctx)),
-      rope_(model.config()),
+      rope_(model.config(), model.weights().rope_freqs),
       cache_(model.config().n_layer, n_ctx, model.config().n_head_kv, model.config().head_dim,
              kv_dtype) {
   assert(n_ctx >= 1 && n_batch_max >= 1);

@@ -44,8 +44,11 @@ std::vector<double> rope_inv_freq(const model::LlamaConfig& config) {
   return inv_freq;
 }
 
-Rope::Rope(const model::LlamaConfig& config)
-    : inv_freq_(rope_inv_freq(config)), neox_(config.rope_neox) {}
+Rope::Rope(const model::LlamaConfig& config, const float* freq_factors)
+    : inv_freq_(rope_inv_freq(config)), neox_(config.rope_neox) {
+  if (freq_factors == nullptr) return;
+  for (size_t pair_idx = 0; pair_idx < inv_freq_.size(); ++pair_idx) inv_freq_[pair_idx] /= freq_factors[pair_idx];
+}
 
 void Rope::compute_angles(int64_t first_pos, int64_t n_tokens, float* cos_out,
                           float* sin_out) const {

@@ -10,6 +10,8 @@
 //     wavelen > original_ctx/low_freq_factor divides it by factor, and in
 //     between s = (original_ctx/wavelen - low) / (high - low) blends
 //     (1-s) * inv_freq/factor + s * inv_freq.
+// A model may instead carry per-pair factors (GGUF tensor rope_freqs.weight,
+// how llama.cpp's converter stores Llama 3.1/3.2 scaling): inv_freq[i] /= factor[i].
 // The pair is (2i, 2i+1) in normal mode (llama GGUF files, whose Q/K rows the
 // converter permuted) and (i, i + head_dim/2) in neox mode (qwen2).
 #pragma once
@@ -26,7 +28,8 @@ std::vector<double> rope_inv_freq(const model::LlamaConfig& config);
 
 class Rope {
  public:
-  explicit Rope(const model::LlamaConfig& config);
+  // freq_factors: head_dim/2 divisors of the frequencies, or nullptr.
+  explicit Rope(const model::LlamaConfig& config, const float* freq_factors = nullptr);
 
   int64_t n_pairs() const { return static_cast<int64_t>(inv_freq_.size()); }
 

@@ -57,6 +57,35 @@ TEST(RopeTest, Llama3ScalingBranches) {
   EXPECT_NEAR(inv_freq[3], 0.001 / 16.0, 1e-18);
 }
 
+// llama.cpp stores Llama 3.1 scaling as per-pair divisors (rope_freqs.weight):
+// those divisors on an unscaled config must give the llama3-scaled angles.
+TEST(RopeTest, FrequencyFactorsReproduceLlama3Scaling) {
+  model::LlamaConfig scaled = config_with(64, 500000.0f);
+  scaled.rope_scaling.type = model::RopeScalingType::kLlama3;
+  scaled.rope_scaling.factor = 32.0f;
+  scaled.rope_scaling.original_context = 8192;
+  const model::LlamaConfig plain = config_with(64, 500000.0f);
+  const std::vector<double> scaled_freq = rope_inv_freq(scaled);
+  const std::vector<double> plain_freq = rope_inv_freq(plain);
+  std::vector<float> factors(plain_freq.size());
+  for (size_t pair_idx = 0; pair_idx < factors.size(); ++pair_idx) {
+    factors[pair_idx] = static_cast<float>(plain_freq[pair_idx] / scaled_freq[pair_idx]);
+  }
+  ASSERT_GT(factors.back(), 1.0f) << "the scaling must change some frequencies for this test to mean anything";
+  const Rope with_keys(scaled);
+  const Rope with_factors(plain, factors.data());
+  const int64_t n_pairs = with_keys.n_pairs();
+  const int64_t first_pos = 5000;
+  std::vector<float> cos_a(8 * n_pairs), sin_a(8 * n_pairs), cos_b(8 * n_pairs), sin_b(8 * n_pairs);
+  with_keys.compute_angles(first_pos, 8, cos_a.data(), sin_a.data());
+  with_factors.compute_angles(first_pos, 8, cos_b.data(), sin_b.data());
+  for (size_t idx = 0; idx < cos_a.size(); ++idx) {
+    // The factors went through float: angles agree to float rounding of pos * freq.
+    EXPECT_NEAR(cos_a[idx], cos_b[idx], 2e-3) << idx;
+    EXPECT_NEAR(sin_a[idx], sin_b[idx], 2e-3) << idx;
+  }
+}
+
 TEST(RopeTest, NormalModeRotatesAdjacentPairs) {
   const Rope rope(config_with(4, 100.0f));
   std::vector<float> cos(2), sin(2);
