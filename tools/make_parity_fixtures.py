@@ -3,19 +3,31 @@
 
 Runs where torch, transformers and tokenizers are installed. For each model
 ("llama": LlamaForCausalLM, GQA, llama3 RoPE scaling, untied output;
-"qwen2": Qwen2ForCausalLM, Q/K/V biases, tied embeddings, GQA), writes into --out:
-  <name>-f32.gguf, <name>-q8_0.gguf   converted by hf_to_gguf.py
+"qwen2": Qwen2ForCausalLM, Q/K/V biases, tied embeddings, GQA;
+"llama-init002": "llama"'s architecture at HF's default initialization scale),
+writes into --out:
+  <name>-f32.gguf, <name>-q8_0.gguf   converted by hf_to_gguf.py (only the types in
+                                      the spec's "keep_gguf"; the others go to --work)
   <name>.logits.f32                   float32 LE, per case [n_tokens x n_vocab], concatenated
   <name>.json                         {"arch", "n_vocab", "config", "cases": [{"ids", "offset_floats"}],
                                        "greedy": [{"prompt", "generated", "min_top2_margin"}], "checks"}
 Weights are drawn from numpy's default_rng(seed) (independent of torch's RNG),
-so the same seed gives the same model with any torch version. Logits come from
+so the same seed gives the same model with any torch version. Each spec's
+"weight_std" sets the scales: matrices N(0, matrix^2), embeddings and lm_head
+N(0, embed^2), biases N(0, bias^2), norms 1 + N(0, norm^2). "llama" and "qwen2"
+are deliberately hot (large greedy margins, but q8_0 weights alone move their
+logits by 1.4e-2 .. 2.8e-2 relative); "llama-init002" uses transformers'
+initializer_range 0.02 for every matrix and embedding and norms of exactly 1
+(the scale transformers itself initializes at), where q8_0 weights cost about
+1e-2 relative. Logits come from
 transformers with eager attention in float32 on the CPU (no TF32), positions
 starting at 0 and no padding. Greedy continuations are argmax loops over a full
 forward pass per step (identical to generate(do_sample=False) without a cache);
 each prompt's min_top2_margin is the smallest gap between the two best logits
 over its 32 steps, and the prompts kept are the 3 of 32 candidates with the
-largest such margin.
+largest such margin. A spec with "greedy": False records none ("greedy": []):
+at init scale 0.02 the logits span about +-0.6 and top-2 gaps are too small
+for a greedy continuation to survive any rounding.
 
 Self-checks recorded under "checks": llama_reference.py's float64 forward pass
 over the f32 GGUF (ggml RoPE semantics on the converted tensors) against the HF
@@ -60,39 +72,61 @@ CHATML_TEMPLATE = (
     "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content']"
     " + '<|im_end|>\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}")
 
+LLAMA3_TOKENIZER = {
+    "pattern": hf_to_gguf.LLAMA3_PATTERN, "ignore_merges": True,
+    "specials": ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
+    "bos": "<|begin_of_text|>", "eos": "<|end_of_text|>", "add_bos": True, "chat_template": LLAMA3_CHAT_TEMPLATE,
+}
+LLAMA3_ROPE_SCALING = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                       "original_max_position_embeddings": 64}
+
+# Standard deviations of the random init (see the module docstring). HOT makes
+# logits span +-16 with top-2 gaps of several units, so greedy continuations are
+# stable under f32 rounding; HF_DEFAULT is transformers' own initializer_range.
+HOT_WEIGHT_STD = {"matrix": 0.15, "embed": 0.5, "bias": 0.3, "norm": 0.1}
+HF_DEFAULT_WEIGHT_STD = {"matrix": 0.02, "embed": 0.02, "bias": 0.0, "norm": 0.0}
+
+# Optional spec keys: "keep_gguf" (GGUF types written to --out, default both;
+# the rest go to the work dir, still used by the self-checks) and "greedy"
+# (default True).
 MODELS = {
     "llama": {
         "class": "LlamaForCausalLM", "config": "LlamaConfig", "seed": 101,
         "vocab_size": 512, "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 3,
         "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512,
         "rms_norm_eps": 1e-5, "tie_word_embeddings": False, "initializer_range": 0.15,
+        "weight_std": HOT_WEIGHT_STD,
         "rope_theta": 500000.0,
-        "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-                         "original_max_position_embeddings": 64},
-        "tokenizer": {"pattern": hf_to_gguf.LLAMA3_PATTERN, "ignore_merges": True,
-                      "specials": ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
-                                   "<|end_header_id|>", "<|eot_id|>"],
-                      "bos": "<|begin_of_text|>", "eos": "<|end_of_text|>", "add_bos": True,
-                      "chat_template": LLAMA3_CHAT_TEMPLATE},
+        "rope_scaling": LLAMA3_ROPE_SCALING,
+        "tokenizer": LLAMA3_TOKENIZER,
     },
     "qwen2": {
         "class": "Qwen2ForCausalLM", "config": "Qwen2Config", "seed": 202,
         "vocab_size": 512, "hidden_size": 64, "intermediate_size": 192, "num_hidden_layers": 2,
         "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512,
         "rms_norm_eps": 1e-6, "tie_word_embeddings": True, "initializer_range": 0.15,
+        "weight_std": HOT_WEIGHT_STD,
         "rope_theta": 1000000.0, "rope_scaling": None,
         "tokenizer": {"pattern": hf_to_gguf.QWEN2_PATTERN, "ignore_merges": False,
                       "specials": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
                       "bos": None, "eos": "<|im_end|>", "add_bos": False,
                       "chat_template": CHATML_TEMPLATE},
     },
+    # "llama" at HF's default init scale: the q8_0 parity bound of the issue
+    # (2e-2 relative) is meant for weights of this size. Only its q8_0 GGUF is
+    # kept, to keep tests/fixtures small.
+    "llama-init002": {
+        "class": "LlamaForCausalLM", "config": "LlamaConfig", "seed": 303,
+        "vocab_size": 512, "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512,
+        "rms_norm_eps": 1e-5, "tie_word_embeddings": False, "initializer_range": 0.02,
+        "weight_std": HF_DEFAULT_WEIGHT_STD,
+        "rope_theta": 500000.0,
+        "rope_scaling": LLAMA3_ROPE_SCALING,
+        "tokenizer": LLAMA3_TOKENIZER,
+        "keep_gguf": ["q8_0"], "greedy": False,
+    },
 }
-
-# weight scales (standard deviations) of the random init
-STD_MATRIX = 0.15
-STD_EMBED = 0.5
-STD_BIAS = 0.3
-STD_NORM = 0.1   # norms are 1 + N(0, STD_NORM^2)
 
 
 def train_tokenizer(spec: dict, vocab_size: int, seed: int) -> Tokenizer:
@@ -158,17 +192,18 @@ def build_model(spec: dict, config):
         model = model_cls(config)
     model = model.to(torch.float32).eval()
     rng = np.random.default_rng(spec["seed"])
+    std = spec["weight_std"]
     with torch.no_grad():
         for name, param in sorted(model.named_parameters()):
             shape = tuple(param.shape)
             if name.endswith("norm.weight"):
-                value = 1.0 + STD_NORM * rng.standard_normal(shape)
+                value = 1.0 + std["norm"] * rng.standard_normal(shape)
             elif name.endswith(".bias"):
-                value = STD_BIAS * rng.standard_normal(shape)
+                value = std["bias"] * rng.standard_normal(shape)
             elif "embed_tokens" in name or "lm_head" in name:
-                value = STD_EMBED * rng.standard_normal(shape)
+                value = std["embed"] * rng.standard_normal(shape)
             else:
-                value = STD_MATRIX * rng.standard_normal(shape)
+                value = std["matrix"] * rng.standard_normal(shape)
             param.copy_(torch.from_numpy(value.astype(np.float32)))
     if spec["tie_word_embeddings"]:
         assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr(), "not tied"
@@ -257,7 +292,8 @@ def make_one(name: str, spec: dict, out_dir: str, work_dir: str) -> dict:
     with open(os.path.join(model_dir, "tokenizer_config.json"), "w", encoding="utf-8") as f:
         json.dump({"bos_token": tspec["bos"], "eos_token": tspec["eos"], "add_bos_token": tspec["add_bos"],
                    "add_eos_token": False, "chat_template": tspec["chat_template"]}, f, indent=1)
-    paths = {t: os.path.join(out_dir, f"{name}-{t}.gguf") for t in ("f32", "q8_0")}
+    keep = spec.get("keep_gguf", ["f32", "q8_0"])
+    paths = {t: os.path.join(out_dir if t in keep else model_dir, f"{name}-{t}.gguf") for t in ("f32", "q8_0")}
     for out_type, path in paths.items():
         hf_to_gguf.convert_model(model_dir, path, out_type, name=f"hearth-parity-{name}")
 
@@ -288,7 +324,7 @@ def make_one(name: str, spec: dict, out_dir: str, work_dir: str) -> dict:
         raise AssertionError(f"{name}: GGUF reference disagrees with HF: {checks}")
 
     candidates = []
-    for index in range(N_CANDIDATES):
+    for index in range(N_CANDIDATES if spec.get("greedy", True) else 0):
         prompt = rng.integers(0, spec["vocab_size"], size=int(rng.integers(1, 12))).tolist()
         generated, margin = greedy(model, prompt, N_GREEDY)
         candidates.append((margin, index, prompt, generated))
@@ -299,19 +335,22 @@ def make_one(name: str, spec: dict, out_dir: str, work_dir: str) -> dict:
         greedy_out.append({"prompt": prompt, "generated": generated, "min_top2_margin": margin,
                            "gguf_f32_numpy_agrees": ref_generated == generated,
                            "hf_generate": generate_check(model, prompt, generated)})
-    checks["candidate_margins"] = sorted(c[0] for c in candidates)
+    if candidates:
+        checks["candidate_margins"] = sorted(c[0] for c in candidates)
     checks["rope"] = rope_info
     summary = {k: spec[k] for k in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
                                     "num_attention_heads", "num_key_value_heads", "max_position_embeddings",
                                     "rms_norm_eps", "tie_word_embeddings", "rope_theta", "rope_scaling", "seed")}
-    summary.update({"class": spec["class"], "weight_std": {"matrix": STD_MATRIX, "embed": STD_EMBED,
-                                                           "bias": STD_BIAS, "norm": f"1+N(0,{STD_NORM}^2)"},
+    std = spec["weight_std"]
+    summary.update({"class": spec["class"], "weight_std": {"matrix": std["matrix"], "embed": std["embed"],
+                                                           "bias": std["bias"],
+                                                           "norm": f"1+N(0,{std['norm']}^2)" if std["norm"] else "1"},
                     "tokenizer_vocab": tok.get_vocab_size()})
     doc = {
         "arch": "llama" if spec["class"] == "LlamaForCausalLM" else "qwen2",
         "n_vocab": spec["vocab_size"],
         "config": summary,
-        "files": {"f32": os.path.basename(paths["f32"]), "q8_0": os.path.basename(paths["q8_0"]),
+        "files": {**{t: os.path.basename(paths[t]) for t in ("f32", "q8_0") if t in keep},
                   "logits": f"{name}.logits.f32"},
         "cases": cases,
         "greedy": greedy_out,

@@ -1,6 +1,9 @@
 // Parity with HF transformers: logits and greedy continuations of random-weight
 // llama and qwen2 models, recorded by tools/make_parity_fixtures.py into
-// tests/fixtures/parity/ (see that script for the models and formats).
+// tests/fixtures/parity/ (see that script for the models and formats). The
+// "llama" and "qwen2" models are deliberately hot (weight std 0.15, embeddings
+// 0.5) so greedy margins are large; "llama-init002" is "llama" at HF's default
+// init scale (std 0.02, norms 1) and ships only its q8_0 GGUF and HF logits.
 //
 // Missing fixtures are a failure, not a skip: this test is the proof that the
 // engine computes what the reference implementation computes.
@@ -44,10 +47,15 @@ const char* const kHowToMake =
 //    as stored (<name>-q8_0.logits.f32, tools/make_q8_0_reference.py): what
 //    remains is the engine's own error, 8-bit activations and the F16 cache
 //    (measured 1.4e-2 .. 2.6e-2 on these deliberately peaked models): 3e-2.
+//  - q8_0 weights (F16 KV) at HF's init scale (llama-init002), the issue's
+//    parity requirement: the weights alone, evaluated in float64, are
+//    9.3e-3 .. 1.4e-2 from HF; the engine measures 1.2e-2 .. 1.6e-2 (1, 7, 16,
+//    33 tokens: 1.36e-2, 1.57e-2, 1.53e-2, 1.21e-2): 2e-2.
 constexpr double kF32ExactKvBound = 1e-4;
 constexpr double kF32Bound = 1e-3;
 constexpr double kQ8_0Bound = 5e-2;
 constexpr double kQ8_0EngineBound = 3e-2;
+constexpr double kQ8_0InitScaleBound = 2e-2;
 constexpr size_t kGreedySteps = 32;
 
 struct Fixture {
@@ -57,7 +65,8 @@ struct Fixture {
 };
 
 // Loads <name>.json and <name>.logits.f32; fails the test when either is
-// missing or inconsistent.
+// missing or inconsistent. "greedy" is checked by check_greedy, which needs it:
+// llama-init002 records none.
 void load_fixture(const std::string& name, Fixture* fixture, const std::string& logits_name = "") {
   const std::string json_path = kParityDir + name + ".json";
   std::ifstream json_in(json_path);
@@ -69,8 +78,6 @@ void load_fixture(const std::string& name, Fixture* fixture, const std::string& 
   ASSERT_GT(fixture->n_vocab, 0);
   ASSERT_TRUE(fixture->doc.contains("cases") && fixture->doc["cases"].is_array());
   ASSERT_FALSE(fixture->doc["cases"].empty());
-  ASSERT_TRUE(fixture->doc.contains("greedy") && fixture->doc["greedy"].is_array());
-  ASSERT_FALSE(fixture->doc["greedy"].empty());
 
   const std::string logits_path = kParityDir + (logits_name.empty() ? name + ".logits.f32" : logits_name);
   std::ifstream logits_in(logits_path, std::ios::binary);
@@ -120,6 +127,8 @@ void check_logits(const std::string& name, const std::string& type, tensor::DTyp
 void check_greedy(const std::string& name) {
   Fixture fixture;
   ASSERT_NO_FATAL_FAILURE(load_fixture(name, &fixture));
+  ASSERT_TRUE(fixture.doc.contains("greedy") && fixture.doc["greedy"].is_array());
+  ASSERT_FALSE(fixture.doc["greedy"].empty()) << name << " records no greedy continuations";
   auto model = load_model(kParityDir + name + "-f32.gguf");
   ASSERT_NE(model, nullptr);
   ThreadPool pool(2);
@@ -151,6 +160,9 @@ TEST(ParityTest, LlamaQ8_0EngineLogits) {
   check_logits("llama", "q8_0", DType::kF16, kQ8_0EngineBound, "llama-q8_0.logits.f32");
 }
 TEST(ParityTest, LlamaGreedy) { check_greedy("llama"); }
+TEST(ParityTest, LlamaInit002Q8_0Logits) {
+  check_logits("llama-init002", "q8_0", DType::kF16, kQ8_0InitScaleBound);
+}
 TEST(ParityTest, Qwen2F32LogitsExactKv) { check_logits("qwen2", "f32", DType::kF32, kF32ExactKvBound); }
 TEST(ParityTest, Qwen2F32Logits) { check_logits("qwen2", "f32", DType::kF16, kF32Bound); }
 TEST(ParityTest, Qwen2Q8_0Logits) { check_logits("qwen2", "q8_0", DType::kF16, kQ8_0Bound); }
