@@ -41,11 +41,14 @@ void silu_mul_ref(const float* gate, const float* up, float* out, int64_t n) {
 
 void softmax_ref(float* x, int64_t n) {
   if (n <= 0) return;
-  double max = x[0];
-  for (int64_t idx = 1; idx < n; ++idx) max = std::fmax(max, static_cast<double>(x[idx]));
+  // A plain compare: GCC 12's aarch64 vectorizer crashes on an fmax reduction here.
+  float max = x[0];
+  for (int64_t idx = 1; idx < n; ++idx) {
+    if (x[idx] > max) max = x[idx];
+  }
   double sum = 0.0;
-  for (int64_t idx = 0; idx < n; ++idx) sum += std::exp(x[idx] - max);
-  for (int64_t idx = 0; idx < n; ++idx) x[idx] = static_cast<float>(std::exp(x[idx] - max) / sum);
+  for (int64_t idx = 0; idx < n; ++idx) sum += std::exp(static_cast<double>(x[idx]) - max);
+  for (int64_t idx = 0; idx < n; ++idx) x[idx] = static_cast<float>(std::exp(static_cast<double>(x[idx]) - max) / sum);
 }
 
 }  // namespace hearth::tensor

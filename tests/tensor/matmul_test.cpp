@@ -1,7 +1,7 @@
 // matmul on every compiled SIMD target against matmul_ref and float64 references.
 //
 // Three checks per case, each with a bound computed from the data:
-//  1. matmul_ref against an independent long-double sum over the dequantized
+//  1. matmul_ref against an independent double sum over the dequantized
 //     weights (the reference itself is right).
 //  2. matmul against the exact product of the dequantized weights with the
 //     8-bit activations the kernels see ("emulated"): only float rounding in
@@ -102,12 +102,12 @@ Case make_case(DType dtype, Shape shape, uint32_t seed) {
     for (int64_t token = 0; token < shape.n_tokens; ++token) {
       const float* xt = c.x.data() + token * shape.n_cols;
       const float* xqt = xq.data() + token * shape.n_cols;
-      long double exact = 0, emulated = 0, magnitude = 0, quant_err = 0;
+      double exact = 0, emulated = 0, magnitude = 0, quant_err = 0;
       for (int64_t col = 0; col < shape.n_cols; ++col) {
-        exact += static_cast<long double>(w_row[col]) * xt[col];
-        emulated += static_cast<long double>(w_row[col]) * xqt[col];
-        magnitude += (std::fabs(w_row[col]) + 3.0L * block_max[col / block]) * std::fabs(xqt[col]);
-        quant_err += std::fabs(static_cast<long double>(w_row[col])) * std::fabs(xt[col] - xqt[col]);
+        exact += static_cast<double>(w_row[col]) * xt[col];
+        emulated += static_cast<double>(w_row[col]) * xqt[col];
+        magnitude += (std::fabs(w_row[col]) + 3.0 * block_max[col / block]) * std::fabs(xqt[col]);
+        quant_err += std::fabs(static_cast<double>(w_row[col])) * std::fabs(xt[col] - xqt[col]);
       }
       const size_t out = static_cast<size_t>(token * shape.n_rows + row);
       // Check 1: matmul_ref rounds a double sum to float once.

@@ -1,0 +1,133 @@
+// matmul throughput: decode matvec as weight GB/s (against a plain read of the
+// same bytes, the bandwidth bound) and prefill as GFLOP/s.
+//
+// Decode cycles through enough copies of the weights (>= 96 MiB) that they come
+// from DRAM, not the L3, as a real model's weights do.
+//
+//   bench_tensor_matmul --benchmark_filter=Matvec
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "tensor/matmul.h"
+#include "tensor/quant.h"
+
+namespace hearth::tensor {
+namespace {
+
+constexpr int64_t kDecodeRows = 2048;
+constexpr int64_t kDecodeCols = 8192;
+constexpr int64_t kColdBytes = 96ll << 20;
+
+std::vector<float> random_floats(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> values(static_cast<size_t>(n));
+  for (float& value : values) value = dist(rng);
+  return values;
+}
+
+// n_copies of a random [n_rows x n_cols] matrix of `dtype`, back to back.
+std::vector<uint8_t> random_weights(DType dtype, int64_t n_rows, int64_t n_cols, int64_t n_copies) {
+  const int64_t stride = row_bytes(dtype, n_cols);
+  const int64_t matrix_bytes = stride * n_rows;
+  std::vector<uint8_t> weights(static_cast<size_t>(matrix_bytes * n_copies));
+  const auto row = random_floats(n_cols * 16, 7);
+  for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+    quantize_row_ref(dtype, row.data() + (row_idx % 16) * n_cols, weights.data() + row_idx * stride, n_cols);
+  }
+  for (int64_t copy = 1; copy < n_copies; ++copy) {
+    std::copy(weights.begin(), weights.begin() + matrix_bytes, weights.begin() + copy * matrix_bytes);
+  }
+  return weights;
+}
+
+void BM_ReadBandwidth(benchmark::State& state) {
+  const int n_threads = static_cast<int>(state.range(0));
+  ThreadPool pool(n_threads);
+  const int64_t n_floats = kColdBytes / 4;
+  std::vector<float> data(static_cast<size_t>(n_floats), 1.0f);
+  std::vector<float> sums(static_cast<size_t>(n_threads));
+  const int64_t chunk = 1 << 16;
+  for (auto _ : state) {
+    std::fill(sums.begin(), sums.end(), 0.0f);
+    pool.parallel_for(n_floats, chunk, [&](int64_t begin, int64_t end, int thread_idx) {
+      // Eight independent sums: the loop is limited by loads, not add latency.
+      float partial[8] = {};
+      for (int64_t idx = begin; idx < end; idx += 8) {
+        for (int lane = 0; lane < 8; ++lane) partial[lane] += data[static_cast<size_t>(idx + lane)];
+      }
+      for (float value : partial) sums[static_cast<size_t>(thread_idx)] += value;
+    });
+    benchmark::DoNotOptimize(sums.data());
+  }
+  state.SetBytesProcessed(state.iterations() * kColdBytes);
+}
+BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->UseRealTime();
+
+void BM_Matvec(benchmark::State& state) {
+  const DType dtype = static_cast<DType>(state.range(0));
+  const int n_threads = static_cast<int>(state.range(1));
+  ThreadPool pool(n_threads);
+  const int64_t matrix_bytes = row_bytes(dtype, kDecodeCols) * kDecodeRows;
+  const int64_t n_copies = std::max<int64_t>(2, kColdBytes / matrix_bytes + 1);
+  const auto weights = random_weights(dtype, kDecodeRows, kDecodeCols, n_copies);
+  const auto x = random_floats(kDecodeCols, 11);
+  std::vector<float> y(kDecodeRows);
+  int64_t copy = 0;
+  for (auto _ : state) {
+    const WeightView view{dtype, weights.data() + copy * matrix_bytes, kDecodeRows, kDecodeCols};
+    matmul(view, x.data(), 1, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+    copy = (copy + 1) % n_copies;
+  }
+  state.SetBytesProcessed(state.iterations() * matrix_bytes);
+  state.SetLabel(std::string(dtype_info(dtype).name));
+}
+
+void BM_Prefill(benchmark::State& state) {
+  const DType dtype = static_cast<DType>(state.range(0));
+  const int n_threads = static_cast<int>(state.range(1));
+  const int64_t n_tokens = state.range(2);
+  constexpr int64_t kRows = 2048, kCols = 2048;
+  ThreadPool pool(n_threads);
+  const auto weights = random_weights(dtype, kRows, kCols, 1);
+  const auto x = random_floats(kCols * n_tokens, 13);
+  std::vector<float> y(static_cast<size_t>(kRows * n_tokens));
+  for (auto _ : state) {
+    matmul({dtype, weights.data(), kRows, kCols}, x.data(), n_tokens, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(2 * kRows * kCols * n_tokens) * 1e-9 *
+                                                     static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(dtype_info(dtype).name));
+}
+
+constexpr DType kWeightTypes[] = {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K,
+                                  DType::kQ6_K, DType::kF16,  DType::kBF16, DType::kF32};
+
+void matvec_args(benchmark::internal::Benchmark* bench) {
+  for (DType dtype : kWeightTypes) {
+    for (int n_threads : {1, 2}) bench->Args({static_cast<int64_t>(dtype), n_threads});
+  }
+}
+BENCHMARK(BM_Matvec)->Apply(matvec_args)->UseRealTime();
+
+void prefill_args(benchmark::internal::Benchmark* bench) {
+  for (DType dtype : kWeightTypes) {
+    for (int n_threads : {1, 2}) bench->Args({static_cast<int64_t>(dtype), n_threads, 128});
+  }
+  bench->Args({static_cast<int64_t>(DType::kQ4_0), 2, 512});
+}
+BENCHMARK(BM_Prefill)->Apply(prefill_args)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace hearth::tensor
+
+BENCHMARK_MAIN();
