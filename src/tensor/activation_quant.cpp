@@ -45,6 +45,27 @@ void quantize_q8_0_impl(const float* x, ActBlockQ8_0* dst, int64_t n) {
   }
 }
 
+void quantize_q8_0_pairs_impl(const float* x, ActPairQ8_0* dst, int64_t n) {
+  const int64_t n_blocks = n / kQ8_0BlockElems;
+  HWY_ALIGN int8_t qs[kQ8_0BlockElems];
+  for (int64_t block_idx = 0; block_idx < 2 * act_pairs_q8_0(n); ++block_idx) {
+    ActPairQ8_0& pair = dst[block_idx / 2];
+    const int64_t slot = block_idx % 2;
+    float d = 0.0f;
+    if (block_idx < n_blocks) {
+      d = quantize_block(x + block_idx * kQ8_0BlockElems, qs, kQ8_0BlockElems);
+    } else {
+      std::fill(qs, qs + kQ8_0BlockElems, int8_t{0});
+    }
+    int sum = 0;
+    for (int elem_idx = 0; elem_idx < kQ8_0BlockElems; ++elem_idx) sum += qs[elem_idx];
+    pair.d[slot] = d;
+    pair.d_sum8[slot] = d * static_cast<float>(8 * sum);
+    std::copy(qs, qs + 16, pair.qs_low + 16 * slot);
+    std::copy(qs + 16, qs + 32, pair.qs_high + 16 * slot);
+  }
+}
+
 void quantize_q8_k_impl(const float* x, BlockQ8_K* dst, int64_t n) {
   for (int64_t block_idx = 0; block_idx < n / kQKBlockElems; ++block_idx) {
     BlockQ8_K& block = dst[block_idx];
@@ -66,6 +87,31 @@ namespace hearth::tensor {
 
 HWY_EXPORT(quantize_q8_0_impl);
 HWY_EXPORT(quantize_q8_k_impl);
+HWY_EXPORT(quantize_q8_0_pairs_impl);
+
+void quantize_activations_q8_0_pairs(const float* x, ActPairQ8_0* dst, int64_t n) {
+  assert(n % kQ8_0BlockElems == 0);
+  HWY_DYNAMIC_DISPATCH(quantize_q8_0_pairs_impl)(x, dst, n);
+}
+
+void quantize_activations_q8_0_pairs_ref(const float* x, ActPairQ8_0* dst, int64_t n) {
+  assert(n % kQ8_0BlockElems == 0);
+  const int64_t n_blocks = n / kQ8_0BlockElems;
+  for (int64_t block_idx = 0; block_idx < 2 * act_pairs_q8_0(n); ++block_idx) {
+    ActBlockQ8_0 block{};
+    if (block_idx < n_blocks) quantize_activations_q8_0_ref(x + block_idx * kQ8_0BlockElems, &block, kQ8_0BlockElems);
+    ActPairQ8_0& pair = dst[block_idx / 2];
+    const int64_t slot = block_idx % 2;
+    int sum = 0;
+    for (int elem_idx = 0; elem_idx < kQ8_0BlockElems; ++elem_idx) sum += block.qs[elem_idx];
+    pair.d[slot] = block.d;
+    pair.d_sum8[slot] = block.d * static_cast<float>(8 * sum);
+    for (int elem_idx = 0; elem_idx < 16; ++elem_idx) {
+      pair.qs_low[16 * slot + elem_idx] = block.qs[elem_idx];
+      pair.qs_high[16 * slot + elem_idx] = block.qs[16 + elem_idx];
+    }
+  }
+}
 
 void quantize_activations_q8_0(const float* x, ActBlockQ8_0* dst, int64_t n) {
   assert(n % kQ8_0BlockElems == 0);

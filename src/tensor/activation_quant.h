@@ -1,9 +1,10 @@
 // Activations of matmul quantized to 8 bits, once per call, so the kernels can
 // take integer dot products (internal to tensor/, public for the tests).
 //
-// Q4_0 and Q8_0 weights pair with ActBlockQ8_0: Q8_0 values with a float scale
-// instead of GGUF's f16 one (one conversion less per block and token, and no
-// rounding of the scale). K-type weights pair with BlockQ8_K.
+// Q8_0 weights pair with ActBlockQ8_0: Q8_0 values with a float scale instead
+// of GGUF's f16 one (one conversion less per block and token, and no rounding
+// of the scale). Q4_0 weights pair with the same values stored as ActPairQ8_0,
+// laid out for the Q4_0 kernels. K-type weights pair with BlockQ8_K.
 #pragma once
 
 #include <cstdint>
@@ -18,11 +19,31 @@ struct ActBlockQ8_0 {
 };
 static_assert(sizeof(ActBlockQ8_0) == 36);
 
+// Two consecutive blocks 2p, 2p+1 of ActBlockQ8_0 values, rearranged so a Q4_0
+// kernel can decode two weight blocks with one 32-byte load: the low nibbles of
+// both weight blocks meet qs_low, the high nibbles qs_high. d_sum8 lets the
+// kernels multiply the unsigned nibbles q and correct for the -8 offset:
+// sum (q - 8) x = sum q x - 8 sum x. A row with an odd block count has a last
+// pair whose second block is zero.
+struct ActPairQ8_0 {
+  float d[2];
+  float d_sum8[2];        // d * (8 * sum of the block's qs)
+  int8_t qs_low[32];      // values 0..15 of block 2p, then values 0..15 of block 2p+1
+  int8_t qs_high[32];     // values 16..31 of block 2p, then of block 2p+1
+};
+static_assert(sizeof(ActPairQ8_0) == 80);
+
+inline int64_t act_pairs_q8_0(int64_t n) { return (n / kQ8_0BlockElems + 1) / 2; }
+
 // Per block of 32: d = max|x| / 127, qs = round_half_even(x * (1 / d)) (0 when d is 0).
 // Precondition: n % 32 == 0.
 void quantize_activations_q8_0_ref(const float* x, ActBlockQ8_0* dst, int64_t n);
 // SIMD-dispatched; equal to quantize_activations_q8_0_ref bit for bit.
 void quantize_activations_q8_0(const float* x, ActBlockQ8_0* dst, int64_t n);
+// The same values as quantize_activations_q8_0_ref in the pair layout
+// (act_pairs_q8_0(n) pairs). Reference and SIMD-dispatched version, bit-identical.
+void quantize_activations_q8_0_pairs_ref(const float* x, ActPairQ8_0* dst, int64_t n);
+void quantize_activations_q8_0_pairs(const float* x, ActPairQ8_0* dst, int64_t n);
 // SIMD-dispatched; equal to quantize_row_ref(DType::kQ8_K, ...) bit for bit.
 // Precondition: n % 256 == 0.
 void quantize_activations_q8_k(const float* x, BlockQ8_K* dst, int64_t n);

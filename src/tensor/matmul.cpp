@@ -34,22 +34,30 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
   assert(w.n_cols % dtype_info(w.dtype).block_elems == 0);
   const int64_t n_threads = pool.n_threads();
   const int64_t w_row_bytes = row_bytes(w.dtype, w.n_cols);
-  const DType act_dtype = activation_dtype(w.dtype);
+  const ActivationLayout layout = activation_layout(w.dtype);
   const int64_t act_row_bytes = activation_row_bytes(w.dtype, w.n_cols);
 
   std::unique_ptr<uint8_t[]> act_buffer;
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  if (act_dtype != DType::kF32) {
+  if (layout != ActivationLayout::kF32) {
     act_buffer = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(n_tokens * act_row_bytes));
     uint8_t* act_out = act_buffer.get();
     pool.parallel_for(n_tokens, 1, [&](int64_t begin, int64_t end, int /*thread_idx*/) {
       for (int64_t token_idx = begin; token_idx < end; ++token_idx) {
         uint8_t* dst = act_out + token_idx * act_row_bytes;
         const float* src = x + token_idx * w.n_cols;
-        if (act_dtype == DType::kQ8_0) {
-          quantize_activations_q8_0(src, reinterpret_cast<ActBlockQ8_0*>(dst), w.n_cols);
-        } else {
-          quantize_activations_q8_k(src, reinterpret_cast<BlockQ8_K*>(dst), w.n_cols);
+        switch (layout) {
+          case ActivationLayout::kQ8_0:
+            quantize_activations_q8_0(src, reinterpret_cast<ActBlockQ8_0*>(dst), w.n_cols);
+            break;
+          case ActivationLayout::kQ8_0Pairs:
+            quantize_activations_q8_0_pairs(src, reinterpret_cast<ActPairQ8_0*>(dst), w.n_cols);
+            break;
+          case ActivationLayout::kQ8_K:
+            quantize_activations_q8_k(src, reinterpret_cast<BlockQ8_K*>(dst), w.n_cols);
+            break;
+          case ActivationLayout::kF32:
+            break;
         }
       }
     });

@@ -13,6 +13,7 @@
 #include "tensor/f16_vec-inl.h"
 #include "tensor/fp16.h"
 #include "tensor/matmul_kernels.h"
+#include "tensor/matmul_simd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace hearth::tensor::HWY_NAMESPACE {
@@ -63,6 +64,7 @@ void rows_float(const MatmulTile& tile, int64_t token0) {
     }
     int64_t col = 0;
     for (; col + 2 * lanes <= tile.n_cols; col += 2 * lanes) {
+      prefetch_weights(w + col, static_cast<size_t>(2 * lanes) * sizeof(Element));
       const auto w_even = Weights::load(df, w + col);
       const auto w_odd = Weights::load(df, w + col + lanes);
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) {

@@ -71,6 +71,7 @@ void rows_q4_q5_k(const MatmulTile& tile, int64_t token0) {
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) acc[token_idx] = _mm256_setzero_ps();
     for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
       const Block& block = w[block_idx];
+      prefetch_weights(&block, sizeof(Block));
       const KScalesMins scales = unpack_k_scales_mins(block.scales);
       __m256i sums[kTokens];
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) sums[token_idx] = _mm256_setzero_si256();
@@ -130,6 +131,7 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) acc[token_idx] = _mm256_setzero_ps();
     for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
       const BlockQ6_K& block = w[block_idx];
+      prefetch_weights(&block, sizeof(BlockQ6_K));
       __m256i sums[kTokens];
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) sums[token_idx] = _mm256_setzero_si256();
       for (int half_idx = 0; half_idx < 2; ++half_idx) {
@@ -201,6 +203,7 @@ void rows_q4_q5_k(const MatmulTile& tile, int64_t token0) {
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) acc[token_idx] = hn::Zero(df);
     for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
       const Block& block = w[block_idx];
+      prefetch_weights(&block, sizeof(Block));
       const KScalesMins scales = unpack_k_scales_mins(block.scales);
       hn::Vec<D32> sums[kTokens];
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) sums[token_idx] = hn::Zero(d32);
@@ -266,6 +269,7 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) acc[token_idx] = hn::Zero(df);
     for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
       const BlockQ6_K& block = w[block_idx];
+      prefetch_weights(&block, sizeof(BlockQ6_K));
       hn::Vec<D32> sums[kTokens];
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) sums[token_idx] = hn::Zero(d32);
       for (int half_idx = 0; half_idx < 2; ++half_idx) {

@@ -31,9 +31,9 @@ void run_token_group(DType weight_dtype, const MatmulTile& tile, int64_t token0)
     case DType::kBF16:
       return rows_float<kTokens, BF16Weights>(tile, token0);
     case DType::kQ4_0:
-      return rows_q8_0_family<kTokens, BlockQ4_0>(tile, token0);
+      return rows_q4_0<kTokens>(tile, token0);
     case DType::kQ8_0:
-      return rows_q8_0_family<kTokens, BlockQ8_0>(tile, token0);
+      return rows_q8_0<kTokens>(tile, token0);
     case DType::kQ4_K:
       return rows_q4_q5_k<kTokens, false, BlockQ4_K>(tile, token0);
     case DType::kQ5_K:
@@ -73,29 +73,33 @@ namespace hearth::tensor {
 
 HWY_EXPORT(matmul_tile_impl);
 
-DType activation_dtype(DType weight_dtype) {
+ActivationLayout activation_layout(DType weight_dtype) {
   switch (weight_dtype) {
     case DType::kQ4_0:
+      return ActivationLayout::kQ8_0Pairs;
     case DType::kQ8_0:
-      return DType::kQ8_0;
+      return ActivationLayout::kQ8_0;
     case DType::kQ4_K:
     case DType::kQ5_K:
     case DType::kQ6_K:
-      return DType::kQ8_K;
+      return ActivationLayout::kQ8_K;
     default:
-      return DType::kF32;
+      return ActivationLayout::kF32;
   }
 }
 
 int64_t activation_row_bytes(DType weight_dtype, int64_t n_cols) {
-  switch (activation_dtype(weight_dtype)) {
-    case DType::kQ8_0:
+  switch (activation_layout(weight_dtype)) {
+    case ActivationLayout::kQ8_0:
       return n_cols / kQ8_0BlockElems * static_cast<int64_t>(sizeof(ActBlockQ8_0));
-    case DType::kQ8_K:
+    case ActivationLayout::kQ8_0Pairs:
+      return act_pairs_q8_0(n_cols) * static_cast<int64_t>(sizeof(ActPairQ8_0));
+    case ActivationLayout::kQ8_K:
       return n_cols / kQKBlockElems * static_cast<int64_t>(sizeof(BlockQ8_K));
-    default:
-      return n_cols * static_cast<int64_t>(sizeof(float));
+    case ActivationLayout::kF32:
+      break;
   }
+  return n_cols * static_cast<int64_t>(sizeof(float));
 }
 
 void matmul_tile(DType weight_dtype, const MatmulTile& tile) {

@@ -13,7 +13,7 @@ struct MatmulTile {
   const uint8_t* w;        // first weight row of the tile
   int64_t w_row_bytes;     // row_bytes(dtype, n_cols)
   int64_t n_rows;
-  const uint8_t* act;      // first activation row of the tile (see activation_dtype)
+  const uint8_t* act;      // first activation row of the tile (see activation_layout)
   int64_t act_row_bytes;
   int64_t n_tokens;
   int64_t n_cols;
@@ -21,9 +21,11 @@ struct MatmulTile {
   int64_t y_stride;
 };
 
-// What matmul feeds a weight type's kernel: kF32 (the floats as given) for
-// float weights, kQ8_0 (ActBlockQ8_0 rows) for Q4_0/Q8_0, kQ8_K for K types.
-DType activation_dtype(DType weight_dtype);
+// What matmul feeds a weight type's kernel (activation_quant.h): the floats as
+// given for float weights, ActBlockQ8_0 rows for Q8_0, ActPairQ8_0 rows for
+// Q4_0, BlockQ8_K rows for the K types.
+enum class ActivationLayout { kF32, kQ8_0, kQ8_0Pairs, kQ8_K };
+ActivationLayout activation_layout(DType weight_dtype);
 int64_t activation_row_bytes(DType weight_dtype, int64_t n_cols);
 
 // Computes every dot product of the tile; reads each weight block once per group

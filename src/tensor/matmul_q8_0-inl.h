@@ -1,6 +1,10 @@
-// matmul kernels of the 32-value block types (Q4_0, Q8_0 weights) against
-// ActBlockQ8_0 activations: per block, an integer dot product scaled by
-// d_weight * d_activation and accumulated in float.
+// matmul kernels of the 32-value block types: Q8_0 weights against
+// ActBlockQ8_0 activations, Q4_0 weights against ActPairQ8_0 activations. Per
+// block, an integer dot product scaled by d_weight * d_activation and
+// accumulated in float. Q4_0 works on pairs of blocks: one 32-byte register
+// holds the nibbles of two blocks, the unsigned nibbles q are multiplied
+// directly and the -8 offset is subtracted once per block as
+// d_weight * (8 * d_activation * sum x) (ActPairQ8_0::d_sum8).
 //
 // Included once per target by matmul_kernels.cpp (after matmul_simd-inl.h).
 #if defined(HEARTH_TENSOR_MATMUL_Q8_0_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -22,21 +26,10 @@ namespace hearth::tensor::HWY_NAMESPACE {
 
 #if HEARTH_MATMUL_AVX2
 
-// The 32 weights of a block as signed bytes, in element order.
-HWY_INLINE __m256i load_block_weights(const BlockQ4_0& block) {
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.qs));
-  const __m256i nibbles = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);  // elements 16..31 in the upper half
-  return _mm256_sub_epi8(_mm256_and_si256(nibbles, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
-}
-
-HWY_INLINE __m256i load_block_weights(const BlockQ8_0& block) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs));
-}
-
-template <int kTokens, class Block>
-HWY_INLINE void accumulate_q8_0_block(const Block& block, const ActBlockQ8_0* const* act, int64_t block_idx,
+template <int kTokens>
+HWY_INLINE void accumulate_q8_0_block(const BlockQ8_0& block, const ActBlockQ8_0* const* act, int64_t block_idx,
                                       __m256* acc) {
-  const __m256i w = load_block_weights(block);
+  const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs));
   const __m256i abs_w = _mm256_sign_epi8(w, w);
   const float d_w = _cvtsh_ss(block.d);
   for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
@@ -47,15 +40,15 @@ HWY_INLINE void accumulate_q8_0_block(const Block& block, const ActBlockQ8_0* co
   }
 }
 
-template <int kTokens, class Block>
-void rows_q8_0_family(const MatmulTile& tile, int64_t token0) {
+template <int kTokens>
+void rows_q8_0(const MatmulTile& tile, int64_t token0) {
   const int64_t n_blocks = tile.n_cols / kQ8_0BlockElems;
   const ActBlockQ8_0* act[kTokens];
   for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
     act[token_idx] = reinterpret_cast<const ActBlockQ8_0*>(tile.act + (token0 + token_idx) * tile.act_row_bytes);
   }
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
-    const Block* w = reinterpret_cast<const Block*>(tile.w + row_idx * tile.w_row_bytes);
+    const BlockQ8_0* w = reinterpret_cast<const BlockQ8_0*>(tile.w + row_idx * tile.w_row_bytes);
     // Two accumulator sets: consecutive blocks do not wait on each other's FMA.
     __m256 acc_even[kTokens], acc_odd[kTokens];
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
@@ -64,6 +57,7 @@ void rows_q8_0_family(const MatmulTile& tile, int64_t token0) {
     }
     int64_t block_idx = 0;
     for (; block_idx + 1 < n_blocks; block_idx += 2) {
+      prefetch_weights(w + block_idx, 2 * sizeof(BlockQ8_0));
       accumulate_q8_0_block<kTokens>(w[block_idx], act, block_idx, acc_even);
       accumulate_q8_0_block<kTokens>(w[block_idx + 1], act, block_idx + 1, acc_odd);
     }
@@ -75,23 +69,74 @@ void rows_q8_0_family(const MatmulTile& tile, int64_t token0) {
   }
 }
 
+// nibbles: weight block 2p in the lower 16 bytes, 2p+1 in the upper (zero when
+// absent); d_w: their scales in lanes 0 and 1 (0 when absent).
+template <int kTokens>
+HWY_INLINE void accumulate_q4_0_pair(__m256i nibbles, __m128 d_w, const ActPairQ8_0* const* act, int64_t pair_idx,
+                                     __m256* acc, __m128* offset) {
+  const __m256i low_mask = _mm256_set1_epi8(0x0F);
+  const __m256i low = _mm256_and_si256(nibbles, low_mask);
+  const __m256i high = _mm256_and_si256(_mm256_srli_epi16(nibbles, 4), low_mask);
+  const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+  for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
+    const ActPairQ8_0& a = act[token_idx][pair_idx];
+    // |each maddubs lane| <= 2 * 15 * 127, so their sum fits int16.
+    const __m256i products = _mm256_add_epi16(
+        _mm256_maddubs_epi16(low, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_low))),
+        _mm256_maddubs_epi16(high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_high))));
+    const __m256i sums = _mm256_madd_epi16(products, _mm256_set1_epi16(1));  // lanes 0-3: block 2p, 4-7: 2p+1
+    const __m128 d_x = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.d)));
+    const __m256 scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_mul_ps(d_w, d_x)), spread);
+    acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc[token_idx]);
+    const __m128 d_sum8 = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.d_sum8)));
+    offset[token_idx] = _mm_fmadd_ps(d_w, d_sum8, offset[token_idx]);
+  }
+}
+
+template <int kTokens>
+void rows_q4_0(const MatmulTile& tile, int64_t token0) {
+  const int64_t n_blocks = tile.n_cols / kQ4_0BlockElems;
+  const ActPairQ8_0* act[kTokens];
+  for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
+    act[token_idx] = reinterpret_cast<const ActPairQ8_0*>(tile.act + (token0 + token_idx) * tile.act_row_bytes);
+  }
+  for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
+    const BlockQ4_0* w = reinterpret_cast<const BlockQ4_0*>(tile.w + row_idx * tile.w_row_bytes);
+    __m256 acc[kTokens];
+    __m128 offset[kTokens];
+    for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
+      acc[token_idx] = _mm256_setzero_ps();
+      offset[token_idx] = _mm_setzero_ps();
+    }
+    int64_t pair_idx = 0;
+    for (; 2 * pair_idx + 1 < n_blocks; ++pair_idx) {
+      const BlockQ4_0& first = w[2 * pair_idx];
+      const BlockQ4_0& second = w[2 * pair_idx + 1];
+      prefetch_weights(&first, 2 * sizeof(BlockQ4_0));
+      const __m256i nibbles =
+          _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first.qs))),
+                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(second.qs)), 1);
+      const __m128 d_w = _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(first.d), second.d, 1));
+      accumulate_q4_0_pair<kTokens>(nibbles, d_w, act, pair_idx, acc, offset);
+    }
+    if (2 * pair_idx < n_blocks) {  // odd block count: the last block alone
+      const BlockQ4_0& last = w[2 * pair_idx];
+      const __m256i nibbles = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(last.qs)));
+      const __m128 d_w = _mm_cvtph_ps(_mm_cvtsi32_si128(last.d));
+      accumulate_q4_0_pair<kTokens>(nibbles, d_w, act, pair_idx, acc, offset);
+    }
+    for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
+      const __m128 offset_sum = _mm_add_ss(offset[token_idx], _mm_movehdup_ps(offset[token_idx]));
+      tile.y[(token0 + token_idx) * tile.y_stride + row_idx] =
+          hsum_avx2(acc[token_idx]) - _mm_cvtss_f32(offset_sum);
+    }
+  }
+}
+
 #else  // Highway 128-bit
 
-HWY_INLINE void load_block_weights(const BlockQ4_0& block, hn::Vec<D8>& low, hn::Vec<D8>& high) {
-  const DU8 du8;
-  const auto packed = hn::LoadU(du8, block.qs);
-  const auto eight = hn::Set(du8, 8);
-  low = hn::BitCast(D8(), hn::Sub(hn::And(packed, hn::Set(du8, 0x0F)), eight));  // wraps to the signed value
-  high = hn::BitCast(D8(), hn::Sub(hn::ShiftRight<4>(packed), eight));
-}
-
-HWY_INLINE void load_block_weights(const BlockQ8_0& block, hn::Vec<D8>& low, hn::Vec<D8>& high) {
-  low = hn::LoadU(D8(), block.qs);
-  high = hn::LoadU(D8(), block.qs + 16);
-}
-
-template <int kTokens, class Block>
-void rows_q8_0_family(const MatmulTile& tile, int64_t token0) {
+template <int kTokens>
+void rows_q8_0(const MatmulTile& tile, int64_t token0) {
   const DF32 df;
   const D32 d32;
   const int64_t n_blocks = tile.n_cols / kQ8_0BlockElems;
@@ -100,12 +145,13 @@ void rows_q8_0_family(const MatmulTile& tile, int64_t token0) {
     act[token_idx] = reinterpret_cast<const ActBlockQ8_0*>(tile.act + (token0 + token_idx) * tile.act_row_bytes);
   }
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
-    const Block* w = reinterpret_cast<const Block*>(tile.w + row_idx * tile.w_row_bytes);
+    const BlockQ8_0* w = reinterpret_cast<const BlockQ8_0*>(tile.w + row_idx * tile.w_row_bytes);
     hn::Vec<DF32> acc[kTokens];
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) acc[token_idx] = hn::Zero(df);
     for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
-      hn::Vec<D8> low, high;
-      load_block_weights(w[block_idx], low, high);
+      prefetch_weights(w + block_idx, sizeof(BlockQ8_0));
+      const auto low = hn::LoadU(D8(), w[block_idx].qs);
+      const auto high = hn::LoadU(D8(), w[block_idx].qs + 16);
       const float d_w = f16_to_f32(w[block_idx].d);
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
         const ActBlockQ8_0& a = act[token_idx][block_idx];
@@ -116,6 +162,45 @@ void rows_q8_0_family(const MatmulTile& tile, int64_t token0) {
     }
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
       tile.y[(token0 + token_idx) * tile.y_stride + row_idx] = hn::GetLane(hn::SumOfLanes(df, acc[token_idx]));
+    }
+  }
+}
+
+template <int kTokens>
+void rows_q4_0(const MatmulTile& tile, int64_t token0) {
+  const DF32 df;
+  const D32 d32;
+  const DU8 du8;
+  const auto low_mask = hn::Set(du8, 0x0F);
+  const int64_t n_blocks = tile.n_cols / kQ4_0BlockElems;
+  const ActPairQ8_0* act[kTokens];
+  for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
+    act[token_idx] = reinterpret_cast<const ActPairQ8_0*>(tile.act + (token0 + token_idx) * tile.act_row_bytes);
+  }
+  for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
+    const BlockQ4_0* w = reinterpret_cast<const BlockQ4_0*>(tile.w + row_idx * tile.w_row_bytes);
+    hn::Vec<DF32> acc[kTokens];
+    float offset[kTokens] = {};
+    for (int token_idx = 0; token_idx < kTokens; ++token_idx) acc[token_idx] = hn::Zero(df);
+    for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+      prefetch_weights(w + block_idx, sizeof(BlockQ4_0));
+      const int64_t pair_idx = block_idx / 2;
+      const int slot = static_cast<int>(block_idx % 2);
+      const auto packed = hn::LoadU(du8, w[block_idx].qs);
+      const auto low = hn::And(packed, low_mask);  // unsigned nibbles; -8 via d_sum8
+      const auto high = hn::ShiftRight<4>(packed);
+      const float d_w = f16_to_f32(w[block_idx].d);
+      for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
+        const ActPairQ8_0& a = act[token_idx][pair_idx];
+        auto sum = dot_u7x16(low, a.qs_low + 16 * slot, hn::Zero(d32));
+        sum = dot_u7x16(high, a.qs_high + 16 * slot, sum);
+        acc[token_idx] = hn::MulAdd(hn::ConvertTo(df, sum), hn::Set(df, d_w * a.d[slot]), acc[token_idx]);
+        offset[token_idx] += d_w * a.d_sum8[slot];
+      }
+    }
+    for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
+      tile.y[(token0 + token_idx) * tile.y_stride + row_idx] =
+          hn::GetLane(hn::SumOfLanes(df, acc[token_idx])) - offset[token_idx];
     }
   }
 }

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
 #undef HEARTH_MATMUL_AVX2
@@ -35,6 +36,20 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 // Tokens per group: each weight block is decoded once per group.
 inline constexpr int kTokenGroup = 4;
+
+// Decode streams the weights from DRAM once; the hardware prefetchers of server
+// cores do not run far enough ahead to cover DRAM latency at one row at a time
+// (measured on a Xeon: Q8_0 matvec 6.8 -> 19.8 GB/s single-threaded), so the
+// kernels prefetch this far ahead of the block they are reading. Prefetching
+// past the end of the matrix is harmless: prefetches never fault.
+inline constexpr int64_t kPrefetchBytes = 2048;
+
+// Prefetches the cache lines of [p, p + n_bytes) shifted kPrefetchBytes ahead.
+HWY_INLINE void prefetch_weights(const void* p, size_t n_bytes) {
+  // Integer arithmetic: the address may lie past the end of the weights.
+  const uintptr_t ahead = reinterpret_cast<uintptr_t>(p) + kPrefetchBytes;
+  for (size_t offset = 0; offset < n_bytes; offset += 64) hwy::Prefetch(reinterpret_cast<const char*>(ahead + offset));
+}
 
 #if HEARTH_MATMUL_AVX2
 

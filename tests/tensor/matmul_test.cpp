@@ -53,20 +53,21 @@ std::vector<float> kernel_activations(DType dtype, const std::vector<float>& x, 
   for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
     const float* src = x.data() + token_idx * n_cols;
     float* dst = xq.data() + token_idx * n_cols;
-    switch (activation_dtype(dtype)) {
-      case DType::kQ8_0: {
+    switch (activation_layout(dtype)) {
+      case ActivationLayout::kQ8_0:
+      case ActivationLayout::kQ8_0Pairs: {  // the same values in another order
         std::vector<ActBlockQ8_0> blocks(static_cast<size_t>(n_cols / 32));
         quantize_activations_q8_0_ref(src, blocks.data(), n_cols);
         for (int64_t col = 0; col < n_cols; ++col) dst[col] = blocks[col / 32].qs[col % 32] * blocks[col / 32].d;
         break;
       }
-      case DType::kQ8_K: {
+      case ActivationLayout::kQ8_K: {
         std::vector<uint8_t> blocks(static_cast<size_t>(row_bytes(DType::kQ8_K, n_cols)));
         quantize_row_ref(DType::kQ8_K, src, blocks.data(), n_cols);
         dequantize_row_ref(DType::kQ8_K, blocks.data(), dst, n_cols);
         break;
       }
-      default:
+      case ActivationLayout::kF32:
         std::copy(src, src + n_cols, dst);
         break;
     }
@@ -201,6 +202,21 @@ TEST(MatmulTest, ActivationQuantizationMatchesReferenceOnEveryTarget) {
     EXPECT_EQ(std::memcmp(got.data(), expected.data(), sizeof(ActBlockQ8_0) * got.size()), 0);
     quantize_activations_q8_k(x.data(), reinterpret_cast<BlockQ8_K*>(got_k.data()), 4096);
     EXPECT_EQ(got_k, expected_k);
+    // Pairs, with an odd block count (the last pair half empty): same values as the blocks.
+    const int64_t n_odd = 4096 - 32;
+    std::vector<ActPairQ8_0> pairs_expected(static_cast<size_t>(act_pairs_q8_0(n_odd)));
+    std::vector<ActPairQ8_0> pairs_got(pairs_expected.size());
+    quantize_activations_q8_0_pairs_ref(x.data(), pairs_expected.data(), n_odd);
+    quantize_activations_q8_0_pairs(x.data(), pairs_got.data(), n_odd);
+    EXPECT_EQ(std::memcmp(pairs_got.data(), pairs_expected.data(), sizeof(ActPairQ8_0) * pairs_got.size()), 0);
+    for (int64_t block_idx = 0; block_idx < n_odd / 32; ++block_idx) {
+      const ActPairQ8_0& pair = pairs_expected[static_cast<size_t>(block_idx / 2)];
+      const int slot = static_cast<int>(block_idx % 2);
+      ASSERT_EQ(pair.d[slot], expected[static_cast<size_t>(block_idx)].d);
+      ASSERT_EQ(std::memcmp(pair.qs_low + 16 * slot, expected[static_cast<size_t>(block_idx)].qs, 16), 0);
+      ASSERT_EQ(std::memcmp(pair.qs_high + 16 * slot, expected[static_cast<size_t>(block_idx)].qs + 16, 16), 0);
+    }
+    EXPECT_EQ(pairs_expected.back().d[1], 0.0f);
   }
 }
 
