@@ -4,7 +4,9 @@
 // Method, as llama-bench does it: pp = one prompt of n_prompt random token ids
 // into an empty context, timed as a whole; tg = n_gen single-token evals from
 // an empty context. Each is repeated n_reps times and the best is kept, after
-// one untimed warm-up pass that pages the weights in.
+// one untimed warm-up pass that pages the weights in. Read bandwidth is
+// measured before and after the timed runs and the higher figure is kept, so
+// a noisy moment makes the bound stricter, never looser.
 #pragma once
 
 #include <cstdint>
