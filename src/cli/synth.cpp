@@ -69,29 +69,10 @@ std::vector<PlannedTensor> plan_tensors(const model::LlamaConfig& config, model:
 }
 
 void add_hparams(const model::ModelShape& shape, model::FileType file_type, model::GgufWriter& writer) {
-  const model::LlamaConfig& config = shape.config;
-  const std::string& arch = config.arch;
-  writer.add_string("general.architecture", arch);
+  model::write_llama_config(shape.config, writer);
   writer.add_string("general.name", std::string(shape.name) + " (random weights, " +
                                         std::string(model::file_type_name(file_type)) + ")");
   writer.add_string("general.source.url", std::string(shape.source));
-  writer.add_uint32(arch + ".vocab_size", static_cast<uint32_t>(config.n_vocab));
-  writer.add_uint32(arch + ".context_length", static_cast<uint32_t>(config.n_ctx_train));
-  writer.add_uint32(arch + ".embedding_length", static_cast<uint32_t>(config.n_embd));
-  writer.add_uint32(arch + ".block_count", static_cast<uint32_t>(config.n_layer));
-  writer.add_uint32(arch + ".feed_forward_length", static_cast<uint32_t>(config.n_ff));
-  writer.add_uint32(arch + ".attention.head_count", static_cast<uint32_t>(config.n_head));
-  writer.add_uint32(arch + ".attention.head_count_kv", static_cast<uint32_t>(config.n_head_kv));
-  writer.add_float32(arch + ".attention.layer_norm_rms_epsilon", config.rms_eps);
-  writer.add_float32(arch + ".rope.freq_base", config.rope_theta);
-  if (config.rope_scaling.type == model::RopeScalingType::kLlama3) {
-    writer.add_string(arch + ".rope.scaling.type", "llama3");
-    writer.add_float32(arch + ".rope.scaling.factor", config.rope_scaling.factor);
-    writer.add_float32(arch + ".rope.scaling.low_freq_factor", config.rope_scaling.low_freq_factor);
-    writer.add_float32(arch + ".rope.scaling.high_freq_factor", config.rope_scaling.high_freq_factor);
-    writer.add_uint32(arch + ".rope.scaling.original_context_length",
-                      static_cast<uint32_t>(config.rope_scaling.original_context));
-  }
 }
 
 }  // namespace

@@ -405,4 +405,35 @@ Result<LlamaWeights> bind_llama_weights(const GgufFile& file, const LlamaConfig&
   return weights;
 }
 
+void write_llama_config(const LlamaConfig& config, GgufWriter& writer) {
+  const std::string& arch = config.arch;
+  const auto u32 = [](int64_t value) { return static_cast<uint32_t>(value); };
+  writer.add_string("general.architecture", arch);
+  writer.add_uint32(arch + ".vocab_size", u32(config.n_vocab));
+  writer.add_uint32(arch + ".context_length", u32(config.n_ctx_train));
+  writer.add_uint32(arch + ".embedding_length", u32(config.n_embd));
+  writer.add_uint32(arch + ".block_count", u32(config.n_layer));
+  writer.add_uint32(arch + ".feed_forward_length", u32(config.n_ff));
+  writer.add_uint32(arch + ".attention.head_count", u32(config.n_head));
+  writer.add_uint32(arch + ".attention.head_count_kv", u32(config.n_head_kv));
+  if (config.head_dim != config.n_embd / config.n_head) {
+    writer.add_uint32(arch + ".attention.key_length", u32(config.head_dim));
+    writer.add_uint32(arch + ".attention.value_length", u32(config.head_dim));
+  }
+  writer.add_float32(arch + ".attention.layer_norm_rms_epsilon", config.rms_eps);
+  writer.add_float32(arch + ".rope.freq_base", config.rope_theta);
+  writer.add_uint32(arch + ".rope.dimension_count", u32(config.head_dim));
+  const RopeScaling& scaling = config.rope_scaling;
+  if (scaling.type == RopeScalingType::kLlama3) {
+    writer.add_string(arch + ".rope.scaling.type", "llama3");
+    writer.add_float32(arch + ".rope.scaling.factor", scaling.factor);
+    writer.add_float32(arch + ".rope.scaling.low_freq_factor", scaling.low_freq_factor);
+    writer.add_float32(arch + ".rope.scaling.high_freq_factor", scaling.high_freq_factor);
+    writer.add_uint32(arch + ".rope.scaling.original_context_length", u32(scaling.original_context));
+  } else if (scaling.type == RopeScalingType::kLinear) {
+    writer.add_string(arch + ".rope.scaling.type", "linear");
+    writer.add_float32(arch + ".rope.scaling.factor", scaling.factor);
+  }
+}
+
 }  // namespace hearth::model

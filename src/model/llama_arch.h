@@ -24,6 +24,7 @@
 
 #include "base/status.h"
 #include "model/gguf.h"
+#include "model/gguf_writer.h"
 #include "tensor/matmul.h"
 
 namespace hearth::model {
@@ -89,6 +90,11 @@ struct LlamaWeights {
   const float* rope_freqs = nullptr;
   uint64_t n_bytes = 0;              // bytes of all bound tensors, each counted once (the decode bound's numerator)
 };
+
+// The inverse of read_llama_config: writes general.architecture and every
+// "<arch>.*" hyper-parameter key (attention.key_length/value_length only when
+// head_dim differs from n_embd / n_head). For model synthesis and tests.
+void write_llama_config(const LlamaConfig& config, GgufWriter& writer);
 
 // Binds every tensor; each must exist with the expected shape, norms and
 // biases must be F32, matrices any supported type but Q8_K whose row length

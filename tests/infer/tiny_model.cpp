@@ -113,36 +113,22 @@ std::string temp_model_path(const std::string& stem) {
 Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   ModelBuilder builder(spec);
   model::GgufWriter& writer = builder.writer();
-  const std::string& arch = spec.arch;
   const int64_t head_dim = spec.resolved_head_dim();
-  writer.add_string("general.architecture", arch);
+  model::LlamaConfig config;
+  config.arch = spec.arch;
+  config.n_vocab = spec.n_vocab;
+  config.n_ctx_train = spec.n_ctx_train;
+  config.n_embd = spec.n_embd;
+  config.n_layer = spec.n_layer;
+  config.n_head = spec.n_head;
+  config.n_head_kv = spec.n_head_kv;
+  config.head_dim = head_dim;
+  config.n_ff = spec.n_ff;
+  config.rms_eps = spec.rms_eps;
+  config.rope_theta = spec.rope_theta;
+  config.rope_scaling = spec.rope_scaling;
+  model::write_llama_config(config, writer);
   writer.add_string("general.name", "infer test model");
-  writer.add_uint32(arch + ".vocab_size", static_cast<uint32_t>(spec.n_vocab));
-  writer.add_uint32(arch + ".context_length", static_cast<uint32_t>(spec.n_ctx_train));
-  writer.add_uint32(arch + ".embedding_length", static_cast<uint32_t>(spec.n_embd));
-  writer.add_uint32(arch + ".block_count", static_cast<uint32_t>(spec.n_layer));
-  writer.add_uint32(arch + ".feed_forward_length", static_cast<uint32_t>(spec.n_ff));
-  writer.add_uint32(arch + ".attention.head_count", static_cast<uint32_t>(spec.n_head));
-  writer.add_uint32(arch + ".attention.head_count_kv", static_cast<uint32_t>(spec.n_head_kv));
-  writer.add_float32(arch + ".attention.layer_norm_rms_epsilon", spec.rms_eps);
-  writer.add_float32(arch + ".rope.freq_base", spec.rope_theta);
-  writer.add_uint32(arch + ".rope.dimension_count", static_cast<uint32_t>(head_dim));
-  if (spec.head_dim > 0) {
-    writer.add_uint32(arch + ".attention.key_length", static_cast<uint32_t>(head_dim));
-    writer.add_uint32(arch + ".attention.value_length", static_cast<uint32_t>(head_dim));
-  }
-  const model::RopeScaling& scaling = spec.rope_scaling;
-  if (scaling.type == model::RopeScalingType::kLlama3) {
-    writer.add_string(arch + ".rope.scaling.type", "llama3");
-    writer.add_float32(arch + ".rope.scaling.factor", scaling.factor);
-    writer.add_float32(arch + ".rope.scaling.low_freq_factor", scaling.low_freq_factor);
-    writer.add_float32(arch + ".rope.scaling.high_freq_factor", scaling.high_freq_factor);
-    writer.add_uint32(arch + ".rope.scaling.original_context_length",
-                      static_cast<uint32_t>(scaling.original_context));
-  } else if (scaling.type == model::RopeScalingType::kLinear) {
-    writer.add_string(arch + ".rope.scaling.type", "linear");
-    writer.add_float32(arch + ".rope.scaling.factor", scaling.factor);
-  }
 
   const int64_t q_dim = spec.n_head * head_dim;
   const int64_t kv_dim = spec.n_head_kv * head_dim;
@@ -158,7 +144,7 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
     builder.add_matrix(prefix + "attn_q.weight", q_dim, spec.n_embd, 1.5);
     builder.add_matrix(prefix + "attn_k.weight", kv_dim, spec.n_embd, 1.5);
     builder.add_matrix(prefix + "attn_v.weight", kv_dim, spec.n_embd, 1.0);
-    if (arch == "qwen2") {
+    if (spec.arch == "qwen2") {
       builder.add_vector(prefix + "attn_q.bias", q_dim, 0.0, 0.5);
       builder.add_vector(prefix + "attn_k.bias", kv_dim, 0.0, 0.5);
       builder.add_vector(prefix + "attn_v.bias", kv_dim, 0.0, 0.5);

@@ -70,6 +70,62 @@ void expect_view(const tensor::WeightView& view, const GgufFile& file, const std
   EXPECT_EQ(view.n_cols, n_cols) << name;
 }
 
+// write_llama_config is read_llama_config's inverse, for every field it carries.
+TEST(LlamaArch, WrittenConfigReadsBackEqual) {
+  LlamaConfig llama;
+  llama.arch = "llama";
+  llama.n_vocab = 64;
+  llama.n_ctx_train = 1024;
+  llama.n_embd = 64;
+  llama.n_layer = 2;
+  llama.n_head = 4;
+  llama.n_head_kv = 2;
+  llama.head_dim = 32;  // not n_embd / n_head: key_length must be written
+  llama.n_ff = 96;
+  llama.rms_eps = 1e-6f;
+  llama.rope_theta = 500000.0f;
+  llama.rope_scaling = {RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 512};
+  LlamaConfig qwen2 = llama;
+  qwen2.arch = "qwen2";
+  qwen2.head_dim = 16;
+  qwen2.rope_neox = true;
+  qwen2.has_qkv_bias = true;
+  qwen2.rope_scaling = {RopeScalingType::kLinear, 2.0f};
+  for (const LlamaConfig& config : {llama, qwen2}) {
+    SCOPED_TRACE(config.arch);
+    const std::string path = test::temp_path("roundtrip.gguf");
+    GgufWriter writer;
+    write_llama_config(config, writer);
+    test::add_tensors(writer, test::llama_tensor_specs(config, DType::kF32), 3);
+    ASSERT_TRUE(writer.write(path).ok());
+    Result<GgufFile> file = GgufFile::open(path);
+    ::unlink(path.c_str());
+    ASSERT_TRUE(file.ok()) << file.status().to_string();
+    Result<LlamaConfig> read = read_llama_config(*file);
+    ASSERT_TRUE(read.ok()) << read.status().to_string();
+    EXPECT_EQ(read->arch, config.arch);
+    EXPECT_EQ(read->n_vocab, config.n_vocab);
+    EXPECT_EQ(read->n_ctx_train, config.n_ctx_train);
+    EXPECT_EQ(read->n_embd, config.n_embd);
+    EXPECT_EQ(read->n_layer, config.n_layer);
+    EXPECT_EQ(read->n_head, config.n_head);
+    EXPECT_EQ(read->n_head_kv, config.n_head_kv);
+    EXPECT_EQ(read->head_dim, config.head_dim);
+    EXPECT_EQ(read->n_ff, config.n_ff);
+    EXPECT_EQ(read->rms_eps, config.rms_eps);
+    EXPECT_EQ(read->rope_theta, config.rope_theta);
+    EXPECT_EQ(read->rope_neox, config.rope_neox);
+    EXPECT_EQ(read->has_qkv_bias, config.has_qkv_bias);
+    EXPECT_EQ(read->rope_scaling.type, config.rope_scaling.type);
+    EXPECT_EQ(read->rope_scaling.factor, config.rope_scaling.factor);
+    if (config.rope_scaling.type == RopeScalingType::kLlama3) {
+      EXPECT_EQ(read->rope_scaling.low_freq_factor, config.rope_scaling.low_freq_factor);
+      EXPECT_EQ(read->rope_scaling.high_freq_factor, config.rope_scaling.high_freq_factor);
+      EXPECT_EQ(read->rope_scaling.original_context, config.rope_scaling.original_context);
+    }
+  }
+}
+
 TEST(LlamaArch, GoodLlamaModelBinds) {
   const LlamaConfig want = test::tiny_config("llama");
   GgufFile file = make_model(want);
