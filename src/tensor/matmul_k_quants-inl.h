@@ -65,6 +65,11 @@ void rows_q4_q5_k(const MatmulTile& tile, int64_t token0) {
   bind_q8_k_rows<kTokens>(tile, token0, act);
   const __m256i low_mask = _mm256_set1_epi8(0x0F);
   const __m256i bit4 = _mm256_set1_epi8(0x10);
+  // word_pick[j]: int16 word j of each 128-bit lane to every word of that lane.
+  __m256i word_pick[8];
+  for (int word_idx = 0; word_idx < 8; ++word_idx) {
+    word_pick[word_idx] = _mm256_set1_epi16(static_cast<int16_t>(2 * word_idx | (2 * word_idx + 1) << 8));
+  }
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
     const Block* w = reinterpret_cast<const Block*>(tile.w + row_idx * tile.w_row_bytes);
     __m256 acc[kTokens];
@@ -73,6 +78,9 @@ void rows_q4_q5_k(const MatmulTile& tile, int64_t token0) {
       const Block& block = w[block_idx];
       prefetch_weights(&block, sizeof(Block));
       const KScalesMins scales = unpack_k_scales_mins(block.scales);
+      // The eight scales as int16 in both 128-bit lanes; word_pick spreads one.
+      const __m256i scales16 = _mm256_broadcastsi128_si256(
+          _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales.scale))));
       __m256i sums[kTokens];
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) sums[token_idx] = _mm256_setzero_si256();
       __m256i high_bits = _mm256_setzero_si256();
@@ -88,8 +96,8 @@ void rows_q4_q5_k(const MatmulTile& tile, int64_t token0) {
           high = _mm256_or_si256(high, _mm256_and_si256(_mm256_slli_epi16(high_bits, 3), bit4));
           high_bits = _mm256_srli_epi16(high_bits, 2);
         }
-        const __m256i scale_low = _mm256_set1_epi16(scales.scale[2 * group_idx]);
-        const __m256i scale_high = _mm256_set1_epi16(scales.scale[2 * group_idx + 1]);
+        const __m256i scale_low = _mm256_shuffle_epi8(scales16, word_pick[2 * group_idx]);
+        const __m256i scale_high = _mm256_shuffle_epi8(scales16, word_pick[2 * group_idx + 1]);
         for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
           const int8_t* x = act[token_idx][block_idx].qs + 64 * group_idx;
           const __m256i x_low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
@@ -125,6 +133,14 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
   bind_q8_k_rows<kTokens>(tile, token0, act);
   const __m256i low_mask = _mm256_set1_epi8(0x0F);
   const __m256i bits45 = _mm256_set1_epi8(0x30);
+  // scale_pick[k]: int16 word 2k of a 128-bit lane to every word of the lower lane,
+  // word 2k+1 to every word of the upper lane.
+  __m256i scale_pick[4];
+  for (int quarter_idx = 0; quarter_idx < 4; ++quarter_idx) {
+    const int low_word = 2 * quarter_idx;
+    scale_pick[quarter_idx] = _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(2 * low_word | (2 * low_word + 1) << 8)),
+                                                _mm_set1_epi16(static_cast<int16_t>(2 * low_word + 2 | (2 * low_word + 3) << 8)));
+  }
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
     const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(tile.w + row_idx * tile.w_row_bytes);
     __m256 acc[kTokens];
@@ -132,6 +148,11 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
     for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
       const BlockQ6_K& block = w[block_idx];
       prefetch_weights(&block, sizeof(BlockQ6_K));
+      // The 16 sub-block scales as int16, then each half's eight in both 128-bit lanes,
+      // from where one byte shuffle per quarter (scale_pick) spreads a sub-block pair.
+      const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block.scales)));
+      const __m256i half_scales[2] = {_mm256_permute2x128_si256(scales16, scales16, 0x00),
+                                      _mm256_permute2x128_si256(scales16, scales16, 0x11)};
       __m256i sums[kTokens];
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) sums[token_idx] = _mm256_setzero_si256();
       for (int half_idx = 0; half_idx < 2; ++half_idx) {
@@ -157,9 +178,7 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
               break;
           }
           // The lower 16 values belong to sub-block 8h+2k, the upper 16 to the next.
-          const int sub_idx = 8 * half_idx + 2 * quarter_idx;
-          const __m256i scale =
-              _mm256_set_m128i(_mm_set1_epi16(block.scales[sub_idx + 1]), _mm_set1_epi16(block.scales[sub_idx]));
+          const __m256i scale = _mm256_shuffle_epi8(half_scales[half_idx], scale_pick[quarter_idx]);
           for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
             const int8_t* x = act[token_idx][block_idx].qs + 128 * half_idx + 32 * quarter_idx;
             const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
@@ -167,7 +186,6 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
           }
         }
       }
-      const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block.scales)));
       const float d = _cvtsh_ss(block.d);
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
         const BlockQ8_K& a = act[token_idx][block_idx];
