@@ -63,6 +63,11 @@ void quantize_q8_0_pairs_impl(const float* x, ActPairQ8_0* dst, int64_t n) {
     pair.d_sum8[slot] = d * static_cast<float>(8 * sum);
     std::copy(qs, qs + 16, pair.qs_low + 16 * slot);
     std::copy(qs + 16, qs + 32, pair.qs_high + 16 * slot);
+    std::fill(pair.d_spread + 4 * slot, pair.d_spread + 4 * slot + 4, d);
+    for (int lane_idx = 8 * static_cast<int>(slot); lane_idx < 8 * slot + 8; ++lane_idx) {
+      pair.sum8[lane_idx] = static_cast<int16_t>(8 * (pair.qs_low[2 * lane_idx] + pair.qs_low[2 * lane_idx + 1] +
+                                                      pair.qs_high[2 * lane_idx] + pair.qs_high[2 * lane_idx + 1]));
+    }
   }
 }
 
@@ -109,6 +114,13 @@ void quantize_activations_q8_0_pairs_ref(const float* x, ActPairQ8_0* dst, int64
     for (int elem_idx = 0; elem_idx < 16; ++elem_idx) {
       pair.qs_low[16 * slot + elem_idx] = block.qs[elem_idx];
       pair.qs_high[16 * slot + elem_idx] = block.qs[16 + elem_idx];
+    }
+    for (int lane_idx = 0; lane_idx < 8; ++lane_idx) {
+      // Lane lane_idx of this block covers its values 2l, 2l+1, 16+2l, 16+2l+1.
+      const int first = 2 * lane_idx;
+      pair.sum8[8 * slot + lane_idx] = static_cast<int16_t>(
+          8 * (block.qs[first] + block.qs[first + 1] + block.qs[16 + first] + block.qs[16 + first + 1]));
+      if (lane_idx < 4) pair.d_spread[4 * slot + lane_idx] = block.d;
     }
   }
 }

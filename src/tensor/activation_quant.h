@@ -24,14 +24,19 @@ static_assert(sizeof(ActBlockQ8_0) == 36);
 // both weight blocks meet qs_low, the high nibbles qs_high. d_sum8 lets the
 // kernels multiply the unsigned nibbles q and correct for the -8 offset:
 // sum (q - 8) x = sum q x - 8 sum x. A row with an odd block count has a last
-// pair whose second block is zero.
+// pair whose second block is zero. d_spread and sum8 carry the same facts in
+// the lane order of the AVX2 kernel (one 32-byte register per pair), so it
+// needs no per-pair shuffles: sum8 is subtracted from its 16-bit partial sums,
+// d_spread multiplies its per-lane weight scales.
 struct ActPairQ8_0 {
   float d[2];
   float d_sum8[2];        // d * (8 * sum of the block's qs)
   int8_t qs_low[32];      // values 0..15 of block 2p, then values 0..15 of block 2p+1
   int8_t qs_high[32];     // values 16..31 of block 2p, then of block 2p+1
+  float d_spread[8];      // d[0] in lanes 0..3, d[1] in lanes 4..7
+  int16_t sum8[16];       // lane j: 8 * (qs_low[2j] + qs_low[2j+1] + qs_high[2j] + qs_high[2j+1])
 };
-static_assert(sizeof(ActPairQ8_0) == 80);
+static_assert(sizeof(ActPairQ8_0) == 144);
 
 inline int64_t act_pairs_q8_0(int64_t n) { return (n / kQ8_0BlockElems + 1) / 2; }
 

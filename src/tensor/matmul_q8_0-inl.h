@@ -3,8 +3,9 @@
 // block, an integer dot product scaled by d_weight * d_activation and
 // accumulated in float. Q4_0 works on pairs of blocks: one 32-byte register
 // holds the nibbles of two blocks, the unsigned nibbles q are multiplied
-// directly and the -8 offset is subtracted once per block as
-// d_weight * (8 * d_activation * sum x) (ActPairQ8_0::d_sum8).
+// directly and the -8 offset is subtracted as 8 * sum x: in the 16-bit
+// partial sums on AVX2 (ActPairQ8_0::sum8), once per block as
+// d_weight * (8 * d_activation * sum x) (ActPairQ8_0::d_sum8) elsewhere.
 //
 // Included once per target by matmul_kernels.cpp (after matmul_simd-inl.h).
 #if defined(HEARTH_TENSOR_MATMUL_Q8_0_INL_H_) == defined(HWY_TARGET_TOGGLE)
@@ -73,23 +74,24 @@ void rows_q8_0(const MatmulTile& tile, int64_t token0) {
 // absent); d_w: their scales in lanes 0 and 1 (0 when absent).
 template <int kTokens>
 HWY_INLINE void accumulate_q4_0_pair(__m256i nibbles, __m128 d_w, const ActPairQ8_0* const* act, int64_t pair_idx,
-                                     __m256* acc, __m128* offset) {
+                                     __m256* acc) {
   const __m256i low_mask = _mm256_set1_epi8(0x0F);
   const __m256i low = _mm256_and_si256(nibbles, low_mask);
   const __m256i high = _mm256_and_si256(_mm256_srli_epi16(nibbles, 4), low_mask);
-  const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+  const __m256 d_w_spread =
+      _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d_w), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
   for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
     const ActPairQ8_0& a = act[token_idx][pair_idx];
-    // |each maddubs lane| <= 2 * 15 * 127, so their sum fits int16.
-    const __m256i products = _mm256_add_epi16(
-        _mm256_maddubs_epi16(low, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_low))),
-        _mm256_maddubs_epi16(high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_high))));
+    // |each maddubs lane| <= 2 * 15 * 127, so their sum fits int16, and so
+    // does the sum minus sum8 (|sum8| <= 8 * 4 * 128): each lane is sum (q - 8) x.
+    const __m256i products = _mm256_sub_epi16(
+        _mm256_add_epi16(
+            _mm256_maddubs_epi16(low, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_low))),
+            _mm256_maddubs_epi16(high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_high)))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sum8)));
     const __m256i sums = _mm256_madd_epi16(products, _mm256_set1_epi16(1));  // lanes 0-3: block 2p, 4-7: 2p+1
-    const __m128 d_x = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.d)));
-    const __m256 scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_mul_ps(d_w, d_x)), spread);
+    const __m256 scale = _mm256_mul_ps(d_w_spread, _mm256_loadu_ps(a.d_spread));
     acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc[token_idx]);
-    const __m128 d_sum8 = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.d_sum8)));
-    offset[token_idx] = _mm_fmadd_ps(d_w, d_sum8, offset[token_idx]);
   }
 }
 
@@ -103,11 +105,7 @@ void rows_q4_0(const MatmulTile& tile, int64_t token0) {
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
     const BlockQ4_0* w = reinterpret_cast<const BlockQ4_0*>(tile.w + row_idx * tile.w_row_bytes);
     __m256 acc[kTokens];
-    __m128 offset[kTokens];
-    for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
-      acc[token_idx] = _mm256_setzero_ps();
-      offset[token_idx] = _mm_setzero_ps();
-    }
+    for (int token_idx = 0; token_idx < kTokens; ++token_idx) acc[token_idx] = _mm256_setzero_ps();
     int64_t pair_idx = 0;
     for (; 2 * pair_idx + 1 < n_blocks; ++pair_idx) {
       const BlockQ4_0& first = w[2 * pair_idx];
@@ -117,18 +115,16 @@ void rows_q4_0(const MatmulTile& tile, int64_t token0) {
           _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first.qs))),
                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(second.qs)), 1);
       const __m128 d_w = _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(first.d), second.d, 1));
-      accumulate_q4_0_pair<kTokens>(nibbles, d_w, act, pair_idx, acc, offset);
+      accumulate_q4_0_pair<kTokens>(nibbles, d_w, act, pair_idx, acc);
     }
     if (2 * pair_idx < n_blocks) {  // odd block count: the last block alone
       const BlockQ4_0& last = w[2 * pair_idx];
       const __m256i nibbles = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(last.qs)));
       const __m128 d_w = _mm_cvtph_ps(_mm_cvtsi32_si128(last.d));
-      accumulate_q4_0_pair<kTokens>(nibbles, d_w, act, pair_idx, acc, offset);
+      accumulate_q4_0_pair<kTokens>(nibbles, d_w, act, pair_idx, acc);
     }
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
-      const __m128 offset_sum = _mm_add_ss(offset[token_idx], _mm_movehdup_ps(offset[token_idx]));
-      tile.y[(token0 + token_idx) * tile.y_stride + row_idx] =
-          hsum_avx2(acc[token_idx]) - _mm_cvtss_f32(offset_sum);
+      tile.y[(token0 + token_idx) * tile.y_stride + row_idx] = hsum_avx2(acc[token_idx]);
     }
   }
 }
