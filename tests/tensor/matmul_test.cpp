@@ -215,6 +215,15 @@ TEST(MatmulTest, ActivationQuantizationMatchesReferenceOnEveryTarget) {
       ASSERT_EQ(pair.d[slot], expected[static_cast<size_t>(block_idx)].d);
       ASSERT_EQ(std::memcmp(pair.qs_low + 16 * slot, expected[static_cast<size_t>(block_idx)].qs, 16), 0);
       ASSERT_EQ(std::memcmp(pair.qs_high + 16 * slot, expected[static_cast<size_t>(block_idx)].qs + 16, 16), 0);
+      const ActBlockQ8_0& block = expected[static_cast<size_t>(block_idx)];
+      for (int lane_idx = 0; lane_idx < 8; ++lane_idx) {
+        const int elem = 2 * lane_idx;
+        ASSERT_EQ(pair.sum8[8 * slot + lane_idx],
+                  8 * (block.qs[elem] + block.qs[elem + 1] + block.qs[16 + elem] + block.qs[17 + elem]));
+        if (lane_idx < 4) {
+          ASSERT_EQ(pair.d_spread[4 * slot + lane_idx], block.d);
+        }
+      }
     }
     EXPECT_EQ(pairs_expected.back().d[1], 0.0f);
   }
