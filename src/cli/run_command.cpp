@@ -64,7 +64,9 @@ int run_run(RunArgs args) {
 
   infer::Generator generator(**context, **tokenizer);
   if (!args.chat) std::fwrite(args.prompt.data(), 1, args.prompt.size(), stdout);
-  auto result = generator.generate(prompt_ids, args.generate, [](std::string_view piece) {
+  uint64_t n_printed_bytes = 0;
+  auto result = generator.generate(prompt_ids, args.generate, [&n_printed_bytes](std::string_view piece) {
+    n_printed_bytes += piece.size();
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
     return true;
@@ -73,6 +75,11 @@ int run_run(RunArgs args) {
   if (!result.ok()) return fail(result.status().message());
   if (!args.quiet) {
     const infer::GenerateResult& stats = *result;
+    if (n_printed_bytes == 0 && stats.n_generated_tokens > 0) {
+      std::fprintf(stderr, "hearth run: the %lld generated tokens have no printable text (control or unused "
+                           "tokens, as random-weight models mostly sample)\n",
+                   static_cast<long long>(stats.n_generated_tokens));
+    }
     std::fprintf(stderr, "\nhearth run: %lld prompt tokens in %.0f ms (%.1f tokens/s), %lld generated in %.0f ms (%.1f tokens/s), finish: %s\n",
                  static_cast<long long>(stats.n_prompt_tokens), stats.prefill_ms,
                  stats.prefill_ms > 0 ? 1000.0 * static_cast<double>(stats.n_prompt_tokens) / stats.prefill_ms : 0.0,
