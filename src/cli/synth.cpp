@@ -1,5 +1,6 @@
 #include "cli/synth.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -97,13 +98,13 @@ Status synthesize_model(const SynthOptions& options, ThreadPool& pool, const Syn
     total_bytes += static_cast<uint64_t>(tensor::row_bytes(planned.dtype, planned.dims[0]) * n_rows);
   }
 
-  // Shared by the fill callbacks, which the writer calls one after another.
-  auto done_bytes = std::make_shared<uint64_t>(0);
+  // The writer calls the fill callbacks one after another, inside write() below.
+  uint64_t done_bytes = 0;
   for (size_t tensor_idx = 0; tensor_idx < plan.size(); ++tensor_idx) {
     const PlannedTensor planned = plan[tensor_idx];
     const uint64_t seed = options.seed;
-    auto fill = [planned, tensor_idx, seed, &pool, progress, total_bytes, done_bytes](uint8_t* dst,
-                                                                                     uint64_t n_bytes) {
+    auto fill = [planned, tensor_idx, seed, &pool, &progress, total_bytes, &done_bytes](uint8_t* dst,
+                                                                                       uint64_t n_bytes) {
       const int64_t n_cols = planned.dims[0];
       const int64_t n_rows = static_cast<int64_t>(n_bytes) / tensor::row_bytes(planned.dtype, n_cols);
       const int64_t row_stride = tensor::row_bytes(planned.dtype, n_cols);
@@ -119,8 +120,8 @@ Status synthesize_model(const SynthOptions& options, ThreadPool& pool, const Syn
           tensor::quantize_row_ref(planned.dtype, values.data(), dst + row_idx * row_stride, n_cols);
         }
       });
-      *done_bytes += n_bytes;
-      if (progress) progress(*done_bytes, total_bytes);
+      done_bytes += n_bytes;
+      if (progress) progress(done_bytes, total_bytes);
     };
     writer.add_tensor(planned.name, planned.dims, planned.dtype, std::move(fill));
   }
