@@ -14,8 +14,8 @@ LogLevel log_level() { return static_cast<LogLevel>(g_log_level.load(std::memory
 
 void log_message(LogLevel level, std::string_view message) {
   static const char* const kNames[] = {"debug", "info", "warn", "error"};
-  std::fprintf(stderr, "hearth %s: %.*s\n", kNames[static_cast<int>(level)],
-               static_cast<int>(message.size()), message.data());
+  std::fprintf(stderr, "hearth %s: %.*s\n", kNames[static_cast<int>(level)], static_cast<int>(message.size()),
+               message.data());
 }
 
 }  // namespace hearth

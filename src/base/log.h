@@ -17,8 +17,7 @@ void log_message(LogLevel level, std::string_view message);
 
 }  // namespace hearth
 
-#define HEARTH_LOG(level, msg)                                              \
-  do {                                                                      \
-    if (::hearth::LogLevel::level >= ::hearth::log_level())                 \
-      ::hearth::log_message(::hearth::LogLevel::level, (msg));              \
+#define HEARTH_LOG(level, msg)                                                                                       \
+  do {                                                                                                               \
+    if (::hearth::LogLevel::level >= ::hearth::log_level()) ::hearth::log_message(::hearth::LogLevel::level, (msg)); \
   } while (0)

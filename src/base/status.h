@@ -66,7 +66,7 @@ inline Status internal_error(std::string m) { return {ErrorCode::kInternal, std:
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "Result built from an ok Status has no value");
   }
@@ -74,9 +74,18 @@ class [[nodiscard]] Result {
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
 
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -92,9 +101,9 @@ class [[nodiscard]] Result {
 #define HEARTH_CONCAT_INNER(a, b) a##b
 #define HEARTH_CONCAT(a, b) HEARTH_CONCAT_INNER(a, b)
 
-#define HEARTH_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::hearth::Status hearth_status_ = (expr);     \
+#define HEARTH_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::hearth::Status hearth_status_ = (expr);        \
     if (!hearth_status_.ok()) return hearth_status_; \
   } while (0)
 

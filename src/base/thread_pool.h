@@ -39,7 +39,8 @@ class ThreadPool {
   template <typename Fn>
   void run(Fn&& fn) {
     using F = std::remove_reference_t<Fn>;
-    dispatch(&fn, [](void* ctx, int thread_idx) { (*static_cast<F*>(ctx))(thread_idx); }, /*every_thread=*/true);
+    dispatch(
+        &fn, [](void* ctx, int thread_idx) { (*static_cast<F*>(ctx))(thread_idx); }, /*every_thread=*/true);
   }
 
   // Splits [0, n) into chunks of `grain` items handed out dynamically and calls
@@ -64,8 +65,9 @@ class ThreadPool {
       }
     };
     using F = decltype(take_chunks);
-    dispatch(&take_chunks, [](void* ctx, int thread_idx) { (*static_cast<F*>(ctx))(thread_idx); },
-             /*every_thread=*/false);
+    dispatch(
+        &take_chunks, [](void* ctx, int thread_idx) { (*static_cast<F*>(ctx))(thread_idx); },
+        /*every_thread=*/false);
   }
 
  private:

@@ -58,7 +58,8 @@ Result<BenchResult> run_bench(const infer::LlamaModel& model, const BenchOptions
   const double read_gbs_before = measure_read_bandwidth(pool).gbs;
 
   // Warm-up: pages every weight in, so the timed runs measure compute and bandwidth, not disk.
-  HEARTH_RETURN_IF_ERROR(context->eval(std::span<const int32_t>(prompt).first(std::min<size_t>(prompt.size(), 32))).status());
+  HEARTH_RETURN_IF_ERROR(
+      context->eval(std::span<const int32_t>(prompt).first(std::min<size_t>(prompt.size(), 32))).status());
   context->clear();
 
   for (int rep = 0; rep < options.n_reps; ++rep) {

@@ -28,13 +28,13 @@ struct BenchResult {
   int n_threads = 0;
   int64_t n_prompt = 0;
   int64_t n_gen = 0;
-  double pp_tps = 0;            // prompt tokens per second
-  double tg_tps = 0;            // generated tokens per second
-  double read_gbs = 0;          // measured read bandwidth, 1e9 B/s
+  double pp_tps = 0;                    // prompt tokens per second
+  double tg_tps = 0;                    // generated tokens per second
+  double read_gbs = 0;                  // measured read bandwidth, 1e9 B/s
   uint64_t weight_bytes_per_token = 0;  // matrices read by one decode step
   uint64_t kv_bytes_per_token = 0;      // KV cache read by one decode step, averaged over tg
-  double tg_bound_tps = 0;      // read_gbs / bytes per token
-  double bound_fraction = 0;    // tg_tps / tg_bound_tps
+  double tg_bound_tps = 0;              // read_gbs / bytes per token
+  double bound_fraction = 0;            // tg_tps / tg_bound_tps
 };
 
 // Bytes one decode step reads from weights: every layer matrix, the output

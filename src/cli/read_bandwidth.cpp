@@ -15,9 +15,7 @@ ReadBandwidth measure_read_bandwidth(ThreadPool& pool, uint64_t buffer_bytes, in
   const int n_threads = pool.n_threads();
   const int64_t slice = n_floats / n_threads / 2 * 2;  // even, so each slice splits into two halves
   // Touch every page from the thread that will read it, so the pages are resident.
-  pool.run([&](int thread_idx) {
-    std::fill_n(buffer.get() + thread_idx * slice, slice, 1.0f);
-  });
+  pool.run([&](int thread_idx) { std::fill_n(buffer.get() + thread_idx * slice, slice, 1.0f); });
 
   // Written by the threads so the reads cannot be optimized away.
   std::vector<double> sink(static_cast<size_t>(n_threads));

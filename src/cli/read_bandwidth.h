@@ -10,7 +10,7 @@
 namespace hearth::cli {
 
 struct ReadBandwidth {
-  double gbs = 0;            // best of the repetitions, 1e9 bytes per second
+  double gbs = 0;  // best of the repetitions, 1e9 bytes per second
   uint64_t buffer_bytes = 0;
 };
 

@@ -76,11 +76,14 @@ int run_run(RunArgs args) {
   if (!args.quiet) {
     const infer::GenerateResult& stats = *result;
     if (n_printed_bytes == 0 && stats.n_generated_tokens > 0) {
-      std::fprintf(stderr, "hearth run: the %lld generated tokens have no printable text (control or unused "
-                           "tokens, as random-weight models mostly sample)\n",
+      std::fprintf(stderr,
+                   "hearth run: the %lld generated tokens have no printable text (control or unused "
+                   "tokens, as random-weight models mostly sample)\n",
                    static_cast<long long>(stats.n_generated_tokens));
     }
-    std::fprintf(stderr, "\nhearth run: %lld prompt tokens in %.0f ms (%.1f tokens/s), %lld generated in %.0f ms (%.1f tokens/s), finish: %s\n",
+    std::fprintf(stderr,
+                 "\nhearth run: %lld prompt tokens in %.0f ms (%.1f tokens/s), %lld generated in %.0f ms (%.1f "
+                 "tokens/s), finish: %s\n",
                  static_cast<long long>(stats.n_prompt_tokens), stats.prefill_ms,
                  stats.prefill_ms > 0 ? 1000.0 * static_cast<double>(stats.n_prompt_tokens) / stats.prefill_ms : 0.0,
                  static_cast<long long>(stats.n_generated_tokens), stats.decode_ms,

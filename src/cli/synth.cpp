@@ -39,7 +39,10 @@ std::vector<PlannedTensor> plan_tensors(const model::LlamaConfig& config, model:
   };
   std::vector<PlannedTensor> plan;
   auto matrix = [&](std::string name, TensorRole role, int64_t layer_idx, int64_t n_cols, int64_t n_rows) {
-    plan.push_back({std::move(name), {n_cols, n_rows}, pick(role, layer_idx, n_cols), PlannedTensor::Fill::kNormal,
+    plan.push_back({std::move(name),
+                    {n_cols, n_rows},
+                    pick(role, layer_idx, n_cols),
+                    PlannedTensor::Fill::kNormal,
                     kWeightStddev});
   };
   auto vector = [&](std::string name, int64_t n, PlannedTensor::Fill fill) {
@@ -104,7 +107,7 @@ Status synthesize_model(const SynthOptions& options, ThreadPool& pool, const Syn
     const PlannedTensor planned = plan[tensor_idx];
     const uint64_t seed = options.seed;
     auto fill = [planned, tensor_idx, seed, &pool, &progress, total_bytes, &done_bytes](uint8_t* dst,
-                                                                                       uint64_t n_bytes) {
+                                                                                        uint64_t n_bytes) {
       const int64_t n_cols = planned.dims[0];
       const int64_t n_rows = static_cast<int64_t>(n_bytes) / tensor::row_bytes(planned.dtype, n_cols);
       const int64_t row_stride = tensor::row_bytes(planned.dtype, n_cols);

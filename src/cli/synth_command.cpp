@@ -58,7 +58,8 @@ int run_synth(const SynthArgs& args) {
   const int n_threads = args.n_threads > 0 ? args.n_threads : static_cast<int>(std::thread::hardware_concurrency());
   ThreadPool pool(n_threads);
   ProgressBar bar("synth " + args.shape + " " + args.type);
-  const Status status = synthesize_model(options, pool, [&](uint64_t done, uint64_t total) { bar.update(done, total); });
+  const Status status =
+      synthesize_model(options, pool, [&](uint64_t done, uint64_t total) { bar.update(done, total); });
   bar.finish();
   if (!status.ok()) {
     std::fprintf(stderr, "hearth synth: %s\n", status.message().c_str());

@@ -15,14 +15,20 @@ struct FileTypeName {
 };
 
 constexpr std::array<FileTypeName, 10> kNames = {{
-    {FileType::kF32, "f32"},   {FileType::kF16, "f16"},   {FileType::kBF16, "bf16"},
-    {FileType::kQ8_0, "q8_0"}, {FileType::kQ4_0, "q4_0"}, {FileType::kQ4_K, "q4_k"},
-    {FileType::kQ5_K, "q5_k"}, {FileType::kQ6_K, "q6_k"}, {FileType::kQ4_K_M, "q4_k_m"},
+    {FileType::kF32, "f32"},
+    {FileType::kF16, "f16"},
+    {FileType::kBF16, "bf16"},
+    {FileType::kQ8_0, "q8_0"},
+    {FileType::kQ4_0, "q4_0"},
+    {FileType::kQ4_K, "q4_k"},
+    {FileType::kQ5_K, "q5_k"},
+    {FileType::kQ6_K, "q6_k"},
+    {FileType::kQ4_K_M, "q4_k_m"},
     {FileType::kQ5_K_M, "q5_k_m"},
 }};
 
-constexpr std::array<FileType, 10> kAll = {FileType::kF32,  FileType::kF16,  FileType::kBF16, FileType::kQ8_0,
-                                           FileType::kQ4_0, FileType::kQ4_K, FileType::kQ5_K, FileType::kQ6_K,
+constexpr std::array<FileType, 10> kAll = {FileType::kF32,    FileType::kF16,   FileType::kBF16, FileType::kQ8_0,
+                                           FileType::kQ4_0,   FileType::kQ4_K,  FileType::kQ5_K, FileType::kQ6_K,
                                            FileType::kQ4_K_M, FileType::kQ5_K_M};
 
 bool is_k_type(DType type) { return type == DType::kQ4_K || type == DType::kQ5_K || type == DType::kQ6_K; }
@@ -40,16 +46,26 @@ bool uses_more_bits(int64_t layer_idx, int64_t n_layer) {
 
 DType base_type(FileType file_type) {
   switch (file_type) {
-    case FileType::kF32: return DType::kF32;
-    case FileType::kF16: return DType::kF16;
-    case FileType::kBF16: return DType::kBF16;
-    case FileType::kQ8_0: return DType::kQ8_0;
-    case FileType::kQ4_0: return DType::kQ4_0;
-    case FileType::kQ4_K: return DType::kQ4_K;
-    case FileType::kQ5_K: return DType::kQ5_K;
-    case FileType::kQ6_K: return DType::kQ6_K;
-    case FileType::kQ4_K_M: return DType::kQ4_K;
-    case FileType::kQ5_K_M: return DType::kQ5_K;
+    case FileType::kF32:
+      return DType::kF32;
+    case FileType::kF16:
+      return DType::kF16;
+    case FileType::kBF16:
+      return DType::kBF16;
+    case FileType::kQ8_0:
+      return DType::kQ8_0;
+    case FileType::kQ4_0:
+      return DType::kQ4_0;
+    case FileType::kQ4_K:
+      return DType::kQ4_K;
+    case FileType::kQ5_K:
+      return DType::kQ5_K;
+    case FileType::kQ6_K:
+      return DType::kQ6_K;
+    case FileType::kQ4_K_M:
+      return DType::kQ4_K;
+    case FileType::kQ5_K_M:
+      return DType::kQ5_K;
   }
   return DType::kF32;
 }

@@ -29,7 +29,7 @@ enum class TensorRole { kTokenEmbedding, kOutput, kAttnQ, kAttnK, kAttnV, kAttnO
 // The type of a weight matrix with rows of n_cols values in layer `layer_idx`
 // (ignored for the embedding and output) of `n_layer` layers. `tied_output`
 // says the embedding also serves as the output matrix.
-tensor::DType pick_tensor_type(FileType file_type, TensorRole role, int64_t layer_idx, int64_t n_layer,
-                               int64_t n_cols, bool tied_output);
+tensor::DType pick_tensor_type(FileType file_type, TensorRole role, int64_t layer_idx, int64_t n_layer, int64_t n_cols,
+                               bool tied_output);
 
 }  // namespace hearth::model

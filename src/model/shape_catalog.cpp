@@ -5,9 +5,9 @@
 namespace hearth::model {
 namespace {
 
-LlamaConfig make_config(std::string_view arch, int64_t n_vocab, int64_t n_ctx_train, int64_t n_embd,
-                        int64_t n_layer, int64_t n_head, int64_t n_head_kv, int64_t n_ff,
-                        float rms_eps, float rope_theta, bool tied_output) {
+LlamaConfig make_config(std::string_view arch, int64_t n_vocab, int64_t n_ctx_train, int64_t n_embd, int64_t n_layer,
+                        int64_t n_head, int64_t n_head_kv, int64_t n_ff, float rms_eps, float rope_theta,
+                        bool tied_output) {
   LlamaConfig config;
   config.arch = std::string(arch);
   config.n_vocab = n_vocab;
@@ -45,11 +45,9 @@ const std::array<ModelShape, 5>& catalog() {
       {"qwen2.5-0.5b", "Qwen/Qwen2.5-0.5B config.json", "chatml",
        make_config("qwen2", 151936, 32768, 896, 24, 14, 2, 4864, 1e-6f, 1000000.0f, true)},
       {"llama-3.2-1b", "meta-llama/Llama-3.2-1B config.json", "llama3",
-       with_llama3_rope(make_config("llama", 128256, 131072, 2048, 16, 32, 8, 8192, 1e-5f, 500000.0f, true),
-                        32.0f)},
+       with_llama3_rope(make_config("llama", 128256, 131072, 2048, 16, 32, 8, 8192, 1e-5f, 500000.0f, true), 32.0f)},
       {"llama-3.1-8b", "meta-llama/Llama-3.1-8B config.json", "llama3",
-       with_llama3_rope(make_config("llama", 128256, 131072, 4096, 32, 32, 8, 14336, 1e-5f, 500000.0f, false),
-                        8.0f)},
+       with_llama3_rope(make_config("llama", 128256, 131072, 4096, 32, 32, 8, 14336, 1e-5f, 500000.0f, false), 8.0f)},
   }};
   return shapes;
 }
