@@ -63,16 +63,25 @@ int run_run(RunArgs args) {
   if (!context.ok()) return fail(context.status().message());
 
   infer::Generator generator(**context, **tokenizer);
-  if (!args.chat) std::fwrite(args.prompt.data(), 1, args.prompt.size(), stdout);
+  // The prompt is echoed (plain mode) once generation has started, so a
+  // request the generator refuses prints only the error.
+  bool echoed = args.chat;
+  const auto echo_prompt = [&] {
+    if (echoed) return;
+    echoed = true;
+    std::fwrite(args.prompt.data(), 1, args.prompt.size(), stdout);
+  };
   uint64_t n_printed_bytes = 0;
-  auto result = generator.generate(prompt_ids, args.generate, [&n_printed_bytes](std::string_view piece) {
+  auto result = generator.generate(prompt_ids, args.generate, [&](std::string_view piece) {
+    echo_prompt();
     n_printed_bytes += piece.size();
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
     return true;
   });
-  std::fputc('\n', stdout);
   if (!result.ok()) return fail(result.status().message());
+  echo_prompt();
+  std::fputc('\n', stdout);
   if (!args.quiet) {
     const infer::GenerateResult& stats = *result;
     if (n_printed_bytes == 0 && stats.n_generated_tokens > 0) {

@@ -52,6 +52,9 @@ expect_error "not a GGUF file" "cannot load" bench -m "$work/text.gguf"
 expect_error "unknown shape" "unknown shape" synth --shape nope -o "$work/x.gguf"
 expect_error "unknown type" "unknown type" synth --shape tiny --type q3_x -o "$work/x.gguf"
 expect_error "bad sampling" "temperature" run -m "$work/tiny.gguf" --temp -1 "x"
+expect_error "prompt beyond the context" "exceeds the context" run -m "$work/tiny.gguf" -c 4 "one two three four five six"
+"$hearth" run -m "$work/tiny.gguf" -c 4 "one two three four five six" >"$work/refused.out" 2>/dev/null
+check "a refused run prints nothing on stdout" test ! -s "$work/refused.out"
 
 echo "$n_passed passed, $n_failed failed"
 [ "$n_failed" -eq 0 ]
