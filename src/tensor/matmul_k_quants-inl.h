@@ -18,6 +18,7 @@
 #include "tensor/fp16.h"
 #include "tensor/matmul_kernels.h"
 #include "tensor/matmul_simd-inl.h"
+#include "tensor/q6_k_unpack-inl.h"
 #include "tensor/quant_blocks.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -279,7 +280,6 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
   const int64_t n_blocks = tile.n_cols / kQKBlockElems;
   const BlockQ8_K* act[kTokens];
   bind_q8_k_rows<kTokens>(tile, token0, act);
-  const auto low_mask = hn::Set(du8, 0x0F);
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
     const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(tile.w + row_idx * tile.w_row_bytes);
     hn::Vec<DF32> acc[kTokens];
@@ -293,15 +293,8 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
       for (int half_idx = 0; half_idx < 2; ++half_idx) {
         for (int part_idx = 0; part_idx < 2; ++part_idx) {
           // 16 values of each quarter: l = 16 * part .. 16 * part + 15.
-          const auto ql_a = hn::LoadU(du8, block.ql + 64 * half_idx + 16 * part_idx);
-          const auto ql_b = hn::LoadU(du8, block.ql + 64 * half_idx + 32 + 16 * part_idx);
-          const auto qh = hn::LoadU(du8, block.qh + 32 * half_idx + 16 * part_idx);
-          const hn::Vec<DU8> quarters[4] = {
-              hn::Or(hn::And(ql_a, low_mask), hn::ShiftLeft<4>(hn::And(qh, hn::Set(du8, 0x03)))),
-              hn::Or(hn::And(ql_b, low_mask), hn::ShiftLeft<2>(hn::And(qh, hn::Set(du8, 0x0C)))),
-              hn::Or(hn::ShiftRight<4>(ql_a), hn::And(qh, hn::Set(du8, 0x30))),
-              hn::Or(hn::ShiftRight<4>(ql_b), hn::ShiftRight<2>(hn::And(qh, hn::Set(du8, 0xC0)))),
-          };
+          hn::Vec<DU8> quarters[4];
+          unpack_q6_k_quarters(du8, block, half_idx, part_idx, quarters);
           for (int quarter_idx = 0; quarter_idx < 4; ++quarter_idx) {
             const int sub_idx = 8 * half_idx + 2 * quarter_idx + part_idx;
             const auto scale = hn::Set(d32, block.scales[sub_idx]);

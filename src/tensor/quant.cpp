@@ -17,6 +17,7 @@
 #include "hwy/highway.h"
 #include "tensor/f16_vec-inl.h"
 #include "tensor/fp16.h"
+#include "tensor/q6_k_unpack-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace hearth::tensor::HWY_NAMESPACE {
@@ -114,21 +115,13 @@ void dequantize_k4_k5(uint16_t d_bits, uint16_t dmin_bits, const uint8_t* scales
 void dequantize_q6_k(const BlockQ6_K* blocks, float* dst, int64_t n_blocks) {
   const DU8 du8;
   HWY_ALIGN int8_t q[kQKBlockElems];
-  const auto low_mask = hn::Set(du8, 0x0F);
   const auto offset = hn::Set(du8, 32);
   for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
     const BlockQ6_K& block = blocks[block_idx];
     for (int half_idx = 0; half_idx < 2; ++half_idx) {
       for (int part_idx = 0; part_idx < 2; ++part_idx) {
-        const auto ql_a = hn::LoadU(du8, block.ql + 64 * half_idx + 16 * part_idx);
-        const auto ql_b = hn::LoadU(du8, block.ql + 64 * half_idx + 32 + 16 * part_idx);
-        const auto qh = hn::LoadU(du8, block.qh + 32 * half_idx + 16 * part_idx);
-        const hn::Vec<DU8> quarters[4] = {
-            hn::Or(hn::And(ql_a, low_mask), hn::ShiftLeft<4>(hn::And(qh, hn::Set(du8, 0x03)))),
-            hn::Or(hn::And(ql_b, low_mask), hn::ShiftLeft<2>(hn::And(qh, hn::Set(du8, 0x0C)))),
-            hn::Or(hn::ShiftRight<4>(ql_a), hn::And(qh, hn::Set(du8, 0x30))),
-            hn::Or(hn::ShiftRight<4>(ql_b), hn::ShiftRight<2>(hn::And(qh, hn::Set(du8, 0xC0)))),
-        };
+        hn::Vec<DU8> quarters[4];
+        unpack_q6_k_quarters(du8, block, half_idx, part_idx, quarters);
         for (int quarter_idx = 0; quarter_idx < 4; ++quarter_idx) {
           // Wrapping subtraction gives the signed quant in [-32, 31].
           hn::StoreU(hn::BitCast(D8(), hn::Sub(quarters[quarter_idx], offset)), D8(),
