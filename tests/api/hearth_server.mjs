@@ -1,0 +1,167 @@
+// The hearth server under test: finds the built binary, synthesizes the random-weight test models
+// and starts `hearth serve` on a free port, stopping it when the test is done.
+//
+//   const server = await HearthServer.start(['--model', await test_model_path(), '--parallel', '4']);
+//   after(() => server.stop());
+//   const client = server.openai();            // official SDK, no retries, bounded timeout
+//   const res = await server.fetch('/health');  // raw HTTP with a bounded timeout
+//
+// HEARTH_BIN names the binary (default <repo>/build/hearth). run_tests.mjs synthesizes the models
+// once per run and passes them in HEARTH_TEST_MODEL / HEARTH_TEST_MODELS_DIR; a test file run on
+// its own synthesizes them into a temp dir of its own.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import OpenAI from 'openai';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo_root = path.resolve(here, '..', '..');
+export const hearth_bin = process.env.HEARTH_BIN ?? path.join(repo_root, 'build', 'hearth');
+
+const start_timeout_ms = 20_000;
+const stop_timeout_ms = 15_000;
+const request_timeout_ms = 30_000;
+const stderr_lines_max = 100_000;
+
+// Writes the test models: <dir>/tiny.gguf (seed 1) and <dir>/tiny-b.gguf (seed 2). Returns dir.
+export function synthesize_models(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, seed] of [['tiny', 1], ['tiny-b', 2]]) {
+    const args = ['synth', '--shape', 'tiny', '--type', 'q8_0', '--seed', String(seed), '-o', path.join(dir, `${name}.gguf`)];
+    execFileSync(hearth_bin, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  }
+  return dir;
+}
+
+let own_models_dir_ = null;  // models synthesized by this process when run_tests.mjs did not
+
+export function test_models_dir() {
+  if (process.env.HEARTH_TEST_MODELS_DIR) return process.env.HEARTH_TEST_MODELS_DIR;
+  if (own_models_dir_ === null) {
+    own_models_dir_ = synthesize_models(fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-api-models-')));
+    const dir = own_models_dir_;
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return own_models_dir_;
+}
+
+// The tiny chat model every test serves unless it needs another.
+export function test_model_path() {
+  return process.env.HEARTH_TEST_MODEL ?? path.join(test_models_dir(), 'tiny.gguf');
+}
+
+const listening_re = /^hearth: listening on (http:\/\/\S+)$/;
+const live_children_ = new Set();  // killed on exit if a test never reached its after() hook
+process.on('exit', () => {
+  for (const child of live_children_) child.kill('SIGKILL');
+});
+
+export class HearthServer {
+  constructor(child, base_url, stdout_lines, stderr_lines, exited) {
+    this.child_ = child;
+    this.base_url = base_url;          // e.g. http://127.0.0.1:41234
+    this.stdout_lines = stdout_lines;  // every line the server printed on stdout, so far
+    this.stderr_lines = stderr_lines;  // every line the server printed on stderr, so far
+    this.exited = exited;              // Promise<{code, signal}>
+  }
+
+  // Starts `hearth serve --port 0 <args>` and resolves once it prints its listening line.
+  static async start(args, { timeout_ms = start_timeout_ms } = {}) {
+    const child = spawn(hearth_bin, ['serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    live_children_.add(child);
+    const stdout_lines = [];
+    const stderr_lines = [];
+    readline.createInterface({ input: child.stderr }).on('line', (line) => {
+      if (stderr_lines.length < stderr_lines_max) stderr_lines.push(line);
+    });
+    const exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => {  // after stdout and stderr are drained
+        live_children_.delete(child);
+        resolve({ code, signal });
+      });
+    });
+    const spawned = new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('spawn', resolve);
+    });
+    await spawned;
+
+    const base_url = await new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (why) => {
+        if (settled) return;
+        settled = true;
+        child.kill('SIGKILL');
+        reject(new Error(`hearth serve ${args.join(' ')}: ${why}\nstderr:\n${stderr_lines.slice(-30).join('\n')}`));
+      };
+      const timer = setTimeout(() => fail(`no listening line within ${timeout_ms} ms`), timeout_ms);
+      readline.createInterface({ input: child.stdout }).on('line', (line) => {
+        stdout_lines.push(line);
+        if (stdout_lines.length !== 1) return;
+        clearTimeout(timer);
+        const match = listening_re.exec(line);
+        if (!match) {
+          fail(`first stdout line is not the listening line: ${JSON.stringify(line)}`);
+          return;
+        }
+        settled = true;
+        resolve(match[1]);
+      });
+      exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        fail(`exited (code ${code}, signal ${signal}) before listening`);
+      });
+    });
+    return new HearthServer(child, base_url, stdout_lines, stderr_lines, exited);
+  }
+
+  get pid() {
+    return this.child_.pid;
+  }
+
+  openai({ timeout_ms = request_timeout_ms } = {}) {
+    return new OpenAI({ baseURL: `${this.base_url}/v1`, apiKey: 'hearth-test', maxRetries: 0, timeout: timeout_ms });
+  }
+
+  // fetch() against the server with a bounded timeout; `init.json` is sent as a JSON body.
+  fetch(route, init = {}) {
+    const { json, timeout_ms = request_timeout_ms, headers = {}, ...rest } = init;
+    const options = { ...rest, headers: { ...headers }, signal: rest.signal ?? AbortSignal.timeout(timeout_ms) };
+    if (json !== undefined) {
+      options.method = options.method ?? 'POST';
+      options.headers['content-type'] = 'application/json';
+      options.body = JSON.stringify(json);
+    }
+    return fetch(`${this.base_url}${route}`, options);
+  }
+
+  signal(name) {
+    this.child_.kill(name);
+  }
+
+  // Stops the server: SIGTERM, then SIGKILL if it has not exited within timeout_ms.
+  // Resolves to {code, signal}. Safe to call more than once.
+  async stop({ timeout_ms = stop_timeout_ms } = {}) {
+    if (this.child_.exitCode === null && this.child_.signalCode === null) this.child_.kill('SIGTERM');
+    let timer;
+    const killed = new Promise((resolve) => {
+      timer = setTimeout(() => {
+        this.child_.kill('SIGKILL');
+        resolve();
+      }, timeout_ms);
+    });
+    await Promise.race([this.exited, killed]);
+    clearTimeout(timer);
+    return this.exited;
+  }
+}
+
+// The id of the only model a `--model FILE` server lists.
+export async function only_model_id(client) {
+  const models = await client.models.list();
+  if (models.data.length !== 1) throw new Error(`expected one model, got ${JSON.stringify(models.data)}`);
+  return models.data[0].id;
+}
