@@ -122,6 +122,10 @@ export class HearthServer {
     return this.child_.pid;
   }
 
+  get running() {
+    return this.child_.exitCode === null && this.child_.signalCode === null;
+  }
+
   openai({ timeout_ms = request_timeout_ms } = {}) {
     return new OpenAI({ baseURL: `${this.base_url}/v1`, apiKey: 'hearth-test', maxRetries: 0, timeout: timeout_ms });
   }
@@ -145,7 +149,7 @@ export class HearthServer {
   // Stops the server: SIGTERM, then SIGKILL if it has not exited within timeout_ms.
   // Resolves to {code, signal}. Safe to call more than once.
   async stop({ timeout_ms = stop_timeout_ms } = {}) {
-    if (this.child_.exitCode === null && this.child_.signalCode === null) this.child_.kill('SIGTERM');
+    if (this.running) this.child_.kill('SIGTERM');
     let timer;
     const killed = new Promise((resolve) => {
       timer = setTimeout(() => {

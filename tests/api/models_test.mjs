@@ -1,0 +1,108 @@
+// A server over a directory of models (`--models-dir`): GET /v1/models and /v1/models/{id}, routing
+// a request to the model it names, GET /health, and the access log (one JSON line per request).
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { HearthServer, test_models_dir } from './hearth_server.mjs';
+import { assert_schema } from './openai_schema.mjs';
+
+const model_ids = ['tiny', 'tiny-b'];  // the files hearth_server.mjs synthesizes, less .gguf
+
+let server;
+let client;
+
+before(async () => {
+  server = await HearthServer.start(['--models-dir', test_models_dir(), '--parallel', '2', '--ctx', '512']);
+  client = server.openai();
+}, { timeout: 30_000 });
+
+after(() => server?.stop());
+
+function json_lines(lines) {
+  return lines.filter((line) => {
+    try {
+      const value = JSON.parse(line);
+      return value !== null && typeof value === 'object' && !Array.isArray(value);
+    } catch {
+      return false;
+    }
+  });
+}
+
+// Waits until the access log has at least `count` JSON lines (it may be written after the response).
+async function wait_for_log_lines(count) {
+  const deadline = Date.now() + 5_000;
+  while (json_lines(server.stderr_lines).length < count && Date.now() < deadline) await sleep(20);
+  return json_lines(server.stderr_lines).length;
+}
+
+describe('models', { timeout: 30_000 }, () => {
+  it('lists every *.gguf of the directory under its file name', async () => {
+    const res = await server.fetch('/v1/models');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    const body = await res.json();
+    assert_schema('ListModelsResponse', body);
+    assert.deepEqual(body.data.map((entry) => entry.id).sort(), model_ids);
+    for (const entry of body.data) assert_schema('Model', entry);
+
+    const listed = await client.models.list();  // the SDK's view of the same list
+    assert.deepEqual(listed.data.map((entry) => entry.id).sort(), model_ids);
+  });
+
+  it('retrieves one model by id', async () => {
+    for (const id of model_ids) {
+      const res = await server.fetch(`/v1/models/${id}`);
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      assert_schema('Model', body);
+      assert.equal(body.id, id);
+      assert.equal(body.object, 'model');
+      assert.equal((await client.models.retrieve(id)).id, id);
+    }
+  });
+
+  it('answers 404 in OpenAI error shape for an unknown model', async () => {
+    const res = await server.fetch('/v1/models/no-such-model');
+    assert.equal(res.status, 404);
+    assert_schema('ErrorResponse', await res.json());
+    await assert.rejects(client.models.retrieve('no-such-model'), OpenAI.NotFoundError);
+    await assert.rejects(
+      client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+      OpenAI.NotFoundError,
+    );
+  });
+
+  it('routes each request to the model it names', async () => {
+    const answers = [];
+    for (const id of model_ids) {
+      const res = await client.chat.completions.create({
+        model: id, messages: [{ role: 'user', content: 'Tell me a story.' }], max_tokens: 24, temperature: 0,
+      });
+      assert_schema('CreateChatCompletionResponse', res);
+      assert.equal(res.model, id);
+      answers.push(res.choices[0].message.content);
+    }
+    // Same shape, different random weights: greedy answers to one prompt differ.
+    assert.notEqual(answers[0], answers[1]);
+  });
+
+  it('reports health', async () => {
+    const res = await server.fetch('/health');
+    assert.equal(res.status, 200);
+  });
+
+  it('logs one JSON line per request on stderr', async () => {
+    await sleep(300);  // lines of the earlier tests' requests are all written by now
+    const start_count = json_lines(server.stderr_lines).length;
+    await (await server.fetch('/health')).arrayBuffer();
+    assert.equal(await wait_for_log_lines(start_count + 1), start_count + 1);
+    await (await server.fetch('/v1/models')).arrayBuffer();
+    await (await server.fetch('/v1/models/no-such-model')).arrayBuffer();
+    await (await server.fetch('/v1/completions', { json: { model: 'tiny', prompt: 'Hi', max_tokens: 2 } })).arrayBuffer();
+    assert.equal(await wait_for_log_lines(start_count + 4), start_count + 4);
+    await sleep(300);  // a second line for any of them would have shown up by now
+    assert.equal(json_lines(server.stderr_lines).length, start_count + 4, json_lines(server.stderr_lines).slice(start_count).join('\n'));
+  });
+});
