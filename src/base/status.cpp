@@ -22,6 +22,8 @@ const char* error_code_name(ErrorCode code) {
       return "failed_precondition";
     case ErrorCode::kIo:
       return "io";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
     case ErrorCode::kInternal:
       return "internal";
   }

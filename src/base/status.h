@@ -30,6 +30,7 @@ enum class ErrorCode {
   kResourceExhausted,   // memory, queue or rate limits
   kFailedPrecondition,  // the system is not in a state to do this
   kIo,                  // the operating system refused (open, read, mmap)
+  kUnavailable,         // temporarily unable to serve (shutting down, no capacity); retry later
   kInternal,            // a bug surfaced as a value
 };
 
@@ -60,6 +61,7 @@ inline Status unimplemented_error(std::string m) { return {ErrorCode::kUnimpleme
 inline Status resource_exhausted_error(std::string m) { return {ErrorCode::kResourceExhausted, std::move(m)}; }
 inline Status failed_precondition_error(std::string m) { return {ErrorCode::kFailedPrecondition, std::move(m)}; }
 inline Status io_error(std::string m) { return {ErrorCode::kIo, std::move(m)}; }
+inline Status unavailable_error(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
 inline Status internal_error(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 
 // Result<T> holds a T or a non-ok Status.

@@ -1,16 +1,19 @@
-// Causal multi-head attention over the KV cache, with grouped-query heads.
+// Causal multi-head attention over the paged KV cache, with grouped-query heads.
 //
-// For query token t at position first_pos + t and head h, with kv head
-// g = h / (n_head / n_head_kv):
-//   out[t][h] = sum_{j <= first_pos + t} softmax_j(q[t][h] . K[j][g] * scale) V[j][g]
-// scale = 1/sqrt(head_dim); scores and softmax in float. The K/V rows of the
-// query tokens themselves must already be in the cache.
+// For query token t of a batch, at position pos_t of its sequence, and head h
+// with kv head g = h / (n_head / n_head_kv):
+//   out[t][h] = sum_{j <= pos_t} softmax_j(q[t][h] . K[j][g] * scale) V[j][g]
+// scale = 1/sqrt(head_dim); scores and softmax in float. K[j] is read from
+// the sequence's block table (see kv_block_pool.h); the K/V rows of the query
+// tokens themselves must already be stored. A token's result depends only on
+// its own query and its sequence's cache, never on the rest of the batch.
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "base/thread_pool.h"
-#include "infer/kv_cache.h"
+#include "infer/kv_block_pool.h"
 
 namespace hearth::infer {
 
@@ -20,11 +23,17 @@ struct AttentionShape {
   int64_t head_dim;
 };
 
-// q and out are [n_tokens x n_head x head_dim]. scores_scratch holds
-// pool.n_threads() * cache.n_ctx() floats (one score row per worker).
-// Work is split over (token, head) pairs across the pool.
-void causal_attention(const KvCache& cache, int64_t layer, const AttentionShape& shape,
-                      const float* q, int64_t first_pos, int64_t n_tokens, float* out,
-                      float* scores_scratch, ThreadPool& pool);
+// One query token: the block table of its sequence and its position there.
+struct AttentionQuery {
+  const int32_t* blocks;
+  int64_t pos;
+};
+
+// q and out are [queries.size() x n_head x head_dim]. scores_scratch holds
+// pool.n_threads() rows of scores_stride floats (one score row per worker);
+// scores_stride > every query's pos. Work is split over (token, head) pairs.
+void paged_attention(const KvBlockPool& cache, int64_t layer, const AttentionShape& shape,
+                     std::span<const AttentionQuery> queries, const float* q, float* out, float* scores_scratch,
+                     int64_t scores_stride, ThreadPool& pool);
 
 }  // namespace hearth::infer

@@ -1,0 +1,161 @@
+#include "infer/batch_forward.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "tensor/matmul.h"
+#include "tensor/ops.h"
+#include "tensor/quant.h"
+
+namespace hearth::infer {
+namespace {
+
+size_t elems(int64_t rows, int64_t width) { return static_cast<size_t>(rows * width); }
+
+void add_bias(float* rows, const float* bias, int64_t n_rows, int64_t width) {
+  for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+    tensor::add_inplace(rows + row_idx * width, bias, width);
+  }
+}
+
+}  // namespace
+
+BatchForward::BatchForward(const LlamaModel& model, KvBlockPool& cache, ThreadPool& pool, int64_t max_batch_tokens,
+                           int64_t max_positions)
+    : model_(model),
+      config_(model.config()),
+      cache_(cache),
+      pool_(pool),
+      max_batch_tokens_(max_batch_tokens),
+      max_positions_(max_positions),
+      rope_(model.config(), model.weights().rope_freqs) {
+  assert(max_batch_tokens >= 1 && max_positions >= 1);
+  const int64_t batch = max_batch_tokens_;
+  const int64_t q_dim = config_.n_head * config_.head_dim;
+  const int64_t kv_dim = config_.n_head_kv * config_.head_dim;
+  queries_.reserve(static_cast<size_t>(batch));
+  x_.resize(elems(batch, config_.n_embd));
+  xn_.resize(elems(batch, config_.n_embd));
+  q_.resize(elems(batch, q_dim));
+  k_.resize(elems(batch, kv_dim));
+  v_.resize(elems(batch, kv_dim));
+  attn_.resize(elems(batch, q_dim));
+  proj_.resize(elems(batch, config_.n_embd));
+  gate_.resize(elems(batch, config_.n_ff));
+  up_.resize(elems(batch, config_.n_ff));
+  rope_cos_.resize(elems(batch, rope_.n_pairs()));
+  rope_sin_.resize(elems(batch, rope_.n_pairs()));
+  scores_.resize(elems(pool_.n_threads(), max_positions_));
+  logits_.resize(elems(1, config_.n_vocab));
+}
+
+int64_t BatchForward::scratch_bytes() const {
+  size_t n_floats = 0;
+  for (const std::vector<float>* buffer :
+       {&x_, &xn_, &q_, &k_, &v_, &attn_, &proj_, &gate_, &up_, &rope_cos_, &rope_sin_, &scores_, &logits_}) {
+    n_floats += buffer->size();
+  }
+  return static_cast<int64_t>(n_floats * sizeof(float) + queries_.capacity() * sizeof(AttentionQuery));
+}
+
+std::span<const float> BatchForward::forward(std::span<const BatchSequence> batch) {
+  const int64_t n_embd = config_.n_embd;
+  const int64_t n_pairs = rope_.n_pairs();
+  const tensor::WeightView& embd = model_.weights().token_embd;
+  const int64_t embd_row_bytes = tensor::row_bytes(embd.dtype, n_embd);
+  const auto* embd_data = static_cast<const uint8_t*>(embd.data);
+
+  // Lay the batch's tokens out one after another.
+  queries_.clear();
+  int64_t n_logit_rows = 0;
+  for (const BatchSequence& seq : batch) {
+    const int64_t token0 = static_cast<int64_t>(queries_.size());
+    const int64_t n_seq_tokens = static_cast<int64_t>(seq.tokens.size());
+    assert(token0 + n_seq_tokens <= max_batch_tokens_);
+    assert(seq.first_pos + n_seq_tokens <= max_positions_);
+    for (int64_t idx = 0; idx < n_seq_tokens; ++idx) {
+      tensor::dequantize_row(embd.dtype, embd_data + seq.tokens[static_cast<size_t>(idx)] * embd_row_bytes,
+                             x_.data() + (token0 + idx) * n_embd, n_embd);
+      queries_.push_back({seq.blocks.data(), seq.first_pos + idx});
+    }
+    rope_.compute_angles(seq.first_pos, n_seq_tokens, rope_cos_.data() + token0 * n_pairs,
+                         rope_sin_.data() + token0 * n_pairs);
+    n_logit_rows += seq.logits == LogitRows::kAll ? n_seq_tokens : seq.logits == LogitRows::kLast ? 1 : 0;
+  }
+  const int64_t n_tokens = static_cast<int64_t>(queries_.size());
+  assert(n_tokens >= 1);
+
+  for (int64_t layer_idx = 0; layer_idx < config_.n_layer; ++layer_idx) {
+    forward_layer(layer_idx, n_tokens);
+  }
+  if (n_logit_rows == 0) return {};
+
+  // Gather the rows that need logits, normed, into xn_.
+  const model::LlamaWeights& weights = model_.weights();
+  int64_t row_idx = 0;
+  int64_t token0 = 0;
+  for (const BatchSequence& seq : batch) {
+    const int64_t n_seq_tokens = static_cast<int64_t>(seq.tokens.size());
+    const int64_t first = seq.logits == LogitRows::kAll ? 0 : n_seq_tokens - 1;
+    if (seq.logits != LogitRows::kNone) {
+      for (int64_t idx = first; idx < n_seq_tokens; ++idx, ++row_idx) {
+        tensor::rms_norm(x_.data() + (token0 + idx) * n_embd, weights.output_norm, config_.rms_eps,
+                         xn_.data() + row_idx * n_embd, n_embd);
+      }
+    }
+    token0 += n_seq_tokens;
+  }
+  if (logits_.size() < elems(n_logit_rows, config_.n_vocab)) logits_.resize(elems(n_logit_rows, config_.n_vocab));
+  tensor::matmul(weights.output, xn_.data(), n_logit_rows, logits_.data(), pool_);
+  return {logits_.data(), elems(n_logit_rows, config_.n_vocab)};
+}
+
+void BatchForward::forward_layer(int64_t layer_idx, int64_t n_tokens) {
+  const model::LlamaLayerWeights& layer = model_.weights().layers[static_cast<size_t>(layer_idx)];
+  const int64_t n_embd = config_.n_embd;
+  const int64_t head_dim = config_.head_dim;
+  const int64_t q_dim = config_.n_head * head_dim;
+  const int64_t kv_dim = config_.n_head_kv * head_dim;
+  const int64_t n_pairs = rope_.n_pairs();
+  const int64_t block_tokens = cache_.block_tokens();
+
+  // Attention block.
+  for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+    tensor::rms_norm(x_.data() + token_idx * n_embd, layer.attn_norm, config_.rms_eps, xn_.data() + token_idx * n_embd,
+                     n_embd);
+  }
+  tensor::matmul(layer.wq, xn_.data(), n_tokens, q_.data(), pool_);
+  tensor::matmul(layer.wk, xn_.data(), n_tokens, k_.data(), pool_);
+  tensor::matmul(layer.wv, xn_.data(), n_tokens, v_.data(), pool_);
+  if (config_.has_qkv_bias) {
+    add_bias(q_.data(), layer.bq, n_tokens, q_dim);
+    add_bias(k_.data(), layer.bk, n_tokens, kv_dim);
+    add_bias(v_.data(), layer.bv, n_tokens, kv_dim);
+  }
+  for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+    const float* cos_row = rope_cos_.data() + token_idx * n_pairs;
+    const float* sin_row = rope_sin_.data() + token_idx * n_pairs;
+    rope_.apply(q_.data() + token_idx * q_dim, config_.n_head, cos_row, sin_row);
+    rope_.apply(k_.data() + token_idx * kv_dim, config_.n_head_kv, cos_row, sin_row);
+    const AttentionQuery& query = queries_[static_cast<size_t>(token_idx)];
+    cache_.store(layer_idx, query.blocks[query.pos / block_tokens], query.pos % block_tokens,
+                 k_.data() + token_idx * kv_dim, v_.data() + token_idx * kv_dim);
+  }
+  const AttentionShape shape{config_.n_head, config_.n_head_kv, head_dim};
+  paged_attention(cache_, layer_idx, shape, queries_, q_.data(), attn_.data(), scores_.data(), max_positions_, pool_);
+  tensor::matmul(layer.wo, attn_.data(), n_tokens, proj_.data(), pool_);
+  tensor::add_inplace(x_.data(), proj_.data(), n_tokens * n_embd);
+
+  // Feed-forward block (SwiGLU).
+  for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+    tensor::rms_norm(x_.data() + token_idx * n_embd, layer.ffn_norm, config_.rms_eps, xn_.data() + token_idx * n_embd,
+                     n_embd);
+  }
+  tensor::matmul(layer.w_gate, xn_.data(), n_tokens, gate_.data(), pool_);
+  tensor::matmul(layer.w_up, xn_.data(), n_tokens, up_.data(), pool_);
+  tensor::silu_mul(gate_.data(), up_.data(), gate_.data(), n_tokens * config_.n_ff);
+  tensor::matmul(layer.w_down, gate_.data(), n_tokens, proj_.data(), pool_);
+  tensor::add_inplace(x_.data(), proj_.data(), n_tokens * n_embd);
+}
+
+}  // namespace hearth::infer
