@@ -13,11 +13,14 @@ let server;
 let client;
 let model;
 
-before(async () => {
-  server = await HearthServer.start(['--model', test_model_path(), '--parallel', '4', '--ctx', '2048']);
-  client = server.openai();
-  model = await only_model_id(client);
-}, { timeout: 30_000 });
+before(
+  async () => {
+    server = await HearthServer.start(['--model', test_model_path(), '--parallel', '4', '--ctx', '2048']);
+    client = server.openai();
+    model = await only_model_id(client);
+  },
+  { timeout: 30_000 },
+);
 
 after(() => server?.stop());
 
@@ -60,7 +63,7 @@ describe('chat completions', { timeout: 30_000 }, () => {
     assert.equal(choice.message.role, 'assistant');
     assert.equal(typeof choice.message.content, 'string');
     assert.ok(choice.message.content.length > 0);
-    assert.equal(choice.logprobs, null);  // not asked for
+    assert.equal(choice.logprobs, null); // not asked for
     assert.equal(choice.finish_reason, 'length');
     assert.equal(res.usage.completion_tokens, 16);
     assert_usage_adds_up(res.usage);
@@ -85,13 +88,18 @@ describe('chat completions', { timeout: 30_000 }, () => {
     const long = await chat({ messages: conversation, max_tokens: 1 });
     assert_schema('CreateChatCompletionResponse', long);
     // Three more messages: each adds at least its words and the template's turn markers.
-    assert.ok(long.usage.prompt_tokens >= short.usage.prompt_tokens + 15, `${short.usage.prompt_tokens} -> ${long.usage.prompt_tokens}`);
+    assert.ok(
+      long.usage.prompt_tokens >= short.usage.prompt_tokens + 15,
+      `${short.usage.prompt_tokens} -> ${long.usage.prompt_tokens}`,
+    );
     assert.equal(long.usage.completion_tokens, 1);
   });
 
   it('streams chunks that add up to the non-streamed answer, with usage when asked', async () => {
     const whole = await chat({ max_tokens: 20 });
-    const chunks = await read_chat_stream(await chat({ max_tokens: 20, stream: true, stream_options: { include_usage: true } }));
+    const chunks = await read_chat_stream(
+      await chat({ max_tokens: 20, stream: true, stream_options: { include_usage: true } }),
+    );
     assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
     const ids = new Set(chunks.map((chunk) => chunk.id));
     assert.equal(ids.size, 1, 'every chunk carries the same id');
@@ -144,16 +152,17 @@ describe('chat completions', { timeout: 30_000 }, () => {
       const res = await server.fetch('/v1/chat/completions', { json: { ...body, stream } });
       assert.equal(res.status, 200);
       const bytes = new Uint8Array(await res.arrayBuffer());
-      const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);  // throws on invalid UTF-8
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // throws on invalid UTF-8
       if (!stream) assert_schema('CreateChatCompletionResponse', JSON.parse(text));
     }
   });
 
   it('ends at a stop string, leaving it out, streamed or not', async () => {
     const full = (await chat({ max_tokens: 64 })).choices[0].message.content;
-    // A stop string from the second half of the greedy answer: two or three ASCII letters or digits.
-    const match = /[A-Za-z0-9]{2,3}/.exec(full.slice(Math.floor(full.length / 2)));
-    assert.ok(match, `no ASCII run to stop at in ${JSON.stringify(full)}`);
+    // A stop string from inside the greedy answer: two or three letters or digits (random weights
+    // write many scripts and stray bytes; U+FFFD and control characters are avoided).
+    const match = /[\p{L}\p{N}]{2,3}/u.exec(full.slice(1));
+    assert.ok(match, `nothing to stop at in ${JSON.stringify(full)}`);
     const stop = match[0];
     const expected = full.slice(0, full.indexOf(stop));
 
@@ -177,7 +186,11 @@ describe('chat completions', { timeout: 30_000 }, () => {
       assert.ok(Number.isFinite(entry.logprob) && entry.logprob <= 0, JSON.stringify(entry));
       assert.equal(entry.top_logprobs.length, 3, JSON.stringify(entry));
       const top = entry.top_logprobs.map((alt) => alt.logprob);
-      assert.deepEqual(top, [...top].sort((x, y) => y - x), 'alternatives most likely first');
+      assert.deepEqual(
+        top,
+        [...top].sort((x, y) => y - x),
+        'alternatives most likely first',
+      );
       assert.ok(top.reduce((sum, logprob) => sum + Math.exp(logprob), 0) <= 1 + 1e-4);
       assert.equal(entry.token, entry.top_logprobs[0].token, 'greedy picks the most likely token');
       assert.ok(Math.abs(entry.logprob - top[0]) < 1e-4);
@@ -186,7 +199,8 @@ describe('chat completions', { timeout: 30_000 }, () => {
   });
 
   it('reproduces a seeded sample, and the seed changes it', async () => {
-    const sampled = (seed) => chat({ temperature: 0.8, seed, max_tokens: 32 }).then((res) => res.choices[0].message.content);
+    const sampled = (seed) =>
+      chat({ temperature: 0.8, seed, max_tokens: 32 }).then((res) => res.choices[0].message.content);
     assert.equal(await sampled(7), await sampled(7));
     const texts = await Promise.all([1, 2, 3, 4].map(sampled));
     assert.ok(new Set(texts).size > 1, `four seeds, one text: ${JSON.stringify(texts)}`);

@@ -13,11 +13,14 @@ let server;
 let client;
 let model;
 
-before(async () => {
-  server = await HearthServer.start(['--model', test_model_path(), '--parallel', String(n_streams), '--ctx', '1024']);
-  client = server.openai({ timeout_ms: 60_000 });
-  model = await only_model_id(client);
-}, { timeout: 30_000 });
+before(
+  async () => {
+    server = await HearthServer.start(['--model', test_model_path(), '--parallel', String(n_streams), '--ctx', '1024']);
+    client = server.openai({ timeout_ms: 60_000 });
+    model = await only_model_id(client);
+  },
+  { timeout: 30_000 },
+);
 
 after(() => server?.stop());
 
@@ -26,7 +29,12 @@ function request(stream_idx) {
   return {
     body: {
       model,
-      messages: [{ role: 'user', content: `Request ${stream_idx}: ${words.slice(0, 3 + stream_idx % words.length).join(' ')}` }],
+      messages: [
+        {
+          role: 'user',
+          content: `Request ${stream_idx}: ${words.slice(0, 3 + (stream_idx % words.length)).join(' ')}`,
+        },
+      ],
       temperature: 0.8,
       seed: 1000 + stream_idx,
       max_tokens: 48 + 4 * stream_idx,
@@ -49,7 +57,10 @@ async function run_stream(stream_idx) {
     finish_reason = chunk.choices[0]?.finish_reason ?? finish_reason;
     usage = chunk.usage ?? usage;
   }
-  assert.ok(finish_reason === 'stop' || finish_reason === 'length', `stream ${stream_idx}: finish_reason ${finish_reason}`);
+  assert.ok(
+    finish_reason === 'stop' || finish_reason === 'length',
+    `stream ${stream_idx}: finish_reason ${finish_reason}`,
+  );
   assert.ok(usage !== null, `stream ${stream_idx}: no usage chunk`);
   return { text, finish_reason, completion_tokens: usage.completion_tokens };
 }
@@ -64,6 +75,9 @@ describe('concurrent streams', { timeout: 90_000 }, () => {
     }
     // The comparison means something only if the requests generate different, non-empty texts.
     assert.ok(new Set(alone.map((outcome) => outcome.text)).size >= n_streams - 1, 'seeds gave the same texts');
-    assert.ok(alone.filter((outcome) => outcome.completion_tokens >= 8).length >= n_streams / 2, 'most samples ended at once');
+    assert.ok(
+      alone.filter((outcome) => outcome.completion_tokens >= 8).length >= n_streams / 2,
+      'most samples ended at once',
+    );
   });
 });

@@ -14,16 +14,24 @@ let server;
 let client;
 let model;
 
-before(async () => {
-  server = await HearthServer.start(['--model', test_model_path(), '--parallel', '1', '--ctx', '2048']);
-  client = server.openai({ timeout_ms: 60_000 });
-  model = await only_model_id(client);
-}, { timeout: 30_000 });
+before(
+  async () => {
+    server = await HearthServer.start(['--model', test_model_path(), '--parallel', '1', '--ctx', '2048']);
+    client = server.openai({ timeout_ms: 60_000 });
+    model = await only_model_id(client);
+  },
+  { timeout: 30_000 },
+);
 
 after(() => server?.stop());
 
 function long_request(seed) {
-  return { model, messages: [{ role: 'user', content: `Write a long essay, number ${seed}.` }], max_tokens: long_max_tokens, temperature: 0 };
+  return {
+    model,
+    messages: [{ role: 'user', content: `Write a long essay, number ${seed}.` }],
+    max_tokens: long_max_tokens,
+    temperature: 0,
+  };
 }
 
 describe('client disconnect', { timeout: 60_000 }, () => {
@@ -42,7 +50,10 @@ describe('client disconnect', { timeout: 60_000 }, () => {
     const readers = controllers.map(async (controller, stream_idx) => {
       let n_chunks = 0;
       try {
-        const stream = await client.chat.completions.create({ ...long_request(stream_idx + 1), stream: true }, { signal: controller.signal });
+        const stream = await client.chat.completions.create(
+          { ...long_request(stream_idx + 1), stream: true },
+          { signal: controller.signal },
+        );
         for await (const chunk of stream) {
           n_chunks++;
           first_chunk();
@@ -54,20 +65,34 @@ describe('client disconnect', { timeout: 60_000 }, () => {
       }
     });
     let timer;
-    await Promise.race([got_first_chunk, new Promise((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error('no stream sent a chunk within 20 s')), 20_000);
-    })]).finally(() => clearTimeout(timer));
+    await Promise.race([
+      got_first_chunk,
+      new Promise((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('no stream sent a chunk within 20 s')), 20_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     for (const controller of controllers) controller.abort();
     const outcomes = await Promise.all(readers);
-    assert.ok(outcomes.every((outcome) => !outcome.finished), 'an abandoned stream ran to its end');
+    assert.ok(
+      outcomes.every((outcome) => !outcome.finished),
+      'an abandoned stream ran to its end',
+    );
 
     const t_next_start = performance.now();
-    const next = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, temperature: 0 });
+    const next = await client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 8,
+      temperature: 0,
+    });
     const t_next_ms = performance.now() - t_next_start;
     assert_schema('CreateChatCompletionResponse', next);
     // Had the server kept generating, the next request would wait about n_abandoned * t_full_ms.
     const limit_ms = Math.max(1_000, (n_abandoned * t_full_ms) / 4);
-    assert.ok(t_next_ms < limit_ms, `next request took ${t_next_ms.toFixed(0)} ms (one full generation: ${t_full_ms.toFixed(0)} ms, limit ${limit_ms.toFixed(0)} ms)`);
+    assert.ok(
+      t_next_ms < limit_ms,
+      `next request took ${t_next_ms.toFixed(0)} ms (one full generation: ${t_full_ms.toFixed(0)} ms, limit ${limit_ms.toFixed(0)} ms)`,
+    );
 
     assert.equal((await server.fetch('/health')).status, 200);
     assert.ok(server.running);

@@ -13,12 +13,22 @@ const max_body_bytes = 4096;
 let server;
 let model;
 
-before(async () => {
-  server = await HearthServer.start([
-    '--model', test_model_path(), '--ctx', String(ctx_tokens), '--max-body-bytes', String(max_body_bytes), '--parallel', '2',
-  ]);
-  model = await only_model_id(server.openai());
-}, { timeout: 30_000 });
+before(
+  async () => {
+    server = await HearthServer.start([
+      '--model',
+      test_model_path(),
+      '--ctx',
+      String(ctx_tokens),
+      '--max-body-bytes',
+      String(max_body_bytes),
+      '--parallel',
+      '2',
+    ]);
+    model = await only_model_id(server.openai());
+  },
+  { timeout: 30_000 },
+);
 
 after(() => server?.stop());
 
@@ -82,7 +92,15 @@ describe('request errors', { timeout: 30_000 }, () => {
 
   it('answers malformed JSON with 400 on both endpoints', async () => {
     for (const route of ['/v1/chat/completions', '/v1/completions']) {
-      for (const body of ['{"model": "tiny", "messages": [', '{not json}', '', '[1, 2]', '"a string"', 'null', '{"a":1}garbage']) {
+      for (const body of [
+        '{"model": "tiny", "messages": [',
+        '{not json}',
+        '',
+        '[1, 2]',
+        '"a string"',
+        'null',
+        '{"a":1}garbage',
+      ]) {
         const error = await assert_openai_error(await post_raw(route, body), 400);
         assert.equal(typeof error.type, 'string');
       }
@@ -98,23 +116,39 @@ describe('request errors', { timeout: 30_000 }, () => {
 
   it('checks completions fields too', async () => {
     const base = { model, prompt: 'hi', max_tokens: 4 };
-    for (const [field, fields] of [['prompt', { prompt: undefined }], ['temperature', { temperature: 'hot' }],
-      ['top_p', { top_p: 2 }], ['max_tokens', { max_tokens: 0 }], ['n', { n: 3 }]]) {
+    for (const [field, fields] of [
+      ['prompt', { prompt: undefined }],
+      ['temperature', { temperature: 'hot' }],
+      ['top_p', { top_p: 2 }],
+      ['max_tokens', { max_tokens: 0 }],
+      ['n', { n: 3 }],
+    ]) {
       await assert_openai_error(await server.fetch('/v1/completions', { json: { ...base, ...fields } }), 400, field);
     }
   });
 
   it('answers an unknown model with 404', async () => {
-    await assert_openai_error(await server.fetch('/v1/chat/completions', { json: chat_body({ model: 'no-such-model' }) }), 404);
-    await assert_openai_error(await server.fetch('/v1/completions', { json: { model: 'no-such-model', prompt: 'hi' } }), 404);
+    await assert_openai_error(
+      await server.fetch('/v1/chat/completions', { json: chat_body({ model: 'no-such-model' }) }),
+      404,
+    );
+    await assert_openai_error(
+      await server.fetch('/v1/completions', { json: { model: 'no-such-model', prompt: 'hi' } }),
+      404,
+    );
   });
 
   it('refuses prompt + max_tokens beyond the context with context_length_exceeded', async () => {
-    const too_many = await assert_openai_error(await server.fetch('/v1/chat/completions', { json: chat_body({ max_tokens: 1000 }) }), 400);
+    const too_many = await assert_openai_error(
+      await server.fetch('/v1/chat/completions', { json: chat_body({ max_tokens: 1000 }) }),
+      400,
+    );
     assert.equal(too_many.code, 'context_length_exceeded');
-    const long_prompt = 'the cat sat on the mat and looked at the sea '.repeat(20);  // ~240 tokens
+    const long_prompt = 'the cat sat on the mat and looked at the sea '.repeat(20); // ~240 tokens
     const too_long = await assert_openai_error(
-      await server.fetch('/v1/completions', { json: { model, prompt: long_prompt, max_tokens: 1 } }), 400);
+      await server.fetch('/v1/completions', { json: { model, prompt: long_prompt, max_tokens: 1 } }),
+      400,
+    );
     assert.equal(too_long.code, 'context_length_exceeded');
   });
 
@@ -125,7 +159,9 @@ describe('request errors', { timeout: 30_000 }, () => {
 
   it('refuses an unknown X-Hearth-Priority', async () => {
     for (const priority of ['urgent', 'high', 'batch, interactive']) {
-      const res = await post_raw('/v1/chat/completions', JSON.stringify(chat_body()), { 'X-Hearth-Priority': priority });
+      const res = await post_raw('/v1/chat/completions', JSON.stringify(chat_body()), {
+        'X-Hearth-Priority': priority,
+      });
       await assert_openai_error(res, 400);
     }
   });

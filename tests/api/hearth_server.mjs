@@ -29,14 +29,27 @@ const stderr_lines_max = 100_000;
 // Writes the test models: <dir>/tiny.gguf (seed 1) and <dir>/tiny-b.gguf (seed 2). Returns dir.
 export function synthesize_models(dir) {
   fs.mkdirSync(dir, { recursive: true });
-  for (const [name, seed] of [['tiny', 1], ['tiny-b', 2]]) {
-    const args = ['synth', '--shape', 'tiny', '--type', 'q8_0', '--seed', String(seed), '-o', path.join(dir, `${name}.gguf`)];
+  for (const [name, seed] of [
+    ['tiny', 1],
+    ['tiny-b', 2],
+  ]) {
+    const args = [
+      'synth',
+      '--shape',
+      'tiny',
+      '--type',
+      'q8_0',
+      '--seed',
+      String(seed),
+      '-o',
+      path.join(dir, `${name}.gguf`),
+    ];
     execFileSync(hearth_bin, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
   }
   return dir;
 }
 
-let own_models_dir_ = null;  // models synthesized by this process when run_tests.mjs did not
+let own_models_dir_ = null; // models synthesized by this process when run_tests.mjs did not
 
 export function test_models_dir() {
   if (process.env.HEARTH_TEST_MODELS_DIR) return process.env.HEARTH_TEST_MODELS_DIR;
@@ -54,7 +67,7 @@ export function test_model_path() {
 }
 
 const listening_re = /^hearth: listening on (http:\/\/\S+)$/;
-const live_children_ = new Set();  // killed on exit if a test never reached its after() hook
+const live_children_ = new Set(); // killed on exit if a test never reached its after() hook
 process.on('exit', () => {
   for (const child of live_children_) child.kill('SIGKILL');
 });
@@ -62,10 +75,10 @@ process.on('exit', () => {
 export class HearthServer {
   constructor(child, base_url, stdout_lines, stderr_lines, exited) {
     this.child_ = child;
-    this.base_url = base_url;          // e.g. http://127.0.0.1:41234
-    this.stdout_lines = stdout_lines;  // every line the server printed on stdout, so far
-    this.stderr_lines = stderr_lines;  // every line the server printed on stderr, so far
-    this.exited = exited;              // Promise<{code, signal}>
+    this.base_url = base_url; // e.g. http://127.0.0.1:41234
+    this.stdout_lines = stdout_lines; // every line the server printed on stdout, so far
+    this.stderr_lines = stderr_lines; // every line the server printed on stderr, so far
+    this.exited = exited; // Promise<{code, signal}>
   }
 
   // Starts `hearth serve --port 0 <args>` and resolves once it prints its listening line.
@@ -78,7 +91,8 @@ export class HearthServer {
       if (stderr_lines.length < stderr_lines_max) stderr_lines.push(line);
     });
     const exited = new Promise((resolve) => {
-      child.on('close', (code, signal) => {  // after stdout and stderr are drained
+      child.on('close', (code, signal) => {
+        // after stdout and stderr are drained
         live_children_.delete(child);
         resolve({ code, signal });
       });

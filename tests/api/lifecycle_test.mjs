@@ -35,14 +35,18 @@ describe('server lifecycle', { timeout: 40_000 }, () => {
     const client = server.openai();
     const model = await only_model_id(client);
     const stream = await client.chat.completions.create({
-      model, messages: [{ role: 'user', content: 'Write a long essay.' }], max_tokens: 1800, temperature: 0, stream: true,
+      model,
+      messages: [{ role: 'user', content: 'Write a long essay.' }],
+      max_tokens: 1800,
+      temperature: 0,
+      stream: true,
     });
     let n_chunks = 0;
     let finish_reason = null;
     let stream_error = null;
     try {
       for await (const chunk of stream) {
-        if (n_chunks++ === 0) server.signal('SIGTERM');  // mid-stream
+        if (n_chunks++ === 0) server.signal('SIGTERM'); // mid-stream
         finish_reason = chunk.choices[0]?.finish_reason ?? finish_reason;
       }
     } catch (error) {
@@ -52,7 +56,10 @@ describe('server lifecycle', { timeout: 40_000 }, () => {
     assert.equal(signal, null, `killed by ${signal}`);
     assert.equal(code, 0);
     // Either outcome is graceful; what must not happen is a stream that ends as if complete without a finish_reason.
-    assert.ok(finish_reason === 'length' || stream_error !== null, `stream ended without finish_reason or error after ${n_chunks} chunks`);
+    assert.ok(
+      finish_reason === 'length' || stream_error !== null,
+      `stream ended without finish_reason or error after ${n_chunks} chunks`,
+    );
     assert.deepEqual(server.stdout_lines.length, 1, `stdout: ${JSON.stringify(server.stdout_lines)}`);
   });
 
@@ -72,7 +79,10 @@ describe('server lifecycle', { timeout: 40_000 }, () => {
       const corrupt = path.join(dir, 'corrupt.gguf');
       fs.writeFileSync(corrupt, Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(60, 0xff)]));
       for (const model of [path.join(dir, 'missing.gguf'), corrupt]) {
-        const result = spawnSync(hearth_bin, ['serve', '--model', model, '--port', '0'], { encoding: 'utf8', timeout: 15_000 });
+        const result = spawnSync(hearth_bin, ['serve', '--model', model, '--port', '0'], {
+          encoding: 'utf8',
+          timeout: 15_000,
+        });
         assert.equal(result.error, undefined, String(result.error));
         assert.notEqual(result.status, 0, `${model}: exit status ${result.status}`);
         assert.doesNotMatch(result.stdout, /listening/);

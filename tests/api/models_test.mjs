@@ -7,15 +7,18 @@ import OpenAI from 'openai';
 import { HearthServer, test_models_dir } from './hearth_server.mjs';
 import { assert_schema } from './openai_schema.mjs';
 
-const model_ids = ['tiny', 'tiny-b'];  // the files hearth_server.mjs synthesizes, less .gguf
+const model_ids = ['tiny', 'tiny-b']; // the files hearth_server.mjs synthesizes, less .gguf
 
 let server;
 let client;
 
-before(async () => {
-  server = await HearthServer.start(['--models-dir', test_models_dir(), '--parallel', '2', '--ctx', '512']);
-  client = server.openai();
-}, { timeout: 30_000 });
+before(
+  async () => {
+    server = await HearthServer.start(['--models-dir', test_models_dir(), '--parallel', '2', '--ctx', '512']);
+    client = server.openai();
+  },
+  { timeout: 30_000 },
+);
 
 after(() => server?.stop());
 
@@ -47,7 +50,7 @@ describe('models', { timeout: 30_000 }, () => {
     assert.deepEqual(body.data.map((entry) => entry.id).sort(), model_ids);
     for (const entry of body.data) assert_schema('Model', entry);
 
-    const listed = await client.models.list();  // the SDK's view of the same list
+    const listed = await client.models.list(); // the SDK's view of the same list
     assert.deepEqual(listed.data.map((entry) => entry.id).sort(), model_ids);
   });
 
@@ -69,7 +72,11 @@ describe('models', { timeout: 30_000 }, () => {
     assert_schema('ErrorResponse', await res.json());
     await assert.rejects(client.models.retrieve('no-such-model'), OpenAI.NotFoundError);
     await assert.rejects(
-      client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+      client.chat.completions.create({
+        model: 'no-such-model',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 2,
+      }),
       OpenAI.NotFoundError,
     );
   });
@@ -78,7 +85,10 @@ describe('models', { timeout: 30_000 }, () => {
     const answers = [];
     for (const id of model_ids) {
       const res = await client.chat.completions.create({
-        model: id, messages: [{ role: 'user', content: 'Tell me a story.' }], max_tokens: 24, temperature: 0,
+        model: id,
+        messages: [{ role: 'user', content: 'Tell me a story.' }],
+        max_tokens: 24,
+        temperature: 0,
       });
       assert_schema('CreateChatCompletionResponse', res);
       assert.equal(res.model, id);
@@ -94,15 +104,21 @@ describe('models', { timeout: 30_000 }, () => {
   });
 
   it('logs one JSON line per request on stderr', async () => {
-    await sleep(300);  // lines of the earlier tests' requests are all written by now
+    await sleep(300); // lines of the earlier tests' requests are all written by now
     const start_count = json_lines(server.stderr_lines).length;
     await (await server.fetch('/health')).arrayBuffer();
     assert.equal(await wait_for_log_lines(start_count + 1), start_count + 1);
     await (await server.fetch('/v1/models')).arrayBuffer();
     await (await server.fetch('/v1/models/no-such-model')).arrayBuffer();
-    await (await server.fetch('/v1/completions', { json: { model: 'tiny', prompt: 'Hi', max_tokens: 2 } })).arrayBuffer();
+    await (
+      await server.fetch('/v1/completions', { json: { model: 'tiny', prompt: 'Hi', max_tokens: 2 } })
+    ).arrayBuffer();
     assert.equal(await wait_for_log_lines(start_count + 4), start_count + 4);
-    await sleep(300);  // a second line for any of them would have shown up by now
-    assert.equal(json_lines(server.stderr_lines).length, start_count + 4, json_lines(server.stderr_lines).slice(start_count).join('\n'));
+    await sleep(300); // a second line for any of them would have shown up by now
+    assert.equal(
+      json_lines(server.stderr_lines).length,
+      start_count + 4,
+      json_lines(server.stderr_lines).slice(start_count).join('\n'),
+    );
   });
 });

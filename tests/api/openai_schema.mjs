@@ -36,7 +36,7 @@ function rewrite_nullable(node) {
   return out;
 }
 
-let validators_ = null;  // Map schema name -> compiled validator; built on first use
+let validators_ = null; // Map schema name -> compiled validator; built on first use
 
 function validator_for(name) {
   if (validators_ === null) {

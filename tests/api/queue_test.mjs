@@ -7,25 +7,43 @@ import { HearthServer, only_model_id, test_model_path } from './hearth_server.mj
 import { assert_schema } from './openai_schema.mjs';
 
 const burst_size = 8;
-const slow_max_tokens = 1800;  // about half a second of decoding for the tiny model on two cores
+const slow_max_tokens = 1800; // about half a second of decoding for the tiny model on two cores
 
 let server;
 let model;
 
-before(async () => {
-  server = await HearthServer.start([
-    '--model', test_model_path(), '--parallel', '1', '--max-queued', '1', '--ctx', '2048',
-  ]);
-  model = await only_model_id(server.openai());
-}, { timeout: 30_000 });
+before(
+  async () => {
+    server = await HearthServer.start([
+      '--model',
+      test_model_path(),
+      '--parallel',
+      '1',
+      '--max-queued',
+      '1',
+      '--ctx',
+      '2048',
+    ]);
+    model = await only_model_id(server.openai());
+  },
+  { timeout: 30_000 },
+);
 
 after(() => server?.stop());
 
 describe('queue limits', { timeout: 60_000 }, () => {
   it('refuses requests beyond --max-queued with 429 and Retry-After', async () => {
-    const body = { model, messages: [{ role: 'user', content: 'Count to a thousand.' }], max_tokens: slow_max_tokens, temperature: 0 };
+    const body = {
+      model,
+      messages: [{ role: 'user', content: 'Count to a thousand.' }],
+      max_tokens: slow_max_tokens,
+      temperature: 0,
+    };
     const responses = await Promise.all(
-      Array.from({ length: burst_size }, () => server.fetch('/v1/chat/completions', { json: body, timeout_ms: 50_000 })));
+      Array.from({ length: burst_size }, () =>
+        server.fetch('/v1/chat/completions', { json: body, timeout_ms: 50_000 }),
+      ),
+    );
     const outcomes = await Promise.all(responses.map(async (res) => ({ res, body: await res.json() })));
 
     const refused = outcomes.filter(({ res }) => res.status === 429);
@@ -35,8 +53,11 @@ describe('queue limits', { timeout: 60_000 }, () => {
     assert.ok(served.length >= 1, 'no request of the burst was served');
     for (const { res, body: error } of refused) {
       assert_schema('ErrorResponse', error);
-      const retry_after = res.headers.get('retry-after') ?? '';  // delay-seconds or an HTTP-date (RFC 9110 10.2.3)
-      assert.ok(/^\d+$/.test(retry_after) || !Number.isNaN(Date.parse(retry_after)), `Retry-After ${JSON.stringify(retry_after)}`);
+      const retry_after = res.headers.get('retry-after') ?? ''; // delay-seconds or an HTTP-date (RFC 9110 10.2.3)
+      assert.ok(
+        /^\d+$/.test(retry_after) || !Number.isNaN(Date.parse(retry_after)),
+        `Retry-After ${JSON.stringify(retry_after)}`,
+      );
     }
     for (const { body: completion } of served) {
       assert_schema('CreateChatCompletionResponse', completion);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const file_timeout_ms = 180_000;  // backstop; every test sets its own, shorter limit
+const file_timeout_ms = 180_000; // backstop; every test sets its own, shorter limit
 
 // The openai SDK supports Node 20 and later; Debian 12's own nodejs is 18.
 const node_major = Number(process.versions.node.split('.')[0]);
@@ -32,20 +32,34 @@ if (!fs.existsSync(hearth_bin)) {
 }
 
 const named = process.argv.slice(2);
-const files = (named.length > 0 ? named : fs.readdirSync(here).filter((name) => name.endsWith('_test.mjs')).sort())
-  .map((name) => path.resolve(here, name));
+const files = (
+  named.length > 0
+    ? named
+    : fs
+        .readdirSync(here)
+        .filter((name) => name.endsWith('_test.mjs'))
+        .sort()
+).map((name) => path.resolve(here, name));
 
 const models_dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-api-models-'));
-let kill_running_file = null;  // kills the process group of the file now running
+let kill_running_file = null; // kills the process group of the file now running
 process.on('exit', () => {
   kill_running_file?.();
   fs.rmSync(models_dir, { recursive: true, force: true });
 });
-for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]]) process.on(signal, () => process.exit(status));
+for (const [signal, status] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+])
+  process.on(signal, () => process.exit(status));
 
 function run_file(file, env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], { stdio: 'inherit', env, detached: true });
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], {
+      stdio: 'inherit',
+      env,
+      detached: true,
+    });
     kill_running_file = () => {
       try {
         process.kill(-child.pid, 'SIGKILL');
@@ -59,7 +73,7 @@ function run_file(file, env) {
     }, file_timeout_ms);
     child.on('close', (code) => {
       clearTimeout(timer);
-      kill_running_file();  // whatever the file left behind
+      kill_running_file(); // whatever the file left behind
       kill_running_file = null;
       resolve(code === 0);
     });
@@ -78,5 +92,7 @@ for (const file of files) {
   console.log(`== ${path.basename(file)}`);
   if (!(await run_file(file, env))) failed.push(path.basename(file));
 }
-console.log(`api tests: ${files.length - failed.length} of ${files.length} files passed${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
+console.log(
+  `api tests: ${files.length - failed.length} of ${files.length} files passed${failed.length ? `; failed: ${failed.join(', ')}` : ''}`,
+);
 process.exit(failed.length === 0 ? 0 : 1);

@@ -18,5 +18,5 @@ export async function read_sse_data(response) {
       data_lines.push(line.slice(5).replace(/^ /, ''));
     }
   }
-  return events;  // an event with no blank line after it is incomplete and dropped, as the spec says
+  return events; // an event with no blank line after it is incomplete and dropped, as the spec says
 }
