@@ -5,8 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "infer/stop_matcher.h"
-#include "text/utf8_stream.h"
+#include "infer/text_stream.h"
 
 namespace hearth::infer {
 namespace {
@@ -17,11 +16,12 @@ double elapsed_ms(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-Status validate(std::span<const int32_t> prompt, const GenerateParams& params, int64_t n_ctx,
-                int64_t n_vocab) {
+}  // namespace
+
+Status validate_generate_request(std::span<const int32_t> prompt, const GenerateParams& params, int64_t n_ctx,
+                                 int64_t n_vocab) {
   if (params.max_tokens < 1) {
-    return invalid_argument_error("max_tokens " + std::to_string(params.max_tokens) +
-                                  " must be at least 1");
+    return invalid_argument_error("max_tokens " + std::to_string(params.max_tokens) + " must be at least 1");
   }
   for (size_t stop_idx = 0; stop_idx < params.stop.size(); ++stop_idx) {
     if (params.stop[stop_idx].empty()) {
@@ -31,62 +31,17 @@ Status validate(std::span<const int32_t> prompt, const GenerateParams& params, i
   HEARTH_RETURN_IF_ERROR(validate_sampling_params(params.sampling));
   if (prompt.empty()) return invalid_argument_error("the prompt has no tokens");
   if (static_cast<int64_t>(prompt.size()) > n_ctx) {
-    return out_of_range_error("the prompt of " + std::to_string(prompt.size()) +
-                              " tokens exceeds the context of " + std::to_string(n_ctx));
+    return out_of_range_error("the prompt of " + std::to_string(prompt.size()) + " tokens exceeds the context of " +
+                              std::to_string(n_ctx));
   }
   for (size_t idx = 0; idx < prompt.size(); ++idx) {
     if (prompt[idx] < 0 || prompt[idx] >= n_vocab) {
-      return out_of_range_error("prompt token id " + std::to_string(prompt[idx]) + " at index " +
-                                std::to_string(idx) + " is outside the vocabulary [0, " +
-                                std::to_string(n_vocab) + ")");
+      return out_of_range_error("prompt token id " + std::to_string(prompt[idx]) + " at index " + std::to_string(idx) +
+                                " is outside the vocabulary [0, " + std::to_string(n_vocab) + ")");
     }
   }
   return ok_status();
 }
-
-// The text path of one generation: UTF-8 assembly, stop strings, the sink.
-class TextStream {
- public:
-  TextStream(const std::vector<std::string>& stops, const TextSink& sink)
-      : stops_(stops), sink_(sink) {}
-
-  // Feeds one token's bytes. False when the stream ended: a stop string
-  // completed (stopped() is then true) or the sink cancelled.
-  bool push(std::string_view bytes) { return feed(utf8_.push(bytes)); }
-
-  // Releases held-back text at the end of generation; false as for push().
-  bool finish() {
-    if (!feed(utf8_.flush())) return false;
-    return emit(stops_.flush());
-  }
-
-  bool stopped() const { return stop_index_ >= 0; }
-  int32_t stop_index() const { return stop_index_; }
-
- private:
-  bool feed(const std::string& text) {
-    if (text.empty()) return true;
-    StopMatcher::Step step = stops_.push(text);
-    if (step.stopped) {
-      stop_index_ = static_cast<int32_t>(step.stop_index);
-      emit(step.text);
-      return false;
-    }
-    return emit(step.text);
-  }
-
-  bool emit(const std::string& text) {
-    if (text.empty()) return true;
-    return sink_(text);
-  }
-
-  text::Utf8StreamDecoder utf8_;
-  StopMatcher stops_;
-  const TextSink& sink_;
-  int32_t stop_index_ = -1;
-};
-
-}  // namespace
 
 const char* finish_reason_name(FinishReason reason) {
   switch (reason) {
@@ -100,9 +55,9 @@ const char* finish_reason_name(FinishReason reason) {
   return "unknown";
 }
 
-Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt,
-                                           const GenerateParams& params, const TextSink& sink) {
-  HEARTH_RETURN_IF_ERROR(validate(prompt, params, ctx_.n_ctx(), ctx_.n_vocab()));
+Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt, const GenerateParams& params,
+                                           const TextSink& sink) {
+  HEARTH_RETURN_IF_ERROR(validate_generate_request(prompt, params, ctx_.n_ctx(), ctx_.n_vocab()));
   HEARTH_ASSIGN_OR_RETURN(Sampler sampler, Sampler::create(params.sampling));
 
   GenerateResult result;
@@ -111,8 +66,7 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt,
   // Reuse the cached prefix; keep at least one prompt token to evaluate.
   const std::span<const int32_t> cached = ctx_.tokens();
   const auto mismatch = std::mismatch(cached.begin(), cached.end(), prompt.begin(), prompt.end());
-  const int64_t n_common = std::min<int64_t>(mismatch.first - cached.begin(),
-                                             static_cast<int64_t>(prompt.size()) - 1);
+  const int64_t n_common = std::min<int64_t>(mismatch.first - cached.begin(), static_cast<int64_t>(prompt.size()) - 1);
   HEARTH_RETURN_IF_ERROR(ctx_.truncate(n_common));
   result.n_cached_prompt_tokens = n_common;
 

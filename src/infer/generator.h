@@ -39,13 +39,14 @@
 #include "base/status.h"
 #include "infer/llama_forward.h"
 #include "infer/sampler.h"
+#include "infer/text_stream.h"
 #include "text/tokenizer.h"
 
 namespace hearth::infer {
 
 struct GenerateParams {
-  int32_t max_tokens = 256;        // >= 1
-  std::vector<std::string> stop;   // each non-empty
+  int32_t max_tokens = 256;       // >= 1
+  std::vector<std::string> stop;  // each non-empty
   SamplingParams sampling;
 };
 
@@ -69,8 +70,12 @@ struct GenerateResult {
   double decode_ms = 0.0;   // sampling and evaluating the generated tokens
 };
 
-// Receives non-empty, valid UTF-8 pieces in order; returns false to cancel.
-using TextSink = std::function<bool(std::string_view piece)>;
+// The checks generate() makes before evaluating anything: kInvalidArgument
+// for max_tokens < 1, an empty stop string, bad sampling params or an empty
+// prompt; kOutOfRange for a prompt id outside the vocabulary or a prompt
+// longer than n_ctx.
+Status validate_generate_request(std::span<const int32_t> prompt, const GenerateParams& params, int64_t n_ctx,
+                                 int64_t n_vocab);
 
 class Generator {
  public:
@@ -81,8 +86,7 @@ class Generator {
   // Errors, before any evaluation: kInvalidArgument for max_tokens < 1, an
   // empty stop string, bad sampling params or an empty prompt; kOutOfRange for
   // a prompt id outside the vocabulary or a prompt longer than the context.
-  Result<GenerateResult> generate(std::span<const int32_t> prompt, const GenerateParams& params,
-                                  const TextSink& sink);
+  Result<GenerateResult> generate(std::span<const int32_t> prompt, const GenerateParams& params, const TextSink& sink);
 
  private:
   InferContext& ctx_;

@@ -19,34 +19,6 @@ namespace {
 
 using testing::TinyModelSpec;
 
-// 96 tokens: <unk>, <s>, the three bytes of "€" (so a character spans
-// tokens), a few words with the SentencePiece space and multi-byte text, then
-// two-letter pieces. No token is an end-of-generation text, so only the
-// eos_id given here ends generation.
-text::TokenizerSpec vocabulary(int64_t n_vocab, int32_t eos_id) {
-  text::TokenizerSpec spec;
-  spec.model = "llama";
-  spec.tokens = {"<unk>", "<s>", "<0xE2>", "<0x82>", "<0xAC>", "\xE2\x96\x81the", "\xE2\x96\x81" "cat",
-                 "\xC3\xA9t\xC3\xA9", "\xE6\x97\xA5\xE6\x9C\xAC"};
-  spec.token_types = {2, 3, 6, 6, 6, 1, 1, 1, 1};
-  for (char first = 'a'; static_cast<int64_t>(spec.tokens.size()) < n_vocab; ++first) {
-    for (char second = 'a'; second <= 'z' && static_cast<int64_t>(spec.tokens.size()) < n_vocab; ++second) {
-      spec.tokens.push_back(std::string{first, second});
-      spec.token_types.push_back(1);
-    }
-  }
-  spec.unk_id = 0;
-  spec.bos_id = 1;
-  spec.eos_id = eos_id;
-  return spec;
-}
-
-std::unique_ptr<text::Tokenizer> make_tokenizer(int64_t n_vocab, int32_t eos_id = -1) {
-  auto tokenizer = text::Tokenizer::create(vocabulary(n_vocab, eos_id));
-  EXPECT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
-  return tokenizer.ok() ? std::move(tokenizer).value() : nullptr;
-}
-
 GenerateParams greedy(int32_t max_tokens) {
   GenerateParams params;
   params.max_tokens = max_tokens;
@@ -82,7 +54,7 @@ class GeneratorTest : public ::testing::Test {
     std::filesystem::remove(path);
     ASSERT_TRUE(model.ok()) << model.status().to_string();
     model_ = std::move(model).value();
-    tokenizer_ = make_tokenizer(spec_.n_vocab);
+    tokenizer_ = testing::tiny_tokenizer(spec_.n_vocab);
     ASSERT_NE(tokenizer_, nullptr);
     prompt_ = {1, 5, 6, 40, 41, 7};
   }
@@ -150,7 +122,8 @@ TEST_F(GeneratorTest, StopStringAcrossTokenBoundary) {
     }
   }
   ASSERT_NE(boundary_token, 0u) << "the random model produced no usable boundary";
-  const std::string stop = before.substr(before.size() - 1) + after.substr(0, 1);
+  std::string stop(1, before.back());
+  stop.push_back(after[0]);
   const std::string full = text_of(ids);
   const size_t stop_pos = full.find(stop);
   ASSERT_NE(stop_pos, std::string::npos);
@@ -198,7 +171,7 @@ TEST_F(GeneratorTest, EndOfGenerationTokenStopsWithoutText) {
     ++eos_at;
   }
   ASSERT_LT(eos_at, ids.size());
-  auto tokenizer = make_tokenizer(spec_.n_vocab, ids[eos_at]);
+  auto tokenizer = testing::tiny_tokenizer(spec_.n_vocab, ids[eos_at]);
   ASSERT_NE(tokenizer, nullptr);
 
   ThreadPool pool(2);

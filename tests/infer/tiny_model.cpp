@@ -42,8 +42,7 @@ class ModelBuilder {
     const int64_t row_bytes = tensor::row_bytes(dtype, n_cols);
     std::vector<uint8_t> bytes(static_cast<size_t>(row_bytes * n_rows));
     for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
-      tensor::quantize_row_ref(dtype, values.data() + row_idx * n_cols,
-                               bytes.data() + row_idx * row_bytes, n_cols);
+      tensor::quantize_row_ref(dtype, values.data() + row_idx * n_cols, bytes.data() + row_idx * row_bytes, n_cols);
     }
     writer_.add_tensor(name, {n_cols, n_rows}, dtype, std::move(bytes));
   }
@@ -133,8 +132,7 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   const int64_t q_dim = spec.n_head * head_dim;
   const int64_t kv_dim = spec.n_head_kv * head_dim;
   // Embedding rows of rms ~1 (the first norm rescales them anyway).
-  builder.add_matrix("token_embd.weight", spec.n_vocab, spec.n_embd,
-                     std::sqrt(static_cast<double>(spec.n_embd)));
+  builder.add_matrix("token_embd.weight", spec.n_vocab, spec.n_embd, std::sqrt(static_cast<double>(spec.n_embd)));
   builder.add_vector("output_norm.weight", spec.n_embd, 1.0, 0.2);
   if (!spec.tied_output) builder.add_matrix("output.weight", spec.n_vocab, spec.n_embd, 2.0);
   for (int64_t layer_idx = 0; layer_idx < spec.n_layer; ++layer_idx) {
@@ -156,6 +154,33 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
     builder.add_matrix(prefix + "ffn_down.weight", spec.n_embd, spec.n_ff, 1.0);
   }
   return writer.write(path);
+}
+
+std::unique_ptr<text::Tokenizer> tiny_tokenizer(int64_t n_vocab, int32_t eos_id) {
+  text::TokenizerSpec spec;
+  spec.model = "llama";
+  spec.tokens = {"<unk>",
+                 "<s>",
+                 "<0xE2>",
+                 "<0x82>",
+                 "<0xAC>",
+                 "\xE2\x96\x81the",
+                 "\xE2\x96\x81"
+                 "cat",
+                 "\xC3\xA9t\xC3\xA9",
+                 "\xE6\x97\xA5\xE6\x9C\xAC"};
+  spec.token_types = {2, 3, 6, 6, 6, 1, 1, 1, 1};
+  for (char first = 'a'; static_cast<int64_t>(spec.tokens.size()) < n_vocab; ++first) {
+    for (char second = 'a'; second <= 'z' && static_cast<int64_t>(spec.tokens.size()) < n_vocab; ++second) {
+      spec.tokens.push_back(std::string{first, second});
+      spec.token_types.push_back(1);
+    }
+  }
+  spec.unk_id = 0;
+  spec.bos_id = 1;
+  spec.eos_id = eos_id;
+  auto tokenizer = text::Tokenizer::create(std::move(spec));
+  return tokenizer.ok() ? std::move(tokenizer).value() : nullptr;
 }
 
 }  // namespace hearth::infer::testing

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "base/status.h"
 #include "model/llama_arch.h"
 #include "tensor/dtype.h"
+#include "text/tokenizer.h"
 
 namespace hearth::infer::testing {
 
@@ -41,6 +43,12 @@ TinyModelSpec llama_gqa_llama3_spec(tensor::DType matrix_dtype);
 TinyModelSpec qwen2_tied_spec(tensor::DType matrix_dtype);
 
 Status write_tiny_model(const TinyModelSpec& spec, const std::string& path);
+
+// A SentencePiece-style tokenizer of n_vocab tokens: <unk>, <s>, the three
+// bytes of "€" (so a character spans tokens), a few words with the
+// SentencePiece space and multi-byte text, then two-letter pieces. No token
+// is an end-of-generation text, so only eos_id (-1: none) ends generation.
+std::unique_ptr<text::Tokenizer> tiny_tokenizer(int64_t n_vocab, int32_t eos_id = -1);
 
 // A path in the temp directory unique to this process and `stem`, so test
 // processes running in parallel (ctest -j) never share a file.

@@ -1,0 +1,180 @@
+// Scheduler: serves many generation requests on one model with continuous
+// batching, a paged KV cache shared through a prefix cache, and two priority
+// classes.
+//
+//   SchedulerOptions options;           // limits; see the fields
+//   HEARTH_ASSIGN_OR_RETURN(auto scheduler, Scheduler::create(*model, *tokenizer, options));
+//   SequenceRequest request;
+//   request.prompt = tokenizer->encode(...);
+//   request.params.max_tokens = 128;
+//   HEARTH_ASSIGN_OR_RETURN(auto handle, scheduler->submit(std::move(request), observer));
+//   ...
+//   handle->cancel();                   // e.g. the client went away
+//
+// One engine thread owns the model's forward pass. Every step it packs the
+// next token of each running sequence plus chunks of waiting prompts (chunked
+// prefill) into one batch of at most max_batch_tokens tokens over at most
+// max_seqs sequences, runs it, samples, and hands each sequence's new text to
+// its observer.
+//
+// Memory: the KV cache is a pool of blocks of kv_block_tokens positions. A
+// sequence is admitted only when the pool can hold its prompt plus max_tokens
+// (counting blocks it shares through the prefix cache once), so a running
+// sequence never runs out of cache; blocks are taken as positions are written
+// and returned when the sequence ends.
+//
+// Prefix cache: every full block (prompt or generated) is remembered by the
+// hash of its tokens and of everything before it; a later prompt starting
+// with the same tokens maps those blocks instead of computing them again
+// (usage reports them as cached tokens). Remembered blocks no sequence uses
+// are evicted least recently used first when the pool needs room.
+//
+// Priority: interactive sequences are admitted and stepped before batch ones;
+// while an interactive prompt is being prefilled, batch sequences sit out the
+// step, so batch work fills idle capacity and yields at step granularity.
+//
+// Outputs do not depend on batching: every kernel computes a token's row the
+// same way whatever else is in the batch, so a seeded request produces the
+// same text alone or among others.
+//
+// Thread-safety: submit(), stats() and SequenceHandle::cancel() may be called
+// from any thread. Observers are called on the engine thread and must not
+// block (hand the event to your own executor and return).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "infer/generator.h"
+#include "infer/llama_model.h"
+#include "tensor/dtype.h"
+#include "text/tokenizer.h"
+
+namespace hearth::infer {
+
+enum class Priority : uint8_t { kInteractive, kBatch };
+
+struct SchedulerOptions {
+  int64_t n_ctx = 4096;            // positions per sequence (prompt + generated)
+  int32_t max_seqs = 16;           // sequences in one step
+  int64_t max_batch_tokens = 512;  // tokens in one step (decode tokens + prefill chunks)
+  int32_t max_queued = 64;         // requests waiting for admission before submit refuses
+  int64_t kv_block_tokens = 16;    // positions per KV block
+  int64_t kv_pool_tokens = 0;      // KV pool capacity in positions; 0: n_ctx * max_seqs
+  tensor::DType kv_dtype = tensor::DType::kF16;
+  bool prefix_cache = true;
+  int n_threads = 0;  // forward-pass threads; 0: hardware concurrency
+};
+
+struct SequenceRequest {
+  std::vector<int32_t> prompt;  // at least one id, each in the vocabulary
+  GenerateParams params;        // max_tokens, stop strings, sampling
+  int32_t n_top_logprobs = -1;  // -1: no logprobs; 0..20: the sampled token's and this many alternatives
+  Priority priority = Priority::kInteractive;
+};
+
+struct TokenLogprob {
+  int32_t id = 0;
+  std::string bytes;     // the token's bytes (special tokens rendered); may be partial UTF-8
+  float logprob = 0.0f;  // log-softmax of the model's raw logits
+};
+
+// One sampled token that is part of the output (an end-of-generation token is
+// not: it only finishes the sequence).
+struct TokenEvent {
+  std::string_view text;                       // output text this token released; may be empty (held back)
+  TokenLogprob token;                          // filled when logprobs were requested
+  std::span<const TokenLogprob> top_logprobs;  // n_top_logprobs alternatives, best first
+};
+
+struct FinishEvent {
+  FinishReason reason = FinishReason::kStop;
+  std::string_view text;  // held-back text released at the end; may be empty
+  Status error;           // not ok: the sequence failed (reason is then kCancelled)
+  int64_t n_prompt_tokens = 0;
+  int64_t n_cached_prompt_tokens = 0;  // prompt positions served by the prefix cache
+  int64_t n_generated_tokens = 0;      // sampled tokens, an end-of-generation token included
+  int32_t stop_index = -1;             // which stop string ended the text; -1: none
+  double queue_ms = 0.0;               // submit to admission
+  double ttft_ms = 0.0;                // submit to the first sampled token
+  double total_ms = 0.0;               // submit to finish
+};
+
+// Receives a sequence's events on the engine thread: on_token for each output
+// token in order, then on_finish exactly once (also after cancel() or a
+// failure). Must not block.
+class SequenceObserver {
+ public:
+  virtual ~SequenceObserver() = default;
+  virtual void on_token(const TokenEvent& event) = 0;
+  virtual void on_finish(const FinishEvent& event) = 0;
+};
+
+// The requester's side of a submitted sequence. Shared between the requester
+// and the engine thread (each may outlive the other).
+class SequenceHandle {
+ public:
+  // Asks the engine to stop the sequence; it finishes with kCancelled at the
+  // next step boundary and its KV blocks return to the pool. Idempotent.
+  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+};
+
+struct SchedulerStats {
+  int32_t n_running = 0;  // admitted sequences
+  int32_t n_waiting = 0;  // queued, not yet admitted
+  int64_t kv_blocks_total = 0;
+  int64_t kv_blocks_used = 0;    // held by sequences
+  int64_t kv_blocks_cached = 0;  // held only by the prefix cache (evictable)
+  int64_t n_prompt_tokens_total = 0;
+  int64_t n_cached_tokens_total = 0;
+  int64_t n_generated_tokens_total = 0;
+  int64_t n_steps_total = 0;
+};
+
+class Scheduler {
+ public:
+  // Checks the options (kInvalidArgument naming the option), allocates the KV
+  // pool and scratch (kResourceExhausted) and starts the engine thread. The
+  // model and tokenizer must outlive the scheduler.
+  static Result<std::unique_ptr<Scheduler>> create(const LlamaModel& model, const text::Tokenizer& tokenizer,
+                                                   const SchedulerOptions& options);
+  // Cancels every sequence (observers get on_finish) and joins the engine thread.
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues a request. Errors, before anything is queued: kInvalidArgument
+  // (empty prompt, max_tokens < 1, empty stop string, bad sampling params,
+  // n_top_logprobs > 20); kOutOfRange (an id outside the vocabulary, or
+  // prompt + max_tokens beyond n_ctx: the message gives the numbers);
+  // kResourceExhausted (max_queued requests already wait); kUnavailable
+  // (shutting down). observer must not be null.
+  Result<std::shared_ptr<SequenceHandle>> submit(SequenceRequest&& request, std::shared_ptr<SequenceObserver> observer);
+
+  // Stops admitting (submit returns kUnavailable), lets running and queued
+  // sequences finish, and returns when none is left or `timeout_ms` passed,
+  // after which the rest are cancelled. Returns the number cancelled.
+  int32_t drain(int64_t timeout_ms);
+
+  SchedulerStats stats() const;
+  const SchedulerOptions& options() const { return options_; }
+  int64_t n_vocab() const;
+
+ private:
+  class Impl;
+  Scheduler(const SchedulerOptions& options, std::unique_ptr<Impl> impl);
+  SchedulerOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hearth::infer
