@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/bench.h"
+#include "cli/serving_bench.h"
 #include "model/llama_arch.h"
+#include "text/tokenizer.h"
 
 namespace hearth::cli {
 namespace {
@@ -66,6 +68,61 @@ int run_bench_command(const BenchArgs& args) {
   return 0;
 }
 
+struct ServingBenchArgs {
+  std::string model_path;
+  bool json = false;
+  ServingBenchOptions options;
+};
+
+int run_serving_bench_command(const ServingBenchArgs& args) {
+  const auto fail = [](const std::string& message) {
+    std::fprintf(stderr, "hearth bench-serving: %s\n", message.c_str());
+    return 1;
+  };
+  auto model = infer::LlamaModel::load(args.model_path);
+  if (!model.ok()) return fail("cannot load " + args.model_path + ": " + model.status().message());
+  auto tokenizer = text::Tokenizer::from_gguf((*model)->file());
+  if (!tokenizer.ok()) return fail("the model's tokenizer is unusable: " + tokenizer.status().message());
+  auto result = run_serving_bench(**model, **tokenizer, args.options);
+  if (!result.ok()) return fail(result.status().message());
+  const infer::SchedulerOptions& scheduler = args.options.scheduler;
+  if (args.json) {
+    nlohmann::json streams = nlohmann::json::array();
+    for (const StreamsResult& row : result->streams) {
+      streams.push_back(
+          {{"streams", row.n_streams}, {"aggregate_tps", row.aggregate_tps}, {"per_stream_tps", row.per_stream_tps}});
+    }
+    nlohmann::json out = {{"model", args.model_path},
+                          {"threads", scheduler.n_threads},
+                          {"n_ctx", scheduler.n_ctx},
+                          {"max_batch_tokens", scheduler.max_batch_tokens},
+                          {"decode", streams},
+                          {"ttft_prompt_tokens", args.options.n_prompt},
+                          {"ttft_idle_ms", result->ttft_idle_ms},
+                          {"ttft_busy_ms", result->ttft_busy_ms},
+                          {"ttft_prefix_ms", result->ttft_prefix_ms},
+                          {"ttft_under_batch_ms", result->ttft_under_batch_ms}};
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  }
+  std::printf("streams  aggregate tok/s  per stream tok/s  vs 1 stream\n");
+  const double single = result->streams.empty() ? 0.0 : result->streams.front().aggregate_tps;
+  for (const StreamsResult& row : result->streams) {
+    std::printf("%7d  %15.1f  %16.1f  %10.2fx\n", row.n_streams, row.aggregate_tps, row.per_stream_tps,
+                single > 0 ? row.aggregate_tps / single : 0.0);
+  }
+  const double idle = result->ttft_idle_ms;
+  std::printf("TTFT of a %lld-token prompt\n", static_cast<long long>(args.options.n_prompt));
+  std::printf("  idle                         %9.1f ms\n", idle);
+  std::printf("  while 8 streams decode       %9.1f ms (%.2fx idle)\n", result->ttft_busy_ms,
+              result->ttft_busy_ms / idle);
+  std::printf("  sharing a %lld-token prefix  %9.1f ms (%.2fx idle)\n", static_cast<long long>(args.options.n_shared),
+              result->ttft_prefix_ms, result->ttft_prefix_ms / idle);
+  std::printf("  under saturating batch work  %9.1f ms (%.2fx idle)\n", result->ttft_under_batch_ms,
+              result->ttft_under_batch_ms / idle);
+  return 0;
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, std::function<int()>& run) {
@@ -78,6 +135,33 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--reps", args->options.n_reps, "Repetitions (best is kept)")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args, &run] { run = [args] { return run_bench_command(*args); }; });
+
+  auto serving = std::make_shared<ServingBenchArgs>();
+  serving->options.scheduler.n_ctx = 1024;
+  serving->options.scheduler.n_threads = 2;
+  CLI::App* serving_cmd = app.add_subcommand(
+      "bench-serving", "Measure the serving engine: decode rate of concurrent streams and time to first token");
+  serving_cmd->add_option("-m,--model", serving->model_path, "GGUF model file")->required();
+  serving_cmd->add_option("-t,--threads", serving->options.scheduler.n_threads, "Threads")->capture_default_str();
+  serving_cmd->add_option("--ctx", serving->options.scheduler.n_ctx, "Context per sequence")->capture_default_str();
+  serving_cmd->add_option("--max-batch-tokens", serving->options.scheduler.max_batch_tokens, "Tokens per step")
+      ->capture_default_str();
+  serving_cmd->add_option("--streams", serving->options.stream_counts, "Concurrent stream counts")
+      ->delimiter(',')
+      ->capture_default_str();
+  serving_cmd->add_option("--gen-tokens", serving->options.n_gen, "Tokens per stream")->capture_default_str();
+  serving_cmd->add_option("--prompt-tokens", serving->options.n_prompt, "Prompt of the TTFT tests")
+      ->capture_default_str();
+  serving_cmd->add_option("--shared-tokens", serving->options.n_shared, "Shared prefix of the prefix test")
+      ->capture_default_str();
+  serving_cmd->add_option("--reps", serving->options.n_reps, "TTFT repetitions (median kept)")->capture_default_str();
+  serving_cmd->add_flag("--json", serving->json, "Print one JSON object");
+  serving_cmd->callback([serving, &run] {
+    // Room for 16 streams, 8 background streams plus a probe, or 16 batch requests plus a probe.
+    serving->options.scheduler.max_seqs = 24;
+    serving->options.scheduler.kv_pool_tokens = serving->options.scheduler.n_ctx * 26;
+    run = [serving] { return run_serving_bench_command(*serving); };
+  });
 }
 
 }  // namespace hearth::cli

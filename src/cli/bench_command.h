@@ -1,4 +1,5 @@
 // `hearth bench --model FILE [--threads N] [--json]`: prefill/decode tokens/s and the decode bound.
+// `hearth bench-serving --model FILE`: the serving engine's concurrent decode rate and time to first token.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -85,7 +85,7 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt, cons
   for (;;) {
     const int32_t id = sampler.sample(logits, ctx_.tokens());
     result.generated.push_back(id);
-    if (tokenizer_.is_end_of_generation(id)) {
+    if (!params.ignore_eos && tokenizer_.is_end_of_generation(id)) {
       result.finish_reason = finish_as(FinishReason::kStop);
       break;
     }

@@ -48,6 +48,9 @@ struct GenerateParams {
   int32_t max_tokens = 256;       // >= 1
   std::vector<std::string> stop;  // each non-empty
   SamplingParams sampling;
+  // End-of-generation tokens do not end the output (benchmarks: a fixed
+  // number of tokens whatever a random model samples); they add no text.
+  bool ignore_eos = false;
 };
 
 enum class FinishReason { kStop, kLength, kCancelled };

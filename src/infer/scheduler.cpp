@@ -43,6 +43,9 @@ Status validate_options(const SchedulerOptions& options) {
   if (options.max_batch_tokens < 1 || options.max_batch_tokens > 65536) {
     return outside("max_batch_tokens", options.max_batch_tokens, 1, 65536);
   }
+  if (options.batch_prefill_chunk < 1 || options.batch_prefill_chunk > 65536) {
+    return outside("batch_prefill_chunk", options.batch_prefill_chunk, 1, 65536);
+  }
   if (options.max_queued < 0 || options.max_queued > 1000000) {
     return outside("max_queued", options.max_queued, 0, 1000000);
   }
@@ -315,7 +318,8 @@ void Scheduler::Impl::step() {
       if (static_cast<int32_t>(batch_.size()) >= options_.max_seqs || budget == 0) break;
       if (seq->observer == nullptr || seq->prefilling() == decode_pass) continue;
       if (!seq->interactive() && interactive_prefilling) continue;
-      const int64_t n_tokens = decode_pass ? 1 : std::min(budget, seq->n_prompt - seq->n_computed);
+      const int64_t chunk_max = seq->interactive() ? budget : std::min(budget, options_.batch_prefill_chunk);
+      const int64_t n_tokens = decode_pass ? 1 : std::min(chunk_max, seq->n_prompt - seq->n_computed);
       take(*seq, n_tokens);
     }
   }
@@ -457,7 +461,7 @@ void Scheduler::Impl::sample(Sequence& seq, std::span<const float> logits) {
   ++seq.n_generated;
   ++totals_.n_generated_tokens_total;
   if (!seq.t_first_token) seq.t_first_token = Clock::now();
-  if (tokenizer_.is_end_of_generation(id)) {
+  if (!seq.request.params.ignore_eos && tokenizer_.is_end_of_generation(id)) {
     finish(seq, FinishReason::kStop);
     return;
   }

@@ -32,6 +32,8 @@
 // Priority: interactive sequences are admitted and stepped before batch ones;
 // while an interactive prompt is being prefilled, batch sequences sit out the
 // step, so batch work fills idle capacity and yields at step granularity.
+// Batch prompts are prefilled in chunks of batch_prefill_chunk tokens, which
+// bounds how long an interactive request waits for the step under way.
 //
 // Outputs do not depend on batching: every kernel computes a token's row the
 // same way whatever else is in the batch, so a seeded request produces the
@@ -64,6 +66,9 @@ struct SchedulerOptions {
   int64_t n_ctx = 4096;            // positions per sequence (prompt + generated)
   int32_t max_seqs = 16;           // sequences in one step
   int64_t max_batch_tokens = 512;  // tokens in one step (decode tokens + prefill chunks)
+  // Prompt tokens per step for a batch-priority sequence: small chunks keep
+  // every step short, so an interactive request arriving mid-step waits little.
+  int64_t batch_prefill_chunk = 64;
   int32_t max_queued = 64;         // requests waiting for admission before submit refuses
   int64_t kv_block_tokens = 16;    // positions per KV block
   int64_t kv_pool_tokens = 0;      // KV pool capacity in positions; 0: n_ctx * max_seqs
