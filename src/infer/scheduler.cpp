@@ -293,6 +293,8 @@ void Scheduler::Impl::step() {
   batch_.clear();
   batch_seqs_.clear();
   int64_t budget = options_.max_batch_tokens;
+  // All batch-priority prompt chunks of the step together.
+  int64_t batch_prefill_budget = options_.batch_prefill_chunk;
   const auto take = [&](Sequence& seq, int64_t n_tokens) {
     // The reservation made at admission guarantees the blocks.
     const bool have_blocks = ensure_blocks(seq, seq.n_computed + n_tokens);
@@ -318,14 +320,21 @@ void Scheduler::Impl::step() {
       if (static_cast<int32_t>(batch_.size()) >= options_.max_seqs || budget == 0) break;
       if (seq->observer == nullptr || seq->prefilling() == decode_pass) continue;
       if (!seq->interactive() && interactive_prefilling) continue;
-      const int64_t chunk_max = seq->interactive() ? budget : std::min(budget, options_.batch_prefill_chunk);
-      const int64_t n_tokens = decode_pass ? 1 : std::min(chunk_max, seq->n_prompt - seq->n_computed);
+      if (decode_pass) {
+        take(*seq, 1);
+        continue;
+      }
+      const int64_t chunk_max = seq->interactive() ? budget : std::min(budget, batch_prefill_budget);
+      if (chunk_max == 0) continue;
+      const int64_t n_tokens = std::min(chunk_max, seq->n_prompt - seq->n_computed);
+      if (!seq->interactive()) batch_prefill_budget -= n_tokens;
       take(*seq, n_tokens);
     }
   }
   // A sequence finished by take() is still in running_ until swept below.
   if (!batch_.empty()) {
     const std::span<const float> logits = forward_.forward(batch_);
+    ++totals_.n_steps_total;
     const int64_t n_vocab = forward_.n_vocab();
     int64_t row_idx = 0;
     for (size_t entry_idx = 0; entry_idx < batch_.size(); ++entry_idx) {
@@ -337,7 +346,6 @@ void Scheduler::Impl::step() {
         ++row_idx;
       }
     }
-    ++totals_.n_steps_total;
   }
   std::erase_if(running_, [](const SequencePtr& seq) { return seq == nullptr || seq->observer == nullptr; });
 }

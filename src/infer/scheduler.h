@@ -66,8 +66,8 @@ struct SchedulerOptions {
   int64_t n_ctx = 4096;            // positions per sequence (prompt + generated)
   int32_t max_seqs = 16;           // sequences in one step
   int64_t max_batch_tokens = 512;  // tokens in one step (decode tokens + prefill chunks)
-  // Prompt tokens per step for a batch-priority sequence: small chunks keep
-  // every step short, so an interactive request arriving mid-step waits little.
+  // Prompt tokens per step of all batch-priority sequences together: short
+  // steps, so an interactive request arriving mid-step waits little.
   int64_t batch_prefill_chunk = 64;
   int32_t max_queued = 64;         // requests waiting for admission before submit refuses
   int64_t kv_block_tokens = 16;    // positions per KV block

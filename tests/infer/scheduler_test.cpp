@@ -411,6 +411,26 @@ TEST_P(SchedulerTest, InteractiveTakesTheStepFromBatchAtTheSequenceLimit) {
   EXPECT_EQ(std::count(first, first + 20, 2), 20);
 }
 
+TEST_P(SchedulerTest, BatchPromptsShareOneSmallChunkPerStep) {
+  auto scheduler = make({.n_ctx = 256, .max_batch_tokens = 512, .batch_prefill_chunk = 8});
+  ASSERT_NE(scheduler, nullptr);
+  // An interactive 40-token prompt takes one step.
+  auto interactive = std::make_shared<Recorder>();
+  submit(*scheduler, request(prompt(40, 12), 1, 0), interactive);
+  interactive->wait();
+  EXPECT_EQ(scheduler->stats().n_steps_total, 1);
+  // Two batch prompts of 40 share 8 tokens a step: at least 10 steps.
+  std::vector<std::shared_ptr<Recorder>> recorders;
+  for (int idx = 0; idx < 2; ++idx) {
+    SequenceRequest req = request(prompt(40, 13 + idx), 1, 0);
+    req.priority = Priority::kBatch;
+    recorders.push_back(std::make_shared<Recorder>());
+    submit(*scheduler, std::move(req), recorders.back());
+  }
+  for (auto& recorder : recorders) recorder->wait();
+  EXPECT_GE(scheduler->stats().n_steps_total, 1 + 10);
+}
+
 TEST_P(SchedulerTest, AdmitsFirstComeFirstServedAtTheSequenceLimit) {
   EventLog log;
   auto scheduler = make({.n_ctx = 256, .max_seqs = 2});
