@@ -1,0 +1,93 @@
+// The TOML config: models_dir, and FILE:LINE errors for everything else.
+#include "node/node_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace hearth::node {
+namespace {
+
+TEST(NodeConfigTest, EmptyFileIsAnEmptyConfig) {
+  auto config = parse_node_config("", "/etc/hearth.toml", "/home/a");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_FALSE(config->models_dir);
+  EXPECT_TRUE(parse_node_config("# only a comment\n", "/etc/hearth.toml", "/home/a").ok());
+}
+
+TEST(NodeConfigTest, AbsoluteModelsDir) {
+  auto config = parse_node_config("models_dir = \"/srv/models\"\n", "/etc/hearth.toml", "/home/a");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->models_dir, "/srv/models");
+}
+
+TEST(NodeConfigTest, RelativeModelsDirIsBesideTheFile) {
+  auto config = parse_node_config("models_dir = \"models/../llm\"\n", "/etc/hearth/hearth.toml", "/home/a");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->models_dir, "/etc/hearth/llm");
+}
+
+TEST(NodeConfigTest, TildeIsHome) {
+  auto config = parse_node_config("models_dir = \"~/models\"\n", "/etc/hearth.toml", "/home/a");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->models_dir, "/home/a/models");
+  auto no_home = parse_node_config("models_dir = \"~/models\"\n", "/etc/hearth.toml", "");
+  ASSERT_FALSE(no_home.ok());
+  EXPECT_NE(no_home.status().message().find("HOME"), std::string::npos);
+}
+
+TEST(NodeConfigTest, UnknownKeyNamesFileLineAndKey) {
+  auto config = parse_node_config("models_dir = \"/m\"\n\nmodel_dir = \"/typo\"\n", "/etc/hearth.toml", "");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message().rfind("/etc/hearth.toml:3: ", 0), 0u) << config.status().message();
+  EXPECT_NE(config.status().message().find("model_dir"), std::string::npos);
+}
+
+TEST(NodeConfigTest, UnknownTableIsAnError) {
+  auto config = parse_node_config("[server]\nport = 1\n", "c.toml", "");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message().rfind("c.toml:1: ", 0), 0u) << config.status().message();
+}
+
+TEST(NodeConfigTest, WrongTypeNamesTheLine) {
+  auto config = parse_node_config("\nmodels_dir = 42\n", "c.toml", "");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message().rfind("c.toml:2: models_dir must be a string", 0), 0u)
+      << config.status().message();
+  auto empty = parse_node_config("models_dir = \"\"\n", "c.toml", "");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("empty"), std::string::npos);
+}
+
+TEST(NodeConfigTest, SyntaxErrorNamesTheLine) {
+  auto config = parse_node_config("# hearth\nmodels_dir = \"/m\"\nthis is not toml\n", "c.toml", "");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message().rfind("c.toml:3: ", 0), 0u) << config.status().message();
+  auto duplicate = parse_node_config("models_dir = \"/a\"\nmodels_dir = \"/b\"\n", "c.toml", "");
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.status().message().rfind("c.toml:2: ", 0), 0u) << duplicate.status().message();
+}
+
+TEST(NodeConfigTest, LoadsAFileAndReportsAMissingOne) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "hearth_node_config_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "hearth.toml").string();
+  {
+    std::ofstream file(path);
+    file << "models_dir = \"m\"\n";
+  }
+  auto config = load_node_config(path, "");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->models_dir, (dir / "m").string());
+  auto missing = load_node_config((dir / "absent.toml").string(), "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kIo);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hearth::node
