@@ -1,0 +1,113 @@
+#include "api/chat_completions.h"
+
+#include "api/json_fields.h"
+#include "api/json_output.h"
+#include "api/sequence_builder.h"
+#include "api/sse.h"
+
+namespace hearth::api {
+namespace {
+
+nlohmann::json byte_values(const std::string& bytes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const char byte : bytes) out.push_back(static_cast<int>(static_cast<unsigned char>(byte)));
+  return out;
+}
+
+nlohmann::json render_alternative(const infer::TokenLogprob& token) {
+  return {{"token", token.bytes}, {"logprob", json_logprob(token.logprob)}, {"bytes", byte_values(token.bytes)}};
+}
+
+}  // namespace
+
+nlohmann::json render_chat_token_logprob(const TokenOutput& token) {
+  nlohmann::json entry = render_alternative(token.token);
+  nlohmann::json top = nlohmann::json::array();
+  for (const infer::TokenLogprob& alternative : token.top_logprobs) top.push_back(render_alternative(alternative));
+  entry["top_logprobs"] = std::move(top);
+  return entry;
+}
+
+ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request, const node::ServedModel& served,
+                                                      uint64_t random_seed) {
+  if (!served.chat_template) {
+    return ApiError{400, "invalid_request_error",
+                    "The model '" + served.id + "' has no chat template hearth can render (" +
+                        served.chat_template_error + "); use /v1/completions with it",
+                    "model", "chat_template_unavailable"};
+  }
+  auto rendered = served.chat_template->render(request.messages, /*add_generation_prompt=*/true);
+  if (!rendered.ok()) return api_error(rendered.status(), "messages");
+  // The template writes the bos text itself; the special tokens in it are parsed.
+  std::vector<int32_t> prompt = served.tokenizer->encode(*rendered, /*add_special=*/false, /*parse_special=*/true);
+  return build_sequence_request(std::move(prompt), request.generation, request.logprobs ? request.top_logprobs : -1,
+                                served.n_ctx(), random_seed, "messages");
+}
+
+std::string ChatRenderer::chunk(nlohmann::json delta, nlohmann::json logprobs, nlohmann::json finish_reason) const {
+  nlohmann::json body = {{"id", meta_.id},
+                         {"object", "chat.completion.chunk"},
+                         {"created", meta_.created_s},
+                         {"model", meta_.model},
+                         {"choices", nlohmann::json::array({{{"index", 0},
+                                                             {"delta", std::move(delta)},
+                                                             {"logprobs", std::move(logprobs)},
+                                                             {"finish_reason", std::move(finish_reason)}}})}};
+  return sse_data(dump_json(body));
+}
+
+std::string ChatRenderer::stream_start() { return chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr); }
+
+std::string ChatRenderer::stream_tokens(std::span<const TokenOutput> tokens) {
+  std::string out;
+  for (const TokenOutput& token : tokens) {
+    if (token.text.empty() && !logprobs_) continue;  // held back: nothing to send yet
+    nlohmann::json logprobs = nullptr;
+    if (logprobs_) {
+      logprobs = {{"content", nlohmann::json::array({render_chat_token_logprob(token)})}, {"refusal", nullptr}};
+    }
+    out += chunk({{"content", token.text}}, std::move(logprobs), nullptr);
+  }
+  return out;
+}
+
+std::string ChatRenderer::stream_finish(const FinishOutput& finish) {
+  std::string out;
+  if (!finish.text.empty()) out += chunk({{"content", finish.text}}, nullptr, nullptr);
+  out += chunk(nlohmann::json::object(), nullptr, openai_finish_reason(finish.reason));
+  if (meta_.include_usage) {
+    nlohmann::json body = {
+        {"id", meta_.id},       {"object", "chat.completion.chunk"},  {"created", meta_.created_s},
+        {"model", meta_.model}, {"choices", nlohmann::json::array()}, {"usage", render_usage(finish)}};
+    out += sse_data(dump_json(body));
+  }
+  out += sse_done();
+  return out;
+}
+
+void ChatRenderer::collect(std::span<const TokenOutput> tokens) {
+  for (const TokenOutput& token : tokens) {
+    content_ += token.text;
+    if (logprobs_) logprob_entries_.push_back(render_chat_token_logprob(token));
+  }
+}
+
+std::string ChatRenderer::response_body(const FinishOutput& finish) {
+  content_ += finish.text;
+  nlohmann::json logprobs = nullptr;
+  if (logprobs_) logprobs = {{"content", std::move(logprob_entries_)}, {"refusal", nullptr}};
+  nlohmann::json body = {
+      {"id", meta_.id},
+      {"object", "chat.completion"},
+      {"created", meta_.created_s},
+      {"model", meta_.model},
+      {"choices",
+       nlohmann::json::array({{{"index", 0},
+                               {"message", {{"role", "assistant"}, {"content", content_}, {"refusal", nullptr}}},
+                               {"logprobs", std::move(logprobs)},
+                               {"finish_reason", openai_finish_reason(finish.reason)}}})},
+      {"usage", render_usage(finish)}};
+  return dump_json(body);
+}
+
+}  // namespace hearth::api

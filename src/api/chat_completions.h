@@ -1,0 +1,53 @@
+// POST /v1/chat/completions: the prompt (the model's chat template rendered
+// with the assistant header, encoded with special tokens parsed, as `hearth
+// run --chat` does) and the response, whole ("chat.completion") or streamed
+// ("chat.completion.chunk": first a delta {role:"assistant", content:""},
+// then content deltas, then an empty delta with finish_reason, then the usage
+// chunk with "choices": [] when stream_options.include_usage, then [DONE]).
+// ref: openai-openapi.json CreateChatCompletionResponse, CreateChatCompletionStreamResponse
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "api/chat_request.h"
+#include "api/openai_errors.h"
+#include "api/response_renderer.h"
+#include "infer/scheduler.h"
+#include "node/model_registry.h"
+
+namespace hearth::api {
+
+// 400 when the model has no chat template (naming why) or the template
+// rejects the conversation; see also build_sequence_request().
+ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request, const node::ServedModel& served,
+                                                      uint64_t random_seed);
+
+class ChatRenderer : public ResponseRenderer {
+ public:
+  // logprobs: choices[].logprobs.content[] per token (else null).
+  ChatRenderer(ResponseMeta meta, bool logprobs) : meta_(std::move(meta)), logprobs_(logprobs) {}
+
+  std::string stream_start() override;
+  std::string stream_tokens(std::span<const TokenOutput> tokens) override;
+  std::string stream_finish(const FinishOutput& finish) override;
+  void collect(std::span<const TokenOutput> tokens) override;
+  std::string response_body(const FinishOutput& finish) override;
+
+ private:
+  // One "chat.completion.chunk" as an SSE event.
+  std::string chunk(nlohmann::json delta, nlohmann::json logprobs, nlohmann::json finish_reason) const;
+
+  ResponseMeta meta_;
+  bool logprobs_;
+  std::string content_;                                       // collected text (whole responses)
+  nlohmann::json logprob_entries_ = nlohmann::json::array();  // collected logprobs.content
+};
+
+// {token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}
+// ref: openai-openapi.json ChatCompletionTokenLogprob
+nlohmann::json render_chat_token_logprob(const TokenOutput& token);
+
+}  // namespace hearth::api

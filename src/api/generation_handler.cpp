@@ -1,0 +1,297 @@
+#include "api/generation_handler.h"
+
+#include <array>
+#include <cctype>
+#include <optional>
+
+#include "api/json_fields.h"
+#include "api/sequence_channel.h"
+#include "api/sse.h"
+
+namespace hearth::api {
+namespace {
+
+// Bytes a client may send ahead (pipelining) while a request is handled;
+// past this the connection stops watching the socket for the client leaving.
+constexpr size_t kMaxPipelinedBytes = 64 * 1024;
+
+// Wakes the handler's coroutine: SequenceChannel notifications and the
+// disconnect watch post here. I/O thread only.
+struct Waiter {
+  asio::steady_timer* timer = nullptr;  // the handler's timer while it runs; null after
+  bool woken = false;
+
+  void wake() {
+    woken = true;
+    if (timer != nullptr) timer->cancel();
+  }
+};
+
+// A read on the socket while the request is handled: it completes only when
+// the client sends more (kept for the next request) or leaves.
+struct DisconnectWatch {
+  std::shared_ptr<Waiter> waiter;
+  std::array<char, 4096> scratch{};
+  std::string pipelined;
+  bool pending = false;
+  bool peer_closed = false;
+};
+
+// The socket outlives a pending read: the handler waits for it to complete
+// before it returns (stop_watch), and a destroyed socket completes it first.
+void arm_watch(asio::ip::tcp::socket& socket, std::shared_ptr<DisconnectWatch> watch) {
+  watch->pending = true;
+  socket.async_read_some(asio::buffer(watch->scratch),
+                         [&socket, watch](const boost::system::error_code& error, size_t n_bytes) {
+                           watch->pending = false;
+                           if (!error) {
+                             watch->pipelined.append(watch->scratch.data(), n_bytes);
+                             if (watch->pipelined.size() < kMaxPipelinedBytes) {
+                               arm_watch(socket, watch);
+                               return;
+                             }
+                           } else if (error != asio::error::operation_aborted) {
+                             watch->peer_closed = true;  // EOF or reset: the client is gone
+                           }
+                           watch->waiter->wake();
+                         });
+}
+
+// Undoes what submitting set up, however the handler ends (exceptions and a
+// destroyed coroutine frame included).
+struct ActiveSequence {
+  std::shared_ptr<infer::SequenceHandle> handle;
+  std::shared_ptr<SequenceChannel> channel;
+  std::shared_ptr<Waiter> waiter;
+  Connection& connection;
+  bool finished = false;
+
+  ~ActiveSequence() {
+    if (!finished) handle->cancel();
+    channel->close();
+    waiter->timer = nullptr;
+    connection.wake_handler = nullptr;
+  }
+};
+
+std::string lowercase_trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  std::string out(text.substr(0, 64));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+ApiError shutdown_cancel_error() {
+  return api_error(unavailable_error("The server is shutting down; the request was cancelled before it finished"), "",
+                   "server_shutting_down");
+}
+
+ApiError submit_error(const Status& status, GenerationKind kind) {
+  switch (status.code()) {
+    case ErrorCode::kResourceExhausted:
+      return api_error(status, "", "queue_full");
+    case ErrorCode::kUnavailable:
+      return api_error(status, "", "server_shutting_down");
+    case ErrorCode::kOutOfRange:
+      return api_error(status, kind == GenerationKind::kChat ? "messages" : "prompt");
+    default:
+      return api_error(status);
+  }
+}
+
+int64_t unix_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& state) {
+  http::response<http::empty_body> response{http::status::ok, 11};
+  response.set(http::field::server, "hearth");
+  response.set(http::field::content_type, "text/event-stream");
+  response.set(http::field::cache_control, "no-cache");
+  response.set("X-Request-Id", state.id);
+  response.keep_alive(state.keep_alive && !connection.close_after_response);
+  response.chunked(true);
+  if (!response.keep_alive()) connection.close_after_response = true;
+  state.record.status = 200;
+  state.response_started = true;
+  http::response_serializer<http::empty_body> serializer{response};
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await http::async_write_header(connection.stream, serializer, asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  co_return !error;
+}
+
+asio::awaitable<bool> write_chunk(Connection& connection, std::string_view bytes) {
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await asio::async_write(connection.stream, http::make_chunk(asio::buffer(bytes.data(), bytes.size())),
+                             asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  co_return !error;
+}
+
+asio::awaitable<bool> write_last_chunk(Connection& connection) {
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await asio::async_write(connection.stream, http::make_chunk_last(),
+                             asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  co_return !error;
+}
+
+// Waits until the waiter is woken (returns at once if it already was).
+asio::awaitable<void> wait_for_wake(Waiter& waiter, asio::steady_timer& timer) {
+  if (!waiter.woken) {
+    timer.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code cancelled;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
+  }
+  waiter.woken = false;
+}
+
+}  // namespace
+
+asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                        GenerationKind kind, RequestState& state) {
+  infer::Priority priority = infer::Priority::kInteractive;
+  state.record.priority = "interactive";
+  if (auto header = request.find("X-Hearth-Priority"); header != request.end()) {
+    const std::string value = lowercase_trimmed(to_std(header->value()));
+    if (value == "batch") {
+      priority = infer::Priority::kBatch;
+      state.record.priority = "batch";
+    } else if (value != "interactive") {
+      ApiError error{400, "invalid_request_error",
+                     "The X-Hearth-Priority header must be 'interactive' or 'batch', got " + quote(value), "",
+                     "invalid_priority"};
+      co_await write_error(connection, state, std::move(error));
+      co_return;
+    }
+  }
+
+  ApiResult<GenerationJob> prepared = prepare_generation_job(kind, to_std(request.body()), ctx.registry, state.id,
+                                                             unix_now_s(), ctx.ids, &state.record.model);
+  if (!prepared.ok()) {
+    ApiError error = prepared.error();
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  GenerationJob& job = *prepared;
+  state.record.model = job.served->id;
+  state.record.prompt_tokens = static_cast<int64_t>(job.sequence.prompt.size());
+  job.sequence.priority = priority;
+
+  auto executor = connection.stream.get_executor();
+  auto waiter = std::make_shared<Waiter>();
+  asio::steady_timer timer(executor);
+  waiter->timer = &timer;
+  // Runs on the engine thread: only hands the wake-up to the I/O thread.
+  auto channel = std::make_shared<SequenceChannel>(
+      job.logprobs, [executor, waiter] { asio::post(executor, [waiter] { waiter->wake(); }); });
+  Result<std::shared_ptr<infer::SequenceHandle>> submitted =
+      job.served->scheduler->submit(std::move(job.sequence), channel);
+  if (!submitted.ok()) {
+    channel->close();
+    waiter->timer = nullptr;
+    ApiError error = submit_error(submitted.status(), kind);
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  ActiveSequence active{*submitted, channel, waiter, connection};
+  connection.wake_handler = [waiter] { waiter->wake(); };
+  auto watch = std::make_shared<DisconnectWatch>();
+  watch->waiter = waiter;
+  arm_watch(connection.stream.socket(), watch);
+
+  bool client_gone = false;
+  std::optional<FinishOutput> finish;
+  if (job.stream) {
+    const bool head_written = co_await write_stream_head(connection, state);
+    client_gone = !head_written;
+    const std::string start = job.renderer->stream_start();
+    if (head_written) client_gone = !co_await write_chunk(connection, start);
+  }
+  while (!client_gone) {
+    waiter->woken = false;
+    SequenceOutput output = channel->take();
+    if (!output.tokens.empty() && !state.record.ttft_ms) state.record.ttft_ms = ms_since(state.t_start);
+    std::string bytes;
+    if (job.stream) {
+      bytes = job.renderer->stream_tokens(output.tokens);
+    } else {
+      job.renderer->collect(output.tokens);
+    }
+    if (output.finish) {
+      finish = std::move(output.finish);
+      active.finished = true;
+      const bool completed = finish->reason != infer::FinishReason::kCancelled && finish->error.ok();
+      if (job.stream && completed) bytes += job.renderer->stream_finish(*finish);
+    }
+    if (!bytes.empty()) {
+      const bool written = co_await write_chunk(connection, bytes);
+      if (!written) {
+        client_gone = true;
+        break;
+      }
+    }
+    if (finish) break;
+    if (watch->peer_closed || !connection.stream.socket().is_open()) {
+      client_gone = true;
+      break;
+    }
+    co_await wait_for_wake(*waiter, timer);
+  }
+
+  if (client_gone) {
+    active.handle->cancel();  // now, so the engine frees the KV blocks at its next step
+    connection.close_after_response = true;
+    state.record.status = 499;  // nginx's "client closed request"
+  }
+  // Stop watching the socket before the next request is read from it.
+  if (watch->pending) {
+    boost::system::error_code ignored;
+    connection.stream.socket().cancel(ignored);
+    while (watch->pending) co_await wait_for_wake(*waiter, timer);
+  }
+  if (!watch->pipelined.empty()) {
+    const size_t n_bytes = watch->pipelined.size();
+    asio::buffer_copy(connection.buffer.prepare(n_bytes), asio::buffer(watch->pipelined));
+    connection.buffer.commit(n_bytes);
+  }
+  if (client_gone) co_return;
+
+  state.record.prompt_tokens = finish->n_prompt_tokens;
+  state.record.completion_tokens = finish->n_generated_tokens;
+  state.record.cached_tokens = finish->n_cached_prompt_tokens;
+  if (finish->reason == infer::FinishReason::kCancelled || !finish->error.ok()) {
+    const ApiError error = finish->error.ok() ? shutdown_cancel_error() : api_error(finish->error);
+    if (job.stream) {
+      // Headers went out with 200: the error travels as a last event, then the connection closes.
+      connection.close_after_response = true;
+      state.record.status = error.http_status;
+      const std::string event = sse_data(render_error_body(error));
+      const bool written = co_await write_chunk(connection, event);
+      if (written) co_await write_last_chunk(connection);
+    } else {
+      connection.close_after_response = true;
+      ApiError response_error = error;
+      co_await write_error(connection, state, std::move(response_error));
+    }
+    co_return;
+  }
+  if (job.stream) {
+    const bool written = co_await write_last_chunk(connection);
+    if (!written) connection.close_after_response = true;
+  } else {
+    std::string body = job.renderer->response_body(*finish);
+    co_await write_json(connection, state, 200, std::move(body));
+  }
+}
+
+}  // namespace hearth::api

@@ -1,0 +1,235 @@
+#include "api/http_connection.h"
+
+#include <exception>
+
+#include "api/generation_handler.h"
+#include "api/model_routes.h"
+#include "api/routes.h"
+
+namespace hearth::api {
+namespace {
+
+constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+void emit_access_log(const ServerContext& ctx, RequestState& state) {
+  state.record.id = state.id;
+  state.record.total_ms = ms_since(state.t_start);
+  const std::string line = render_access_line(state.record);
+  if (ctx.options.access_log) {
+    ctx.options.access_log(line);
+  } else {
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+}
+
+// A bad request line or header, answered before closing: 400 or 413.
+ApiError protocol_error(const boost::system::error_code& error, int64_t max_body_bytes) {
+  if (error == http::error::body_limit) return body_too_large_error(max_body_bytes);
+  if (error == http::error::header_limit) {
+    return ApiError{431, "invalid_request_error", "The request headers are larger than 16 KiB", "", ""};
+  }
+  return ApiError{400, "invalid_request_error", "Malformed HTTP request: " + error.message(), "", ""};
+}
+
+// True for errors that mean the peer sent bytes that are not HTTP (worth a
+// 400), rather than a connection that ended or timed out.
+bool is_protocol_error(const boost::system::error_code& error) {
+  return error.category() == http::make_error_code(http::error::end_of_stream).category() &&
+         error != http::error::end_of_stream && error != http::error::partial_message;
+}
+
+}  // namespace
+
+std::chrono::milliseconds to_ms(int64_t ms) { return std::chrono::milliseconds(ms); }
+
+std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
+
+void Connection::close() {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  stream.socket().close(ignored);
+  if (wake_handler) wake_handler();
+}
+
+asio::awaitable<bool> write_response(Connection& connection, RequestState& state, unsigned status, std::string body,
+                                     std::string_view content_type,
+                                     std::vector<std::pair<std::string, std::string>> extra_headers) {
+  http::response<http::string_body> response{static_cast<http::status>(status), 11};
+  response.set(http::field::server, "hearth");
+  response.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
+  response.set("X-Request-Id", state.id);
+  for (const auto& [name, value] : extra_headers) response.set(name, value);
+  response.keep_alive(state.keep_alive && !connection.close_after_response);
+  response.body() = std::move(body);
+  response.prepare_payload();
+  state.record.status = static_cast<int>(status);
+  state.response_started = true;
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await http::async_write(connection.stream, response, asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  if (error) {
+    connection.close_after_response = true;
+    co_return false;
+  }
+  if (!response.keep_alive()) connection.close_after_response = true;
+  co_return true;
+}
+
+asio::awaitable<bool> write_json(Connection& connection, RequestState& state, unsigned status, std::string body) {
+  std::vector<std::pair<std::string, std::string>> no_headers;
+  const bool written =
+      co_await write_response(connection, state, status, std::move(body), "application/json", std::move(no_headers));
+  co_return written;
+}
+
+asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error, std::string allow) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (error.http_status == 429) headers.emplace_back("Retry-After", "1");
+  if (error.http_status == 405 && !allow.empty()) headers.emplace_back("Allow", allow);
+  // After a 413 or a protocol error the rest of the request is unread: close.
+  if (error.http_status == 413 || error.http_status == 431) connection.close_after_response = true;
+  std::string body = render_error_body(error);
+  const bool written = co_await write_response(connection, state, static_cast<unsigned>(error.http_status),
+                                               std::move(body), "application/json", std::move(headers));
+  co_return written;
+}
+
+asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error) {
+  std::string no_allow;
+  const bool written = co_await write_error(connection, state, std::move(error), std::move(no_allow));
+  co_return written;
+}
+
+asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                       RequestState& state) {
+  const std::string_view method = to_std(request.method_string());
+  const std::string_view target = to_std(request.target());
+  std::optional<RouteMatch> match = match_route(method, target);
+  if (!match) {
+    state.id = ctx.ids.next_id("req-");
+    state.record.route = std::string(target_path(target).substr(0, 256));
+    ApiError error = route_not_found_error(method, target_path(target).substr(0, 256));
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  state.record.route = match->pattern;
+  const bool generates = match->route == Route::kChatCompletions || match->route == Route::kCompletions;
+  state.id = ctx.ids.next_id(!generates ? "req-" : match->route == Route::kChatCompletions ? "chatcmpl-" : "cmpl-");
+  if (!match->method_allowed) {
+    ApiError error = method_not_allowed_error(method, match->pattern);
+    std::string allow(match->allow);
+    co_await write_error(connection, state, std::move(error), std::move(allow));
+    co_return;
+  }
+  if (match->route == Route::kChatCompletions || match->route == Route::kCompletions) {
+    const GenerationKind kind =
+        match->route == Route::kChatCompletions ? GenerationKind::kChat : GenerationKind::kCompletion;
+    co_await handle_generation(ctx, connection, request, kind, state);
+    co_return;
+  }
+  if (match->route == Route::kGetModel && ctx.registry.find(match->model_id) == nullptr) {
+    ApiError error = model_not_found_error(match->model_id);
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  std::string body;
+  if (match->route == Route::kListModels) {
+    body = render_model_list(ctx.registry);
+  } else if (match->route == Route::kGetModel) {
+    state.record.model = match->model_id;
+    body = render_model(*ctx.registry.find(match->model_id));
+  } else {
+    body = render_health();  // Route::kHealth, the last one
+  }
+  co_await write_json(connection, state, 200, std::move(body));
+}
+
+asio::awaitable<void> serve_connection(ServerContext& ctx, std::shared_ptr<Connection> connection) {
+  ctx.connections.insert(connection.get());
+  struct Unregister {
+    ServerContext& ctx;
+    Connection* connection;
+    ~Unregister() { ctx.connections.erase(connection); }
+  } unregister{ctx, connection.get()};
+
+  while (!ctx.drained && !connection->close_after_response) {
+    connection->busy = false;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kMaxHeaderBytes);
+    parser.body_limit(static_cast<uint64_t>(ctx.options.max_body_bytes));
+    boost::system::error_code error;
+    connection->stream.expires_after(to_ms(ctx.options.idle_timeout_ms));
+    co_await http::async_read_header(connection->stream, connection->buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, error));
+    connection->busy = true;
+    RequestState state;
+    state.t_start = std::chrono::steady_clock::now();
+    state.record.ts_unix_ms = unix_now_ms();
+    if (!error && parser.get()[http::field::expect] == "100-continue" && !parser.is_done()) {
+      http::response<http::empty_body> go_on{http::status::continue_, 11};
+      connection->stream.expires_after(to_ms(connection->io_timeout_ms));
+      co_await http::async_write(connection->stream, go_on, asio::redirect_error(asio::use_awaitable, error));
+    }
+    if (!error) {
+      connection->stream.expires_after(to_ms(connection->io_timeout_ms));
+      co_await http::async_read(connection->stream, connection->buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, error));
+    }
+    connection->stream.expires_never();
+    if (error) {
+      if (error != http::error::body_limit && error != http::error::header_limit && !is_protocol_error(error)) {
+        break;  // the client left or timed out: nobody to answer
+      }
+      connection->close_after_response = true;
+      state.id = ctx.ids.next_id("req-");
+      state.keep_alive = false;
+      if (parser.is_header_done()) {
+        state.record.method = std::string(to_std(parser.get().method_string()));
+        state.record.route = std::string(target_path(to_std(parser.get().target())).substr(0, 256));
+      }
+      ApiError protocol = protocol_error(error, ctx.options.max_body_bytes);
+      co_await write_error(*connection, state, std::move(protocol));
+      emit_access_log(ctx, state);
+      break;
+    }
+
+    const HttpRequest& request = parser.get();
+    state.keep_alive = request.keep_alive() && !ctx.stopping;
+    state.record.method = std::string(to_std(request.method_string()));
+    // The boundary: nothing thrown below this call reaches the I/O loop.
+    std::string exception_text;
+    try {
+      co_await dispatch_request(ctx, *connection, request, state);
+    } catch (const std::exception& exception) {
+      exception_text = exception.what();
+    } catch (...) {
+      exception_text = "unknown exception";
+    }
+    if (!exception_text.empty()) {
+      if (state.id.empty()) state.id = ctx.ids.next_id("req-");
+      if (state.response_started) {
+        connection->close_after_response = true;  // mid-response: the only safe end is to close
+        state.record.status = 500;
+      } else {
+        ApiError internal = internal_exception_error(exception_text);
+        co_await write_error(*connection, state, std::move(internal));
+      }
+    }
+    emit_access_log(ctx, state);
+  }
+  boost::system::error_code ignored;
+  connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  connection->stream.socket().close(ignored);
+}
+
+}  // namespace hearth::api

@@ -1,0 +1,108 @@
+// The server's inside (api/http_server.h is its outside): the state every
+// connection shares, one connection, one request's state, and the helpers
+// handlers write responses with. Everything here runs on the I/O thread.
+#pragma once
+
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/access_log.h"
+#include "api/http_server.h"
+#include "api/openai_errors.h"
+#include "api/request_ids.h"
+#include "node/model_registry.h"
+
+namespace hearth::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using HttpRequest = http::request<http::string_body>;
+
+class Connection;
+
+// Shared by every connection of one server. I/O thread only.
+struct ServerContext {
+  ServerContext(asio::io_context& io_in, node::ModelRegistry& registry_in, const HttpServerOptions& options_in,
+                uint64_t id_seed)
+      : io(io_in), registry(registry_in), options(options_in), ids(id_seed) {}
+
+  asio::io_context& io;
+  node::ModelRegistry& registry;
+  const HttpServerOptions& options;
+  RequestIds ids;
+  bool stopping = false;              // shutdown began: every response closes its connection
+  bool drained = false;               // schedulers drained: idle connections close, busy ones after their response
+  std::set<Connection*> connections;  // live ones, for shutdown
+};
+
+// One client connection.
+class Connection {
+ public:
+  Connection(asio::ip::tcp::socket socket, int64_t io_timeout_ms)
+      : stream(std::move(socket)), io_timeout_ms(io_timeout_ms) {}
+
+  // Shuts the socket down and closes it: pending reads and writes fail, which
+  // ends the connection's coroutine. Wakes a handler waiting for the engine.
+  void close();
+
+  beast::tcp_stream stream;
+  const int64_t io_timeout_ms;         // one write to the client, reading one request
+  beast::flat_buffer buffer;           // bytes read past the current request
+  bool busy = false;                   // handling a request (not waiting for one)
+  bool close_after_response = false;   // do not read another request
+  std::function<void()> wake_handler;  // set while a handler waits; close() calls it
+};
+
+// One request as it is handled.
+struct RequestState {
+  std::string id;  // also the X-Request-Id header
+  bool keep_alive = true;
+  bool response_started = false;  // a status line went out: errors can no longer be a response
+  std::chrono::steady_clock::time_point t_start;
+  AccessRecord record;
+};
+
+std::chrono::milliseconds to_ms(int64_t ms);
+std::string_view to_std(beast::string_view text);
+
+// Writes a whole response with hearth's common headers (Server,
+// X-Request-Id, Content-Type, Connection); returns false when the write
+// failed (the client is gone). Fills record.status.
+//
+// These coroutines take what they keep by value and callers pass named
+// locals: GCC 12 mishandles temporaries in a co_await's full-expression
+// (it destroys some twice), so no awaited call here builds one.
+asio::awaitable<bool> write_response(Connection& connection, RequestState& state, unsigned status, std::string body,
+                                     std::string_view content_type,
+                                     std::vector<std::pair<std::string, std::string>> extra_headers);
+
+// A JSON body with no extra headers.
+asio::awaitable<bool> write_json(Connection& connection, RequestState& state, unsigned status, std::string body);
+
+// The error as an OpenAI error body with its status; 429 adds Retry-After,
+// 405 an Allow header (`allow`).
+asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error, std::string allow);
+asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error);
+
+// Handles one read request: routes it and writes the response(s). Exceptions
+// are the caller's to catch (serve_connection's boundary).
+asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                       RequestState& state);
+
+// Reads requests and answers them until the client leaves, an error closes
+// the connection, or shutdown.
+asio::awaitable<void> serve_connection(ServerContext& ctx, std::shared_ptr<Connection> connection);
+
+}  // namespace hearth::api

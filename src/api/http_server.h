@@ -1,0 +1,84 @@
+// HttpServer: hearth's OpenAI-compatible HTTP/1.1 server (Boost.Beast on one
+// Asio I/O thread, keep-alive, C++20 coroutines). Routes: api/routes.h.
+// Generation runs on each model's scheduler thread, never on the I/O thread:
+// the scheduler's observer hands events to the connection (api/sequence_channel.h).
+//
+//   HttpServerOptions options;
+//   options.port = 0;                       // any free port
+//   HEARTH_ASSIGN_OR_RETURN(auto server, HttpServer::create(options, registry));
+//   printf("listening on %d\n", server->port());
+//   return server->run();                   // until SIGINT/SIGTERM or shutdown()
+//
+// Graceful shutdown: stop accepting, drain every scheduler (running streams
+// finish; those still running at drain_timeout_ms are cancelled and end with
+// an SSE error event), close idle keep-alive connections, wait up to
+// shutdown_grace_ms for the last responses to be written, then run() returns.
+//
+// Thread-safety: create() and run() from one thread; shutdown() from any.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "node/model_registry.h"
+
+namespace hearth::api {
+
+inline constexpr uint16_t kDefaultPort = 8770;
+inline constexpr int64_t kDefaultMaxBodyBytes = 4 << 20;
+inline constexpr int64_t kDefaultDrainTimeoutMs = 10000;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";                 // an address or a name that resolves to one
+  uint16_t port = kDefaultPort;                   // 0: a free port (see HttpServer::port())
+  int64_t max_body_bytes = kDefaultMaxBodyBytes;  // larger bodies get 413
+  int64_t drain_timeout_ms = kDefaultDrainTimeoutMs;
+  int64_t shutdown_grace_ms = 2000;  // after the drain, for the last writes
+  int64_t idle_timeout_ms = 60000;   // a keep-alive connection with no request closes
+  int64_t io_timeout_ms = 60000;     // reading one request, or one write to a client
+  bool handle_signals = true;        // SIGINT/SIGTERM call shutdown()
+  uint64_t id_seed = 0;              // request ids and default seeds; 0: from std::random_device
+  // Receives each access-log line (api/access_log.h); empty: stderr.
+  std::function<void(std::string_view line)> access_log;
+};
+
+class HttpServer {
+ public:
+  // Resolves and binds host:port and listens; kInvalidArgument for bad
+  // options, kIo naming the address when it cannot bind. `registry` must
+  // outlive the server.
+  static Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options, node::ModelRegistry& registry);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The bound address: the port 0 resolved; "http://127.0.0.1:8770" form in url().
+  uint16_t port() const;
+  std::string url() const;
+
+  // Serves on the calling thread until shutdown() or a signal has run its
+  // course. Returns ok after a graceful shutdown.
+  Status run();
+  // Starts the graceful shutdown; idempotent.
+  void shutdown();
+
+ private:
+  class Impl;
+  // Only create() can make the key.
+  class ConstructionKey {
+    friend class HttpServer;
+    ConstructionKey() = default;
+  };
+
+ public:
+  HttpServer(ConstructionKey, std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hearth::api

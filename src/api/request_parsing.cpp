@@ -1,0 +1,380 @@
+#include "api/request_parsing.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "api/json_fields.h"
+
+namespace hearth::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr int32_t kMaxStopStrings = 4;   // OpenAI's limit
+constexpr int32_t kMaxTopLogprobs = 20;  // OpenAI's limit, and the scheduler's
+constexpr double kNoUpperBound = std::numeric_limits<double>::infinity();
+
+ApiError not_supported_error(std::string param, const std::string& what) {
+  return invalid_field_error(std::move(param), what + " is not supported yet");
+}
+
+// Depth of [ and { nesting outside strings, stopping once past the limit.
+bool nesting_within(std::string_view body, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t pos = 0; pos < body.size(); ++pos) {
+    const char c = body[pos];
+    if (in_string) {
+      if (c == '\\') {
+        ++pos;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// stop: a string or an array of at most four non-empty strings.
+void read_stop(FieldReader& fields, std::vector<std::string>* out) {
+  const json* value = fields.get("stop");
+  if (value == nullptr) return;
+  const std::string param = fields.param("stop");
+  if (value->is_string()) {
+    if (value->get_ref<const std::string&>().empty()) {
+      fields.fail("stop", quote(param) + " must not be an empty string");
+      return;
+    }
+    out->push_back(value->get<std::string>());
+    return;
+  }
+  if (!value->is_array()) {
+    fields.fail("stop", quote(param) + " must be a string or an array of strings, got " + json_kind(*value));
+    return;
+  }
+  if (value->size() > static_cast<size_t>(kMaxStopStrings)) {
+    fields.fail("stop", quote(param) + " may hold at most " + std::to_string(kMaxStopStrings) + " strings, got " +
+                            std::to_string(value->size()));
+    return;
+  }
+  for (size_t stop_idx = 0; stop_idx < value->size(); ++stop_idx) {
+    const json& item = (*value)[stop_idx];
+    const std::string item_param = param + "[" + std::to_string(stop_idx) + "]";
+    if (!item.is_string()) {
+      fields.fail(invalid_field_error(param, quote(item_param) + " must be a string, got " + json_kind(item)));
+      return;
+    }
+    if (item.get_ref<const std::string&>().empty()) {
+      fields.fail(invalid_field_error(param, quote(item_param) + " must not be an empty string"));
+      return;
+    }
+    out->push_back(item.get<std::string>());
+  }
+}
+
+// seed: any JSON integer (OpenAI's is int64); its bits seed the sampler.
+void read_seed(FieldReader& fields, std::optional<uint64_t>* out) {
+  const json* value = fields.get("seed");
+  if (value == nullptr) return;
+  if (!value->is_number_integer()) {
+    fields.fail("seed", quote(fields.param("seed")) + " must be an integer, got " + json_kind(*value));
+    return;
+  }
+  *out = value->is_number_unsigned() ? value->get<uint64_t>() : static_cast<uint64_t>(value->get<int64_t>());
+}
+
+// stream_options: {include_usage, include_obfuscation}; only meaningful with stream.
+void read_stream_options(FieldReader& fields, bool* include_usage) {
+  const json* value = fields.get("stream_options");
+  if (value == nullptr) return;
+  FieldReader options(*value, fields.param("stream_options") + ".", "'stream_options'");
+  options.boolean("include_usage", include_usage);
+  bool include_obfuscation = false;  // hearth sends no obfuscation padding either way
+  options.boolean("include_obfuscation", &include_obfuscation);
+  options.reject_unknown();
+  if (options.failed()) fields.fail(options.error());
+}
+
+// Fields both endpoints define, with OpenAI's ranges (and hearth's extensions).
+void read_generation_fields(FieldReader& fields, GenerationFields* out) {
+  fields.boolean("stream", &out->stream);
+  read_stream_options(fields, &out->include_usage);
+  fields.integer("max_tokens", &out->max_tokens, 1, std::numeric_limits<int32_t>::max());
+  infer::SamplingParams& sampling = out->sampling;
+  fields.number("temperature", &sampling.temperature, 0.0, 2.0);
+  fields.number("top_p", &sampling.top_p, 0.0, 1.0, /*min_exclusive=*/true);
+  fields.number("presence_penalty", &sampling.presence_penalty, -2.0, 2.0);
+  fields.number("frequency_penalty", &sampling.frequency_penalty, -2.0, 2.0);
+  // hearth extensions (llama.cpp's names).
+  fields.integer("top_k", &sampling.top_k, 0, std::numeric_limits<int32_t>::max());
+  fields.number("min_p", &sampling.min_p, 0.0, 1.0);
+  fields.number("repeat_penalty", &sampling.repeat_penalty, 0.0, kNoUpperBound, /*min_exclusive=*/true);
+  read_stop(fields, &out->stop);
+  read_seed(fields, &out->seed);
+
+  int64_t n = 1;
+  fields.integer("n", &n, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+  if (!fields.failed() && n != 1) {
+    fields.fail(not_supported_error(fields.param("n"), "'n' other than 1 (several choices per request)"));
+  }
+  if (const json* bias = fields.get("logit_bias")) {
+    if (!bias->is_object()) {
+      fields.fail("logit_bias", "'logit_bias' must be an object, got " + json_kind(*bias));
+    } else if (!bias->empty()) {
+      fields.fail(not_supported_error(fields.param("logit_bias"), "'logit_bias'"));
+    }
+  }
+  // Accepted and not used: they change nothing about the output.
+  std::string ignored_string;
+  fields.string("user", &ignored_string);
+  fields.string("service_tier", &ignored_string);
+  fields.string("prompt_cache_key", &ignored_string);
+  fields.string("safety_identifier", &ignored_string);
+  if (const json* metadata = fields.get("metadata"); metadata != nullptr && !metadata->is_object()) {
+    fields.fail("metadata", "'metadata' must be an object, got " + json_kind(*metadata));
+  }
+  bool ignored_bool = false;
+  fields.boolean("store", &ignored_bool);
+}
+
+// One message's content: a string, or an array of {"type":"text","text":...}
+// parts joined with "\n".
+void read_message_content(FieldReader& message, const std::string& prefix, std::string* out) {
+  const json* content = message.get("content");
+  if (message.failed()) return;
+  if (content == nullptr) {
+    message.fail("content", quote(prefix + "content") + " is required and must be a string or an array of text parts");
+    return;
+  }
+  if (content->is_string()) {
+    *out = content->get<std::string>();
+    return;
+  }
+  if (!content->is_array()) {
+    message.fail("content",
+                 quote(prefix + "content") + " must be a string or an array of text parts, got " + json_kind(*content));
+    return;
+  }
+  for (size_t part_idx = 0; part_idx < content->size(); ++part_idx) {
+    const std::string part_prefix = prefix + "content[" + std::to_string(part_idx) + "].";
+    FieldReader part((*content)[part_idx], part_prefix, quote(part_prefix.substr(0, part_prefix.size() - 1)));
+    std::string type;
+    part.string("type", &type, /*required=*/true);
+    if (!part.failed() && type != "text") {
+      part.fail(not_supported_error(part.param("type"), "content part type " + quote(type)));
+    }
+    std::string text;
+    part.string("text", &text, /*required=*/true);
+    part.reject_unknown();
+    if (part.failed()) {
+      message.fail(part.error());
+      return;
+    }
+    if (part_idx > 0) *out += '\n';
+    *out += text;
+  }
+}
+
+void read_messages(FieldReader& fields, std::vector<text::ChatMessage>* out) {
+  const json* messages = fields.get("messages");
+  if (fields.failed()) return;
+  if (messages == nullptr) {
+    fields.fail("messages", "'messages' is required");
+    return;
+  }
+  if (!messages->is_array()) {
+    fields.fail("messages", "'messages' must be an array of messages, got " + json_kind(*messages));
+    return;
+  }
+  if (messages->empty()) {
+    fields.fail("messages", "'messages' must hold at least one message");
+    return;
+  }
+  for (size_t message_idx = 0; message_idx < messages->size(); ++message_idx) {
+    const std::string prefix = "messages[" + std::to_string(message_idx) + "].";
+    FieldReader message((*messages)[message_idx], prefix, quote(prefix.substr(0, prefix.size() - 1)));
+    text::ChatMessage parsed;
+    message.string("role", &parsed.role, /*required=*/true);
+    if (!message.failed()) {
+      if (parsed.role == "developer") {
+        parsed.role = "system";  // OpenAI's newer name for system instructions
+      } else if (parsed.role == "tool" || parsed.role == "function") {
+        message.fail(not_supported_error(message.param("role"), "role '" + parsed.role + "' (tool calling)"));
+      } else if (parsed.role != "system" && parsed.role != "user" && parsed.role != "assistant") {
+        message.fail("role", quote(prefix + "role") + " must be one of system, developer, user, assistant; got " +
+                                 quote(parsed.role));
+      }
+    }
+    if (message.has("tool_calls") || message.has("function_call")) {
+      message.fail(not_supported_error(message.param("tool_calls"), "tool calling"));
+    }
+    read_message_content(message, prefix, &parsed.content);
+    std::string name;  // the templates hearth renders have no place for a name
+    message.string("name", &name);
+    if (const json* refusal = message.get("refusal"); refusal != nullptr && !refusal->is_string()) {
+      message.fail("refusal", quote(prefix + "refusal") + " must be a string, got " + json_kind(*refusal));
+    }
+    message.reject_unknown();
+    if (message.failed()) {
+      fields.fail(message.error());
+      return;
+    }
+    out->push_back(std::move(parsed));
+  }
+}
+
+// Chat fields for features hearth does not have; a non-default value is a 400.
+void reject_unsupported_chat_features(FieldReader& fields) {
+  if (const json* format = fields.get("response_format")) {
+    FieldReader reader(*format, "response_format.", "'response_format'");
+    std::string type;
+    reader.string("type", &type, /*required=*/true);
+    reader.ignore("json_schema");
+    if (!reader.failed() && type != "text") {
+      reader.fail(not_supported_error("response_format", "response_format type " + quote(type)));
+    }
+    reader.reject_unknown();
+    if (reader.failed()) fields.fail(reader.error());
+  }
+  if (const json* tools = fields.get("tools")) {
+    if (!tools->is_array()) {
+      fields.fail("tools", "'tools' must be an array, got " + json_kind(*tools));
+    } else if (!tools->empty()) {
+      fields.fail(not_supported_error("tools", "'tools' (tool calling)"));
+    }
+  }
+  if (const json* choice = fields.get("tool_choice")) {
+    if (!choice->is_string() || (*choice != "none" && *choice != "auto")) {
+      fields.fail(not_supported_error("tool_choice", "'tool_choice' other than \"none\" or \"auto\""));
+    }
+  }
+  bool parallel_tool_calls = false;
+  fields.boolean("parallel_tool_calls", &parallel_tool_calls);
+  if (const json* modalities = fields.get("modalities")) {
+    if (*modalities != json::array({"text"})) {
+      fields.fail(not_supported_error("modalities", "'modalities' other than [\"text\"]"));
+    }
+  }
+  for (const char* key :
+       {"functions", "function_call", "audio", "prediction", "web_search_options", "reasoning_effort", "verbosity"}) {
+    if (fields.has(key)) fields.fail(not_supported_error(key, quote(key)));
+  }
+}
+
+// The completions prompt: a string, one string in an array, an array of
+// token ids, or one such array in an array.
+void read_prompt(FieldReader& fields, CompletionRequest* out) {
+  const json* prompt = fields.get("prompt");
+  if (fields.failed()) return;
+  if (prompt == nullptr) {
+    fields.fail("prompt", "'prompt' is required");
+    return;
+  }
+  const std::string kinds = "a string, an array of token ids, or an array holding one of those";
+  const json* single = prompt;
+  if (prompt->is_array() && prompt->size() == 1 && ((*prompt)[0].is_string() || (*prompt)[0].is_array())) {
+    single = &(*prompt)[0];
+  } else if (prompt->is_array() && !prompt->empty() && ((*prompt)[0].is_string() || (*prompt)[0].is_array())) {
+    fields.fail(not_supported_error("prompt", "more than one prompt per request"));
+    return;
+  }
+  if (single->is_string()) {
+    out->prompt_text = single->get<std::string>();
+    return;
+  }
+  if (!single->is_array()) {
+    fields.fail("prompt", "'prompt' must be " + kinds + ", got " + json_kind(*single));
+    return;
+  }
+  if (single->empty()) {
+    fields.fail("prompt", "'prompt' must not be an empty array");
+    return;
+  }
+  out->prompt_is_tokens = true;
+  out->prompt_tokens.reserve(single->size());
+  for (size_t token_idx = 0; token_idx < single->size(); ++token_idx) {
+    const json& id = (*single)[token_idx];
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > std::numeric_limits<int32_t>::max()) {
+      fields.fail("prompt", "'prompt' token ids must be non-negative integers; item " + std::to_string(token_idx) +
+                                " is " + (id.is_number_integer() ? id.dump() : json_kind(id)));
+      return;
+    }
+    out->prompt_tokens.push_back(id.get<int32_t>());
+  }
+}
+
+}  // namespace
+
+ApiResult<json> parse_json_body(std::string_view body) {
+  if (!nesting_within(body, kMaxJsonDepth)) {
+    return invalid_field_error("",
+                               "The request body nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& error) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." minus the bracketed id.
+    std::string detail = error.what();
+    if (const size_t end = detail.find("] "); detail.rfind("[json.exception", 0) == 0 && end != std::string::npos) {
+      detail = detail.substr(end + 2);
+    }
+    return invalid_field_error("", "The request body is not valid JSON: " + detail);
+  }
+}
+
+ApiResult<ChatRequest> parse_chat_request(std::string_view body) {
+  ApiResult<json> parsed = parse_json_body(body);
+  if (!parsed.ok()) return parsed.error();
+  FieldReader fields(*parsed, "", "The request body");
+  ChatRequest request;
+  fields.string("model", &request.model, /*required=*/true);
+  read_messages(fields, &request.messages);
+  read_generation_fields(fields, &request.generation);
+  // max_completion_tokens is the newer name of max_tokens; it wins when both are sent.
+  fields.integer("max_completion_tokens", &request.generation.max_tokens, 1, std::numeric_limits<int32_t>::max());
+  fields.boolean("logprobs", &request.logprobs);
+  if (fields.has("top_logprobs")) {
+    fields.integer("top_logprobs", &request.top_logprobs, 0, kMaxTopLogprobs);
+    if (!fields.failed() && !request.logprobs) {
+      fields.fail("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
+    }
+  }
+  reject_unsupported_chat_features(fields);
+  fields.reject_unknown();
+  if (fields.failed()) return fields.error();
+  return request;
+}
+
+ApiResult<CompletionRequest> parse_completion_request(std::string_view body) {
+  ApiResult<json> parsed = parse_json_body(body);
+  if (!parsed.ok()) return parsed.error();
+  FieldReader fields(*parsed, "", "The request body");
+  CompletionRequest request;
+  fields.string("model", &request.model, /*required=*/true);
+  read_prompt(fields, &request);
+  read_generation_fields(fields, &request.generation);
+  if (fields.has("logprobs")) {
+    fields.integer("logprobs", &request.logprobs, 0, kMaxTopLogprobs);
+  }
+  bool echo = false;
+  fields.boolean("echo", &echo);
+  if (echo) fields.fail(not_supported_error("echo", "'echo'"));
+  std::string suffix;
+  fields.string("suffix", &suffix);
+  if (!suffix.empty()) fields.fail(not_supported_error("suffix", "'suffix' (fill in the middle)"));
+  int64_t best_of = 1;
+  fields.integer("best_of", &best_of, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+  if (!fields.failed() && best_of != 1) fields.fail(not_supported_error("best_of", "'best_of' other than 1"));
+  fields.reject_unknown();
+  if (fields.failed()) return fields.error();
+  return request;
+}
+
+}  // namespace hearth::api

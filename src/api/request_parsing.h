@@ -1,0 +1,30 @@
+// Request bodies -> plain structs. Every error is a 400 invalid_request_error
+// whose message and param name the field at fault; nothing wrong is replaced
+// by a default. Accepted but unsupported OpenAI features with a non-default
+// value (n > 1, tools, response_format other than text, ...) are a 400 saying
+// so; keys OpenAI does not define are a 400 too.
+//
+//   ApiResult<ChatRequest> request = parse_chat_request(body);
+//   if (!request.ok()) return respond_error(request.error());
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "api/chat_request.h"
+#include "api/completion_request.h"
+#include "api/openai_errors.h"
+
+namespace hearth::api {
+
+// JSON nesting deeper than this is refused before parsing (a hostile body
+// could otherwise exhaust the stack of code that walks the value).
+inline constexpr int kMaxJsonDepth = 64;
+
+// Parses `body` as JSON ("malformed JSON" 400 with the parser's position).
+ApiResult<nlohmann::json> parse_json_body(std::string_view body);
+
+ApiResult<ChatRequest> parse_chat_request(std::string_view body);
+ApiResult<CompletionRequest> parse_completion_request(std::string_view body);
+
+}  // namespace hearth::api

@@ -1,0 +1,35 @@
+// The server's routes: request method and target -> which handler, with the
+// model id of /v1/models/{id} percent-decoded. A known path with another
+// method is a 405 (the match says which methods the path takes); an unknown
+// path is a 404.
+//
+//   POST /v1/chat/completions   POST /v1/completions
+//   GET  /v1/models             GET  /v1/models/{id}     GET /health
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hearth::api {
+
+enum class Route { kChatCompletions, kCompletions, kListModels, kGetModel, kHealth };
+
+struct RouteMatch {
+  Route route = Route::kHealth;
+  std::string pattern;     // "/v1/models/{id}": what access logs show
+  std::string model_id;    // kGetModel only
+  std::string_view allow;  // methods the path takes ("GET", "POST")
+  bool method_allowed = false;
+};
+
+// nullopt when no route has this path. The query string is ignored.
+std::optional<RouteMatch> match_route(std::string_view method, std::string_view target);
+
+// %XX sequences decoded; nullopt for a malformed one or a decoded NUL.
+std::optional<std::string> percent_decode(std::string_view text);
+
+// The target without its query string.
+std::string_view target_path(std::string_view target);
+
+}  // namespace hearth::api

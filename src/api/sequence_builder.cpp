@@ -1,0 +1,55 @@
+#include "api/sequence_builder.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "api/json_fields.h"
+
+namespace hearth::api {
+namespace {
+
+ApiError context_length_error(std::string message, const std::string& prompt_param) {
+  return ApiError{400, "invalid_request_error", std::move(message), prompt_param, "context_length_exceeded"};
+}
+
+}  // namespace
+
+ApiResult<infer::SequenceRequest> build_sequence_request(std::vector<int32_t>&& prompt, const GenerationFields& fields,
+                                                         int32_t n_top_logprobs, int64_t n_ctx, uint64_t random_seed,
+                                                         const std::string& prompt_param) {
+  const int64_t n_prompt = static_cast<int64_t>(prompt.size());
+  if (n_prompt == 0) return invalid_field_error(prompt_param, "The prompt encodes to no tokens");
+  const std::string in_what = prompt_param == "messages" ? "the messages" : "the prompt";
+  int64_t max_tokens = 0;
+  if (fields.max_tokens) {
+    max_tokens = *fields.max_tokens;
+    if (n_prompt + max_tokens > n_ctx) {
+      return context_length_error("This model's maximum context length is " + std::to_string(n_ctx) +
+                                      " tokens. However, you requested " + std::to_string(n_prompt + max_tokens) +
+                                      " tokens (" + std::to_string(n_prompt) + " in " + in_what + ", " +
+                                      std::to_string(max_tokens) + " in the completion). Please reduce the length of " +
+                                      in_what + " or completion.",
+                                  prompt_param);
+    }
+  } else {
+    max_tokens = n_ctx - n_prompt;
+    if (max_tokens < 1) {
+      return context_length_error("This model's maximum context length is " + std::to_string(n_ctx) +
+                                      " tokens. However, " + in_what + " alone take " + std::to_string(n_prompt) +
+                                      " tokens, which leaves no room for the completion. Please reduce the "
+                                      "length of " +
+                                      in_what + ".",
+                                  prompt_param);
+    }
+  }
+  infer::SequenceRequest request;
+  request.prompt = std::move(prompt);
+  request.params.max_tokens = static_cast<int32_t>(std::min<int64_t>(max_tokens, std::numeric_limits<int32_t>::max()));
+  request.params.stop = fields.stop;
+  request.params.sampling = fields.sampling;
+  request.params.sampling.seed = fields.seed.value_or(random_seed);
+  request.n_top_logprobs = n_top_logprobs;
+  return request;
+}
+
+}  // namespace hearth::api

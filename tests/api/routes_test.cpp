@@ -1,0 +1,60 @@
+// Routing: method + target -> route, 405 vs 404, model ids decoded.
+#include "api/routes.h"
+
+#include <gtest/gtest.h>
+
+namespace hearth::api {
+namespace {
+
+TEST(RoutesTest, MatchesEveryRoute) {
+  EXPECT_EQ(match_route("POST", "/v1/chat/completions")->route, Route::kChatCompletions);
+  EXPECT_EQ(match_route("POST", "/v1/completions")->route, Route::kCompletions);
+  EXPECT_EQ(match_route("GET", "/v1/models")->route, Route::kListModels);
+  EXPECT_EQ(match_route("GET", "/health")->route, Route::kHealth);
+  const auto model = match_route("GET", "/v1/models/tiny-b");
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->route, Route::kGetModel);
+  EXPECT_EQ(model->model_id, "tiny-b");
+  EXPECT_EQ(model->pattern, "/v1/models/{id}");
+  EXPECT_TRUE(model->method_allowed);
+}
+
+TEST(RoutesTest, WrongMethodIsAMatchThatIsNotAllowed) {
+  const auto match = match_route("GET", "/v1/chat/completions");
+  ASSERT_TRUE(match);
+  EXPECT_FALSE(match->method_allowed);
+  EXPECT_EQ(match->allow, "POST");
+  EXPECT_FALSE(match_route("POST", "/health")->method_allowed);
+  EXPECT_FALSE(match_route("DELETE", "/v1/models/x")->method_allowed);
+}
+
+TEST(RoutesTest, UnknownPathsDoNotMatch) {
+  for (const char* target : {"/", "/v1", "/v1/models/", "/v1/chat/completions/", "/V1/models", "/health/x", ""}) {
+    EXPECT_FALSE(match_route("GET", target)) << target;
+  }
+}
+
+TEST(RoutesTest, QueryStringIsIgnored) {
+  EXPECT_EQ(match_route("GET", "/health?verbose=1")->route, Route::kHealth);
+  EXPECT_EQ(match_route("GET", "/v1/models/a?x=y")->model_id, "a");
+  EXPECT_EQ(target_path("/a?b?c"), "/a");
+}
+
+TEST(RoutesTest, ModelIdsArePercentDecoded) {
+  EXPECT_EQ(match_route("GET", "/v1/models/qwen2.5%2D0.5b")->model_id, "qwen2.5-0.5b");
+  EXPECT_EQ(match_route("GET", "/v1/models/a%2Fb")->model_id, "a/b");
+  EXPECT_FALSE(match_route("GET", "/v1/models/bad%2"));
+  EXPECT_FALSE(match_route("GET", "/v1/models/bad%zz"));
+  EXPECT_FALSE(match_route("GET", "/v1/models/nul%00"));
+}
+
+TEST(RoutesTest, PercentDecode) {
+  EXPECT_EQ(percent_decode("a%20b"), "a b");
+  EXPECT_EQ(percent_decode("%e2%82%ac"), "\xE2\x82\xAC");
+  EXPECT_EQ(percent_decode(""), "");
+  EXPECT_FALSE(percent_decode("%"));
+  EXPECT_FALSE(percent_decode("%4"));
+}
+
+}  // namespace
+}  // namespace hearth::api
