@@ -7,6 +7,7 @@
 
 #include "cli/bench_command.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 #include "cli/synth_command.h"
 
 namespace hearth::cli {
@@ -18,6 +19,7 @@ int run_cli(int argc, char** argv) {
   add_synth_command(app, action);
   add_run_command(app, action);
   add_bench_command(app, action);
+  add_serve_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
