@@ -23,6 +23,9 @@ struct WeightView {
 
 // y[token * n_rows + row] = sum_col W[row][col] * x[token * n_cols + col]
 // for token in [0, n_tokens). Uses every thread of `pool`. x and y must not alias.
+// Each token's row is computed bit for bit the same whatever n_tokens is and
+// wherever the token sits among them (the serving engine batches unrelated
+// requests and promises each the output it would get alone).
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
 // Scalar reference of the same product: dequantizes W and accumulates in double.

@@ -41,10 +41,10 @@ struct Case {
   Shape shape;
   std::vector<uint8_t> weights;
   std::vector<float> x;
-  std::vector<float> y_ref;       // matmul_ref on x
+  std::vector<float> y_ref;        // matmul_ref on x
   std::vector<double> y_emulated;  // dequantized W times the 8-bit activations, in double
   std::vector<double> emulated_tol;
-  std::vector<double> quant_tol;   // sum |w_i| |x_i - xq_i|
+  std::vector<double> quant_tol;  // sum |w_i| |x_i - xq_i|
 };
 
 // The activation values the kernels multiply with, dequantized.
@@ -180,9 +180,37 @@ TEST_P(MatmulTest, AgreesWithReferencesOnEveryTarget) {
   }
 }
 
-std::string dtype_name(const ::testing::TestParamInfo<DType>& info) {
-  return std::string(dtype_info(info.param).name);
+// The serving engine batches tokens of unrelated requests into one matmul and
+// promises each request the output it would get alone: a token's row must not
+// depend on how many tokens share the call, nor on where it sits among them.
+TEST_P(MatmulTest, EachTokenRowIsIndependentOfTheBatch) {
+  const DType dtype = GetParam();
+  ThreadPool two_threads(2);
+  const int64_t n_cols = 1024;
+  const int64_t n_rows = 96;
+  const Case c = make_case(dtype, {n_rows, n_cols, 19}, 4242 + static_cast<uint32_t>(dtype));
+  const WeightView view{dtype, c.weights.data(), n_rows, n_cols};
+  for (int64_t target : runnable_simd_targets()) {
+    ScopedSimdTarget pin(target);
+    SCOPED_TRACE(simd_target_name(target) + " " + std::string(dtype_info(dtype).name));
+    std::vector<float> alone(static_cast<size_t>(19 * n_rows));
+    for (int64_t token = 0; token < 19; ++token) {
+      matmul(view, c.x.data() + token * n_cols, 1, alone.data() + token * n_rows, two_threads);
+    }
+    for (const int64_t n_tokens : {2, 3, 4, 5, 8, 13, 16, 19}) {
+      for (const int64_t first : {int64_t{0}, 19 - n_tokens}) {
+        std::vector<float> batched(static_cast<size_t>(n_tokens * n_rows));
+        matmul(view, c.x.data() + first * n_cols, n_tokens, batched.data(), two_threads);
+        for (int64_t out = 0; out < n_tokens * n_rows; ++out) {
+          ASSERT_EQ(batched[static_cast<size_t>(out)], alone[static_cast<size_t>(first * n_rows + out)])
+              << n_tokens << " tokens from " << first << ", output " << out;
+        }
+      }
+    }
+  }
 }
+
+std::string dtype_name(const ::testing::TestParamInfo<DType>& info) { return std::string(dtype_info(info.param).name); }
 
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulTest,
                          ::testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ8_0,
