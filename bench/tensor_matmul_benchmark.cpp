@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "base/thread_pool.h"
@@ -129,6 +130,38 @@ void prefill_args(benchmark::internal::Benchmark* bench) {
   bench->Args({static_cast<int64_t>(DType::kQ4_0), 2, 512});
 }
 BENCHMARK(BM_Prefill)->Apply(prefill_args)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Batched decode and short prefill: n_tokens activation rows against one warm
+// weight matrix (the serving engine batches the decode tokens of concurrent
+// requests). Args: dtype, threads, n_rows, n_cols, n_tokens.
+void BM_Batch(benchmark::State& state) {
+  const DType dtype = static_cast<DType>(state.range(0));
+  const int n_threads = static_cast<int>(state.range(1));
+  const int64_t n_rows = state.range(2), n_cols = state.range(3), n_tokens = state.range(4);
+  ThreadPool pool(n_threads);
+  const auto weights = random_weights(dtype, n_rows, n_cols, 1);
+  const auto x = random_floats(n_cols * n_tokens, 17);
+  std::vector<float> y(static_cast<size_t>(n_rows * n_tokens));
+  for (auto _ : state) {
+    matmul({dtype, weights.data(), n_rows, n_cols}, x.data(), n_tokens, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["tok/s"] =
+      benchmark::Counter(static_cast<double>(n_tokens * state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(2 * n_rows * n_cols * n_tokens) * 1e-9 *
+                                                     static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(dtype_info(dtype).name));
+}
+
+void batch_args(benchmark::internal::Benchmark* bench) {
+  for (DType dtype : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
+    for (const auto& [n_rows, n_cols] : {std::pair<int64_t, int64_t>{2048, 2048}, {8192, 2048}}) {
+      for (int64_t n_tokens : {1, 4, 8, 16, 64}) bench->Args({static_cast<int64_t>(dtype), 1, n_rows, n_cols, n_tokens});
+    }
+  }
+}
+BENCHMARK(BM_Batch)->Apply(batch_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace hearth::tensor
