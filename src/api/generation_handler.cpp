@@ -128,6 +128,8 @@ asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& st
 }
 
 asio::awaitable<bool> write_chunk(Connection& connection, std::string_view bytes) {
+  // A chunk of size 0 is the last-chunk marker: nothing to send is no chunk at all.
+  if (bytes.empty()) co_return true;
   boost::system::error_code error;
   connection.stream.expires_after(to_ms(connection.io_timeout_ms));
   co_await asio::async_write(connection.stream, http::make_chunk(asio::buffer(bytes.data(), bytes.size())),
@@ -270,7 +272,11 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   state.record.completion_tokens = finish->n_generated_tokens;
   state.record.cached_tokens = finish->n_cached_prompt_tokens;
   if (finish->reason == infer::FinishReason::kCancelled || !finish->error.ok()) {
-    const ApiError error = finish->error.ok() ? shutdown_cancel_error() : api_error(finish->error);
+    // Cancelled without an error, or with kUnavailable: the drain deadline passed (or the engine stopped).
+    const ApiError error = finish->error.ok() ? shutdown_cancel_error()
+                           : finish->error.code() == ErrorCode::kUnavailable
+                               ? api_error(finish->error, "", "server_shutting_down")
+                               : api_error(finish->error);
     if (job.stream) {
       // Headers went out with 200: the error travels as a last event, then the connection closes.
       connection.close_after_response = true;
