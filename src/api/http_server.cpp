@@ -19,7 +19,9 @@ std::string url_host(const asio::ip::address& address) {
 class HttpServer::Impl {
  public:
   Impl(const HttpServerOptions& options, node::ModelRegistry& registry, uint64_t id_seed)
-      : options_(options), acceptor_(io_), signals_(io_), ctx_(io_, registry, options_, id_seed), registry_(registry) {}
+      : options_(options), registry_(registry), acceptor_(io_), signals_(io_) {
+    ctx_ = std::make_unique<ServerContext>(io_, registry, options_, id_seed);
+  }
 
   ~Impl() {
     if (drainer_.joinable()) drainer_.join();
@@ -83,7 +85,7 @@ class HttpServer::Impl {
       }
       socket.set_option(asio::ip::tcp::no_delay(true), error);  // SSE chunks go out as they come
       auto connection = std::make_shared<Connection>(std::move(socket), options_.io_timeout_ms);
-      asio::co_spawn(io_, serve_connection(ctx_, connection), [](const std::exception_ptr&) {
+      asio::co_spawn(io_, serve_connection(*ctx_, connection), [](const std::exception_ptr&) {
         // serve_connection catches what handlers throw; an exception here came from Asio or
         // Beast themselves, and the connection it belonged to is gone with it.
       });
@@ -93,8 +95,8 @@ class HttpServer::Impl {
   // I/O thread. Stops accepting, then drains the engines on another thread
   // (drain() blocks) while this thread keeps writing the streams.
   void begin_shutdown() {
-    if (ctx_.stopping) return;
-    ctx_.stopping = true;
+    if (ctx_->stopping) return;
+    ctx_->stopping = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     signals_.cancel(ignored);
@@ -108,16 +110,16 @@ class HttpServer::Impl {
   // I/O thread, after the drain: idle connections close now, busy ones once
   // their response is out, and any left after the grace period are closed.
   void finish_shutdown() {
-    ctx_.drained = true;
+    ctx_->drained = true;
     work_.reset();
-    const std::vector<Connection*> connections(ctx_.connections.begin(), ctx_.connections.end());
+    const std::vector<Connection*> connections(ctx_->connections.begin(), ctx_->connections.end());
     for (Connection* connection : connections) {
       if (!connection->busy) connection->close();
     }
     grace_timer_.emplace(io_, std::chrono::milliseconds(options_.shutdown_grace_ms));
     grace_timer_->async_wait([this](const boost::system::error_code& error) {
       if (error) return;
-      const std::vector<Connection*> left(ctx_.connections.begin(), ctx_.connections.end());
+      const std::vector<Connection*> left(ctx_->connections.begin(), ctx_->connections.end());
       for (Connection* connection : left) connection->close();
     });
     // The grace timer must not keep run() going once every connection is gone.
@@ -126,7 +128,7 @@ class HttpServer::Impl {
 
   asio::awaitable<void> wait_for_connections() {
     asio::steady_timer poll(io_);
-    while (!ctx_.connections.empty()) {
+    while (!ctx_->connections.empty()) {
       poll.expires_after(std::chrono::milliseconds(10));
       boost::system::error_code ignored;
       co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
@@ -135,11 +137,13 @@ class HttpServer::Impl {
   }
 
   const HttpServerOptions options_;
+  node::ModelRegistry& registry_;
+  // Declared before io_, so it outlives it: coroutine frames that the
+  // io_context destroys along with itself unregister their connection here.
+  std::unique_ptr<ServerContext> ctx_;
   asio::io_context io_{1};
   asio::ip::tcp::acceptor acceptor_;
   asio::signal_set signals_;
-  ServerContext ctx_;
-  node::ModelRegistry& registry_;
   asio::ip::tcp::endpoint bound_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::optional<asio::steady_timer> grace_timer_;
