@@ -9,12 +9,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <utility>
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "hwy/targets.h"
 #include "tensor/matmul.h"
 #include "tensor/quant.h"
 
@@ -166,4 +168,13 @@ BENCHMARK(BM_Batch)->Apply(batch_args)->UseRealTime()->Unit(benchmark::kMicrosec
 }  // namespace
 }  // namespace hearth::tensor
 
-BENCHMARK_MAIN();
+// HEARTH_BENCH_AVX2=1 keeps Highway off the AVX-512 targets, to time the AVX2
+// kernels as an AVX2-only machine runs them.
+int main(int argc, char** argv) {
+  const char* avx2_only = std::getenv("HEARTH_BENCH_AVX2");
+  if (avx2_only != nullptr && avx2_only[0] == '1') hwy::DisableTargets(HWY_AVX3 | HWY_AVX3_DL);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -106,25 +106,20 @@ void rows_q4_q5_k(const MatmulTile& tile, int64_t token0) {
           sums[token_idx] = _mm256_add_epi32(
               sums[token_idx], _mm256_add_epi32(dot_u6_s8_scaled_avx2(low, x_low, scale_low),
                                                 dot_u6_s8_scaled_avx2(high, x_high, scale_high)));
+          keep_in_register(sums[token_idx]);
         }
       }
-      // min_j in int16 words 2j and 2j+1, to meet bsums[2j] and bsums[2j+1].
-      const __m128i min_bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales.min));
-      const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(min_bytes, min_bytes));
+      const __m256i mins = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales.min)));
       const float d = _cvtsh_ss(block.d);
       const float dmin = _cvtsh_ss(block.dmin);
-      // Lane order of the packed sums below: two of the scale part, two of the mins, per 128-bit lane.
-      const __m256 d_dmin = _mm256_setr_ps(d, d, -dmin, -dmin, d, d, -dmin, -dmin);
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
         const BlockQ8_K& a = act[token_idx][block_idx];
-        // Lane j: min_j * (sum of x over sub-block j).
-        const __m256i min_dot =
-            _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), mins16);
-        // One conversion and one FMA for both parts: the eight lanes of each summed in pairs
-        // (exact integers), as [s0+s1, s2+s3, m0+m1, m2+m3 | s4+s5, s6+s7, m4+m5, m6+m7].
-        const __m256i packed = _mm256_hadd_epi32(sums[token_idx], min_dot);
-        acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(packed), _mm256_mul_ps(d_dmin, _mm256_set1_ps(a.d)),
-                                         acc[token_idx]);
+        // Lane j: bsums[2j] + bsums[2j+1], the sum of x over sub-block j.
+        const __m256i sub_sums = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)),
+                                                   _mm256_set1_epi16(1));
+        const __m256i min_dot = _mm256_mullo_epi32(sub_sums, mins);
+        acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[token_idx]), _mm256_set1_ps(d * a.d), acc[token_idx]);
+        acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(min_dot), _mm256_set1_ps(-dmin * a.d), acc[token_idx]);
       }
     }
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
@@ -190,17 +185,16 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
             const int8_t* x = act[token_idx][block_idx].qs + 128 * half_idx + 32 * quarter_idx;
             const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
             sums[token_idx] = _mm256_add_epi32(sums[token_idx], dot_u6_s8_scaled_avx2(q, xv, scale));
+            keep_in_register(sums[token_idx]);
           }
         }
       }
       const float d = _cvtsh_ss(block.d);
-      // 32 * scale_s: |32 * 128| fits int16, and the madd pairs below fit int32.
-      const __m256i scales32 = _mm256_slli_epi16(scales16, 5);
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
         const BlockQ8_K& a = act[token_idx][block_idx];
         // sum_s scale_s * (sum of x over sub-block s), times the offset 32.
-        const __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), scales32);
-        const __m256i total = _mm256_sub_epi32(sums[token_idx], offset);
+        const __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), scales16);
+        const __m256i total = _mm256_sub_epi32(sums[token_idx], _mm256_slli_epi32(offset, 5));
         acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * a.d), acc[token_idx]);
       }
     }
