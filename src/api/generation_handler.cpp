@@ -212,6 +212,7 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   arm_watch(connection.stream.socket(), watch);
 
   bool client_gone = false;
+  bool lost_events = false;
   std::optional<FinishOutput> finish;
   if (job.stream) {
     const bool head_written = co_await write_stream_head(connection, state);
@@ -222,6 +223,12 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   while (!client_gone) {
     waiter->woken = false;
     SequenceOutput output = channel->take();
+    if (output.lost_events) {
+      // The engine's events could not be copied: the answer would have a gap.
+      lost_events = true;
+      active.handle->cancel();
+      break;
+    }
     if (!output.tokens.empty() && !state.record.ttft_ms) state.record.ttft_ms = ms_since(state.t_start);
     std::string bytes;
     if (job.stream) {
@@ -267,6 +274,19 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
     connection.buffer.commit(n_bytes);
   }
   if (client_gone) co_return;
+  if (lost_events) {
+    ApiError error = api_error(internal_error("the server ran out of memory while streaming the answer"));
+    connection.close_after_response = true;
+    if (state.response_started) {
+      state.record.status = error.http_status;
+      const std::string event = sse_data(render_error_body(error));
+      const bool written = co_await write_chunk(connection, event);
+      if (written) co_await write_last_chunk(connection);
+    } else {
+      co_await write_error(connection, state, std::move(error));
+    }
+    co_return;
+  }
 
   state.record.prompt_tokens = finish->n_prompt_tokens;
   state.record.completion_tokens = finish->n_generated_tokens;

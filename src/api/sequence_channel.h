@@ -50,6 +50,9 @@ struct FinishOutput {
 struct SequenceOutput {
   std::vector<TokenOutput> tokens;
   std::optional<FinishOutput> finish;
+  // An event could not be copied (out of memory): the output is incomplete
+  // and the request must fail rather than return a gap.
+  bool lost_events = false;
 };
 
 class SequenceChannel : public infer::SequenceObserver {
@@ -57,6 +60,7 @@ class SequenceChannel : public infer::SequenceObserver {
   // with_logprobs: copy each token's logprob and alternatives.
   SequenceChannel(bool with_logprobs, std::function<void()> notify);
 
+  // Never throw into the engine: a copy that fails is reported as lost_events.
   void on_token(const infer::TokenEvent& event) override;
   void on_finish(const infer::FinishEvent& event) override;
 
@@ -67,6 +71,7 @@ class SequenceChannel : public infer::SequenceObserver {
 
  private:
   void push_locked();
+  void lose_event();
 
   const bool with_logprobs_;
   std::mutex mutex_;

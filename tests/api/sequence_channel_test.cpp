@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,6 +75,20 @@ TEST(SequenceChannelTest, CloseDropsEventsAndStopsNotifying) {
   const SequenceOutput output = channel.take();
   EXPECT_TRUE(output.tokens.empty());
   EXPECT_FALSE(output.finish);
+}
+
+TEST(SequenceChannelTest, AFailureInsideTheObserverNeverReachesTheEngine) {
+  int n_calls = 0;
+  SequenceChannel channel(false, [&] {
+    ++n_calls;
+    throw std::bad_alloc();
+  });
+  EXPECT_NO_THROW(channel.on_token(token_event("a")));
+  EXPECT_NO_THROW(channel.on_finish(infer::FinishEvent{}));
+  EXPECT_GE(n_calls, 1);
+  const SequenceOutput output = channel.take();
+  EXPECT_TRUE(output.lost_events);  // the reader fails the request instead of returning a gap
+  EXPECT_TRUE(output.finish.has_value());
 }
 
 TEST(SequenceChannelTest, EngineThreadAndReaderThreadLoseNothing) {
