@@ -1,5 +1,7 @@
-// Validates hearth's responses against the schemas of OpenAI's published OpenAPI description
-// (components.schemas of /work/shared/specs/openai-openapi.json, or HEARTH_OPENAPI_SPEC).
+// Validates hearth's responses against the schemas of OpenAI's published OpenAPI description:
+// tests/api/openai-schemas.json holds the schemas the suite checks, copied unchanged by
+// tools/extract_openapi_schemas.py from ../shared/specs/openai-openapi.json; HEARTH_OPENAPI_SPEC
+// may name the full description instead.
 //
 //   import { assert_schema } from './openai_schema.mjs';
 //   assert_schema('CreateChatCompletionResponse', body);   // throws AssertionError listing every violation
@@ -17,10 +19,9 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repo_root = path.resolve(here, '..', '..');
 
 export function openapi_spec_path() {
-  return process.env.HEARTH_OPENAPI_SPEC ?? path.resolve(repo_root, '..', 'shared', 'specs', 'openai-openapi.json');
+  return process.env.HEARTH_OPENAPI_SPEC ?? path.join(here, 'openai-schemas.json');
 }
 
 // Returns a deep copy of `node` with every `nullable: true` turned into an anyOf with null.
