@@ -109,9 +109,9 @@ void BM_Prefill(benchmark::State& state) {
     matmul({dtype, weights.data(), kRows, kCols}, x.data(), n_tokens, y.data(), pool);
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(2 * kRows * kCols * n_tokens) * 1e-9 *
-                                                     static_cast<double>(state.iterations()),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      static_cast<double>(2 * kRows * kCols * n_tokens) * 1e-9 * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
   state.SetLabel(std::string(dtype_info(dtype).name));
 }
 
@@ -150,16 +150,17 @@ void BM_Batch(benchmark::State& state) {
   }
   state.counters["tok/s"] =
       benchmark::Counter(static_cast<double>(n_tokens * state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(2 * n_rows * n_cols * n_tokens) * 1e-9 *
-                                                     static_cast<double>(state.iterations()),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      static_cast<double>(2 * n_rows * n_cols * n_tokens) * 1e-9 * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
   state.SetLabel(std::string(dtype_info(dtype).name));
 }
 
 void batch_args(benchmark::internal::Benchmark* bench) {
   for (DType dtype : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
     for (const auto& [n_rows, n_cols] : {std::pair<int64_t, int64_t>{2048, 2048}, {8192, 2048}}) {
-      for (int64_t n_tokens : {1, 4, 8, 16, 64}) bench->Args({static_cast<int64_t>(dtype), 1, n_rows, n_cols, n_tokens});
+      for (int64_t n_tokens : {1, 4, 8, 16, 64})
+        bench->Args({static_cast<int64_t>(dtype), 1, n_rows, n_cols, n_tokens});
     }
   }
 }

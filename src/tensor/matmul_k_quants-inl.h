@@ -103,23 +103,25 @@ void rows_q4_q5_k(const MatmulTile& tile, int64_t token0) {
           const int8_t* x = act[token_idx][block_idx].qs + 64 * group_idx;
           const __m256i x_low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
           const __m256i x_high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32));
-          sums[token_idx] = _mm256_add_epi32(
-              sums[token_idx], _mm256_add_epi32(dot_u6_s8_scaled_avx2(low, x_low, scale_low),
-                                                dot_u6_s8_scaled_avx2(high, x_high, scale_high)));
+          sums[token_idx] =
+              _mm256_add_epi32(sums[token_idx], _mm256_add_epi32(dot_u6_s8_scaled_avx2(low, x_low, scale_low),
+                                                                 dot_u6_s8_scaled_avx2(high, x_high, scale_high)));
           keep_in_register(sums[token_idx]);
         }
       }
       const __m256i mins = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales.min)));
-      const float d = _cvtsh_ss(block.d);
-      const float dmin = _cvtsh_ss(block.dmin);
+      // Scale products as vector multiplies of broadcasts (same floats as scalar products).
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(block.d));
+      const __m256 neg_dmin = _mm256_set1_ps(-_cvtsh_ss(block.dmin));
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
         const BlockQ8_K& a = act[token_idx][block_idx];
         // Lane j: bsums[2j] + bsums[2j+1], the sum of x over sub-block j.
-        const __m256i sub_sums = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)),
-                                                   _mm256_set1_epi16(1));
+        const __m256i sub_sums =
+            _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), _mm256_set1_epi16(1));
         const __m256i min_dot = _mm256_mullo_epi32(sub_sums, mins);
-        acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[token_idx]), _mm256_set1_ps(d * a.d), acc[token_idx]);
-        acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(min_dot), _mm256_set1_ps(-dmin * a.d), acc[token_idx]);
+        const __m256 d_a = _mm256_broadcast_ss(&a.d);
+        acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[token_idx]), _mm256_mul_ps(d, d_a), acc[token_idx]);
+        acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(min_dot), _mm256_mul_ps(neg_dmin, d_a), acc[token_idx]);
       }
     }
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
@@ -140,8 +142,9 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
   __m256i scale_pick[4];
   for (int quarter_idx = 0; quarter_idx < 4; ++quarter_idx) {
     const int low_word = 2 * quarter_idx;
-    scale_pick[quarter_idx] = _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(2 * low_word | (2 * low_word + 1) << 8)),
-                                                _mm_set1_epi16(static_cast<int16_t>(2 * low_word + 2 | (2 * low_word + 3) << 8)));
+    scale_pick[quarter_idx] =
+        _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(2 * low_word | (2 * low_word + 1) << 8)),
+                          _mm_set1_epi16(static_cast<int16_t>(2 * low_word + 2 | (2 * low_word + 3) << 8)));
   }
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
     const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(tile.w + row_idx * tile.w_row_bytes);
@@ -189,13 +192,15 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
           }
         }
       }
-      const float d = _cvtsh_ss(block.d);
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(block.d));
       for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
         const BlockQ8_K& a = act[token_idx][block_idx];
         // sum_s scale_s * (sum of x over sub-block s), times the offset 32.
-        const __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), scales16);
+        const __m256i offset =
+            _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), scales16);
         const __m256i total = _mm256_sub_epi32(sums[token_idx], _mm256_slli_epi32(offset, 5));
-        acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * a.d), acc[token_idx]);
+        acc[token_idx] =
+            _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(d, _mm256_broadcast_ss(&a.d)), acc[token_idx]);
       }
     }
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
@@ -252,7 +257,8 @@ void rows_q4_q5_k(const MatmulTile& tile, int64_t token0) {
           const int8_t* x = act[token_idx][block_idx].qs + 64 * group_idx;
           const auto sum_low = dot_u7x16(low1, x + 16, dot_u7x16(low0, x, hn::Zero(d32)));
           const auto sum_high = dot_u7x16(high1, x + 48, dot_u7x16(high0, x + 32, hn::Zero(d32)));
-          sums[token_idx] = hn::Add(sums[token_idx], hn::Add(hn::Mul(sum_low, scale_low), hn::Mul(sum_high, scale_high)));
+          sums[token_idx] =
+              hn::Add(sums[token_idx], hn::Add(hn::Mul(sum_low, scale_low), hn::Mul(sum_high, scale_high)));
         }
       }
       const float d = f16_to_f32(block.d);
@@ -302,7 +308,8 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
             const auto scale = hn::Set(d32, block.scales[sub_idx]);
             for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
               const int8_t* x = act[token_idx][block_idx].qs + 16 * sub_idx;
-              sums[token_idx] = hn::Add(sums[token_idx], hn::Mul(dot_u7x16(quarters[quarter_idx], x, hn::Zero(d32)), scale));
+              sums[token_idx] =
+                  hn::Add(sums[token_idx], hn::Mul(dot_u7x16(quarters[quarter_idx], x, hn::Zero(d32)), scale));
             }
           }
         }

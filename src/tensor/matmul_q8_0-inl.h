@@ -32,12 +32,14 @@ HWY_INLINE void accumulate_q8_0_block(const BlockQ8_0& block, const ActBlockQ8_0
                                       __m256* acc) {
   const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs));
   const __m256i abs_w = _mm256_sign_epi8(w, w);
-  const float d_w = _cvtsh_ss(block.d);
+  // The product d_w * a.d in all lanes by a vector multiply of broadcasts (the same
+  // float as the scalar product): a broadcast from memory costs no ALU slot.
+  const __m256 d_w = _mm256_set1_ps(_cvtsh_ss(block.d));
   for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
     const ActBlockQ8_0& a = act[token_idx][block_idx];
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs));
-    acc[token_idx] =
-        _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_s8_avx2(w, abs_w, x)), _mm256_set1_ps(d_w * a.d), acc[token_idx]);
+    acc[token_idx] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_s8_avx2(w, abs_w, x)),
+                                     _mm256_mul_ps(d_w, _mm256_broadcast_ss(&a.d)), acc[token_idx]);
   }
 }
 
@@ -85,9 +87,8 @@ HWY_INLINE void accumulate_q4_0_pair(__m256i nibbles, __m128 d_w, const ActPairQ
     // |each maddubs lane| <= 2 * 15 * 127, so their sum fits int16, and so
     // does the sum minus sum8 (|sum8| <= 8 * 4 * 128): each lane is sum (q - 8) x.
     const __m256i products = _mm256_sub_epi16(
-        _mm256_add_epi16(
-            _mm256_maddubs_epi16(low, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_low))),
-            _mm256_maddubs_epi16(high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_high)))),
+        _mm256_add_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_low))),
+                         _mm256_maddubs_epi16(high, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs_high)))),
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.sum8)));
     const __m256i sums = _mm256_madd_epi16(products, _mm256_set1_epi16(1));  // lanes 0-3: block 2p, 4-7: 2p+1
     const __m256 scale = _mm256_mul_ps(d_w_spread, _mm256_loadu_ps(a.d_spread));
