@@ -48,10 +48,7 @@ class GeneratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     spec_ = testing::llama_gqa_llama3_spec(tensor::DType::kF32);
-    const std::string path = testing::temp_model_path("generator");
-    ASSERT_TRUE(testing::write_tiny_model(spec_, path).ok());
-    auto model = LlamaModel::load(path);
-    std::filesystem::remove(path);
+    auto model = testing::load_tiny_model(spec_, "generator");
     ASSERT_TRUE(model.ok()) << model.status().to_string();
     model_ = std::move(model).value();
     tokenizer_ = testing::tiny_tokenizer(spec_.n_vocab);

@@ -16,18 +16,13 @@
 namespace hearth::infer {
 namespace {
 
-using testing::TinyModelSpec;
 using tensor::DType;
+using testing::TinyModelSpec;
 
 using testing::temp_model_path;
 
-// Writes, maps and unlinks the model (the mapping keeps the data alive).
 std::unique_ptr<LlamaModel> build_model(const TinyModelSpec& spec, const std::string& stem) {
-  const std::string path = temp_model_path(stem);
-  const Status written = testing::write_tiny_model(spec, path);
-  EXPECT_TRUE(written.ok()) << written.to_string();
-  auto model = LlamaModel::load(path);
-  std::filesystem::remove(path);
+  auto model = testing::load_tiny_model(spec, stem);
   EXPECT_TRUE(model.ok()) << model.status().to_string();
   return model.ok() ? std::move(model).value() : nullptr;
 }
@@ -120,18 +115,19 @@ TinyModelSpec with_tied(TinyModelSpec spec, bool tied) {
 
 INSTANTIATE_TEST_SUITE_P(
     Models, ReferenceTest,
-    ::testing::Values(
-        ReferenceCase{"llama_f32", testing::llama_gqa_llama3_spec(DType::kF32), kFloatWeightsBound},
-        ReferenceCase{"llama_f32_tied", with_tied(testing::llama_gqa_llama3_spec(DType::kF32), true), kFloatWeightsBound},
-        ReferenceCase{"qwen2_f32", testing::qwen2_tied_spec(DType::kF32), kFloatWeightsBound},
-        ReferenceCase{"qwen2_f32_untied", with_tied(testing::qwen2_tied_spec(DType::kF32), false), kFloatWeightsBound},
-        // F16 weights and embeddings: products in float over half weights.
-        ReferenceCase{"llama_f16", testing::llama_gqa_llama3_spec(DType::kF16), kFloatWeightsBound},
-        ReferenceCase{"llama_q8_0", testing::llama_gqa_llama3_spec(DType::kQ8_0), kQ8ActivationBound},
-        ReferenceCase{"llama_q4_0", testing::llama_gqa_llama3_spec(DType::kQ4_0), kQ8ActivationBound},
-        ReferenceCase{"qwen2_q8_0", testing::qwen2_tied_spec(DType::kQ8_0), kQ8ActivationBound},
-        ReferenceCase{"llama_q4_k", testing::llama_gqa_llama3_spec(DType::kQ4_K), kQ8KActivationBound},
-        ReferenceCase{"qwen2_q4_k", testing::qwen2_tied_spec(DType::kQ4_K), kQ8KActivationBound}),
+    ::testing::Values(ReferenceCase{"llama_f32", testing::llama_gqa_llama3_spec(DType::kF32), kFloatWeightsBound},
+                      ReferenceCase{"llama_f32_tied", with_tied(testing::llama_gqa_llama3_spec(DType::kF32), true),
+                                    kFloatWeightsBound},
+                      ReferenceCase{"qwen2_f32", testing::qwen2_tied_spec(DType::kF32), kFloatWeightsBound},
+                      ReferenceCase{"qwen2_f32_untied", with_tied(testing::qwen2_tied_spec(DType::kF32), false),
+                                    kFloatWeightsBound},
+                      // F16 weights and embeddings: products in float over half weights.
+                      ReferenceCase{"llama_f16", testing::llama_gqa_llama3_spec(DType::kF16), kFloatWeightsBound},
+                      ReferenceCase{"llama_q8_0", testing::llama_gqa_llama3_spec(DType::kQ8_0), kQ8ActivationBound},
+                      ReferenceCase{"llama_q4_0", testing::llama_gqa_llama3_spec(DType::kQ4_0), kQ8ActivationBound},
+                      ReferenceCase{"qwen2_q8_0", testing::qwen2_tied_spec(DType::kQ8_0), kQ8ActivationBound},
+                      ReferenceCase{"llama_q4_k", testing::llama_gqa_llama3_spec(DType::kQ4_K), kQ8KActivationBound},
+                      ReferenceCase{"qwen2_q4_k", testing::qwen2_tied_spec(DType::kQ4_K), kQ8KActivationBound}),
     [](const ::testing::TestParamInfo<ReferenceCase>& info) { return info.param.name; });
 
 TEST(LlamaModelTest, LoadFailuresAreStatuses) {
@@ -208,15 +204,13 @@ TEST_F(ScheduleTest, IncrementalDecodeEqualsPrefill) {
   const size_t n_prefill = 9;
   auto prefill = incremental.eval(std::span(ids_).first(n_prefill), true);
   ASSERT_TRUE(prefill.ok());
-  EXPECT_LE(testing::relative_l2_error(
-                *prefill, std::span<const float>(expected).first(n_prefill * n_vocab)),
+  EXPECT_LE(testing::relative_l2_error(*prefill, std::span<const float>(expected).first(n_prefill * n_vocab)),
             kScheduleTolerance);
   for (size_t pos = n_prefill; pos < ids_.size(); ++pos) {
     auto logits = incremental.eval(std::span(ids_).subspan(pos, 1));
     ASSERT_TRUE(logits.ok());
     EXPECT_EQ(incremental.n_past(), static_cast<int64_t>(pos + 1));
-    EXPECT_LE(testing::relative_l2_error(
-                  *logits, std::span<const float>(expected).subspan(pos * n_vocab, n_vocab)),
+    EXPECT_LE(testing::relative_l2_error(*logits, std::span<const float>(expected).subspan(pos * n_vocab, n_vocab)),
               kScheduleTolerance)
         << "position " << pos;
   }
@@ -234,9 +228,9 @@ TEST_F(ScheduleTest, ChunkedPrefillEqualsUnchunked) {
   InferContext chunked_last(*model_, 32, pool, 4);
   auto last = chunked_last.eval(ids_);
   ASSERT_TRUE(last.ok());
-  EXPECT_LE(testing::relative_l2_error(
-                *last, std::span<const float>(expected).last(static_cast<size_t>(spec_.n_vocab))),
-            kScheduleTolerance);
+  EXPECT_LE(
+      testing::relative_l2_error(*last, std::span<const float>(expected).last(static_cast<size_t>(spec_.n_vocab))),
+      kScheduleTolerance);
 }
 
 TEST_F(ScheduleTest, ThreadCountDoesNotChangeLogits) {
@@ -328,8 +322,7 @@ TEST_F(ScheduleTest, CreateValidatesSizesAndReportsBytes) {
   auto f32_ctx = InferContext::create(*model_, 16, pool, 8, DType::kF32);
   ASSERT_TRUE(f32_ctx.ok());
   EXPECT_EQ((*f32_ctx)->kv_cache_bytes(), 2 * (*ctx)->kv_cache_bytes());
-  EXPECT_EQ(InferContext::create(*model_, 16, pool, 8, DType::kQ8_0).status().code(),
-            ErrorCode::kUnimplemented);
+  EXPECT_EQ(InferContext::create(*model_, 16, pool, 8, DType::kQ8_0).status().code(), ErrorCode::kUnimplemented);
   EXPECT_EQ((*ctx)->n_ctx(), 16);
 }
 

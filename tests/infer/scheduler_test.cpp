@@ -116,10 +116,7 @@ class SchedulerTest : public ::testing::TestWithParam<tensor::DType> {
  protected:
   void SetUp() override {
     spec_ = testing::llama_gqa_llama3_spec(GetParam());
-    const std::string path = testing::temp_model_path("scheduler");
-    ASSERT_TRUE(testing::write_tiny_model(spec_, path).ok());
-    auto model = LlamaModel::load(path);
-    std::filesystem::remove(path);
+    auto model = testing::load_tiny_model(spec_, "scheduler");
     ASSERT_TRUE(model.ok()) << model.status().to_string();
     model_ = std::move(model).value();
     tokenizer_ = testing::tiny_tokenizer(spec_.n_vocab);

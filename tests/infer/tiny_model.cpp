@@ -156,6 +156,14 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   return writer.write(path);
 }
 
+Result<std::unique_ptr<LlamaModel>> load_tiny_model(const TinyModelSpec& spec, const std::string& stem) {
+  const std::string path = temp_model_path(stem);
+  HEARTH_RETURN_IF_ERROR(write_tiny_model(spec, path));
+  auto model = LlamaModel::load(path);
+  std::filesystem::remove(path);
+  return model;
+}
+
 std::unique_ptr<text::Tokenizer> tiny_tokenizer(int64_t n_vocab, int32_t eos_id) {
   text::TokenizerSpec spec;
   spec.model = "llama";

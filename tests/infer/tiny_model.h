@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "infer/llama_model.h"
 #include "model/llama_arch.h"
 #include "tensor/dtype.h"
 #include "text/tokenizer.h"
@@ -43,6 +44,10 @@ TinyModelSpec llama_gqa_llama3_spec(tensor::DType matrix_dtype);
 TinyModelSpec qwen2_tied_spec(tensor::DType matrix_dtype);
 
 Status write_tiny_model(const TinyModelSpec& spec, const std::string& path);
+
+// Writes the model to a temp file unique to `stem`, maps it and unlinks the
+// file (the mapping keeps the data alive).
+Result<std::unique_ptr<LlamaModel>> load_tiny_model(const TinyModelSpec& spec, const std::string& stem);
 
 // A SentencePiece-style tokenizer of n_vocab tokens: <unk>, <s>, the three
 // bytes of "€" (so a character spans tokens), a few words with the
