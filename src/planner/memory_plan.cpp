@@ -1,0 +1,117 @@
+// The memory model; README.md states each term.
+#include "planner/memory_plan.h"
+
+#include <algorithm>
+#include <string>
+
+#include "infer/attention.h"
+#include "infer/kv_block_pool.h"
+
+namespace hearth::planner {
+namespace {
+
+constexpr int64_t kMaxContext = int64_t{1} << 24;  // infer::Scheduler's bound
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+Status outside(const char* name, int64_t value, int64_t lo, int64_t hi) {
+  return invalid_argument_error(std::string(name) + " " + std::to_string(value) + " is outside [" + std::to_string(lo) +
+                                ", " + std::to_string(hi) + "]");
+}
+
+}  // namespace
+
+Status validate_settings(const PlanSettings& settings) {
+  if (settings.n_ctx < 1 || settings.n_ctx > kMaxContext) return outside("context", settings.n_ctx, 1, kMaxContext);
+  if (settings.n_parallel < 1 || settings.n_parallel > 1024) return outside("parallel", settings.n_parallel, 1, 1024);
+  if (settings.max_batch_tokens < 1 || settings.max_batch_tokens > 65536) {
+    return outside("max_batch_tokens", settings.max_batch_tokens, 1, 65536);
+  }
+  if (settings.kv_block_tokens < 1 || settings.kv_block_tokens > 1024) {
+    return outside("kv_block_tokens", settings.kv_block_tokens, 1, 1024);
+  }
+  if (settings.kv_dtype != tensor::DType::kF16 && settings.kv_dtype != tensor::DType::kF32) {
+    return invalid_argument_error("the KV cache type must be f16 or f32");
+  }
+  if (settings.n_threads < 1 || settings.n_threads > 1024) return outside("threads", settings.n_threads, 1, 1024);
+  return ok_status();
+}
+
+int64_t file_weights_bytes(const model::GgufFile& file) {
+  int64_t n_bytes = 0;
+  for (const model::GgufTensorInfo& info : file.tensors()) n_bytes += static_cast<int64_t>(info.n_bytes);
+  return n_bytes;
+}
+
+Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type) {
+  const int64_t n_embd = config.n_embd;
+  const int64_t q_dim = config.n_head * config.head_dim;
+  const int64_t kv_dim = config.n_head_kv * config.head_dim;
+  int64_t n_bytes = 0;
+  Status status = ok_status();
+  const auto matrix = [&](model::TensorRole role, int64_t layer_idx, int64_t n_cols, int64_t n_rows) {
+    const tensor::DType dtype =
+        model::pick_tensor_type(file_type, role, layer_idx, config.n_layer, n_cols, config.tied_output);
+    if (n_cols % tensor::dtype_info(dtype).block_elems != 0) {
+      status = invalid_argument_error("rows of " + std::to_string(n_cols) + " values do not fit " +
+                                      std::string(tensor::dtype_info(dtype).name) + " blocks");
+      return;
+    }
+    n_bytes += tensor::row_bytes(dtype, n_cols) * n_rows;
+  };
+  const auto vector = [&](int64_t n) { n_bytes += n * static_cast<int64_t>(sizeof(float)); };
+  using model::TensorRole;
+  matrix(TensorRole::kTokenEmbedding, 0, n_embd, config.n_vocab);
+  for (int64_t layer_idx = 0; layer_idx < config.n_layer; ++layer_idx) {
+    vector(n_embd);  // attn_norm
+    matrix(TensorRole::kAttnQ, layer_idx, n_embd, q_dim);
+    matrix(TensorRole::kAttnK, layer_idx, n_embd, kv_dim);
+    matrix(TensorRole::kAttnV, layer_idx, n_embd, kv_dim);
+    if (config.has_qkv_bias) vector(q_dim + 2 * kv_dim);
+    matrix(TensorRole::kAttnOutput, layer_idx, q_dim, n_embd);
+    vector(n_embd);  // ffn_norm
+    matrix(TensorRole::kFfnGate, layer_idx, n_embd, config.n_ff);
+    matrix(TensorRole::kFfnUp, layer_idx, n_embd, config.n_ff);
+    matrix(TensorRole::kFfnDown, layer_idx, config.n_ff, n_embd);
+  }
+  vector(n_embd);  // output_norm
+  if (!config.tied_output) matrix(TensorRole::kOutput, 0, n_embd, config.n_vocab);
+  HEARTH_RETURN_IF_ERROR(status);
+  return n_bytes;
+}
+
+int64_t kv_pool_tokens(const PlanSettings& settings) {
+  return ceil_div(settings.n_ctx * settings.n_parallel, settings.kv_block_tokens) * settings.kv_block_tokens;
+}
+
+int64_t kv_pool_bytes(const model::LlamaConfig& config, const PlanSettings& settings) {
+  return kv_pool_tokens(settings) *
+         infer::KvBlockPool::bytes_per_token({config.n_layer, config.n_head_kv, config.head_dim}, settings.kv_dtype);
+}
+
+int64_t scratch_bytes(const model::LlamaConfig& config, const PlanSettings& settings) {
+  const int64_t batch = settings.max_batch_tokens;
+  const int64_t q_dim = config.n_head * config.head_dim;
+  const int64_t kv_dim = config.n_head_kv * config.head_dim;
+  const int64_t n_pairs = config.head_dim / 2;
+  // x, xn, proj; q, attn; k, v; gate, up; rope cos, sin.
+  const int64_t row_floats = 3 * config.n_embd + 2 * q_dim + 2 * kv_dim + 2 * config.n_ff + 2 * n_pairs;
+  const int64_t score_floats = settings.n_threads * settings.n_ctx;
+  const int64_t logit_rows = std::min(settings.n_parallel, batch);
+  const int64_t n_floats = batch * row_floats + score_floats + logit_rows * config.n_vocab;
+  return n_floats * static_cast<int64_t>(sizeof(float)) + batch * static_cast<int64_t>(sizeof(infer::AttentionQuery));
+}
+
+MemoryPlan plan_memory(const model::LlamaConfig& config, int64_t weights_bytes, const PlanSettings& settings) {
+  MemoryPlan plan;
+  plan.weights_bytes = weights_bytes;
+  plan.kv_pool_tokens = kv_pool_tokens(settings);
+  plan.kv_bytes_per_token =
+      infer::KvBlockPool::bytes_per_token({config.n_layer, config.n_head_kv, config.head_dim}, settings.kv_dtype);
+  plan.kv_bytes = kv_pool_bytes(config, settings);
+  plan.scratch_bytes = scratch_bytes(config, settings);
+  plan.overhead_bytes = kRuntimeOverheadBytes;
+  return plan;
+}
+
+}  // namespace hearth::planner
