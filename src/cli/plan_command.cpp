@@ -166,6 +166,8 @@ int run_one(const PlanArgs& args, const planner::HardwareProfile& machine, const
                           {"weights_bytes", plan.weights_bytes},
                           {"kv_bytes", plan.kv_bytes},
                           {"kv_pool_tokens", plan.kv_pool_tokens},
+                          {"kv_bytes_per_token", plan.kv_bytes_per_token},
+                          {"kv_bytes_per_sequence", settings.n_ctx * plan.kv_bytes_per_token},
                           {"scratch_bytes", plan.scratch_bytes},
                           {"overhead_bytes", plan.overhead_bytes},
                           {"total_bytes", plan.total_bytes()},
@@ -187,11 +189,13 @@ int run_one(const PlanArgs& args, const planner::HardwareProfile& machine, const
               machine.description.c_str());
   std::printf("\n  %-9s %16s %12s\n", "term", "bytes", "GiB");
   const auto row = [](const char* name, int64_t n_bytes, const std::string& note) {
-    std::printf("  %-9s %16lld %12s  %s\n", name, static_cast<long long>(n_bytes), gib(n_bytes).c_str(), note.c_str());
+    std::printf("  %-9s %16lld %12s%s%s\n", name, static_cast<long long>(n_bytes), gib(n_bytes).c_str(),
+                note.empty() ? "" : "  ", note.c_str());
   };
   row("weights", plan.weights_bytes, "");
   row("kv cache", plan.kv_bytes,
-      std::to_string(plan.kv_pool_tokens) + " positions x " + std::to_string(plan.kv_bytes_per_token) + " B");
+      std::to_string(plan.kv_pool_tokens) + " positions x " + std::to_string(plan.kv_bytes_per_token) + " B; " +
+          gib(settings.n_ctx * plan.kv_bytes_per_token) + " per sequence");
   row("scratch", plan.scratch_bytes, std::to_string(settings.max_batch_tokens) + "-token batches");
   row("overhead", plan.overhead_bytes, "runtime estimate");
   row("total", plan.total_bytes(), "");
