@@ -23,6 +23,7 @@
 #include "infer/batch_forward.h"
 #include "infer/kv_block_pool.h"
 #include "infer/llama_model.h"
+#include "model/gguf.h"
 #include "model/shape_catalog.h"
 #include "planner/memory_plan.h"
 #include "tiny_model.h"
@@ -100,6 +101,12 @@ TEST(RssAccuracyTest, PlanMatchesResidentGrowth) {
       options.out_path = path;
       ASSERT_TRUE(cli::synthesize_model(options, pool, nullptr).ok());
       written = combo.file_type;
+      // The header of a real shape (rows of 576: K types fall back) sums to the catalog's weights.
+      Result<model::GgufFile> file = model::GgufFile::open(path);
+      ASSERT_TRUE(file.ok()) << file.status().message();
+      Result<int64_t> catalog = shape_weights_bytes(shape->config, combo.file_type);
+      ASSERT_TRUE(catalog.ok());
+      EXPECT_EQ(file_weights_bytes(*file), *catalog);
     }
     const PlanSettings settings{.n_ctx = combo.n_ctx, .n_parallel = combo.n_parallel, .n_threads = 2};
     Result<int64_t> weights = shape_weights_bytes(shape->config, combo.file_type);
