@@ -85,8 +85,12 @@ int64_t kv_pool_tokens(const PlanSettings& settings) {
 }
 
 int64_t kv_pool_bytes(const model::LlamaConfig& config, const PlanSettings& settings) {
-  return kv_pool_tokens(settings) *
-         infer::KvBlockPool::bytes_per_token({config.n_layer, config.n_head_kv, config.head_dim}, settings.kv_dtype);
+  const int64_t n_tokens = kv_pool_tokens(settings);
+  const int64_t bytes_per_token =
+      infer::KvBlockPool::bytes_per_token({config.n_layer, config.n_head_kv, config.head_dim}, settings.kv_dtype);
+  // A header's dimensions at their limits times the largest pool overflow 64 bits.
+  if (n_tokens > kMaxPlanBytes / bytes_per_token) return kMaxPlanBytes;
+  return n_tokens * bytes_per_token;
 }
 
 int64_t scratch_bytes(const model::LlamaConfig& config, const PlanSettings& settings) {

@@ -36,6 +36,9 @@ struct PlanSettings {
 // estimate, not measured (see README.md).
 inline constexpr int64_t kRuntimeOverheadBytes = int64_t{64} << 20;
 
+// Larger than any machine; the sum of the terms stays far from overflow.
+inline constexpr int64_t kMaxPlanBytes = int64_t{1} << 60;
+
 struct MemoryPlan {
   int64_t weights_bytes = 0;
   int64_t kv_bytes = 0;        // the whole paged pool
@@ -61,7 +64,8 @@ int64_t file_weights_bytes(const model::GgufFile& file);
 Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type);
 
 // Bytes of the KV pool infer::Scheduler allocates: n_ctx * n_parallel
-// positions rounded up to whole blocks.
+// positions rounded up to whole blocks; kMaxPlanBytes when larger (a hostile
+// header's dimensions would overflow 64 bits).
 int64_t kv_pool_bytes(const model::LlamaConfig& config, const PlanSettings& settings);
 int64_t kv_pool_tokens(const PlanSettings& settings);
 

@@ -74,6 +74,18 @@ TEST(MemoryPlanTest, SettingsOutsideTheEngineBoundsAreRefused) {
   EXPECT_FALSE(validate_settings(PlanSettings{.n_threads = 0}).ok());
 }
 
+TEST(MemoryPlanTest, KvOfDimensionsAtTheirLimitsSaturates) {
+  model::LlamaConfig config = model::find_shape("tiny")->config;
+  config.n_layer = 1024;  // read_llama_config's limits
+  config.n_head = 1024;
+  config.n_head_kv = 1024;
+  config.head_dim = 1024;
+  const PlanSettings settings{.n_ctx = int64_t{1} << 24, .n_parallel = 1024, .kv_dtype = tensor::DType::kF32};
+  ASSERT_TRUE(validate_settings(settings).ok());
+  EXPECT_EQ(kv_pool_bytes(config, settings), kMaxPlanBytes);
+  EXPECT_GT(plan_memory(config, 0, settings).total_bytes(), kMaxPlanBytes);
+}
+
 // Model dimensions the engine runs, with weights small enough to write:
 // n_layer and the weight values do not change the scratch.
 std::vector<TinyModelSpec> engine_specs() {
