@@ -140,7 +140,9 @@ nlohmann::json machine_json(const planner::HardwareProfile& machine) {
           {"description", machine.description},
           {"ram_bytes", machine.ram_bytes},
           {"usable_bytes", machine.usable_bytes},
-          {"bandwidth_gbps", machine.bandwidth_gbps}};
+          {"bandwidth_gbps", machine.bandwidth_gbps},
+          {"gpu_name", machine.gpu_name},
+          {"gpu_bytes", machine.gpu_bytes}};
 }
 
 int run_one(const PlanArgs& args, const planner::HardwareProfile& machine, const planner::PlanSettings& settings) {
@@ -201,6 +203,10 @@ int run_one(const PlanArgs& args, const planner::HardwareProfile& machine, const
   row("total", plan.total_bytes(), "");
   std::printf("\n  usable    %16lld %12s  of %s RAM\n", static_cast<long long>(machine.usable_bytes),
               gib(machine.usable_bytes).c_str(), gib(machine.ram_bytes).c_str());
+  if (!machine.gpu_name.empty()) {
+    std::printf("  gpu: %s, %s (for external engines; hearth's engine runs on the CPU)\n", machine.gpu_name.c_str(),
+                gib(machine.gpu_bytes).c_str());
+  }
   if (fits) {
     std::printf("  fits: yes, %s to spare\n", gib(machine.usable_bytes - plan.total_bytes()).c_str());
   } else {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -20,16 +21,26 @@ constexpr int64_t kGiB = int64_t{1} << 30;
 
 HardwareProfile apple(std::string name, std::string description, int64_t ram_gib, double bandwidth_gbps,
                       int64_t n_cores) {
-  const int64_t ram_bytes = ram_gib * kGiB;
-  return {std::move(name), std::move(description),
-          ram_bytes,       static_cast<int64_t>(static_cast<double>(ram_bytes) * kAppleGpuWorkingSetFraction),
-          bandwidth_gbps,  n_cores};
+  HardwareProfile profile;
+  profile.name = std::move(name);
+  profile.description = std::move(description);
+  profile.ram_bytes = ram_gib * kGiB;
+  profile.usable_bytes = static_cast<int64_t>(static_cast<double>(profile.ram_bytes) * kAppleGpuWorkingSetFraction);
+  profile.bandwidth_gbps = bandwidth_gbps;
+  profile.n_cores = n_cores;
+  return profile;
 }
 
 // Discrete GPU: its memory less ~5% for the driver and CUDA context.
 HardwareProfile gpu(std::string name, std::string description, int64_t mem_gib, double bandwidth_gbps) {
-  const int64_t mem_bytes = mem_gib * kGiB;
-  return {std::move(name), std::move(description), mem_bytes, mem_bytes / 20 * 19, bandwidth_gbps, 16};
+  HardwareProfile profile;
+  profile.name = std::move(name);
+  profile.description = std::move(description);
+  profile.ram_bytes = mem_gib * kGiB;
+  profile.usable_bytes = profile.ram_bytes / 20 * 19;
+  profile.bandwidth_gbps = bandwidth_gbps;
+  profile.n_cores = 16;  // the host's CPU threads for hearth's engine; a typical server share
+  return profile;
 }
 
 const std::vector<HardwareProfile>& profiles() {
@@ -95,6 +106,23 @@ Result<HardwareProfile> profile_from_meminfo(std::string_view meminfo, int64_t n
   return profile;
 }
 
+Status parse_nvidia_smi(std::string_view csv, HardwareProfile& profile) {
+  const std::string_view line = csv.substr(0, csv.find('\n'));
+  const size_t comma = line.rfind(',');
+  if (comma == std::string_view::npos || comma == 0) return invalid_argument_error("nvidia-smi printed no GPU line");
+  std::string_view mib_text = line.substr(comma + 1);
+  while (!mib_text.empty() && mib_text.front() == ' ') mib_text.remove_prefix(1);
+  while (!mib_text.empty() && (mib_text.back() == ' ' || mib_text.back() == '\r')) mib_text.remove_suffix(1);
+  int64_t mib = 0;
+  const auto [ptr, ec] = std::from_chars(mib_text.data(), mib_text.data() + mib_text.size(), mib);
+  if (ec != std::errc() || ptr != mib_text.data() + mib_text.size() || mib <= 0 || mib > (int64_t{1} << 24)) {
+    return invalid_argument_error("nvidia-smi printed a malformed memory size");
+  }
+  profile.gpu_name = std::string(line.substr(0, comma));
+  profile.gpu_bytes = mib << 20;
+  return ok_status();
+}
+
 Result<HardwareProfile> detect_local_profile() {
   const int64_t n_cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 #if defined(__APPLE__)
@@ -122,7 +150,15 @@ Result<HardwareProfile> detect_local_profile() {
   if (!in) return io_error("cannot read /proc/meminfo");
   std::stringstream text;
   text << in.rdbuf();
-  return profile_from_meminfo(text.str(), n_cores);
+  HEARTH_ASSIGN_OR_RETURN(HardwareProfile profile, profile_from_meminfo(text.str(), n_cores));
+  // No GPU, no nvidia-smi or odd output: the profile stays CPU-only.
+  if (FILE* pipe = popen("nvidia-smi --query-gpu=name,memory.total --format=csv,noheader,nounits 2>/dev/null", "r")) {
+    std::string csv;
+    char chunk[256];
+    while (csv.size() < 4096 && std::fgets(chunk, sizeof(chunk), pipe) != nullptr) csv += chunk;
+    if (pclose(pipe) == 0) (void)parse_nvidia_smi(csv, profile);
+  }
+  return profile;
 #endif
 }
 

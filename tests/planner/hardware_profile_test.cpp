@@ -44,6 +44,22 @@ TEST(HardwareProfileTest, MalformedMeminfoIsAnError) {
   EXPECT_FALSE(profile_from_meminfo("MemTotalX: 100 kB\nMemAvailable: 10 kB\n", 1).ok());
 }
 
+TEST(HardwareProfileTest, NvidiaSmiGivesTheFirstGpu) {
+  HardwareProfile profile;
+  ASSERT_TRUE(parse_nvidia_smi("NVIDIA H100 80GB HBM3, 81559\nNVIDIA H100 80GB HBM3, 81559\n", profile).ok());
+  EXPECT_EQ(profile.gpu_name, "NVIDIA H100 80GB HBM3");
+  EXPECT_EQ(profile.gpu_bytes, int64_t{81559} << 20);
+  EXPECT_EQ(profile.usable_bytes, 0);  // the CPU engine's budget is not the GPU's
+  HardwareProfile bad;
+  EXPECT_FALSE(parse_nvidia_smi("", bad).ok());
+  EXPECT_FALSE(parse_nvidia_smi("No devices were found\n", bad).ok());
+  EXPECT_FALSE(parse_nvidia_smi("GPU, [N/A]\n", bad).ok());
+  EXPECT_FALSE(parse_nvidia_smi("GPU, -1\n", bad).ok());
+  EXPECT_FALSE(parse_nvidia_smi(", 100\n", bad).ok());
+  EXPECT_TRUE(bad.gpu_name.empty());
+  EXPECT_EQ(bad.gpu_bytes, 0);
+}
+
 TEST(HardwareProfileTest, LocalMachineIsDetected) {
   Result<HardwareProfile> local = detect_local_profile();
   ASSERT_TRUE(local.ok()) << local.status().message();
