@@ -5,6 +5,7 @@
 #include "api/generation_handler.h"
 #include "api/model_routes.h"
 #include "api/routes.h"
+#include "api/status_route.h"
 
 namespace hearth::api {
 namespace {
@@ -148,6 +149,8 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
   } else if (match->route == Route::kGetModel) {
     state.record.model = match->model_id;
     body = render_model(*ctx.registry.find(match->model_id));
+  } else if (match->route == Route::kStatus) {
+    body = render_status(ctx.registry, planner::detect_local_profile());
   } else {
     body = render_health();  // Route::kHealth, the last one
   }

@@ -5,6 +5,7 @@
 //
 //   POST /v1/chat/completions   POST /v1/completions
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
+//   GET  /hearth/v1/status
 #pragma once
 
 #include <optional>
@@ -13,7 +14,7 @@
 
 namespace hearth::api {
 
-enum class Route { kChatCompletions, kCompletions, kListModels, kGetModel, kHealth };
+enum class Route { kChatCompletions, kCompletions, kListModels, kGetModel, kHealth, kStatus };
 
 struct RouteMatch {
   Route route = Route::kHealth;

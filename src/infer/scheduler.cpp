@@ -136,6 +136,8 @@ class Scheduler::Impl {
   void run();
   void step();
   void take_inbox_locked();
+  // Adds the step just run (batch_, before n_computed advanced) to the measured rates.
+  void account_step_time(double seconds);
   void reap_cancelled();
   void admit();
   bool try_admit(Sequence& seq);
@@ -166,7 +168,11 @@ class Scheduler::Impl {
   std::vector<int32_t> top_ids_;  // logprob scratch
   TokenLogprob token_logprob_;
   std::vector<TokenLogprob> top_logprobs_;
-  SchedulerStats totals_;  // the *_total counters
+  SchedulerStats totals_;  // the *_total counters and the measured rates
+  int64_t prefill_tokens_ = 0;
+  double prefill_seconds_ = 0.0;
+  int64_t decode_tokens_ = 0;
+  double decode_seconds_ = 0.0;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;        // engine thread: work arrived or stop
@@ -333,8 +339,10 @@ void Scheduler::Impl::step() {
   }
   // A sequence finished by take() is still in running_ until swept below.
   if (!batch_.empty()) {
+    const Clock::time_point step_start = Clock::now();
     const std::span<const float> logits = forward_.forward(batch_);
     ++totals_.n_steps_total;
+    account_step_time(ms_between(step_start, Clock::now()) / 1000.0);
     const int64_t n_vocab = forward_.n_vocab();
     int64_t row_idx = 0;
     for (size_t entry_idx = 0; entry_idx < batch_.size(); ++entry_idx) {
@@ -348,6 +356,27 @@ void Scheduler::Impl::step() {
     }
   }
   std::erase_if(running_, [](const SequencePtr& seq) { return seq == nullptr || seq->observer == nullptr; });
+}
+
+void Scheduler::Impl::account_step_time(double seconds) {
+  int64_t n_prefill = 0;
+  int64_t n_decode = 0;
+  for (size_t entry_idx = 0; entry_idx < batch_.size(); ++entry_idx) {
+    const auto n_tokens = static_cast<int64_t>(batch_[entry_idx].tokens.size());
+    // A decode entry is the one token after the prompt and the sampled ones.
+    if (batch_seqs_[entry_idx]->n_computed >= batch_seqs_[entry_idx]->n_prompt) {
+      n_decode += n_tokens;
+    } else {
+      n_prefill += n_tokens;
+    }
+  }
+  const double share = seconds / static_cast<double>(n_prefill + n_decode);
+  prefill_tokens_ += n_prefill;
+  prefill_seconds_ += share * static_cast<double>(n_prefill);
+  decode_tokens_ += n_decode;
+  decode_seconds_ += share * static_cast<double>(n_decode);
+  totals_.prefill_tps = prefill_seconds_ > 0 ? static_cast<double>(prefill_tokens_) / prefill_seconds_ : 0.0;
+  totals_.decode_tps = decode_seconds_ > 0 ? static_cast<double>(decode_tokens_) / decode_seconds_ : 0.0;
 }
 
 void Scheduler::Impl::reap_cancelled() {

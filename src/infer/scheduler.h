@@ -69,9 +69,9 @@ struct SchedulerOptions {
   // Prompt tokens per step of all batch-priority sequences together: short
   // steps, so an interactive request arriving mid-step waits little.
   int64_t batch_prefill_chunk = 64;
-  int32_t max_queued = 64;         // requests waiting for admission before submit refuses
-  int64_t kv_block_tokens = 16;    // positions per KV block
-  int64_t kv_pool_tokens = 0;      // KV pool capacity in positions; 0: n_ctx * max_seqs
+  int32_t max_queued = 64;       // requests waiting for admission before submit refuses
+  int64_t kv_block_tokens = 16;  // positions per KV block
+  int64_t kv_pool_tokens = 0;    // KV pool capacity in positions; 0: n_ctx * max_seqs
   tensor::DType kv_dtype = tensor::DType::kF16;
   bool prefix_cache = true;
   int n_threads = 0;  // forward-pass threads; 0: hardware concurrency
@@ -144,6 +144,10 @@ struct SchedulerStats {
   int64_t n_cached_tokens_total = 0;
   int64_t n_generated_tokens_total = 0;
   int64_t n_steps_total = 0;
+  // Measured rates: each step's time is split between its prompt tokens and
+  // its decode tokens in proportion to their counts; 0 until measured.
+  double prefill_tps = 0.0;  // prompt tokens computed per second of prefill
+  double decode_tps = 0.0;   // decode tokens per second of decode, all sequences together
 };
 
 class Scheduler {

@@ -103,6 +103,23 @@ describe('models', { timeout: 30_000 }, () => {
     assert.equal(res.status, 200);
   });
 
+  it('reports status: the machine, and per model the engine counters and measured rates', async () => {
+    const res = await server.fetch('/hearth/v1/status');
+    assert.equal(res.status, 200);
+    const status = await res.json();
+    assert.equal(status.object, 'hearth.status');
+    assert.ok(status.machine.ram_bytes > 0 && status.machine.usable_bytes > 0, JSON.stringify(status.machine));
+    const ids = (await client.models.list()).data.map((m) => m.id).sort();
+    assert.deepEqual(status.models.map((m) => m.id).sort(), ids);
+    for (const model of status.models) {
+      assert.ok(model.weights_bytes > 0 && model.kv.bytes > 0 && model.kv.blocks_total > 0, JSON.stringify(model));
+      assert.equal(model.kv.blocks_used, 0); // nothing is running
+      assert.equal(model.running, 0);
+      // The earlier tests chatted with every model: prompts were computed and tokens decoded.
+      assert.ok(model.generated_tokens_total > 0 && model.prefill_tps > 0 && model.decode_tps > 0, JSON.stringify(model));
+    }
+  });
+
   it('logs one JSON line per request on stderr', async () => {
     await sleep(300); // lines of the earlier tests' requests are all written by now
     const start_count = json_lines(server.stderr_lines).length;

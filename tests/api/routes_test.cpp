@@ -11,6 +11,8 @@ TEST(RoutesTest, MatchesEveryRoute) {
   EXPECT_EQ(match_route("POST", "/v1/completions")->route, Route::kCompletions);
   EXPECT_EQ(match_route("GET", "/v1/models")->route, Route::kListModels);
   EXPECT_EQ(match_route("GET", "/health")->route, Route::kHealth);
+  EXPECT_EQ(match_route("GET", "/hearth/v1/status")->route, Route::kStatus);
+  EXPECT_FALSE(match_route("POST", "/hearth/v1/status")->method_allowed);
   const auto model = match_route("GET", "/v1/models/tiny-b");
   ASSERT_TRUE(model);
   EXPECT_EQ(model->route, Route::kGetModel);

@@ -189,6 +189,10 @@ TEST_P(SchedulerTest, AloneMatchesTheGenerator) {
     EXPECT_EQ(recorder->text(), expected) << "temperature " << temperature;
     EXPECT_FALSE(expected.empty());
   }
+  // Both kinds of step were timed.
+  const SchedulerStats stats = scheduler->stats();
+  EXPECT_GT(stats.prefill_tps, 0.0);
+  EXPECT_GT(stats.decode_tps, 0.0);
 }
 
 TEST_P(SchedulerTest, StopStringEndsTheTextAsTheGeneratorDoes) {
