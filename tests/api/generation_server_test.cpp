@@ -105,6 +105,19 @@ class GenerationServerTest : public ::testing::Test {
     http::write(stream, request);
   }
 
+  // Reads a streamed 200 response until its second SSE event (the role chunk
+  // and one more): generation is under way. ASSERTs inside; check HasFatalFailure.
+  void read_until_generating(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                             http::response_parser<http::string_body>& parser) {
+    parser.body_limit(uint64_t{64} << 20);
+    http::read_header(stream, buffer, parser);
+    ASSERT_EQ(parser.get().result_int(), 200);
+    while (parser.get().body().find("data: ", 10) == std::string::npos) {
+      ASSERT_FALSE(parser.is_done());
+      http::read_some(stream, buffer, parser);
+    }
+  }
+
   // Waits until the scheduler runs no sequence; false after `timeout`.
   bool wait_idle(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -182,14 +195,8 @@ TEST_F(GenerationServerTest, ClientLeavingMidStreamCancelsItsSequence) {
     send_chat(stream, kContext - 64, /*streamed=*/true);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(uint64_t{64} << 20);
-    http::read_header(stream, buffer, parser);
-    ASSERT_EQ(parser.get().result_int(), 200);
-    // The role chunk and at least one more: generation is under way.
-    while (parser.get().body().find("data: ", 10) == std::string::npos) {
-      ASSERT_FALSE(parser.is_done());
-      http::read_some(stream, buffer, parser);
-    }
+    read_until_generating(stream, buffer, parser);
+    ASSERT_FALSE(HasFatalFailure());
   }  // closed mid-stream
   EXPECT_TRUE(wait_idle(std::chrono::milliseconds(2000)));
   EXPECT_LT(scheduler().stats().n_generated_tokens_total - generated_before, (kContext - 64) / 2);
@@ -216,13 +223,8 @@ TEST_F(GenerationServerTest, ShutdownPastTheDrainDeadlineEndsTheStreamWithAnErro
   send_chat(stream, kContext - 64, /*streamed=*/true);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(uint64_t{64} << 20);
-  http::read_header(stream, buffer, parser);
-  ASSERT_EQ(parser.get().result_int(), 200);
-  while (parser.get().body().find("data: ", 10) == std::string::npos) {
-    ASSERT_FALSE(parser.is_done());
-    http::read_some(stream, buffer, parser);
-  }
+  read_until_generating(stream, buffer, parser);
+  ASSERT_FALSE(HasFatalFailure());
   server_->shutdown();
   beast::error_code error;
   while (!parser.is_done() && !error) http::read_some(stream, buffer, parser, error);

@@ -2,16 +2,7 @@
 # Drives the built `hearth` binary as a user would: synth, run, bench, and the
 # plain-sentence errors for bad input. Usage: hearth_cli_test.sh BUILD/hearth
 set -u
-hearth="$1"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-n_failed=0
-n_passed=0
-
-check() {  # check NAME CONDITION-COMMAND...
-  local name="$1"; shift
-  if "$@"; then n_passed=$((n_passed + 1)); else echo "FAILED: $name"; n_failed=$((n_failed + 1)); fi
-}
+. "$(dirname "$0")/cli_checks.sh"
 
 "$hearth" synth --shape tiny --type q4_k_m -o "$work/tiny.gguf" 2>"$work/synth.err"
 check "synth writes a file" test -s "$work/tiny.gguf"
@@ -37,13 +28,6 @@ for key in pp512_tps tg128_tps read_gbs tg_bound_tps bound_fraction; do
 done
 
 # Bad input: a plain sentence on stderr, a non-zero exit, no crash.
-expect_error() {  # expect_error NAME PATTERN ARGS...
-  local name="$1" pattern="$2"; shift 2
-  "$hearth" "$@" >/dev/null 2>"$work/err"
-  local rc=$?
-  check "$name exits non-zero without crashing" test "$rc" -ne 0 -a "$rc" -lt 128
-  check "$name says why" grep -qi "$pattern" "$work/err"
-}
 expect_error "missing model" "cannot load" run -m "$work/absent.gguf" "x"
 head -c 1000 "$work/tiny.gguf" >"$work/truncated.gguf"
 expect_error "truncated model" "cannot load" run -m "$work/truncated.gguf" "x"
@@ -56,5 +40,4 @@ expect_error "prompt beyond the context" "exceeds the context" run -m "$work/tin
 "$hearth" run -m "$work/tiny.gguf" -c 4 "one two three four five six" >"$work/refused.out" 2>/dev/null
 check "a refused run prints nothing on stdout" test ! -s "$work/refused.out"
 
-echo "$n_passed passed, $n_failed failed"
-[ "$n_failed" -eq 0 ]
+finish_checks

@@ -2,16 +2,7 @@
 # Drives `hearth plan` as a user would: a file, a catalog shape, --all, --json,
 # and the plain-sentence errors for bad input. Usage: hearth_plan_test.sh BUILD/hearth
 set -u
-hearth="$1"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-n_failed=0
-n_passed=0
-
-check() {  # check NAME CONDITION-COMMAND...
-  local name="$1"; shift
-  if "$@"; then n_passed=$((n_passed + 1)); else echo "FAILED: $name"; n_failed=$((n_failed + 1)); fi
-}
+. "$(dirname "$0")/../cli/cli_checks.sh"
 
 "$hearth" synth --shape tiny --type q8_0 -o "$work/tiny.gguf" 2>/dev/null
 "$hearth" plan "$work/tiny.gguf" --machine mac-mini-m4-16 >"$work/file.out" 2>&1
@@ -37,13 +28,6 @@ check "--all --json lists models" grep -q '"models"' "$work/all.json"
 "$hearth" plan --shape smollm-135m >"$work/local.out" 2>&1
 check "the local machine is the default" grep -q "on local" "$work/local.out"
 
-expect_error() {  # expect_error NAME PATTERN ARGS...
-  local name="$1" pattern="$2"; shift 2
-  "$hearth" "$@" >/dev/null 2>"$work/err"
-  local rc=$?
-  check "$name exits non-zero without crashing" test "$rc" -ne 0 -a "$rc" -lt 128
-  check "$name says why" grep -qi "$pattern" "$work/err"
-}
 expect_error "nothing to plan" "give a model file" plan
 expect_error "file and shape" "not both" plan "$work/tiny.gguf" --shape tiny
 expect_error "missing file" "cannot read" plan "$work/absent.gguf"
@@ -57,5 +41,4 @@ expect_error "zero parallel" "parallel 0 is outside" plan --shape tiny --paralle
 expect_error "bad KV type" "unknown KV type" plan --shape tiny --kv-type q4_0
 expect_error "--all with a shape" "drop the model" plan --all --shape tiny
 
-echo "$n_passed passed, $n_failed failed"
-[ "$n_failed" -eq 0 ]
+finish_checks
