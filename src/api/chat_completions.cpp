@@ -1,5 +1,7 @@
 #include "api/chat_completions.h"
 
+#include <optional>
+
 #include "api/json_fields.h"
 #include "api/json_output.h"
 #include "api/sequence_builder.h"
@@ -29,17 +31,48 @@ nlohmann::json render_chat_token_logprob(const TokenOutput& token) {
 }
 
 ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request, const node::ServedModel& served,
-                                                      uint64_t random_seed) {
+                                                      uint64_t random_seed, PromptTruncation* truncation) {
   if (!served.chat_template) {
     return ApiError{400, "invalid_request_error",
                     "The model '" + served.id + "' has no chat template hearth can render (" +
                         served.chat_template_error + "); use /v1/completions with it",
                     "model", "chat_template_unavailable"};
   }
-  auto rendered = served.chat_template->render(request.messages, /*add_generation_prompt=*/true);
-  if (!rendered.ok()) return api_error(rendered.status(), "messages");
   // The template writes the bos text itself; the special tokens in it are parsed.
-  std::vector<int32_t> prompt = served.tokenizer->encode(*rendered, /*add_special=*/false, /*parse_special=*/true);
+  auto encode = [&served](std::span<const text::ChatMessage> messages) -> ApiResult<std::vector<int32_t>> {
+    auto rendered = served.chat_template->render(messages, /*add_generation_prompt=*/true);
+    if (!rendered.ok()) return api_error(rendered.status(), "messages");
+    return served.tokenizer->encode(*rendered, /*add_special=*/false, /*parse_special=*/true);
+  };
+  ApiResult<std::vector<int32_t>> encoded = encode(request.messages);
+  if (!encoded.ok()) return encoded.error();
+  std::vector<int32_t> prompt = std::move(encoded).value();
+  const int64_t limit = prompt_token_limit(request.generation, served.n_ctx());
+  if (request.generation.truncate && static_cast<int64_t>(prompt.size()) > limit) {
+    // Drop the oldest messages after the leading system ones, never the last.
+    size_t first_droppable = 0;
+    while (first_droppable < request.messages.size() && request.messages[first_droppable].role == "system") {
+      ++first_droppable;
+    }
+    const int64_t n_before = static_cast<int64_t>(prompt.size());
+    std::vector<text::ChatMessage> kept = request.messages;
+    // A template that insists on alternating roles may refuse a cut
+    // conversation; cutting one more message usually restores the order.
+    std::optional<ApiError> refused;
+    while ((refused || static_cast<int64_t>(prompt.size()) > limit) && first_droppable + 1 < kept.size()) {
+      kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(first_droppable));
+      ++truncation->n_messages_removed;
+      ApiResult<std::vector<int32_t>> shorter = encode(kept);
+      refused.reset();
+      if (shorter.ok()) {
+        prompt = std::move(shorter).value();
+      } else {
+        refused = shorter.error();
+      }
+    }
+    if (refused) return *refused;
+    truncation->n_tokens_removed = n_before - static_cast<int64_t>(prompt.size());
+  }
   return build_sequence_request(std::move(prompt), request.generation, request.logprobs ? request.top_logprobs : -1,
                                 served.n_ctx(), random_seed, "messages");
 }

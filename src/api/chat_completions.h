@@ -15,15 +15,19 @@
 #include "api/chat_request.h"
 #include "api/openai_errors.h"
 #include "api/response_renderer.h"
+#include "api/sequence_builder.h"
 #include "infer/scheduler.h"
-#include "node/model_registry.h"
+#include "node/served_model.h"
 
 namespace hearth::api {
 
 // 400 when the model has no chat template (naming why) or the template
-// rejects the conversation; see also build_sequence_request().
+// rejects the conversation; see also build_sequence_request(). With
+// request.generation.truncate, a conversation beyond the context loses its
+// oldest messages (leading system messages and the last message are kept;
+// recorded in `truncation`).
 ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request, const node::ServedModel& served,
-                                                      uint64_t random_seed);
+                                                      uint64_t random_seed, PromptTruncation* truncation);
 
 class ChatRenderer : public ResponseRenderer {
  public:

@@ -8,7 +8,8 @@
 namespace hearth::api {
 
 ApiResult<infer::SequenceRequest> build_completion_sequence(const CompletionRequest& request,
-                                                            const node::ServedModel& served, uint64_t random_seed) {
+                                                            const node::ServedModel& served, uint64_t random_seed,
+                                                            PromptTruncation* truncation) {
   std::vector<int32_t> prompt;
   if (request.prompt_is_tokens) {
     if (Status valid = served.tokenizer->validate_ids(request.prompt_tokens); !valid.ok()) {
@@ -18,6 +19,10 @@ ApiResult<infer::SequenceRequest> build_completion_sequence(const CompletionRequ
     prompt = request.prompt_tokens;
   } else {
     prompt = served.tokenizer->encode(request.prompt_text, /*add_special=*/true, /*parse_special=*/false);
+  }
+  if (request.generation.truncate) {
+    truncate_prompt_tokens(&prompt, prompt_token_limit(request.generation, served.n_ctx()),
+                           served.tokenizer->add_bos() ? served.tokenizer->bos_id() : -1, truncation);
   }
   return build_sequence_request(std::move(prompt), request.generation, request.logprobs, served.n_ctx(), random_seed,
                                 "prompt");

@@ -17,15 +17,18 @@
 #include "api/completion_request.h"
 #include "api/openai_errors.h"
 #include "api/response_renderer.h"
+#include "api/sequence_builder.h"
 #include "infer/scheduler.h"
-#include "node/model_registry.h"
+#include "node/served_model.h"
 
 namespace hearth::api {
 
 // 400 naming "prompt" for token ids outside the vocabulary; see also
-// build_sequence_request().
+// build_sequence_request(). With request.generation.truncate, a prompt beyond
+// the context loses its oldest tokens (recorded in `truncation`).
 ApiResult<infer::SequenceRequest> build_completion_sequence(const CompletionRequest& request,
-                                                            const node::ServedModel& served, uint64_t random_seed);
+                                                            const node::ServedModel& served, uint64_t random_seed,
+                                                            PromptTruncation* truncation);
 
 class CompletionRenderer : public ResponseRenderer {
  public:

@@ -21,6 +21,12 @@ struct GenerationFields {
   // fields the request leaves out keep SamplingParams' defaults (llama.cpp's).
   infer::SamplingParams sampling;
   std::optional<uint64_t> seed;  // absent: a fresh random seed per request
+  // hearth extensions. keep_alive (Ollama's): how long the model stays loaded
+  // after this request; negative: forever; absent: the model's setting.
+  std::optional<int64_t> keep_alive_ms;
+  // truncate: a prompt beyond the context is cut (the oldest chat messages,
+  // or a text prompt's oldest tokens) instead of refused.
+  bool truncate = false;
 };
 
 }  // namespace hearth::api

@@ -64,6 +64,7 @@ struct ActiveSequence {
   std::shared_ptr<SequenceChannel> channel;
   std::shared_ptr<Waiter> waiter;
   Connection& connection;
+  node::ModelLease lease;  // the model stays loaded until the sequence is done with
   bool finished = false;
 
   ~ActiveSequence() {
@@ -100,6 +101,22 @@ ApiError submit_error(const Status& status, GenerationKind kind) {
   }
 }
 
+// A model that could not be leased: unknown (404), too large for this node
+// whatever happens (400, saying what would fit), busy or shutting down (503),
+// or a failed load (500, naming the file).
+ApiError acquire_error(const Status& status, bool stopping) {
+  switch (status.code()) {
+    case ErrorCode::kNotFound:
+      return api_error(status, "model", "model_not_found");
+    case ErrorCode::kFailedPrecondition:
+      return api_error(status, "model", "model_too_large");
+    case ErrorCode::kUnavailable:
+      return api_error(status, "", stopping ? "server_shutting_down" : "model_busy");
+    default:
+      return api_error(status, "model", "model_load_failed");
+  }
+}
+
 int64_t unix_now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -114,6 +131,7 @@ asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& st
   response.set(http::field::content_type, "text/event-stream");
   response.set(http::field::cache_control, "no-cache");
   response.set("X-Request-Id", state.id);
+  for (const auto& [name, value] : state.response_headers) response.set(name, value);
   response.keep_alive(state.keep_alive && !connection.close_after_response);
   response.chunked(true);
   if (!response.keep_alive()) connection.close_after_response = true;
@@ -177,35 +195,77 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
     }
   }
 
-  ApiResult<GenerationJob> prepared = prepare_generation_job(kind, to_std(request.body()), ctx.registry, state.id,
-                                                             unix_now_s(), ctx.ids, &state.record.model);
+  ApiResult<ParsedGeneration> parsed = parse_generation(kind, to_std(request.body()));
+  if (!parsed.ok()) {
+    ApiError error = parsed.error();
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  state.record.model = parsed->model();
+  if (!ctx.models.contains(parsed->model())) {
+    ApiError error = model_not_found_error(parsed->model());
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+
+  auto executor = connection.stream.get_executor();
+  auto waiter = std::make_shared<Waiter>();
+  asio::steady_timer timer(executor);
+  waiter->timer = &timer;
+  struct ForgetTimer {
+    Waiter& waiter;
+    ~ForgetTimer() { waiter.timer = nullptr; }
+  } forget_timer{*waiter};
+
+  // Lease the model, loading it (on the manager's thread) if it is not resident.
+  auto acquired = std::make_shared<std::optional<Result<node::ModelLease>>>();
+  ctx.models.acquire_async(parsed->model(), parsed->generation().keep_alive_ms,
+                           [executor, waiter, acquired](Result<node::ModelLease> lease) {
+                             auto shared_lease = std::make_shared<Result<node::ModelLease>>(std::move(lease));
+                             asio::post(executor, [waiter, acquired, shared_lease] {
+                               *acquired = std::move(*shared_lease);
+                               waiter->wake();
+                             });
+                           });
+  connection.wake_handler = [waiter] { waiter->wake(); };
+  while (!acquired->has_value() && connection.stream.socket().is_open()) co_await wait_for_wake(*waiter, timer);
+  connection.wake_handler = nullptr;
+  if (!acquired->has_value()) co_return;  // closed while loading (shutdown); the lease is released when it lands
+  if (!(*acquired)->ok()) {
+    ApiError error = acquire_error((*acquired)->status(), ctx.stopping);
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  node::ModelLease lease = std::move(**acquired).value();
+
+  ApiResult<GenerationJob> prepared = build_generation_job(*parsed, *lease, state.id, unix_now_s(), ctx.ids);
   if (!prepared.ok()) {
     ApiError error = prepared.error();
     co_await write_error(connection, state, std::move(error));
     co_return;
   }
   GenerationJob& job = *prepared;
-  state.record.model = job.served->id;
   state.record.prompt_tokens = static_cast<int64_t>(job.sequence.prompt.size());
   job.sequence.priority = priority;
+  if (job.truncation.n_tokens_removed > 0) {
+    state.response_headers.emplace_back("X-Hearth-Truncated-Tokens", std::to_string(job.truncation.n_tokens_removed));
+  }
+  if (job.truncation.n_messages_removed > 0) {
+    state.response_headers.emplace_back("X-Hearth-Truncated-Messages",
+                                        std::to_string(job.truncation.n_messages_removed));
+  }
 
-  auto executor = connection.stream.get_executor();
-  auto waiter = std::make_shared<Waiter>();
-  asio::steady_timer timer(executor);
-  waiter->timer = &timer;
   // Runs on the engine thread: only hands the wake-up to the I/O thread.
   auto channel = std::make_shared<SequenceChannel>(
       job.logprobs, [executor, waiter] { asio::post(executor, [waiter] { waiter->wake(); }); });
-  Result<std::shared_ptr<infer::SequenceHandle>> submitted =
-      job.served->scheduler->submit(std::move(job.sequence), channel);
+  Result<std::shared_ptr<infer::SequenceHandle>> submitted = lease->scheduler->submit(std::move(job.sequence), channel);
   if (!submitted.ok()) {
     channel->close();
-    waiter->timer = nullptr;
     ApiError error = submit_error(submitted.status(), kind);
     co_await write_error(connection, state, std::move(error));
     co_return;
   }
-  ActiveSequence active{*submitted, channel, waiter, connection};
+  ActiveSequence active{*submitted, channel, waiter, connection, std::move(lease)};
   connection.wake_handler = [waiter] { waiter->wake(); };
   auto watch = std::make_shared<DisconnectWatch>();
   watch->waiter = waiter;

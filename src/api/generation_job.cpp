@@ -11,36 +11,39 @@ ApiError model_not_found_error(std::string_view model) {
                   "model_not_found"};
 }
 
-ApiResult<GenerationJob> prepare_generation_job(GenerationKind kind, std::string_view body,
-                                                const node::ModelRegistry& registry, const std::string& id,
-                                                int64_t created_s, RequestIds& ids, std::string* model_id) {
-  GenerationJob job;
+ApiResult<ParsedGeneration> parse_generation(GenerationKind kind, std::string_view body) {
+  ParsedGeneration parsed;
+  parsed.kind = kind;
   if (kind == GenerationKind::kChat) {
     ApiResult<ChatRequest> request = parse_chat_request(body);
     if (!request.ok()) return request.error();
-    job.served = registry.find(request->model);
-    if (job.served == nullptr) return model_not_found_error(request->model);
-    *model_id = job.served->id;
-    ApiResult<infer::SequenceRequest> sequence = build_chat_sequence(*request, *job.served, ids.next_seed());
-    if (!sequence.ok()) return sequence.error();
-    job.sequence = std::move(sequence).value();
-    job.stream = request->generation.stream;
-    job.logprobs = request->logprobs;
-    job.renderer = std::make_unique<ChatRenderer>(
-        ResponseMeta{id, created_s, request->model, request->generation.include_usage}, request->logprobs);
+    parsed.chat = std::move(request).value();
   } else {
     ApiResult<CompletionRequest> request = parse_completion_request(body);
     if (!request.ok()) return request.error();
-    job.served = registry.find(request->model);
-    if (job.served == nullptr) return model_not_found_error(request->model);
-    *model_id = job.served->id;
-    ApiResult<infer::SequenceRequest> sequence = build_completion_sequence(*request, *job.served, ids.next_seed());
-    if (!sequence.ok()) return sequence.error();
-    job.sequence = std::move(sequence).value();
-    job.stream = request->generation.stream;
-    job.logprobs = request->logprobs >= 0;
-    job.renderer = std::make_unique<CompletionRenderer>(
-        ResponseMeta{id, created_s, request->model, request->generation.include_usage}, job.logprobs);
+    parsed.completion = std::move(request).value();
+  }
+  return parsed;
+}
+
+ApiResult<GenerationJob> build_generation_job(const ParsedGeneration& parsed, const node::ServedModel& served,
+                                              const std::string& id, int64_t created_s, RequestIds& ids) {
+  GenerationJob job;
+  const GenerationFields& generation = parsed.generation();
+  ApiResult<infer::SequenceRequest> sequence =
+      parsed.kind == GenerationKind::kChat
+          ? build_chat_sequence(parsed.chat, served, ids.next_seed(), &job.truncation)
+          : build_completion_sequence(parsed.completion, served, ids.next_seed(), &job.truncation);
+  if (!sequence.ok()) return sequence.error();
+  job.sequence = std::move(sequence).value();
+  job.stream = generation.stream;
+  const ResponseMeta meta{id, created_s, parsed.model(), generation.include_usage};
+  if (parsed.kind == GenerationKind::kChat) {
+    job.logprobs = parsed.chat.logprobs;
+    job.renderer = std::make_unique<ChatRenderer>(meta, job.logprobs);
+  } else {
+    job.logprobs = parsed.completion.logprobs >= 0;
+    job.renderer = std::make_unique<CompletionRenderer>(meta, job.logprobs);
   }
   return job;
 }

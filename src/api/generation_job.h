@@ -1,41 +1,59 @@
-// From a generation request's body to everything its connection needs:
-// parse (chat or text completion), find the model (404 model_not_found),
-// build the engine request, and pick the renderer for the response.
+// From a generation request's body to everything its connection needs, in
+// two steps around loading the model: parse (chat or text completion; the
+// model id, keep_alive), then, with the model leased from the node's
+// ModelManager, build the engine request and pick the renderer.
 //
-//   ApiResult<GenerationJob> job = prepare_generation_job(GenerationKind::kChat, body, registry, ids, now_s);
-//   if (!job.ok()) return respond(job.error());
-//   job->served->scheduler->submit(std::move(job->sequence), channel);
+//   ApiResult<ParsedGeneration> parsed = parse_generation(GenerationKind::kChat, body);
+//   ... lease = models.acquire(parsed->model, parsed->keep_alive_ms()) ...
+//   ApiResult<GenerationJob> job = build_generation_job(*parsed, *lease, id, now_s, ids);
+//   lease->scheduler->submit(std::move(job->sequence), channel);
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "api/chat_request.h"
+#include "api/completion_request.h"
 #include "api/openai_errors.h"
 #include "api/request_ids.h"
 #include "api/response_renderer.h"
+#include "api/sequence_builder.h"
 #include "infer/scheduler.h"
-#include "node/model_registry.h"
+#include "node/served_model.h"
 
 namespace hearth::api {
 
 enum class GenerationKind { kChat, kCompletion };
 
+// A parsed request, before its model is known to be loaded.
+struct ParsedGeneration {
+  GenerationKind kind = GenerationKind::kChat;
+  ChatRequest chat;              // kChat
+  CompletionRequest completion;  // kCompletion
+
+  const std::string& model() const { return kind == GenerationKind::kChat ? chat.model : completion.model; }
+  const GenerationFields& generation() const {
+    return kind == GenerationKind::kChat ? chat.generation : completion.generation;
+  }
+};
+
 struct GenerationJob {
-  const node::ServedModel* served = nullptr;
   infer::SequenceRequest sequence;
   std::unique_ptr<ResponseRenderer> renderer;
   bool stream = false;
   bool logprobs = false;  // the channel must copy logprobs
+  PromptTruncation truncation;
 };
 
+ApiResult<ParsedGeneration> parse_generation(GenerationKind kind, std::string_view body);
+
 // `id` is the response id ("chatcmpl-..." / "cmpl-..."); `ids` supplies the
-// seed of a request that sent none. `model_id` receives the model's id once
-// it is found, for the access log of a request that fails after that.
-ApiResult<GenerationJob> prepare_generation_job(GenerationKind kind, std::string_view body,
-                                                const node::ModelRegistry& registry, const std::string& id,
-                                                int64_t created_s, RequestIds& ids, std::string* model_id);
+// seed of a request that sent none.
+ApiResult<GenerationJob> build_generation_job(const ParsedGeneration& parsed, const node::ServedModel& served,
+                                              const std::string& id, int64_t created_s, RequestIds& ids);
 
 // "The model 'x' does not exist", 404, param "model", code "model_not_found".
 ApiError model_not_found_error(std::string_view model);

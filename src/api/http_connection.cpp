@@ -69,6 +69,7 @@ asio::awaitable<bool> write_response(Connection& connection, RequestState& state
   response.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
   response.set("X-Request-Id", state.id);
   for (const auto& [name, value] : extra_headers) response.set(name, value);
+  for (const auto& [name, value] : state.response_headers) response.set(name, value);
   response.keep_alive(state.keep_alive && !connection.close_after_response);
   response.body() = std::move(body);
   response.prepare_payload();
@@ -96,6 +97,7 @@ asio::awaitable<bool> write_json(Connection& connection, RequestState& state, un
 asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error, std::string allow) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (error.http_status == 429) headers.emplace_back("Retry-After", "1");
+  if (error.http_status == 503) headers.emplace_back("Retry-After", "5");  // a busy or restarting node
   if (error.http_status == 405 && !allow.empty()) headers.emplace_back("Allow", allow);
   // After a 413 or a protocol error the rest of the request is unread: close.
   if (error.http_status == 413 || error.http_status == 431) connection.close_after_response = true;
@@ -138,19 +140,23 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     co_await handle_generation(ctx, connection, request, kind, state);
     co_return;
   }
-  if (match->route == Route::kGetModel && ctx.registry.find(match->model_id) == nullptr) {
-    ApiError error = model_not_found_error(match->model_id);
-    co_await write_error(connection, state, std::move(error));
-    co_return;
+  std::optional<node::ModelInfo> model_info;
+  if (match->route == Route::kGetModel) {
+    model_info = ctx.models.info(match->model_id);
+    if (!model_info) {
+      ApiError error = model_not_found_error(match->model_id);
+      co_await write_error(connection, state, std::move(error));
+      co_return;
+    }
   }
   std::string body;
   if (match->route == Route::kListModels) {
-    body = render_model_list(ctx.registry);
+    body = render_model_list(ctx.models.list());
   } else if (match->route == Route::kGetModel) {
     state.record.model = match->model_id;
-    body = render_model(*ctx.registry.find(match->model_id));
+    body = render_model(*model_info);
   } else if (match->route == Route::kStatus) {
-    body = render_status(ctx.registry, planner::detect_local_profile());
+    body = render_status(ctx.models, planner::detect_local_profile());
   } else {
     body = render_health();  // Route::kHealth, the last one
   }

@@ -21,7 +21,7 @@
 #include "api/http_server.h"
 #include "api/openai_errors.h"
 #include "api/request_ids.h"
-#include "node/model_registry.h"
+#include "node/model_manager.h"
 
 namespace hearth::api {
 
@@ -34,12 +34,12 @@ class Connection;
 
 // Shared by every connection of one server. I/O thread only.
 struct ServerContext {
-  ServerContext(asio::io_context& io_in, node::ModelRegistry& registry_in, const HttpServerOptions& options_in,
+  ServerContext(asio::io_context& io_in, node::ModelManager& models_in, const HttpServerOptions& options_in,
                 uint64_t id_seed)
-      : io(io_in), registry(registry_in), options(options_in), ids(id_seed) {}
+      : io(io_in), models(models_in), options(options_in), ids(id_seed) {}
 
   asio::io_context& io;
-  node::ModelRegistry& registry;
+  node::ModelManager& models;
   const HttpServerOptions& options;
   RequestIds ids;
   bool stopping = false;              // shutdown began: every response closes its connection
@@ -72,6 +72,7 @@ struct RequestState {
   bool response_started = false;  // a status line went out: errors can no longer be a response
   std::chrono::steady_clock::time_point t_start;
   AccessRecord record;
+  std::vector<std::pair<std::string, std::string>> response_headers;  // added to whatever response goes out
 };
 
 std::chrono::milliseconds to_ms(int64_t ms);

@@ -18,9 +18,9 @@ std::string url_host(const asio::ip::address& address) {
 
 class HttpServer::Impl {
  public:
-  Impl(const HttpServerOptions& options, node::ModelRegistry& registry, uint64_t id_seed)
-      : options_(options), registry_(registry), acceptor_(io_), signals_(io_) {
-    ctx_ = std::make_unique<ServerContext>(io_, registry, options_, id_seed);
+  Impl(const HttpServerOptions& options, node::ModelManager& models, uint64_t id_seed)
+      : options_(options), models_(models), acceptor_(io_), signals_(io_) {
+    ctx_ = std::make_unique<ServerContext>(io_, models, options_, id_seed);
   }
 
   ~Impl() {
@@ -102,7 +102,7 @@ class HttpServer::Impl {
     signals_.cancel(ignored);
     work_.emplace(io_.get_executor());
     drainer_ = std::thread([this] {
-      registry_.drain(options_.drain_timeout_ms);
+      models_.drain(options_.drain_timeout_ms);
       asio::post(io_, [this] { finish_shutdown(); });
     });
   }
@@ -137,7 +137,7 @@ class HttpServer::Impl {
   }
 
   const HttpServerOptions options_;
-  node::ModelRegistry& registry_;
+  node::ModelManager& models_;
   // Declared before io_, so it outlives it: coroutine frames that the
   // io_context destroys along with itself unregister their connection here.
   std::unique_ptr<ServerContext> ctx_;
@@ -150,8 +150,7 @@ class HttpServer::Impl {
   std::thread drainer_;
 };
 
-Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& options,
-                                                       node::ModelRegistry& registry) {
+Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& options, node::ModelManager& models) {
   if (options.max_body_bytes < 1) return invalid_argument_error("max_body_bytes must be at least 1");
   if (options.drain_timeout_ms < 0) return invalid_argument_error("drain_timeout_ms must not be negative");
   if (options.idle_timeout_ms < 1 || options.io_timeout_ms < 1) {
@@ -159,7 +158,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& 
   }
   const uint64_t id_seed =
       options.id_seed != 0 ? options.id_seed : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-  auto impl = std::make_unique<Impl>(options, registry, id_seed);
+  auto impl = std::make_unique<Impl>(options, models, id_seed);
   HEARTH_RETURN_IF_ERROR(impl->listen());
   return std::make_unique<HttpServer>(ConstructionKey(), std::move(impl));
 }

@@ -5,7 +5,7 @@
 //
 //   HttpServerOptions options;
 //   options.port = 0;                       // any free port
-//   HEARTH_ASSIGN_OR_RETURN(auto server, HttpServer::create(options, registry));
+//   HEARTH_ASSIGN_OR_RETURN(auto server, HttpServer::create(options, models));
 //   printf("listening on %d\n", server->port());
 //   return server->run();                   // until SIGINT/SIGTERM or shutdown()
 //
@@ -24,7 +24,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "node/model_registry.h"
+#include "node/model_manager.h"
 
 namespace hearth::api {
 
@@ -49,9 +49,9 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   // Resolves and binds host:port and listens; kInvalidArgument for bad
-  // options, kIo naming the address when it cannot bind. `registry` must
+  // options, kIo naming the address when it cannot bind. `models` must
   // outlive the server.
-  static Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options, node::ModelRegistry& registry);
+  static Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options, node::ModelManager& models);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

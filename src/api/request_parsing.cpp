@@ -1,10 +1,12 @@
 #include "api/request_parsing.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
 
 #include "api/json_fields.h"
+#include "base/duration.h"
 
 namespace hearth::api {
 namespace {
@@ -102,6 +104,34 @@ void read_stream_options(FieldReader& fields, bool* include_usage) {
   if (options.failed()) fields.fail(options.error());
 }
 
+// keep_alive, as Ollama takes it: a number of seconds or a duration string
+// ("5m", "-1"); negative means forever.
+void read_keep_alive(FieldReader& fields, std::optional<int64_t>* out) {
+  const json* value = fields.get("keep_alive");
+  if (value == nullptr) return;
+  constexpr double kMaxSeconds = 1e12;
+  if (value->is_number()) {
+    const double seconds = value->get<double>();
+    if (!(std::fabs(seconds) <= kMaxSeconds)) {
+      fields.fail("keep_alive", "'keep_alive' must be within +-10^12 seconds");
+      return;
+    }
+    *out = static_cast<int64_t>(std::llround(seconds * 1000.0));
+    return;
+  }
+  if (value->is_string()) {
+    Result<int64_t> duration_ms = parse_duration_ms(value->get<std::string>());
+    if (!duration_ms.ok()) {
+      fields.fail("keep_alive", "'keep_alive': " + duration_ms.status().message());
+      return;
+    }
+    *out = *duration_ms;
+    return;
+  }
+  fields.fail("keep_alive",
+              "'keep_alive' must be a number of seconds or a duration string like \"5m\", got " + json_kind(*value));
+}
+
 // Fields both endpoints define, with OpenAI's ranges (and hearth's extensions).
 void read_generation_fields(FieldReader& fields, GenerationFields* out) {
   fields.boolean("stream", &out->stream);
@@ -118,6 +148,8 @@ void read_generation_fields(FieldReader& fields, GenerationFields* out) {
   fields.number("repeat_penalty", &sampling.repeat_penalty, 0.0, kNoUpperBound, /*min_exclusive=*/true);
   read_stop(fields, &out->stop);
   read_seed(fields, &out->seed);
+  read_keep_alive(fields, &out->keep_alive_ms);
+  fields.boolean("truncate", &out->truncate);
 
   int64_t n = 1;
   fields.integer("n", &n, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());

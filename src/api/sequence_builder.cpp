@@ -14,6 +14,21 @@ ApiError context_length_error(std::string message, const std::string& prompt_par
 
 }  // namespace
 
+int64_t prompt_token_limit(const GenerationFields& fields, int64_t n_ctx) {
+  const int64_t limit = fields.max_tokens ? n_ctx - *fields.max_tokens : n_ctx - n_ctx / 4;
+  return std::max<int64_t>(1, limit);
+}
+
+void truncate_prompt_tokens(std::vector<int32_t>* prompt, int64_t limit, int32_t bos_id, PromptTruncation* truncation) {
+  const int64_t n_prompt = static_cast<int64_t>(prompt->size());
+  if (n_prompt <= limit) return;
+  const bool keep_bos = bos_id >= 0 && limit > 1 && prompt->front() == bos_id;
+  const int64_t n_removed = n_prompt - limit;
+  const auto first_removed = prompt->begin() + (keep_bos ? 1 : 0);
+  prompt->erase(first_removed, first_removed + n_removed);
+  truncation->n_tokens_removed += n_removed;
+}
+
 ApiResult<infer::SequenceRequest> build_sequence_request(std::vector<int32_t>&& prompt, const GenerationFields& fields,
                                                          int32_t n_top_logprobs, int64_t n_ctx, uint64_t random_seed,
                                                          const std::string& prompt_param) {

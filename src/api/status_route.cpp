@@ -3,8 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_output.h"
-#include "infer/kv_block_pool.h"
-#include "planner/memory_plan.h"
 
 namespace hearth::api {
 namespace {
@@ -17,39 +15,70 @@ nlohmann::json machine_object(const Result<planner::HardwareProfile>& machine) {
           {"gpu_bytes", machine->gpu_bytes}};
 }
 
-nlohmann::json model_object(const node::ServedModel& served) {
-  const infer::SchedulerStats stats = served.scheduler->stats();
-  const infer::SchedulerOptions& options = served.scheduler->options();
-  const model::LlamaConfig& config = served.model->config();
-  const int64_t kv_bytes =
-      stats.kv_blocks_total * options.kv_block_tokens *
-      infer::KvBlockPool::bytes_per_token({config.n_layer, config.n_head_kv, config.head_dim}, options.kv_dtype);
-  return {{"id", served.id},
-          {"path", served.path},
-          {"n_ctx", served.n_ctx()},
-          {"weights_bytes", planner::file_weights_bytes(served.model->file())},
-          {"kv",
-           {{"blocks_total", stats.kv_blocks_total},
-            {"blocks_used", stats.kv_blocks_used},
-            {"blocks_cached", stats.kv_blocks_cached},
-            {"block_tokens", options.kv_block_tokens},
-            {"bytes", kv_bytes}}},
-          {"running", stats.n_running},
-          {"waiting", stats.n_waiting},
-          {"prompt_tokens_total", stats.n_prompt_tokens_total},
-          {"cached_tokens_total", stats.n_cached_tokens_total},
-          {"generated_tokens_total", stats.n_generated_tokens_total},
-          {"steps_total", stats.n_steps_total},
-          {"prefill_tps", stats.prefill_tps},
-          {"decode_tps", stats.decode_tps}};
+nlohmann::json engine_object(const std::optional<infer::SchedulerStats>& stats) {
+  if (!stats) return nullptr;
+  return {{"kv",
+           {{"blocks_total", stats->kv_blocks_total},
+            {"blocks_used", stats->kv_blocks_used},
+            {"blocks_cached", stats->kv_blocks_cached}}},
+          {"running", stats->n_running},
+          {"waiting", stats->n_waiting},
+          {"prompt_tokens_total", stats->n_prompt_tokens_total},
+          {"cached_tokens_total", stats->n_cached_tokens_total},
+          {"generated_tokens_total", stats->n_generated_tokens_total},
+          {"steps_total", stats->n_steps_total},
+          {"prefill_tps", stats->prefill_tps},
+          {"decode_tps", stats->decode_tps}};
+}
+
+const char* state_name(const node::ModelInfo& model) {
+  if (model.resident) return "resident";
+  return model.loading ? "loading" : "unloaded";
+}
+
+nlohmann::json model_object(const node::ModelInfo& model) {
+  const planner::MemoryPlan& plan = model.plan;
+  return {{"id", model.id},
+          {"path", model.path},
+          {"state", state_name(model)},
+          {"pinned", model.pinned},
+          {"n_ctx", model.n_ctx},
+          {"planned_bytes", plan.total_bytes()},
+          {"fits_budget", model.fits_budget},
+          {"plan",
+           {{"weights_bytes", plan.weights_bytes},
+            {"kv_bytes", plan.kv_bytes},
+            {"kv_positions", plan.kv_pool_tokens},
+            {"scratch_bytes", plan.scratch_bytes},
+            {"overhead_bytes", plan.overhead_bytes}}},
+          {"in_use", model.n_active},
+          {"keep_alive_ms", model.keep_alive_ms < 0 ? -1 : model.keep_alive_ms},
+          {"idle_ms", model.idle_for_ms},
+          {"last_used_unix_ms", model.last_used_unix_ms},
+          {"loads", model.n_loads},
+          {"load_ms", model.load_ms},
+          {"engine", engine_object(model.stats)}};
 }
 
 }  // namespace
 
-std::string render_status(const node::ModelRegistry& registry, const Result<planner::HardwareProfile>& machine) {
-  nlohmann::json models = nlohmann::json::array();
-  for (const node::ServedModel* served : registry.list()) models.push_back(model_object(*served));
-  return dump_json({{"object", "hearth.status"}, {"machine", machine_object(machine)}, {"models", std::move(models)}});
+std::string render_status(const node::ModelManager& models, const Result<planner::HardwareProfile>& machine) {
+  nlohmann::json model_list = nlohmann::json::array();
+  int64_t n_running = 0;
+  int64_t n_waiting = 0;
+  for (const node::ModelInfo& model : models.list()) {
+    if (model.resident && model.stats) {
+      n_running += model.stats->n_running;
+      n_waiting += model.stats->n_waiting;
+    }
+    model_list.push_back(model_object(model));
+  }
+  return dump_json(
+      {{"object", "hearth.status"},
+       {"machine", machine_object(machine)},
+       {"memory", {{"budget_bytes", models.budget_bytes()}, {"committed_bytes", models.committed_bytes()}}},
+       {"queue", {{"running", n_running}, {"waiting", n_waiting}}},
+       {"models", std::move(model_list)}});
 }
 
 }  // namespace hearth::api

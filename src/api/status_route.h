@@ -3,25 +3,30 @@
 //
 //   {"object": "hearth.status",
 //    "machine": {"name", "description", "ram_bytes", "usable_bytes", "cores", "gpu_name", "gpu_bytes"},
-//    "models": [{"id", "path", "n_ctx", "weights_bytes",
-//                "kv": {"blocks_total", "blocks_used", "blocks_cached", "block_tokens", "bytes"},
-//                "running", "waiting", "prompt_tokens_total", "cached_tokens_total",
-//                "generated_tokens_total", "steps_total", "prefill_tps", "decode_tps"}, ...]}
+//    "memory": {"budget_bytes", "committed_bytes"},
+//    "queue": {"running", "waiting"},
+//    "models": [{"id", "path", "state": "resident" | "loading" | "unloaded", "pinned", "n_ctx",
+//                "planned_bytes", "fits_budget",
+//                "plan": {"weights_bytes", "kv_bytes", "kv_positions", "scratch_bytes", "overhead_bytes"},
+//                "in_use", "keep_alive_ms", "idle_ms", "last_used_unix_ms", "loads", "load_ms",
+//                "engine": null | {"kv": {"blocks_total", "blocks_used", "blocks_cached"},
+//                                  "running", "waiting", "prompt_tokens_total", "cached_tokens_total",
+//                                  "generated_tokens_total", "steps_total", "prefill_tps", "decode_tps"}}, ...]}
 //
-// "machine" is null when the local machine cannot be read. Rates are the
-// scheduler's measurements since start (0 until measured). Every model is
-// resident for the process's life today; a model manager (memory budget,
-// last use, idle unload) is a later step.
+// "machine" is null when the local machine cannot be read. keep_alive_ms is
+// -1 for forever; idle_ms -1 while in use or never used. "engine" holds the
+// scheduler's counters and measured rates: live while resident, as they were
+// at the last unload otherwise, null if the model was never loaded.
 #pragma once
 
 #include <string>
 
 #include "base/status.h"
-#include "node/model_registry.h"
+#include "node/model_manager.h"
 #include "planner/hardware_profile.h"
 
 namespace hearth::api {
 
-std::string render_status(const node::ModelRegistry& registry, const Result<planner::HardwareProfile>& machine);
+std::string render_status(const node::ModelManager& models, const Result<planner::HardwareProfile>& machine);
 
 }  // namespace hearth::api

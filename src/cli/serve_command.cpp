@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -7,8 +8,12 @@
 #include <vector>
 
 #include "api/http_server.h"
-#include "node/model_registry.h"
+#include "base/byte_size.h"
+#include "base/duration.h"
+#include "node/model_files.h"
+#include "node/model_manager.h"
 #include "node/node_config.h"
+#include "planner/hardware_profile.h"
 
 namespace hearth::cli {
 namespace {
@@ -28,7 +33,18 @@ struct ServeArgs {
   int64_t max_body_bytes = api::kDefaultMaxBodyBytes;
   int64_t drain_timeout_ms = api::kDefaultDrainTimeoutMs;
   bool no_prefix_cache = false;
+  std::string memory_budget;  // a size; empty: the config's, else usable memory minus a margin
+  std::string keep_alive;     // a duration; empty: the config's, else 5m
+  std::string load_wait;      // a duration; empty: the config's, else 60s
+  std::vector<std::string> pinned;
 };
+
+// What the default budget leaves for everything that is not a model: a tenth
+// of the usable memory, at least 512 MiB.
+int64_t default_memory_budget(int64_t usable_bytes) {
+  const int64_t margin = std::max<int64_t>(usable_bytes / 10, int64_t{512} << 20);
+  return usable_bytes - margin;
+}
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "hearth serve: %s\n", message.c_str());
@@ -65,20 +81,63 @@ int run_serve(const ServeArgs& args) {
   auto files = model_files(args, config);
   if (!files.ok()) return fail(files.status().message());
 
-  node::ModelRegistryOptions registry_options;
-  registry_options.n_ctx = args.n_ctx;
-  registry_options.scheduler.max_seqs = args.parallel;
-  registry_options.scheduler.max_batch_tokens = args.max_batch_tokens;
-  registry_options.scheduler.max_queued = args.max_queued;
-  registry_options.scheduler.kv_pool_tokens = args.kv_pool_tokens;
-  registry_options.scheduler.n_threads = args.n_threads;
-  registry_options.scheduler.prefix_cache = !args.no_prefix_cache;
-  registry_options.notice = [](const std::string& line) { std::fprintf(stderr, "hearth serve: %s\n", line.c_str()); };
-  auto registry = node::ModelRegistry::load(*files, registry_options);
-  if (!registry.ok()) return fail(registry.status().message());
-  for (const node::ServedModel* served : (*registry)->list()) {
-    std::fprintf(stderr, "hearth serve: model '%s' from %s, context %lld\n", served->id.c_str(), served->path.c_str(),
-                 static_cast<long long>(served->n_ctx()));
+  node::ModelManagerOptions manager_options;
+  node::ServedModelOptions& load = manager_options.load;
+  load.n_ctx = args.n_ctx;
+  load.scheduler.max_seqs = args.parallel;
+  load.scheduler.max_batch_tokens = args.max_batch_tokens;
+  load.scheduler.max_queued = args.max_queued;
+  load.scheduler.kv_pool_tokens = args.kv_pool_tokens;
+  load.scheduler.n_threads = args.n_threads;
+  load.scheduler.prefix_cache = !args.no_prefix_cache;
+  load.notice = [](const std::string& line) { std::fprintf(stderr, "hearth serve: %s\n", line.c_str()); };
+
+  std::string budget_source = "--memory-budget";
+  if (!args.memory_budget.empty()) {
+    auto budget = parse_byte_size(args.memory_budget);
+    if (!budget.ok()) return fail("--memory-budget: " + budget.status().message());
+    manager_options.budget_bytes = *budget;
+  } else if (config.memory_budget_bytes) {
+    manager_options.budget_bytes = *config.memory_budget_bytes;
+    budget_source = "memory_budget in " + args.config_path;
+  } else {
+    auto machine = planner::detect_local_profile();
+    if (!machine.ok()) {
+      return fail("cannot read this machine's memory (" + machine.status().message() + "); set --memory-budget");
+    }
+    manager_options.budget_bytes = default_memory_budget(machine->usable_bytes);
+    budget_source = "usable memory " + format_byte_size(machine->usable_bytes) + " minus a margin";
+  }
+  if (manager_options.budget_bytes <= 0) return fail("the model memory budget must be positive");
+  if (!args.keep_alive.empty()) {
+    auto keep_alive = parse_duration_ms(args.keep_alive);
+    if (!keep_alive.ok()) return fail("--keep-alive: " + keep_alive.status().message());
+    manager_options.default_keep_alive_ms = *keep_alive;
+  } else if (config.keep_alive_ms) {
+    manager_options.default_keep_alive_ms = *config.keep_alive_ms;
+  }
+  if (!args.load_wait.empty()) {
+    auto load_wait = parse_duration_ms(args.load_wait);
+    if (!load_wait.ok() || *load_wait < 0)
+      return fail("--load-wait: '" + args.load_wait + "' is not a duration like 60s");
+    manager_options.load_wait_ms = *load_wait;
+  } else if (config.load_wait_ms) {
+    manager_options.load_wait_ms = *config.load_wait_ms;
+  }
+  manager_options.settings = config.models;
+  for (const std::string& id : args.pinned) manager_options.settings[id].pinned = true;
+
+  auto manager = node::ModelManager::create(*files, std::move(manager_options));
+  if (!manager.ok()) return fail(manager.status().message());
+  node::ModelManager& models = **manager;
+  std::fprintf(stderr, "hearth serve: model memory budget %s (%s)\n", format_byte_size(models.budget_bytes()).c_str(),
+               budget_source.c_str());
+  for (const node::ModelInfo& model : models.list()) {
+    std::string state = model.resident ? "loaded, pinned" : "loads on first use";
+    if (!model.fits_budget) state = "DOES NOT FIT the budget: requests for it are refused";
+    std::fprintf(stderr, "hearth serve: model '%s' from %s, context %lld, plans %s (%s)\n", model.id.c_str(),
+                 model.path.c_str(), static_cast<long long>(model.n_ctx),
+                 format_byte_size(model.plan.total_bytes()).c_str(), state.c_str());
   }
 
   api::HttpServerOptions server_options;
@@ -86,7 +145,7 @@ int run_serve(const ServeArgs& args) {
   server_options.port = static_cast<uint16_t>(args.port);
   server_options.max_body_bytes = args.max_body_bytes;
   server_options.drain_timeout_ms = args.drain_timeout_ms;
-  auto server = api::HttpServer::create(server_options, **registry);
+  auto server = api::HttpServer::create(server_options, models);
   if (!server.ok()) return fail(server.status().message());
 
   // The one stdout line: tests and scripts wait for it, then read the port from it.
@@ -108,7 +167,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--models-dir", args->models_dir,
                   "Serve every *.gguf here (default: $HEARTH_MODELS, models_dir of --config, "
                   "~/.local/share/hearth/models)");
-  cmd->add_option("--config", args->config_path, "TOML config file (key: models_dir)")->check(CLI::ExistingFile);
+  cmd->add_option("--config", args->config_path,
+                  "TOML config file (models_dir, memory_budget, keep_alive, load_wait, [models.ID] pinned/keep_alive)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "Port to listen on (0: any free port)")
       ->check(CLI::Range(0, 65535))
@@ -136,6 +197,15 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_flag("--no-prefix-cache", args->no_prefix_cache, "Do not reuse KV blocks of earlier prompts");
+  cmd->add_option("--memory-budget", args->memory_budget,
+                  "Memory the loaded models may plan to use, e.g. 20GiB (default: memory_budget of --config, "
+                  "else usable memory minus 10%, at least 512 MiB)");
+  cmd->add_option("--keep-alive", args->keep_alive,
+                  "How long an idle model stays loaded: 5m, 1h, -1 for ever, 0 to unload at once (default 5m; "
+                  "requests may set keep_alive)");
+  cmd->add_option("--load-wait", args->load_wait,
+                  "How long a load may wait for busy models to make room before 503 (default 60s)");
+  cmd->add_option("--pin", args->pinned, "Load this model id at start and never unload it (repeatable)");
   cmd->callback([args, &run] { run = [args] { return run_serve(*args); }; });
 }
 

@@ -1,23 +1,35 @@
-// The node's TOML configuration file (`hearth serve --config FILE`). Minimal
-// for now: one key. Unknown keys and wrong types are errors naming the file
-// and line, never ignored.
+// The node's TOML configuration file (`hearth serve --config FILE`). Unknown
+// keys and wrong types are errors naming the file and line, never ignored.
 //
 //   # hearth.toml
 //   models_dir = "/srv/models"    # relative paths are relative to this file; "~/" is $HOME
+//   memory_budget = "40GiB"       # what resident models may plan to use (default: usable memory - margin)
+//   keep_alive = "30m"            # idle models unload after this ("-1": never; 0: at once)
+//   load_wait = "60s"             # how long a load waits for busy models to make room
+//   [models."qwen2.5-7b-q4_k_m"]  # per model, by id (the file name without .gguf; quoted: it has a dot)
+//   pinned = true                 # loaded at start, never unloaded
+//   keep_alive = "2h"
 //
 //   HEARTH_ASSIGN_OR_RETURN(NodeConfig config, load_node_config("/etc/hearth.toml", getenv("HOME")));
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "base/status.h"
+#include "node/model_manager.h"
 
 namespace hearth::node {
 
 struct NodeConfig {
   std::optional<std::string> models_dir;  // absolute once loaded
+  std::optional<int64_t> memory_budget_bytes;
+  std::optional<int64_t> keep_alive_ms;  // negative: forever
+  std::optional<int64_t> load_wait_ms;
+  std::map<std::string, ModelSettings, std::less<>> models;  // [models.ID]
 };
 
 // Reads and parses `path`. kIo when it cannot be read; kInvalidArgument as

@@ -34,6 +34,10 @@ Status validate_settings(const PlanSettings& settings) {
     return invalid_argument_error("the KV cache type must be f16 or f32");
   }
   if (settings.n_threads < 1 || settings.n_threads > 1024) return outside("threads", settings.n_threads, 1, 1024);
+  if (settings.kv_pool_tokens != 0 &&
+      (settings.kv_pool_tokens < settings.n_ctx || settings.kv_pool_tokens > kMaxContext * 64)) {
+    return outside("kv_pool_tokens", settings.kv_pool_tokens, settings.n_ctx, kMaxContext * 64);
+  }
   return ok_status();
 }
 
@@ -81,7 +85,9 @@ Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::Fil
 }
 
 int64_t kv_pool_tokens(const PlanSettings& settings) {
-  return ceil_div(settings.n_ctx * settings.n_parallel, settings.kv_block_tokens) * settings.kv_block_tokens;
+  const int64_t n_positions =
+      settings.kv_pool_tokens != 0 ? settings.kv_pool_tokens : settings.n_ctx * settings.n_parallel;
+  return ceil_div(n_positions, settings.kv_block_tokens) * settings.kv_block_tokens;
 }
 
 int64_t kv_pool_bytes(const model::LlamaConfig& config, const PlanSettings& settings) {

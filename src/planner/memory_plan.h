@@ -28,6 +28,7 @@ struct PlanSettings {
   int64_t n_parallel = 1;          // sequences served at once (SchedulerOptions::max_seqs)
   int64_t max_batch_tokens = 512;  // tokens in one step
   int64_t kv_block_tokens = 16;    // positions per KV block
+  int64_t kv_pool_tokens = 0;      // positions in the KV pool; 0: n_ctx * n_parallel (SchedulerOptions::kv_pool_tokens)
   tensor::DType kv_dtype = tensor::DType::kF16;
   int64_t n_threads = 8;  // forward-pass threads (each has a row of attention scores)
 };
@@ -63,8 +64,8 @@ int64_t file_weights_bytes(const model::GgufFile& file);
 // not fit the picked type's blocks.
 Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type);
 
-// Bytes of the KV pool infer::Scheduler allocates: n_ctx * n_parallel
-// positions rounded up to whole blocks; kMaxPlanBytes when larger (a hostile
+// Bytes of the KV pool infer::Scheduler allocates: kv_pool_tokens (default
+// n_ctx * n_parallel) positions rounded up to whole blocks; kMaxPlanBytes when larger (a hostile
 // header's dimensions would overflow 64 bits).
 int64_t kv_pool_bytes(const model::LlamaConfig& config, const PlanSettings& settings);
 int64_t kv_pool_tokens(const PlanSettings& settings);

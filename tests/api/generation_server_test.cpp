@@ -22,7 +22,8 @@
 #include "base/thread_pool.h"
 #include "cli/synth.h"
 #include "model/shape_catalog.h"
-#include "node/model_registry.h"
+#include "node/model_files.h"
+#include "node/model_manager.h"
 
 namespace hearth::api {
 namespace {
@@ -53,21 +54,26 @@ class GenerationServerTest : public ::testing::Test {
   static void TearDownTestSuite() { std::remove(model_path().c_str()); }
 
   void start(int64_t drain_timeout_ms) {
-    node::ModelRegistryOptions options;
-    options.n_ctx = kContext;
-    options.scheduler.max_seqs = 2;
-    options.scheduler.n_threads = 1;
+    node::ModelManagerOptions options;
+    options.load.n_ctx = kContext;
+    options.load.scheduler.max_seqs = 2;
+    options.load.scheduler.n_threads = 1;
+    options.budget_bytes = int64_t{1} << 32;
     const std::string paths[] = {model_path()};
-    auto registry = node::ModelRegistry::load(paths, options);
-    ASSERT_TRUE(registry.ok()) << registry.status().to_string();
-    registry_ = std::move(registry).value();
+    auto models = node::ModelManager::create(paths, std::move(options));
+    ASSERT_TRUE(models.ok()) << models.status().to_string();
+    models_ = std::move(models).value();
+    // Held for the test: the tests watch the model's scheduler directly.
+    auto lease = models_->acquire(model_id(), std::nullopt);
+    ASSERT_TRUE(lease.ok()) << lease.status().to_string();
+    lease_ = std::move(lease).value();
     HttpServerOptions server_options;
     server_options.port = 0;
     server_options.handle_signals = false;
     server_options.drain_timeout_ms = drain_timeout_ms;
     server_options.shutdown_grace_ms = 500;
     server_options.access_log = [](std::string_view) {};
-    auto server = HttpServer::create(server_options, *registry_);
+    auto server = HttpServer::create(server_options, *models_);
     ASSERT_TRUE(server.ok()) << server.status().to_string();
     server_ = std::move(server).value();
     runner_ = std::thread([this] { run_status_ = server_->run(); });
@@ -78,10 +84,11 @@ class GenerationServerTest : public ::testing::Test {
     if (runner_.joinable()) runner_.join();
     EXPECT_TRUE(run_status_.ok()) << run_status_.to_string();
     server_.reset();
-    registry_.reset();
+    lease_.release();
+    models_.reset();
   }
 
-  infer::Scheduler& scheduler() { return *registry_->find(node::model_id_from_path(model_path()))->scheduler; }
+  infer::Scheduler& scheduler() { return *lease_->scheduler; }
   std::string model_id() const { return node::model_id_from_path(model_path()); }
 
   beast::tcp_stream connect() {
@@ -129,7 +136,8 @@ class GenerationServerTest : public ::testing::Test {
     return false;
   }
 
-  std::unique_ptr<node::ModelRegistry> registry_;
+  std::unique_ptr<node::ModelManager> models_;
+  node::ModelLease lease_;
   std::unique_ptr<HttpServer> server_;
   std::thread runner_;
   Status run_status_;

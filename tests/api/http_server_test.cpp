@@ -20,6 +20,14 @@
 namespace hearth::api {
 namespace {
 
+// A manager that serves no model (a server's own tests need nothing more).
+std::unique_ptr<node::ModelManager> no_models() {
+  node::ModelManagerOptions options;
+  options.budget_bytes = int64_t{1} << 30;
+  return std::move(node::ModelManager::create({}, std::move(options))).value();
+}
+
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -40,7 +48,7 @@ class HttpServerTest : public ::testing::Test {
       std::lock_guard lock(log_mutex_);
       log_lines_.emplace_back(line);
     };
-    auto server = HttpServer::create(options, registry_);
+    auto server = HttpServer::create(options, *models_);
     ASSERT_TRUE(server.ok()) << server.status().to_string();
     server_ = std::move(server).value();
     ASSERT_NE(server_->port(), 0);
@@ -107,7 +115,7 @@ class HttpServerTest : public ::testing::Test {
     return out;
   }
 
-  node::ModelRegistry registry_;
+  std::unique_ptr<node::ModelManager> models_ = no_models();
   std::unique_ptr<HttpServer> server_;
   std::thread runner_;
   Status run_status_;
@@ -268,14 +276,14 @@ TEST_F(HttpServerTest, ShutdownClosesIdleKeepAliveConnections) {
 }
 
 TEST(HttpServerCreateTest, RefusesAPortInUseAndBadOptions) {
-  node::ModelRegistry registry;
+  std::unique_ptr<node::ModelManager> models = no_models();
   HttpServerOptions options;
   options.port = 0;
   options.handle_signals = false;
-  auto first = HttpServer::create(options, registry);
+  auto first = HttpServer::create(options, *models);
   ASSERT_TRUE(first.ok());
   options.port = (*first)->port();
-  auto second = HttpServer::create(options, registry);
+  auto second = HttpServer::create(options, *models);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), ErrorCode::kIo);
   EXPECT_NE(second.status().message().find(std::to_string(options.port)), std::string::npos);
@@ -283,19 +291,19 @@ TEST(HttpServerCreateTest, RefusesAPortInUseAndBadOptions) {
   HttpServerOptions bad;
   bad.port = 0;
   bad.max_body_bytes = 0;
-  EXPECT_EQ(HttpServer::create(bad, registry).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(HttpServer::create(bad, *models).status().code(), ErrorCode::kInvalidArgument);
   HttpServerOptions not_an_address;  // numeric-looking hosts are not looked up in DNS
   not_an_address.port = 0;
   not_an_address.host = "300.1.2.3";
-  EXPECT_FALSE(HttpServer::create(not_an_address, registry).ok());
+  EXPECT_FALSE(HttpServer::create(not_an_address, *models).ok());
 }
 
 TEST(HttpServerCreateTest, UrlNamesTheBoundPort) {
-  node::ModelRegistry registry;
+  std::unique_ptr<node::ModelManager> models = no_models();
   HttpServerOptions options;
   options.port = 0;
   options.handle_signals = false;
-  auto server = HttpServer::create(options, registry);
+  auto server = HttpServer::create(options, *models);
   ASSERT_TRUE(server.ok());
   EXPECT_EQ((*server)->url(), "http://127.0.0.1:" + std::to_string((*server)->port()));
 }

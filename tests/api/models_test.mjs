@@ -111,12 +111,24 @@ describe('models', { timeout: 30_000 }, () => {
     assert.ok(status.machine.ram_bytes > 0 && status.machine.usable_bytes > 0, JSON.stringify(status.machine));
     const ids = (await client.models.list()).data.map((m) => m.id).sort();
     assert.deepEqual(status.models.map((m) => m.id).sort(), ids);
+    assert.ok(status.memory.budget_bytes > 0 && status.memory.committed_bytes > 0, JSON.stringify(status.memory));
+    assert.equal(status.queue.running, 0);
     for (const model of status.models) {
-      assert.ok(model.weights_bytes > 0 && model.kv.bytes > 0 && model.kv.blocks_total > 0, JSON.stringify(model));
-      assert.equal(model.kv.blocks_used, 0); // nothing is running
-      assert.equal(model.running, 0);
-      // The earlier tests chatted with every model: prompts were computed and tokens decoded.
-      assert.ok(model.generated_tokens_total > 0 && model.prefill_tps > 0 && model.decode_tps > 0, JSON.stringify(model));
+      // The earlier tests chatted with every model: each was loaded on demand and is resident.
+      assert.equal(model.state, 'resident');
+      assert.ok(model.plan.weights_bytes > 0 && model.plan.kv_bytes > 0, JSON.stringify(model));
+      const { weights_bytes, kv_bytes, scratch_bytes, overhead_bytes } = model.plan;
+      assert.equal(model.planned_bytes, weights_bytes + kv_bytes + scratch_bytes + overhead_bytes);
+      assert.equal(model.loads, 1);
+      assert.equal(model.in_use, 0);
+      assert.ok(model.last_used_unix_ms > 0 && model.idle_ms >= 0, JSON.stringify(model));
+      const engine = model.engine;
+      assert.ok(engine.kv.blocks_total > 0, JSON.stringify(model));
+      assert.equal(engine.kv.blocks_used, 0); // nothing is running
+      assert.equal(engine.running, 0);
+      // Prompts were computed and tokens decoded.
+      const measured = engine.generated_tokens_total > 0 && engine.prefill_tps > 0 && engine.decode_tps > 0;
+      assert.ok(measured, JSON.stringify(model));
     }
   });
 

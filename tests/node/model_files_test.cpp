@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "node/model_registry.h"
+#include "node/model_files.h"
 
 namespace hearth::node {
 namespace {
@@ -61,23 +61,6 @@ TEST(ModelIdTest, FileNameWithoutGguf) {
   EXPECT_EQ(model_id_from_path("tiny.gguf"), "tiny");
   EXPECT_EQ(model_id_from_path("/m/x.bin"), "x.bin");
   EXPECT_EQ(model_id_from_path("/m/a.gguf.gguf"), "a.gguf");
-}
-
-TEST(ModelRegistryTest, EmptyRegistryFindsNothing) {
-  ModelRegistry registry;
-  EXPECT_EQ(registry.find("tiny"), nullptr);
-  EXPECT_TRUE(registry.list().empty());
-  EXPECT_EQ(registry.drain(0), 0);
-}
-
-TEST(ModelRegistryTest, LoadFailureNamesTheFile) {
-  const std::string path = (fs::temp_directory_path() / "hearth_registry_test_missing.gguf").string();
-  fs::remove(path);
-  ModelRegistryOptions options;
-  const std::string paths[] = {path};
-  auto registry = ModelRegistry::load(paths, options);
-  ASSERT_FALSE(registry.ok());
-  EXPECT_NE(registry.status().message().find(path), std::string::npos) << registry.status().message();
 }
 
 }  // namespace

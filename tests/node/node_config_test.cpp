@@ -1,4 +1,4 @@
-// The TOML config: models_dir, and FILE:LINE errors for everything else.
+// The TOML config: models_dir, the model manager's settings, and FILE:LINE errors for everything else.
 #include "node/node_config.h"
 
 #include <gtest/gtest.h>
@@ -87,6 +87,48 @@ TEST(NodeConfigTest, LoadsAFileAndReportsAMissingOne) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), ErrorCode::kIo);
   std::filesystem::remove_all(dir);
+}
+
+TEST(NodeConfigTest, ModelManagerSettings) {
+  auto config = parse_node_config(
+      "memory_budget = \"20GiB\"\nkeep_alive = \"30m\"\nload_wait = 5\n"
+      "[models.\"qwen2.5-7b\"]\npinned = true\nkeep_alive = \"-1\"\n[models.small]\nkeep_alive = 0\n",
+      "c.toml", "");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->memory_budget_bytes, int64_t{20} << 30);
+  EXPECT_EQ(config->keep_alive_ms, 30 * 60 * 1000);
+  EXPECT_EQ(config->load_wait_ms, 5000);
+  ASSERT_EQ(config->models.size(), 2u);
+  EXPECT_TRUE(config->models.at("qwen2.5-7b").pinned);
+  EXPECT_EQ(config->models.at("qwen2.5-7b").keep_alive_ms, -1);
+  EXPECT_FALSE(config->models.at("small").pinned);
+  EXPECT_EQ(config->models.at("small").keep_alive_ms, 0);
+  auto bytes = parse_node_config("memory_budget = 1073741824\n", "c.toml", "");
+  ASSERT_TRUE(bytes.ok()) << bytes.status().to_string();
+  EXPECT_EQ(bytes->memory_budget_bytes, int64_t{1} << 30);
+}
+
+TEST(NodeConfigTest, BadManagerSettingsNameTheLine) {
+  struct Case {
+    const char* text;
+    const char* prefix;
+    const char* says;
+  };
+  for (const Case& bad : {
+           Case{"memory_budget = \"lots\"\n", "c.toml:1: ", "is not a size"},
+           Case{"memory_budget = -5\n", "c.toml:1: ", "positive"},
+           Case{"\nkeep_alive = \"5 minutes\"\n", "c.toml:2: ", "is not a duration"},
+           Case{"load_wait = \"-1\"\n", "c.toml:1: ", "negative"},
+           Case{"[models.a]\npinned = \"yes\"\n", "c.toml:2: ", "true or false"},
+           Case{"[models.a]\nmemory = 3\n", "c.toml:2: ", "unknown key 'memory'"},
+           Case{"[models.qwen2.5]\npinned = true\n", "c.toml:", "quote an id"},
+           Case{"models = 3\n", "c.toml:1: ", "table"},
+       }) {
+    auto config = parse_node_config(bad.text, "c.toml", "");
+    ASSERT_FALSE(config.ok()) << bad.text;
+    EXPECT_EQ(config.status().message().rfind(bad.prefix, 0), 0u) << config.status().message();
+    EXPECT_NE(config.status().message().find(bad.says), std::string::npos) << config.status().message();
+  }
 }
 
 }  // namespace

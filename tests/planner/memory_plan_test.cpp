@@ -72,6 +72,17 @@ TEST(MemoryPlanTest, SettingsOutsideTheEngineBoundsAreRefused) {
   EXPECT_FALSE(validate_settings(PlanSettings{.n_parallel = 2000}).ok());
   EXPECT_FALSE(validate_settings(PlanSettings{.kv_dtype = tensor::DType::kQ8_0}).ok());
   EXPECT_FALSE(validate_settings(PlanSettings{.n_threads = 0}).ok());
+  EXPECT_FALSE(validate_settings(PlanSettings{.n_ctx = 512, .kv_pool_tokens = 100}).ok());  // below one context
+}
+
+TEST(MemoryPlanTest, AFixedPoolSizeReplacesContextTimesParallel) {
+  const model::LlamaConfig config = model::find_shape("tiny")->config;
+  const PlanSettings by_product{.n_ctx = 512, .n_parallel = 4};
+  const PlanSettings fixed{.n_ctx = 512, .n_parallel = 4, .kv_pool_tokens = 1000};
+  ASSERT_TRUE(validate_settings(fixed).ok());
+  EXPECT_EQ(kv_pool_tokens(by_product), 2048);
+  EXPECT_EQ(kv_pool_tokens(fixed), 1008);  // whole 16-position blocks
+  EXPECT_EQ(kv_pool_bytes(config, fixed) * 2048, kv_pool_bytes(config, by_product) * 1008);
 }
 
 TEST(MemoryPlanTest, KvOfDimensionsAtTheirLimitsSaturates) {

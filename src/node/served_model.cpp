@@ -1,0 +1,61 @@
+#include "node/served_model.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+namespace hearth::node {
+
+int64_t file_modification_time_s(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return 0;
+  return static_cast<int64_t>(info.st_mtim.tv_sec);
+}
+
+int64_t serving_context(const model::LlamaConfig& config, const ServedModelOptions& options) {
+  const int64_t n_ctx_train = config.n_ctx_train;
+  if (options.n_ctx > 0) return n_ctx_train > 0 ? std::min(options.n_ctx, n_ctx_train) : options.n_ctx;
+  return n_ctx_train > 0 ? std::min(kDefaultContext, n_ctx_train) : kDefaultContext;
+}
+
+Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
+                                                       const ServedModelOptions& options) {
+  auto served = std::make_unique<ServedModel>();
+  served->id = id;
+  served->path = path;
+  served->created_s = file_modification_time_s(path);
+
+  auto model = infer::LlamaModel::load(path);
+  if (!model.ok()) return Status(model.status().code(), "cannot load " + path + ": " + model.status().message());
+  served->model = std::move(model).value();
+
+  auto tokenizer = text::Tokenizer::from_gguf(served->model->file());
+  if (!tokenizer.ok()) {
+    return Status(tokenizer.status().code(),
+                  path + ": the model's tokenizer is unusable: " + tokenizer.status().message());
+  }
+  served->tokenizer = std::move(tokenizer).value();
+
+  auto chat_template = text::ChatTemplate::from_gguf(served->model->file());
+  if (chat_template.ok()) {
+    served->chat_template = std::move(chat_template).value();
+  } else {
+    served->chat_template_error = chat_template.status().message();
+    if (options.notice) {
+      options.notice("model '" + served->id + "' has no chat template hearth can render (" +
+                     served->chat_template_error + "); it serves /v1/completions only");
+    }
+  }
+
+  infer::SchedulerOptions scheduler_options = options.scheduler;
+  scheduler_options.n_ctx = serving_context(served->model->config(), options);
+  auto scheduler = infer::Scheduler::create(*served->model, *served->tokenizer, scheduler_options);
+  if (!scheduler.ok()) {
+    return Status(scheduler.status().code(),
+                  "cannot start the engine for " + path + ": " + scheduler.status().message());
+  }
+  served->scheduler = std::move(scheduler).value();
+  return served;
+}
+
+}  // namespace hearth::node

@@ -1,0 +1,64 @@
+// ServedModel: one model loaded for serving, with its tokenizer, chat
+// template and its own engine (infer::Scheduler); and how a model file
+// becomes one (load_served_model). node::ModelManager owns them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "infer/llama_model.h"
+#include "infer/scheduler.h"
+#include "model/llama_arch.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+
+namespace hearth::node {
+
+inline constexpr int64_t kDefaultContext = 4096;
+
+struct ServedModelOptions {
+  // Engine limits for every model. scheduler.n_ctx is replaced per model by
+  // serving_context().
+  infer::SchedulerOptions scheduler;
+  int64_t n_ctx = 0;  // 0: min(kDefaultContext, the model's trained context)
+  // Called with one line per notable load-time fact (a capped context, a
+  // model without a chat template); may be empty.
+  std::function<void(const std::string&)> notice;
+};
+
+// The context a model is served with: options.n_ctx capped at the trained
+// context, or min(kDefaultContext, trained) when unset. A model that states
+// no trained context gets what was asked (or kDefaultContext).
+int64_t serving_context(const model::LlamaConfig& config, const ServedModelOptions& options);
+
+// Thread-safety: immutable once loaded; the scheduler is thread-safe. Members
+// are declared in dependency order: the scheduler reads the model and
+// tokenizer, so it is declared last and destroyed first.
+struct ServedModel {
+  std::string id;  // the file name without ".gguf"
+  std::string path;
+  int64_t created_s = 0;  // the file's modification time (Unix seconds)
+  std::unique_ptr<infer::LlamaModel> model;
+  std::unique_ptr<text::Tokenizer> tokenizer;
+  // Absent when the model carries no template hearth can render; chat is then
+  // refused with chat_template_error (completions still work).
+  std::optional<text::ChatTemplate> chat_template;
+  std::string chat_template_error;
+  std::unique_ptr<infer::Scheduler> scheduler;
+
+  int64_t n_ctx() const { return scheduler->options().n_ctx; }
+};
+
+// Maps the file, builds its tokenizer and chat template and starts its
+// scheduler. Errors name the file.
+Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
+                                                       const ServedModelOptions& options);
+
+// The file's modification time (Unix seconds); 0 when it cannot be read.
+int64_t file_modification_time_s(const std::string& path);
+
+}  // namespace hearth::node
