@@ -1,0 +1,61 @@
+#include "store/model_source.h"
+
+#include <cctype>
+
+namespace hearth::store {
+namespace {
+
+bool starts_with_ci(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t idx = 0; idx < prefix.size(); ++idx) {
+    if (std::tolower(static_cast<unsigned char>(text[idx])) != prefix[idx]) return false;
+  }
+  return true;
+}
+
+// "s3://x" or "ftp://x": a scheme, not a relative path named "s3:".
+bool has_scheme(std::string_view text) {
+  const size_t colon = text.find("://");
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (char ch : text.substr(0, colon)) {
+    if (std::isalnum(static_cast<unsigned char>(ch)) == 0 && ch != '+' && ch != '-' && ch != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<ModelSource> parse_model_source(std::string_view text) {
+  if (text.empty()) return invalid_argument_error("the source is empty; give a path or an http(s) URL");
+  if (text.find('\n') != std::string_view::npos || text.find('\0') != std::string_view::npos) {
+    return invalid_argument_error("the source contains a line break or NUL byte");
+  }
+  ModelSource source;
+  if (starts_with_ci(text, "http://") || starts_with_ci(text, "https://")) {
+    HEARTH_ASSIGN_OR_RETURN(source.url, parse_url(text));
+    source.kind = ModelSource::Kind::kHttp;
+    source.text = std::string(text.substr(0, text.find('#')));
+    return source;
+  }
+  if (starts_with_ci(text, "file://")) {
+    std::string_view rest = text.substr(7);
+    if (starts_with_ci(rest, "localhost/")) rest.remove_prefix(9);
+    if (rest.empty() || rest.front() != '/') {
+      return invalid_argument_error("the file:// URL '" + std::string(text) +
+                                    "' names another host; mount it and give the path");
+    }
+    source.path = percent_decode(rest);
+    source.text = source.path;
+    return source;
+  }
+  if (has_scheme(text)) {
+    std::string message(text.substr(0, text.find("://")));
+    message.append(":// sources are not supported; give a path, an http(s) URL or a file:// URL");
+    return invalid_argument_error(std::move(message));
+  }
+  source.path = std::string(text);
+  source.text = source.path;
+  return source;
+}
+
+}  // namespace hearth::store
