@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "cli/bench_command.h"
+#include "cli/models_command.h"
 #include "cli/plan_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
@@ -22,6 +23,7 @@ int run_cli(int argc, char** argv) {
   add_bench_command(app, action);
   add_serve_command(app, action);
   add_plan_command(app, action);
+  add_models_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,4 +1,5 @@
-// A one-line progress bar on stderr for long work (synthesis, benchmarks).
+// A one-line progress bar on stderr for long work (synthesis, benchmarks, pulls),
+// with the rate since the first update (a resumed pull counts only new bytes).
 // Redraws at most a few times per second; prints nothing when stderr is not a terminal
 // except the final line.
 #pragma once
@@ -21,6 +22,8 @@ class ProgressBar {
   bool finished_ = false;
   uint64_t last_done_ = 0;
   uint64_t last_total_ = 0;
+  bool has_first_ = false;
+  uint64_t first_done_ = 0;  // done at the first update: the rate counts from here
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
 };
