@@ -1,6 +1,7 @@
 #include "node/node_config.h"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -76,7 +77,8 @@ Status read_model_settings(const toml::table& table, const std::string& source_n
 
 }  // namespace
 
-Result<NodeConfig> parse_node_config(std::string_view text, const std::string& source_name, std::string_view home) {
+Result<NodeConfig> parse_node_config(std::string_view text, const std::string& source_name, std::string_view home,
+                                     std::span<const std::string_view> keys_owned_elsewhere) {
   toml::table table;
   try {
     table = toml::parse(text, source_name);
@@ -85,6 +87,9 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
   }
   NodeConfig config;
   for (const auto& [key, value] : table) {
+    if (std::find(keys_owned_elsewhere.begin(), keys_owned_elsewhere.end(), key.str()) != keys_owned_elsewhere.end()) {
+      continue;
+    }
     if (key.str() == "models_dir") {
       const auto* path = value.as_string();
       if (path == nullptr) return config_error(source_name, value.source(), "models_dir must be a string");
@@ -128,13 +133,14 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
   return config;
 }
 
-Result<NodeConfig> load_node_config(const std::string& path, std::string_view home) {
+Result<NodeConfig> load_node_config(const std::string& path, std::string_view home,
+                                    std::span<const std::string_view> keys_owned_elsewhere) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return io_error("cannot read the config file " + path);
   std::ostringstream text;
   text << file.rdbuf();
   if (file.bad()) return io_error("cannot read the config file " + path);
-  return parse_node_config(text.str(), path, home);
+  return parse_node_config(text.str(), path, home, keys_owned_elsewhere);
 }
 
 }  // namespace hearth::node

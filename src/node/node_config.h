@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,11 +35,15 @@ struct NodeConfig {
 
 // Reads and parses `path`. kIo when it cannot be read; kInvalidArgument as
 // "PATH:LINE: what is wrong" for syntax errors, unknown keys, wrong types.
-// `home` resolves a leading "~/" (empty: such a path is an error).
-Result<NodeConfig> load_node_config(const std::string& path, std::string_view home);
+// `home` resolves a leading "~/" (empty: such a path is an error). Top-level
+// keys in `keys_owned_elsewhere` (the gateway's sections of the same file)
+// are skipped, not refused.
+Result<NodeConfig> load_node_config(const std::string& path, std::string_view home,
+                                    std::span<const std::string_view> keys_owned_elsewhere = {});
 
 // The same for text already in memory; `source_name` stands for the path in
 // messages and its directory anchors relative paths.
-Result<NodeConfig> parse_node_config(std::string_view text, const std::string& source_name, std::string_view home);
+Result<NodeConfig> parse_node_config(std::string_view text, const std::string& source_name, std::string_view home,
+                                     std::span<const std::string_view> keys_owned_elsewhere = {});
 
 }  // namespace hearth::node

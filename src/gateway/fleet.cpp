@@ -1,0 +1,47 @@
+#include "gateway/fleet.h"
+
+namespace hearth::gateway {
+
+const NodeModelStatus* NodeStatus::find(std::string_view id) const {
+  for (const NodeModelStatus& model : models) {
+    if (model.id == id) return &model;
+  }
+  return nullptr;
+}
+
+Fleet::Fleet(std::vector<NodeTarget> nodes, const GatewaySettings& settings)
+    : nodes_(std::move(nodes)), settings_(settings), states_(nodes_.size()) {}
+
+void Fleet::report_poll_success(size_t node_idx, NodeStatus status) {
+  NodeState& state = states_[node_idx];
+  state.up = true;
+  state.n_missed = 0;
+  state.status = std::move(status);
+  state.down_reason.clear();
+}
+
+void Fleet::report_poll_failure(size_t node_idx, std::string reason) {
+  NodeState& state = states_[node_idx];
+  ++state.n_missed;
+  if (state.n_missed >= settings_.down_after || !state.up) {
+    state.up = false;
+    state.down_reason = std::move(reason);
+  }
+}
+
+void Fleet::record_outcome(const std::string& target, bool ok, int64_t now_ms) {
+  Circuit& circuit = circuits_[target];
+  if (ok) {
+    circuit = Circuit{};
+    return;
+  }
+  ++circuit.n_failures;
+  if (circuit.n_failures >= settings_.circuit_failures) circuit.open_until_ms = now_ms + settings_.circuit_cooldown_ms;
+}
+
+bool Fleet::circuit_open(const std::string& target, int64_t now_ms) const {
+  auto it = circuits_.find(target);
+  return it != circuits_.end() && now_ms < it->second.open_until_ms;
+}
+
+}  // namespace hearth::gateway
