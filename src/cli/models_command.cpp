@@ -105,13 +105,16 @@ int run_pull(const ModelsArgs& args) {
     bar->update(done_bytes, total_bytes.value_or(done_bytes));
   };
   options.notice = [&](const std::string& line) {
-    if (bar) bar->finish();  // the line must not land inside the bar
+    if (bar) bar->abandon();  // the line must not land inside the bar; the next update draws a new one
     bar.reset();
     std::fprintf(stderr, "hearth models: %s\n", line.c_str());
   };
   Result<store::PullResult> pulled = store::pull_model(*opened, *source, options);
+  if (!pulled.ok()) {
+    if (bar) bar->abandon();
+    return fail(pulled.status());
+  }
   if (bar) bar->finish();
-  if (!pulled.ok()) return fail(pulled.status());
 
   const store::PullResult& result = *pulled;
   const std::string verified = result.expected_from.empty() ? "" : ", verified against " + result.expected_from;

@@ -52,4 +52,10 @@ void ProgressBar::finish() {
                mib_per_s(last_done_ > first_done_ ? last_done_ - first_done_ : 0, elapsed));
 }
 
+void ProgressBar::abandon() {
+  if (finished_) return;
+  finished_ = true;
+  if (is_tty_) std::fprintf(stderr, "\r\033[K");
+}
+
 }  // namespace hearth::cli

@@ -15,6 +15,9 @@ class ProgressBar {
   explicit ProgressBar(std::string label);
   void update(uint64_t done, uint64_t total);
   void finish();
+  // Ends without the summary line (the work failed, or a message must be
+  // printed): clears the bar on a terminal, prints nothing otherwise.
+  void abandon();
 
  private:
   std::string label_;

@@ -19,6 +19,7 @@
 #include <charconv>
 #include <chrono>
 #include <exception>
+#include <limits>
 
 namespace hearth::store {
 namespace {
@@ -139,7 +140,10 @@ asio::awaitable<Exchange> exchange(Stream& stream, const Url& url,
 
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);  // model files are large; the handlers check sizes against the head
+  // No limit: model files are large, and the handlers check sizes against the
+  // head. (Beast 1.74 compares the length with an empty optional as if it were
+  // 0, so "no limit" is spelled as the largest value.)
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.header_limit(kMaxHeaderBytes);
   lowest.expires_after(to_ms(options.stall_timeout_ms));
   co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
@@ -219,7 +223,13 @@ asio::awaitable<Status> get_with_redirects(Url url, const std::vector<std::pair<
       error_code error;
       beast::get_lowest_layer(stream).expires_after(to_ms(options.connect_timeout_ms));
       co_await stream.async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, error));
-      if (error) co_return unavailable_error("TLS with " + url.host_header() + " failed: " + error.message());
+      if (error) {
+        std::string message = "TLS with " + url.host_header() + " failed: " + error.message();
+        const long verify_result = SSL_get_verify_result(stream.native_handle());
+        if (verify_result != X509_V_OK)
+          message.append(" (").append(X509_verify_cert_error_string(verify_result)).append(")");
+        co_return unavailable_error(std::move(message));
+      }
       exchanged = co_await exchange(stream, url, headers, options, handlers);
     } else {
       beast::tcp_stream stream(executor);
@@ -296,7 +306,7 @@ Status http_get(const Url& url, const std::vector<std::pair<std::string, std::st
       if (error) return io_error("cannot load the system's CA certificates: " + error.message());
     } else {
       tls.load_verify_file(options.ca_file, error);
-      if (error) return io_error("cannot load CA certificates from " + options.ca_file + ": " + error.message());
+      if (error) return io_error("cannot load CA certificates from " + options.ca_file + " (missing, or not PEM)");
     }
     tls.set_verify_mode(ssl::verify_peer, error);
     if (error) return internal_error("cannot require TLS peer verification: " + error.message());

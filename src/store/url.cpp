@@ -1,6 +1,7 @@
 #include "store/url.h"
 
 #include <cctype>
+#include <vector>
 
 namespace hearth::store {
 namespace {
@@ -41,6 +42,42 @@ int hex_value(char ch) {
   if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
   if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
   return -1;
+}
+
+// RFC 3986 section 5.2.4: "/a/b/../c/./d" -> "/a/c/d". `path` starts with '/'; a query is kept as is.
+std::string remove_dot_segments(std::string_view path) {
+  std::string_view query;
+  const size_t query_pos = path.find('?');
+  if (query_pos != std::string_view::npos) {
+    query = path.substr(query_pos);
+    path = path.substr(0, query_pos);
+  }
+  std::vector<std::string_view> segments;
+  size_t pos = 1;  // after the leading '/'
+  bool trailing_slash = false;
+  while (pos <= path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    const std::string_view segment = path.substr(pos, next - pos);
+    trailing_slash = false;
+    if (segment == "..") {
+      if (!segments.empty()) segments.pop_back();
+      trailing_slash = true;
+    } else if (segment == ".") {
+      trailing_slash = true;
+    } else {
+      segments.push_back(segment);
+    }
+    pos = next + 1;
+  }
+  std::string out;
+  for (const std::string_view segment : segments) {
+    out.push_back('/');
+    out.append(segment);
+  }
+  if (out.empty() || trailing_slash) out.push_back('/');
+  out.append(query);
+  return out;
 }
 
 }  // namespace
@@ -164,7 +201,7 @@ Result<Url> resolve_location(const Url& base, std::string_view location) {
     path = std::string(base_path.substr(0, slash + 1)) + std::string(location);
   }
   std::string resolved = base.scheme;
-  resolved.append("://").append(base.host_header()).append(path);
+  resolved.append("://").append(base.host_header()).append(remove_dot_segments(path));
   return parse_url(resolved);
 }
 

@@ -44,6 +44,11 @@ TEST(UrlTest, ResolvesRedirectLocations) {
   EXPECT_EQ(resolve_location(base, "//c.example/y")->to_string(), "http://c.example/y");
   EXPECT_EQ(resolve_location(base, "/top.gguf")->to_string(), "http://a.example:8000/top.gguf");
   EXPECT_EQ(resolve_location(base, "other.gguf?q")->to_string(), "http://a.example:8000/dir/other.gguf?q");
+  EXPECT_EQ(resolve_location(base, "../up.gguf")->target, "/up.gguf");
+  EXPECT_EQ(resolve_location(base, "./same.gguf")->target, "/dir/same.gguf");
+  EXPECT_EQ(resolve_location(base, "/a/b/../../../c/./d?q=../x")->target, "/c/d?q=../x");
+  EXPECT_EQ(resolve_location(base, "/a/..")->target, "/");
+  EXPECT_EQ(resolve_location(base, "/a/b/")->target, "/a/b/");
   EXPECT_FALSE(resolve_location(base, "").ok());
   EXPECT_FALSE(resolve_location(base, "file:///etc/passwd").ok());
   EXPECT_FALSE(resolve_location(base, "/a b").ok());
