@@ -145,26 +145,6 @@ asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& st
   co_return !error;
 }
 
-asio::awaitable<bool> write_chunk(Connection& connection, std::string_view bytes) {
-  // A chunk of size 0 is the last-chunk marker: nothing to send is no chunk at all.
-  if (bytes.empty()) co_return true;
-  boost::system::error_code error;
-  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
-  co_await asio::async_write(connection.stream, http::make_chunk(asio::buffer(bytes.data(), bytes.size())),
-                             asio::redirect_error(asio::use_awaitable, error));
-  connection.stream.expires_never();
-  co_return !error;
-}
-
-asio::awaitable<bool> write_last_chunk(Connection& connection) {
-  boost::system::error_code error;
-  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
-  co_await asio::async_write(connection.stream, http::make_chunk_last(),
-                             asio::redirect_error(asio::use_awaitable, error));
-  connection.stream.expires_never();
-  co_return !error;
-}
-
 // Waits until the waiter is woken (returns at once if it already was).
 asio::awaitable<void> wait_for_wake(Waiter& waiter, asio::steady_timer& timer) {
   if (!waiter.woken) {

@@ -1,7 +1,9 @@
 #include "api/http_connection.h"
 
+#include <algorithm>
 #include <exception>
 
+#include "api/gateway_handler.h"
 #include "api/generation_handler.h"
 #include "api/model_routes.h"
 #include "api/routes.h"
@@ -113,6 +115,26 @@ asio::awaitable<bool> write_error(Connection& connection, RequestState& state, A
   co_return written;
 }
 
+asio::awaitable<bool> write_chunk(Connection& connection, std::string_view bytes) {
+  // A chunk of size 0 is the last-chunk marker: nothing to send is no chunk at all.
+  if (bytes.empty()) co_return true;
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await asio::async_write(connection.stream, http::make_chunk(asio::buffer(bytes.data(), bytes.size())),
+                             asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  co_return !error;
+}
+
+asio::awaitable<bool> write_last_chunk(Connection& connection) {
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await asio::async_write(connection.stream, http::make_chunk_last(),
+                             asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  co_return !error;
+}
+
 asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connection, const HttpRequest& request,
                                        RequestState& state) {
   const std::string_view method = to_std(request.method_string());
@@ -137,12 +159,24 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
   if (match->route == Route::kChatCompletions || match->route == Route::kCompletions) {
     const GenerationKind kind =
         match->route == Route::kChatCompletions ? GenerationKind::kChat : GenerationKind::kCompletion;
-    co_await handle_generation(ctx, connection, request, kind, state);
+    if (ctx.gateway != nullptr) {
+      co_await handle_gateway_generation(ctx, connection, request, kind, state);
+    } else {
+      co_await handle_generation(ctx, connection, request, kind, state);
+    }
     co_return;
   }
   std::optional<node::ModelInfo> model_info;
   if (match->route == Route::kGetModel) {
     model_info = ctx.models.info(match->model_id);
+    if (!model_info && ctx.gateway != nullptr) {
+      // A model of another node, or an alias: the gateway serves it too.
+      const std::vector<std::string> ids = gateway_model_ids(*ctx.gateway, ctx.models);
+      if (std::binary_search(ids.begin(), ids.end(), match->model_id)) {
+        model_info.emplace();
+        model_info->id = match->model_id;
+      }
+    }
     if (!model_info) {
       ApiError error = model_not_found_error(match->model_id);
       co_await write_error(connection, state, std::move(error));
@@ -150,7 +184,18 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     }
   }
   std::string body;
-  if (match->route == Route::kListModels) {
+  if (match->route == Route::kListModels && ctx.gateway != nullptr) {
+    std::vector<node::ModelInfo> listed;
+    for (const std::string& id : gateway_model_ids(*ctx.gateway, ctx.models)) {
+      std::optional<node::ModelInfo> own = ctx.models.info(id);
+      if (!own) {
+        own.emplace();
+        own->id = id;
+      }
+      listed.push_back(std::move(*own));
+    }
+    body = render_model_list(listed);
+  } else if (match->route == Route::kListModels) {
     body = render_model_list(ctx.models.list());
   } else if (match->route == Route::kGetModel) {
     state.record.model = match->model_id;

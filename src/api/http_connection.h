@@ -31,6 +31,7 @@ namespace http = beast::http;
 using HttpRequest = http::request<http::string_body>;
 
 class Connection;
+struct GatewayState;
 
 // Shared by every connection of one server. I/O thread only.
 struct ServerContext {
@@ -42,6 +43,7 @@ struct ServerContext {
   node::ModelManager& models;
   const HttpServerOptions& options;
   RequestIds ids;
+  GatewayState* gateway = nullptr;    // set when the config routes to other nodes or providers (api/gateway_handler.h)
   bool stopping = false;              // shutdown began: every response closes its connection
   bool drained = false;               // schedulers drained: idle connections close, busy ones after their response
   std::set<Connection*> connections;  // live ones, for shutdown
@@ -96,6 +98,11 @@ asio::awaitable<bool> write_json(Connection& connection, RequestState& state, un
 // 405 an Allow header (`allow`).
 asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error, std::string allow);
 asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error);
+
+// One chunk of a chunked response (nothing for empty bytes: a chunk of size 0
+// would end the body), and the last-chunk marker. False when the write failed.
+asio::awaitable<bool> write_chunk(Connection& connection, std::string_view bytes);
+asio::awaitable<bool> write_last_chunk(Connection& connection);
 
 // Handles one read request: routes it and writes the response(s). Exceptions
 // are the caller's to catch (serve_connection's boundary).

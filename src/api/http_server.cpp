@@ -4,6 +4,8 @@
 #include <random>
 #include <thread>
 
+#include "api/fleet_poller.h"
+#include "api/gateway_handler.h"
 #include "api/http_connection.h"
 
 namespace hearth::api {
@@ -53,7 +55,28 @@ class HttpServer::Impl {
   uint16_t port() const { return bound_.port(); }
   std::string url() const { return "http://" + url_host(bound_.address()) + ":" + std::to_string(bound_.port()); }
 
+  Status start_gateway() {
+    if (options_.gateway == nullptr) return ok_status();
+    HEARTH_ASSIGN_OR_RETURN(auto keys, read_upstream_keys(*options_.gateway));
+    gateway_ = std::make_unique<GatewayState>(*options_.gateway, std::move(keys));
+    ctx_->gateway = gateway_.get();
+    return ok_status();
+  }
+
   Status run() {
+    if (gateway_ != nullptr) {
+      for (size_t node_idx = 0; node_idx < gateway_->fleet.nodes().size(); ++node_idx) {
+        gateway_->poll_timers.push_back(std::make_unique<asio::steady_timer>(io_));
+        const std::string label = "node:" + gateway_->fleet.nodes()[node_idx].name;
+        auto key = gateway_->authorization.find(label);
+        std::string authorization = key != gateway_->authorization.end() ? key->second : std::string();
+        asio::co_spawn(
+            io_,
+            poll_node(gateway_->fleet, node_idx, std::move(authorization), gateway_->config.settings.poll_interval_ms,
+                      *gateway_->poll_timers.back(), ctx_->stopping),
+            asio::detached);
+      }
+    }
     if (options_.handle_signals) {
       signals_.add(SIGINT);
       signals_.add(SIGTERM);
@@ -100,6 +123,9 @@ class HttpServer::Impl {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     signals_.cancel(ignored);
+    if (gateway_ != nullptr) {
+      for (auto& timer : gateway_->poll_timers) timer->cancel();
+    }
     work_.emplace(io_.get_executor());
     drainer_ = std::thread([this] {
       models_.drain(options_.drain_timeout_ms);
@@ -142,6 +168,8 @@ class HttpServer::Impl {
   // io_context destroys along with itself unregister their connection here.
   std::unique_ptr<ServerContext> ctx_;
   asio::io_context io_{1};
+  // After io_: its poll timers are destroyed before the io_context.
+  std::unique_ptr<GatewayState> gateway_;  // null unless options_.gateway
   asio::ip::tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::ip::tcp::endpoint bound_;
@@ -159,6 +187,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& 
   const uint64_t id_seed =
       options.id_seed != 0 ? options.id_seed : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
   auto impl = std::make_unique<Impl>(options, models, id_seed);
+  HEARTH_RETURN_IF_ERROR(impl->start_gateway());
   HEARTH_RETURN_IF_ERROR(impl->listen());
   return std::make_unique<HttpServer>(ConstructionKey(), std::move(impl));
 }

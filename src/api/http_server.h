@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "gateway/gateway_config.h"
 #include "node/model_manager.h"
 
 namespace hearth::api {
@@ -44,12 +45,16 @@ struct HttpServerOptions {
   uint64_t id_seed = 0;              // request ids and default seeds; 0: from std::random_device
   // Receives each access-log line (api/access_log.h); empty: stderr.
   std::function<void(std::string_view line)> access_log;
+  // Set: this server is also a gateway (api/gateway_handler.h): it polls the
+  // config's nodes and routes generation requests. Must outlive the server.
+  const gateway::GatewayConfig* gateway = nullptr;
 };
 
 class HttpServer {
  public:
   // Resolves and binds host:port and listens; kInvalidArgument for bad
-  // options, kIo naming the address when it cannot bind. `models` must
+  // options or a gateway whose upstream keys are missing from the
+  // environment, kIo naming the address when it cannot bind. `models` must
   // outlive the server.
   static Result<std::unique_ptr<HttpServer>> create(const HttpServerOptions& options, node::ModelManager& models);
   ~HttpServer();

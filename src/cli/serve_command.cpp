@@ -10,6 +10,8 @@
 #include "api/http_server.h"
 #include "base/byte_size.h"
 #include "base/duration.h"
+#include "cli/models_dir.h"
+#include "gateway/gateway_config.h"
 #include "node/model_files.h"
 #include "node/model_manager.h"
 #include "node/node_config.h"
@@ -59,27 +61,34 @@ std::string env_or_empty(const char* name) {
 // The model files to serve: --model files, else every *.gguf of the models directory.
 Result<std::vector<std::string>> model_files(const ServeArgs& args, const node::NodeConfig& config) {
   if (!args.model_paths.empty()) return args.model_paths;
-  const std::string home = env_or_empty("HOME");
-  std::string dir = args.models_dir;
-  if (dir.empty()) dir = env_or_empty("HEARTH_MODELS");
-  if (dir.empty() && config.models_dir) dir = *config.models_dir;
-  if (dir.empty()) {
-    if (home.empty()) return invalid_argument_error("HOME is not set: name the models with --models-dir or --model");
-    dir = home + "/.local/share/hearth/models";
-  }
+  // The config's models_dir sits between $HEARTH_MODELS and the default.
+  std::string flag = args.models_dir;
+  if (flag.empty() && env_or_empty("HEARTH_MODELS").empty() && config.models_dir) flag = *config.models_dir;
+  HEARTH_ASSIGN_OR_RETURN(std::string dir, resolve_models_dir(flag));
   return node::find_model_files(dir);
 }
 
 int run_serve(const ServeArgs& args) {
   // A config file is read (and its errors reported) even when flags override it.
   node::NodeConfig config;
+  gateway::GatewayConfig gateway_config;
   if (!args.config_path.empty()) {
-    auto loaded = node::load_node_config(args.config_path, env_or_empty("HOME"));
+    auto loaded = node::load_node_config(args.config_path, env_or_empty("HOME"), gateway::gateway_config_keys());
     if (!loaded.ok()) return fail(loaded.status().message());
     config = std::move(loaded).value();
+    auto gateway_loaded = gateway::load_gateway_config(args.config_path, node::node_config_keys());
+    if (!gateway_loaded.ok()) return fail(gateway_loaded.status().message());
+    gateway_config = std::move(gateway_loaded).value();
   }
+  const bool is_gateway = gateway_config.routes_anywhere();
   auto files = model_files(args, config);
-  if (!files.ok()) return fail(files.status().message());
+  if (!files.ok()) {
+    // A gateway may have no models of its own: it routes to its nodes and providers.
+    if (!is_gateway || files.status().code() != ErrorCode::kNotFound) return fail(files.status().message());
+    std::fprintf(stderr, "hearth serve: %s; serving no local models (gateway only)\n",
+                 files.status().message().c_str());
+    files = std::vector<std::string>();
+  }
 
   node::ModelManagerOptions manager_options;
   node::ServedModelOptions& load = manager_options.load;
@@ -145,6 +154,12 @@ int run_serve(const ServeArgs& args) {
   server_options.port = static_cast<uint16_t>(args.port);
   server_options.max_body_bytes = args.max_body_bytes;
   server_options.drain_timeout_ms = args.drain_timeout_ms;
+  if (is_gateway) {
+    server_options.gateway = &gateway_config;
+    std::fprintf(stderr, "hearth serve: gateway to %zu node(s) and %zu provider(s); requests without a key are %s\n",
+                 gateway_config.nodes.size(), gateway_config.providers.size(),
+                 std::string(gateway::data_class_name(gateway_config.policy.default_class)).c_str());
+  }
   auto server = api::HttpServer::create(server_options, models);
   if (!server.ok()) return fail(server.status().message());
 

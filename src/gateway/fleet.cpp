@@ -14,6 +14,8 @@ Fleet::Fleet(std::vector<NodeTarget> nodes, const GatewaySettings& settings)
 
 void Fleet::report_poll_success(size_t node_idx, NodeStatus status) {
   NodeState& state = states_[node_idx];
+  // A node that comes back starts with a closed circuit: the failures were its absence.
+  if (!state.up) circuits_.erase("node:" + nodes_[node_idx].name);
   state.up = true;
   state.n_missed = 0;
   state.status = std::move(status);

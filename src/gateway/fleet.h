@@ -50,7 +50,8 @@ class Fleet {
 
   // Circuit breakers, keyed by target label ("node:studio", "openai"): after
   // circuit_failures consecutive failures a target is skipped for
-  // circuit_cooldown; one success closes it again.
+  // circuit_cooldown; one success closes it again, and so does a node's
+  // first successful poll after it was down.
   void record_outcome(const std::string& target, bool ok, int64_t now_ms);
   bool circuit_open(const std::string& target, int64_t now_ms) const;
 

@@ -75,7 +75,11 @@ Status read_model_settings(const toml::table& table, const std::string& source_n
   return ok_status();
 }
 
+constexpr std::string_view kNodeKeys[] = {"models_dir", "memory_budget", "keep_alive", "load_wait", "models"};
+
 }  // namespace
+
+std::span<const std::string_view> node_config_keys() { return kNodeKeys; }
 
 Result<NodeConfig> parse_node_config(std::string_view text, const std::string& source_name, std::string_view home,
                                      std::span<const std::string_view> keys_owned_elsewhere) {

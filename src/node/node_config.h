@@ -33,6 +33,9 @@ struct NodeConfig {
   std::map<std::string, ModelSettings, std::less<>> models;  // [models.ID]
 };
 
+// The top-level keys this file owns (the gateway's parser skips them).
+std::span<const std::string_view> node_config_keys();
+
 // Reads and parses `path`. kIo when it cannot be read; kInvalidArgument as
 // "PATH:LINE: what is wrong" for syntax errors, unknown keys, wrong types.
 // `home` resolves a leading "~/" (empty: such a path is an error). Top-level

@@ -81,9 +81,11 @@ export class HearthServer {
     this.exited = exited; // Promise<{code, signal}>
   }
 
-  // Starts `hearth serve --port 0 <args>` and resolves once it prints its listening line.
+  // Starts `hearth serve --port 0 <args>` (args may name a --port of their own) and resolves once it
+  // prints its listening line.
   static async start(args, { timeout_ms = start_timeout_ms } = {}) {
-    const child = spawn(hearth_bin, ['serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const port_args = args.includes('--port') ? [] : ['--port', '0'];
+    const child = spawn(hearth_bin, ['serve', ...port_args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     live_children_.add(child);
     const stdout_lines = [];
     const stderr_lines = [];

@@ -127,10 +127,15 @@ TEST_F(RouterTest, DownNodesOpenCircuitsAndSpentBudgetsAreLeftOut) {
   EXPECT_NE(message.find("node studio failed repeatedly"), std::string::npos) << message;
   EXPECT_NE(message.find("node mini is down (connection refused)"), std::string::npos) << message;
   EXPECT_NE(message.find("monthly cloud budget is spent"), std::string::npos) << message;
+  // A node that was down and answers its poll again starts with a closed circuit.
+  nodes.report_poll_success(1, NodeStatus{{model_status("m", true, 100.0)}});
+  auto back = plan_route(config_, nodes, NodeStatus{}, RouteRequest{"m", DataClass::kPublic, 100, true}, 1000);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(labels(*back), (std::vector<std::string>{"node:mini"}));
   // After the cooldown the circuit lets a request through again.
   auto later = plan_route(config_, nodes, NodeStatus{}, request, 1000 + config_.settings.circuit_cooldown_ms);
   ASSERT_TRUE(later.ok());
-  EXPECT_EQ(labels(*later), (std::vector<std::string>{"node:studio"}));
+  EXPECT_EQ(labels(*later), (std::vector<std::string>{"node:studio", "node:mini"}));
 }
 
 TEST_F(RouterTest, UnknownModelsAre404UnlessANodeThatMightHaveThemIsDown) {

@@ -1,0 +1,330 @@
+#include "api/gateway_handler.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "api/generation_handler.h"
+#include "api/json_fields.h"
+#include "api/json_output.h"
+#include "api/sse.h"
+
+namespace hearth::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kConnectTimeoutMs = 5000;
+// Until the upstream's response header: a non-streamed answer arrives whole,
+// after the generation, so this is long.
+constexpr int64_t kResponseTimeoutMs = 600'000;
+constexpr int64_t kBodyPieceTimeoutMs = 120'000;  // between two pieces of a body
+constexpr size_t kUsageTailBytes = 8192;          // the end of a body, kept to find its usage
+
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string trimmed_lowercase(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  std::string out(text.substr(0, 64));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The request's data class: the floor (its key's class, or the policy's
+// default), raised by X-Hearth-Data-Class; lowering it is refused.
+ApiResult<gateway::DataClass> request_data_class(const HttpRequest& request, gateway::DataClass floor) {
+  auto header = request.find("X-Hearth-Data-Class");
+  if (header == request.end()) return floor;
+  const std::string value = trimmed_lowercase(to_std(header->value()));
+  const std::optional<gateway::DataClass> asked = gateway::parse_data_class(value);
+  if (!asked) {
+    return ApiError{400, "invalid_request_error",
+                    "The X-Hearth-Data-Class header must be public, internal or confidential, got " + quote(value), "",
+                    "invalid_data_class"};
+  }
+  if (*asked < floor) {
+    return ApiError{400, "invalid_request_error",
+                    "The X-Hearth-Data-Class header may raise the request's data class, not lower it: " + quote(value) +
+                        " is below " + quote(gateway::data_class_name(floor)),
+                    "", "invalid_data_class"};
+  }
+  return *asked;
+}
+
+// What the request body must have for routing: a JSON object with a model.
+struct RoutedBody {
+  json body;
+  std::string model;
+  bool stream = false;
+};
+
+ApiResult<RoutedBody> read_routed_body(std::string_view text) {
+  RoutedBody out;
+  out.body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (out.body.is_discarded()) return invalid_field_error("", "The request body is not valid JSON");
+  if (!out.body.is_object()) return invalid_field_error("", "The request body must be a JSON object");
+  const auto model = out.body.find("model");
+  if (model == out.body.end() || !model->is_string() || model->get<std::string>().empty()) {
+    return invalid_field_error("model", "'model' is required and must be a non-empty string");
+  }
+  out.model = model->get<std::string>();
+  if (const auto stream = out.body.find("stream"); stream != out.body.end() && stream->is_boolean()) {
+    out.stream = stream->get<bool>();
+  }
+  return out;
+}
+
+ApiError route_error(const Status& status, std::string_view model) {
+  if (status.code() == ErrorCode::kNotFound) return model_not_found_error(model);
+  return api_error(status, "", "no_allowed_target");
+}
+
+std::string target_url(const GatewayState& gateway, const gateway::Target& target) {
+  if (target.kind == gateway::TargetKind::kNode) return gateway.fleet.nodes()[target.index].url + "/v1";
+  return gateway.config.providers[target.index].base_url;
+}
+
+// Why one target could not take the request; the loop tries the next.
+struct Attempt {
+  bool answered = false;  // a response (or its start) went to the client: no failover
+  std::string failure;
+};
+
+asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                  RequestState& state, const gateway::Target& target, std::string body,
+                                  std::string endpoint_path) {
+  GatewayState& gateway = *ctx.gateway;
+  Attempt attempt;
+  Result<UpstreamUrl> url = parse_upstream_url(target_url(gateway, target));
+  if (!url.ok()) {
+    attempt.failure = target.label + ": " + url.status().message();
+    co_return attempt;
+  }
+  UpstreamUrl where = *url;
+  auto executor = connection.stream.get_executor();
+  auto opened = co_await UpstreamConnection::open(executor, where, gateway.tls.get(), kConnectTimeoutMs);
+  if (!opened.ok()) {
+    gateway.fleet.record_outcome(target.label, false, steady_now_ms());
+    attempt.failure = target.label + ": " + opened.status().message();
+    co_return attempt;
+  }
+  UpstreamConnection& upstream = **opened;
+
+  http::request<http::string_body> forward{http::verb::post, where.base_path + endpoint_path, 11};
+  forward.set(http::field::host, where.host);
+  forward.set(http::field::content_type, "application/json");
+  forward.set(http::field::user_agent, "hearth-gateway");
+  forward.set("X-Request-Id", state.id);
+  if (auto it = gateway.authorization.find(target.label); it != gateway.authorization.end()) {
+    forward.set(http::field::authorization, it->second);
+  }
+  if (target.kind == gateway::TargetKind::kNode) {
+    // hearth's own headers mean something only to another hearth node.
+    for (const char* name : {"X-Hearth-Priority", "X-Hearth-Data-Class"}) {
+      if (auto header = request.find(name); header != request.end()) forward.set(name, header->value());
+    }
+  }
+  forward.body() = std::move(body);
+  forward.prepare_payload();
+  Status header = co_await upstream.write(forward, kConnectTimeoutMs);
+  UpstreamParser parser;
+  parser.body_limit(uint64_t{1} << 40);  // answers pass through; the client bounds what it reads
+  if (header.ok()) {
+    // Not one conditional expression: GCC 12 frees a temporary twice around a co_await inside one.
+    Status read = co_await upstream.read_header(parser, kResponseTimeoutMs);
+    header = std::move(read);
+  }
+  if (!header.ok()) {
+    gateway.fleet.record_outcome(target.label, false, steady_now_ms());
+    attempt.failure = target.label + ": " + header.message();
+    co_return attempt;
+  }
+  const unsigned status = parser.get().result_int();
+  if (status >= 500 || status == 429) {
+    // Its failure or its limit, not the client's: the next target may answer.
+    if (status >= 500) gateway.fleet.record_outcome(target.label, false, steady_now_ms());
+    attempt.failure = target.label + ": HTTP " + std::to_string(status);
+    co_return attempt;
+  }
+
+  // From here the client gets this target's answer, whatever happens.
+  attempt.answered = true;
+  http::response<http::empty_body> head{static_cast<http::status>(status), 11};
+  head.set(http::field::server, "hearth");
+  const auto content_type = parser.get()[http::field::content_type];
+  head.set(http::field::content_type, content_type.empty() ? beast::string_view("application/json") : content_type);
+  head.set("X-Request-Id", state.id);
+  head.set("X-Hearth-Target", target.label);
+  for (const char* name : {"Retry-After", "X-Hearth-Truncated-Tokens", "X-Hearth-Truncated-Messages"}) {
+    if (auto value = parser.get().find(name); value != parser.get().end()) head.set(name, value->value());
+  }
+  head.keep_alive(state.keep_alive && !connection.close_after_response);
+  head.chunked(true);
+  if (!head.keep_alive()) connection.close_after_response = true;
+  state.record.status = static_cast<int>(status);
+  state.record.model = target.label + "/" + target.model;
+  state.response_started = true;
+  http::response_serializer<http::empty_body> serializer{head};
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await http::async_write_header(connection.stream, serializer, asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  if (error) {
+    upstream.close();
+    connection.close_after_response = true;
+    state.record.status = 499;
+    co_return attempt;
+  }
+  const bool is_sse = content_type.find("text/event-stream") != beast::string_view::npos;
+  bool upstream_broke = false;
+  while (!parser.is_done()) {
+    std::string piece;
+    Status read = co_await upstream.read_body_piece(parser, &piece, kBodyPieceTimeoutMs);
+    if (!read.ok()) {
+      upstream_broke = true;
+      break;
+    }
+    const bool written = co_await write_chunk(connection, piece);
+    if (!written) {
+      upstream.close();  // the upstream sees the disconnect and stops generating
+      connection.close_after_response = true;
+      state.record.status = 499;
+      co_return attempt;
+    }
+    if (!state.record.ttft_ms && !piece.empty()) {
+      state.record.ttft_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - state.t_start).count();
+    }
+  }
+  gateway.fleet.record_outcome(target.label, !upstream_broke, steady_now_ms());
+  upstream.close();
+  if (upstream_broke) {
+    connection.close_after_response = true;
+    state.record.status = 502;
+    if (is_sse) {
+      const ApiError broke{502, "server_error", "The upstream " + target.label + " stopped in the middle of the answer",
+                           "", "upstream_failed"};
+      const std::string event = sse_data(render_error_body(broke));
+      const bool written = co_await write_chunk(connection, event);
+      if (written) co_await write_last_chunk(connection);
+    }
+    co_return attempt;
+  }
+  co_await write_last_chunk(connection);
+  co_return attempt;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> read_upstream_keys(const gateway::GatewayConfig& config) {
+  std::map<std::string, std::string> out;
+  auto read = [&out](const std::string& label, const std::string& variable) -> Status {
+    if (variable.empty()) return ok_status();
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr || *value == '\0') {
+      return invalid_argument_error("the environment variable " + variable + " (the API key for " + label +
+                                    ") is not set");
+    }
+    out[label] = std::string("Bearer ") + value;
+    return ok_status();
+  };
+  for (const gateway::NodeTarget& node : config.nodes)
+    HEARTH_RETURN_IF_ERROR(read("node:" + node.name, node.api_key_env));
+  for (const gateway::Provider& provider : config.providers) {
+    HEARTH_RETURN_IF_ERROR(read(provider.name, provider.api_key_env));
+  }
+  return out;
+}
+
+gateway::NodeStatus self_status(const node::ModelManager& models) {
+  gateway::NodeStatus out;
+  for (const node::ModelInfo& info : models.list()) {
+    gateway::NodeModelStatus model;
+    model.id = info.id;
+    model.resident = info.resident;
+    model.fits_budget = info.fits_budget;
+    model.load_ms = info.load_ms;
+    model.n_ctx = info.n_ctx;
+    if (info.stats) {
+      model.running = info.stats->n_running;
+      model.waiting = info.stats->n_waiting;
+      model.prefill_tps = info.stats->prefill_tps;
+    }
+    out.models.push_back(std::move(model));
+  }
+  return out;
+}
+
+std::vector<std::string> gateway_model_ids(const GatewayState& gateway, const node::ModelManager& models) {
+  std::set<std::string> ids;
+  for (const gateway::ModelRoute& alias : gateway.config.aliases) ids.insert(alias.name);
+  for (const node::ModelInfo& info : models.list()) ids.insert(info.id);
+  for (size_t node_idx = 0; node_idx < gateway.fleet.nodes().size(); ++node_idx) {
+    if (!gateway.fleet.up(node_idx)) continue;
+    for (const gateway::NodeModelStatus& model : gateway.fleet.status(node_idx).models) ids.insert(model.id);
+  }
+  return {ids.begin(), ids.end()};
+}
+
+asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                                GenerationKind kind, RequestState& state) {
+  GatewayState& gateway = *ctx.gateway;
+  ApiResult<RoutedBody> routed = read_routed_body(to_std(request.body()));
+  if (!routed.ok()) {
+    ApiError error = routed.error();
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  state.record.model = routed->model;
+  ApiResult<gateway::DataClass> data_class = request_data_class(request, gateway.config.policy.default_class);
+  if (!data_class.ok()) {
+    ApiError error = data_class.error();
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  const gateway::RouteRequest route_request{routed->model, *data_class, static_cast<int64_t>(request.body().size() / 4),
+                                            true};
+  Result<std::vector<gateway::Target>> targets =
+      gateway::plan_route(gateway.config, gateway.fleet, self_status(ctx.models), route_request, steady_now_ms());
+  if (!targets.ok()) {
+    ApiError error = route_error(targets.status(), routed->model);
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+
+  const std::string endpoint_path = kind == GenerationKind::kChat ? "/chat/completions" : "/completions";
+  std::vector<std::string> failures;
+  for (const gateway::Target& target : *targets) {
+    json body = routed->body;
+    body["model"] = target.model;
+    if (target.kind == gateway::TargetKind::kSelf) {
+      // This node's own engine answers; whatever it says is the answer.
+      HttpRequest local = request;
+      local.body() = dump_json(body);
+      local.prepare_payload();
+      co_await handle_generation(ctx, connection, local, kind, state);
+      co_return;
+    }
+    std::string forwarded = dump_json(body);
+    std::string path = endpoint_path;
+    Attempt attempt = co_await proxy_to(ctx, connection, request, state, target, std::move(forwarded), std::move(path));
+    if (attempt.answered) co_return;
+    failures.push_back(attempt.failure);
+  }
+  std::string message = "Every target for '" + routed->model + "' failed before answering: ";
+  for (size_t failure_idx = 0; failure_idx < failures.size(); ++failure_idx) {
+    if (failure_idx > 0) message += "; ";
+    message += failures[failure_idx];
+  }
+  ApiError error{502, "server_error", std::move(message), "", "upstream_failed"};
+  co_await write_error(connection, state, std::move(error));
+}
+
+}  // namespace hearth::api

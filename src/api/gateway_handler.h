@@ -1,0 +1,52 @@
+// POST /v1/chat/completions and /v1/completions on a server with a gateway
+// config: decide the request's data class (its API key's floor, raised by an
+// X-Hearth-Data-Class header, never lowered), ask the router for targets
+// (gateway/router.h), then run it on this node's own engine or proxy it to a
+// node or a cloud provider, failing over down the list while nothing has gone
+// to the client yet. Once the response has started, an upstream that breaks
+// ends the stream with an error event. Bodies pass through as they arrive.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/generation_job.h"
+#include "api/http_connection.h"
+#include "api/upstream_client.h"
+#include "gateway/fleet.h"
+#include "gateway/gateway_config.h"
+#include "gateway/router.h"
+
+namespace hearth::api {
+
+// What a gateway server keeps besides the node's own state. I/O thread only.
+struct GatewayState {
+  GatewayState(const gateway::GatewayConfig& config_in, std::map<std::string, std::string> authorization_in)
+      : config(config_in), fleet(config_in.nodes, config_in.settings), authorization(std::move(authorization_in)) {}
+
+  const gateway::GatewayConfig& config;
+  gateway::Fleet fleet;
+  // "Bearer ..." per target label ("node:studio", "openai"), from the
+  // environment variables the config names.
+  std::map<std::string, std::string> authorization;
+  std::unique_ptr<asio::ssl::context> tls = make_client_tls_context();
+  std::vector<std::unique_ptr<asio::steady_timer>> poll_timers;  // cancelled at shutdown
+};
+
+// The environment's keys for the config's nodes and providers;
+// kInvalidArgument naming a variable that is named but not set.
+Result<std::map<std::string, std::string>> read_upstream_keys(const gateway::GatewayConfig& config);
+
+asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                                GenerationKind kind, RequestState& state);
+
+// This node's models as the router sees them.
+gateway::NodeStatus self_status(const node::ModelManager& models);
+
+// Every model id a client of the gateway may ask for: aliases, this node's
+// models and the up nodes' models, sorted, without duplicates.
+std::vector<std::string> gateway_model_ids(const GatewayState& gateway, const node::ModelManager& models);
+
+}  // namespace hearth::api
