@@ -5,7 +5,9 @@
 #include <exception>
 #include <functional>
 
+#include "cli/audit_command.h"
 #include "cli/bench_command.h"
+#include "cli/keys_command.h"
 #include "cli/models_command.h"
 #include "cli/plan_command.h"
 #include "cli/run_command.h"
@@ -24,6 +26,8 @@ int run_cli(int argc, char** argv) {
   add_serve_command(app, action);
   add_plan_command(app, action);
   add_models_command(app, action);
+  add_keys_command(app, action);
+  add_audit_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
