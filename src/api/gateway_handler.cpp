@@ -5,12 +5,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "api/generation_handler.h"
 #include "api/json_fields.h"
 #include "api/json_output.h"
 #include "api/sse.h"
+#include "store/sha256.h"
 
 namespace hearth::api {
 namespace {
@@ -91,6 +93,32 @@ std::string target_url(const GatewayState& gateway, const gateway::Target& targe
   return gateway.config.providers[target.index].base_url;
 }
 
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The last usage object in the end of a response (a whole body, or the last
+// events of a stream): its prompt and completion tokens; zeros when absent.
+std::pair<int64_t, int64_t> usage_in(const std::string& tail) {
+  static const std::regex kPrompt(R"re("prompt_tokens"\s*:\s*(\d{1,12}))re");
+  static const std::regex kCompletion(R"re("completion_tokens"\s*:\s*(\d{1,12}))re");
+  const size_t usage = tail.rfind("\"usage\"");
+  if (usage == std::string::npos) return {0, 0};
+  const std::string rest = tail.substr(usage);
+  std::smatch prompt;
+  std::smatch completion;
+  const int64_t n_prompt = std::regex_search(rest, prompt, kPrompt) ? std::stoll(prompt[1].str()) : 0;
+  const int64_t n_completion = std::regex_search(rest, completion, kCompletion) ? std::stoll(completion[1].str()) : 0;
+  return {n_prompt, n_completion};
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  store::Sha256 hasher;
+  hasher.update(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  return hasher.finish_hex();
+}
+
 // Why one target could not take the request; the loop tries the next.
 struct Attempt {
   bool answered = false;  // a response (or its start) went to the client: no failover
@@ -99,9 +127,47 @@ struct Attempt {
 
 asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, const HttpRequest& request,
                                   RequestState& state, const gateway::Target& target, std::string body,
-                                  std::string endpoint_path) {
+                                  std::string endpoint_path, gateway::DataClass data_class) {
   GatewayState& gateway = *ctx.gateway;
   Attempt attempt;
+  // Leaving the shop: recorded before a byte is sent, or not sent at all.
+  std::optional<int64_t> egress_id;
+  if (target.kind == gateway::TargetKind::kCloud) {
+    if (ctx.egress == nullptr) {
+      attempt.failure = target.label + ": no egress ledger to record the request in";
+      co_return attempt;
+    }
+    ledger::EgressRecord record;
+    record.ts_unix_ms = unix_now_ms();
+    record.key_name = state.key ? state.key->name : "";
+    record.data_class = std::string(gateway::data_class_name(data_class));
+    record.provider = target.label;
+    record.model = target.model;
+    record.body_sha256 = sha256_hex(body);
+    Result<int64_t> begun = ctx.egress->begin(record);
+    if (!begun.ok()) {
+      attempt.failure = target.label + ": the egress ledger refused the record (" + begun.status().message() + ")";
+      co_return attempt;
+    }
+    egress_id = *begun;
+  }
+  struct FinishEgress {
+    ledger::EgressLedger* ledger;
+    std::optional<int64_t> id;
+    const gateway::Provider* provider;
+    int64_t n_prompt = 0;
+    int64_t n_completion = 0;
+    ledger::EgressStatus status = ledger::EgressStatus::kError;
+    ~FinishEgress() {
+      if (!id) return;
+      const int64_t cost_udollars =
+          (n_prompt * provider->input_udollars_per_mtok + n_completion * provider->output_udollars_per_mtok) /
+          1'000'000;
+      (void)ledger->finish(*id, n_prompt, n_completion, cost_udollars,
+                           status);  // a failure leaves "sent": still evidence
+    }
+  } finish_egress{ctx.egress, egress_id,
+                  target.kind == gateway::TargetKind::kCloud ? &gateway.config.providers[target.index] : nullptr};
   Result<UpstreamUrl> url = parse_upstream_url(target_url(gateway, target));
   if (!url.ok()) {
     attempt.failure = target.label + ": " + url.status().message();
@@ -184,6 +250,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   }
   const bool is_sse = content_type.find("text/event-stream") != beast::string_view::npos;
   bool upstream_broke = false;
+  std::string tail;  // the end of the body, for its usage
   while (!parser.is_done()) {
     std::string piece;
     Status read = co_await upstream.read_body_piece(parser, &piece, kBodyPieceTimeoutMs);
@@ -191,11 +258,14 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
       upstream_broke = true;
       break;
     }
+    tail += piece;
+    if (tail.size() > 2 * kUsageTailBytes) tail.erase(0, tail.size() - kUsageTailBytes);
     const bool written = co_await write_chunk(connection, piece);
     if (!written) {
       upstream.close();  // the upstream sees the disconnect and stops generating
       connection.close_after_response = true;
       state.record.status = 499;
+      finish_egress.status = ledger::EgressStatus::kCancelled;
       co_return attempt;
     }
     if (!state.record.ttft_ms && !piece.empty()) {
@@ -205,6 +275,15 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   }
   gateway.fleet.record_outcome(target.label, !upstream_broke, steady_now_ms());
   upstream.close();
+  // No structured binding: GCC 12 mishandles them in coroutine frames.
+  const std::pair<int64_t, int64_t> usage = usage_in(tail);
+  if (usage.first > 0 || usage.second > 0) {
+    state.record.prompt_tokens = usage.first;
+    state.record.completion_tokens = usage.second;
+  }
+  finish_egress.n_prompt = usage.first;
+  finish_egress.n_completion = usage.second;
+  finish_egress.status = upstream_broke || status >= 400 ? ledger::EgressStatus::kError : ledger::EgressStatus::kOk;
   if (upstream_broke) {
     connection.close_after_response = true;
     state.record.status = 502;
@@ -283,14 +362,21 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
     co_return;
   }
   state.record.model = routed->model;
-  ApiResult<gateway::DataClass> data_class = request_data_class(request, gateway.config.policy.default_class);
+  const gateway::DataClass floor = state.key ? state.key->data_class : gateway.config.policy.default_class;
+  ApiResult<gateway::DataClass> data_class = request_data_class(request, floor);
   if (!data_class.ok()) {
     ApiError error = data_class.error();
     co_await write_error(connection, state, std::move(error));
     co_return;
   }
+  // A key with a monthly cloud budget: once this month's spend reaches it, the cloud is left out.
+  bool cloud_budget_left = true;
+  if (state.key && state.key->monthly_cloud_budget_udollars && ctx.egress != nullptr) {
+    Result<int64_t> spent = ctx.egress->month_spend_udollars(state.key->name, unix_now_ms());
+    cloud_budget_left = spent.ok() && *spent < *state.key->monthly_cloud_budget_udollars;
+  }
   const gateway::RouteRequest route_request{routed->model, *data_class, static_cast<int64_t>(request.body().size() / 4),
-                                            true};
+                                            cloud_budget_left};
   Result<std::vector<gateway::Target>> targets =
       gateway::plan_route(gateway.config, gateway.fleet, self_status(ctx.models), route_request, steady_now_ms());
   if (!targets.ok()) {
@@ -312,9 +398,15 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
       co_await handle_generation(ctx, connection, local, kind, state);
       co_return;
     }
+    if (target.kind == gateway::TargetKind::kCloud && routed->stream && !body.contains("stream_options")) {
+      // So the ledger learns the tokens: the client sees one more chunk, with usage and no choices.
+      body["stream_options"] = {{"include_usage", true}};
+    }
     std::string forwarded = dump_json(body);
     std::string path = endpoint_path;
-    Attempt attempt = co_await proxy_to(ctx, connection, request, state, target, std::move(forwarded), std::move(path));
+    const gateway::DataClass request_class = *data_class;
+    Attempt attempt = co_await proxy_to(ctx, connection, request, state, target, std::move(forwarded), std::move(path),
+                                        request_class);
     if (attempt.answered) co_return;
     failures.push_back(attempt.failure);
   }

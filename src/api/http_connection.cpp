@@ -98,8 +98,11 @@ asio::awaitable<bool> write_json(Connection& connection, RequestState& state, un
 
 asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error, std::string allow) {
   std::vector<std::pair<std::string, std::string>> headers;
-  if (error.http_status == 429) headers.emplace_back("Retry-After", "1");
-  if (error.http_status == 503) headers.emplace_back("Retry-After", "5");  // a busy or restarting node
+  const bool has_retry_after = std::any_of(state.response_headers.begin(), state.response_headers.end(),
+                                           [](const auto& header) { return header.first == "Retry-After"; });
+  if (error.http_status == 429 && !has_retry_after) headers.emplace_back("Retry-After", "1");
+  if (error.http_status == 503 && !has_retry_after)
+    headers.emplace_back("Retry-After", "5");  // a busy or restarting node
   if (error.http_status == 405 && !allow.empty()) headers.emplace_back("Allow", allow);
   // After a 413 or a protocol error the rest of the request is unread: close.
   if (error.http_status == 413 || error.http_status == 431) connection.close_after_response = true;
@@ -156,6 +159,34 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     co_await write_error(connection, state, std::move(error), std::move(allow));
     co_return;
   }
+  if (ctx.keys != nullptr && match->route != Route::kHealth && ctx.keys->has_active_keys()) {
+    std::string_view token;
+    if (auto header = request.find(http::field::authorization); header != request.end()) {
+      token = to_std(header->value());
+      if (token.substr(0, 7) == "Bearer " || token.substr(0, 7) == "bearer ") token.remove_prefix(7);
+    }
+    state.key = ctx.keys->verify(token);
+    if (!state.key) {
+      ApiError error{401, "invalid_request_error",
+                     token.empty() ? "This server needs an API key: send it as 'Authorization: Bearer hk-...'"
+                                   : "Incorrect API key provided",
+                     "", "invalid_api_key"};
+      co_await write_error(connection, state, std::move(error));
+      co_return;
+    }
+    const int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    if (std::optional<int64_t> wait_s = ctx.limiter.admit(state.key->name, state.key->rpm, state.key->tpm, now_ms)) {
+      state.response_headers.emplace_back("Retry-After", std::to_string(*wait_s));
+      ApiError error{
+          429, "rate_limit_error",
+          "The API key '" + state.key->name + "' is over its rate limit; retry in " + std::to_string(*wait_s) + " s",
+          "", "rate_limit_exceeded"};
+      co_await write_error(connection, state, std::move(error));
+      co_return;
+    }
+  }
   if (match->route == Route::kChatCompletions || match->route == Route::kCompletions) {
     const GenerationKind kind =
         match->route == Route::kChatCompletions ? GenerationKind::kChat : GenerationKind::kCompletion;
@@ -163,6 +194,14 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       co_await handle_gateway_generation(ctx, connection, request, kind, state);
     } else {
       co_await handle_generation(ctx, connection, request, kind, state);
+    }
+    if (state.key) {
+      // Tokens per minute count what was used, once it is known.
+      const int64_t n_tokens = state.record.prompt_tokens.value_or(0) + state.record.completion_tokens.value_or(0);
+      const int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count();
+      ctx.limiter.add_tokens(state.key->name, n_tokens, now_ms);
     }
     co_return;
   }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@
 #include "api/http_server.h"
 #include "api/openai_errors.h"
 #include "api/request_ids.h"
+#include "gateway/api_keys.h"
+#include "gateway/rate_limiter.h"
+#include "ledger/egress_ledger.h"
 #include "node/model_manager.h"
 
 namespace hearth::api {
@@ -43,10 +47,14 @@ struct ServerContext {
   node::ModelManager& models;
   const HttpServerOptions& options;
   RequestIds ids;
-  GatewayState* gateway = nullptr;    // set when the config routes to other nodes or providers (api/gateway_handler.h)
-  bool stopping = false;              // shutdown began: every response closes its connection
-  bool drained = false;               // schedulers drained: idle connections close, busy ones after their response
-  std::set<Connection*> connections;  // live ones, for shutdown
+  GatewayState* gateway = nullptr;  // set when the config routes to other nodes or providers (api/gateway_handler.h)
+  // Set when hearth.db is open. With active keys, every route but /health needs one.
+  gateway::KeyStore* keys = nullptr;
+  ledger::EgressLedger* egress = nullptr;  // every request to a cloud provider is recorded here before it leaves
+  gateway::RateLimiter limiter;            // per key
+  bool stopping = false;                   // shutdown began: every response closes its connection
+  bool drained = false;                    // schedulers drained: idle connections close, busy ones after their response
+  std::set<Connection*> connections;       // live ones, for shutdown
 };
 
 // One client connection.
@@ -75,6 +83,7 @@ struct RequestState {
   std::chrono::steady_clock::time_point t_start;
   AccessRecord record;
   std::vector<std::pair<std::string, std::string>> response_headers;  // added to whatever response goes out
+  std::optional<gateway::ApiKey> key;                                 // the caller's, when keys are configured
 };
 
 std::chrono::milliseconds to_ms(int64_t ms);

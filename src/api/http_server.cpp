@@ -23,6 +23,8 @@ class HttpServer::Impl {
   Impl(const HttpServerOptions& options, node::ModelManager& models, uint64_t id_seed)
       : options_(options), models_(models), acceptor_(io_), signals_(io_) {
     ctx_ = std::make_unique<ServerContext>(io_, models, options_, id_seed);
+    ctx_->keys = options_.keys;
+    ctx_->egress = options_.egress;
   }
 
   ~Impl() {
@@ -57,6 +59,9 @@ class HttpServer::Impl {
 
   Status start_gateway() {
     if (options_.gateway == nullptr) return ok_status();
+    if (!options_.gateway->providers.empty() && options_.egress == nullptr) {
+      return invalid_argument_error("a gateway with cloud providers needs the egress ledger (hearth.db)");
+    }
     HEARTH_ASSIGN_OR_RETURN(auto keys, read_upstream_keys(*options_.gateway));
     gateway_ = std::make_unique<GatewayState>(*options_.gateway, std::move(keys));
     ctx_->gateway = gateway_.get();

@@ -24,7 +24,9 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
+#include "ledger/egress_ledger.h"
 #include "node/model_manager.h"
 
 namespace hearth::api {
@@ -48,6 +50,10 @@ struct HttpServerOptions {
   // Set: this server is also a gateway (api/gateway_handler.h): it polls the
   // config's nodes and routes generation requests. Must outlive the server.
   const gateway::GatewayConfig* gateway = nullptr;
+  // hearth.db's API keys (with active ones, requests need a key) and egress
+  // ledger (required when the gateway has providers). Must outlive the server.
+  gateway::KeyStore* keys = nullptr;
+  ledger::EgressLedger* egress = nullptr;
 };
 
 class HttpServer {

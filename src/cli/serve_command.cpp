@@ -11,7 +11,10 @@
 #include "base/byte_size.h"
 #include "base/duration.h"
 #include "cli/models_dir.h"
+#include "cli/state_db.h"
+#include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
+#include "ledger/egress_ledger.h"
 #include "node/model_files.h"
 #include "node/model_manager.h"
 #include "node/node_config.h"
@@ -39,7 +42,12 @@ struct ServeArgs {
   std::string keep_alive;     // a duration; empty: the config's, else 5m
   std::string load_wait;      // a duration; empty: the config's, else 60s
   std::vector<std::string> pinned;
+  std::string state_dir;  // hearth.db (API keys, egress ledger); empty: $HEARTH_STATE_DIR, else the default
 };
+
+bool is_loopback_host(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 
 // What the default budget leaves for everything that is not a model: a tenth
 // of the usable memory, at least 512 MiB.
@@ -149,7 +157,28 @@ int run_serve(const ServeArgs& args) {
                  format_byte_size(model.plan.total_bytes()).c_str(), state.c_str());
   }
 
+  // hearth.db: the API keys requests are checked against and the egress ledger.
+  auto db_path = resolve_state_db_path(args.state_dir);
+  if (!db_path.ok()) return fail(db_path.status().message());
+  auto db = open_state_db(*db_path);
+  if (!db.ok()) return fail("cannot open " + *db_path + ": " + db.status().message());
+  auto keys = gateway::KeyStore::open(**db);
+  if (!keys.ok()) return fail(keys.status().message());
+  auto egress = ledger::EgressLedger::open(**db);
+  if (!egress.ok()) return fail(egress.status().message());
+  if ((*keys)->has_active_keys()) {
+    std::fprintf(stderr, "hearth serve: API keys from %s are required on every request but /health\n",
+                 db_path->c_str());
+  } else if (!is_loopback_host(args.host)) {
+    return fail("no API keys are configured, so hearth listens on loopback only (not " + args.host +
+                "); create one with `hearth keys create --name NAME --class CLASS` first");
+  } else {
+    std::fprintf(stderr, "hearth serve: no API keys are configured: listening on loopback only\n");
+  }
+
   api::HttpServerOptions server_options;
+  server_options.keys = keys->get();
+  server_options.egress = &*egress;
   server_options.host = args.host;
   server_options.port = static_cast<uint16_t>(args.port);
   server_options.max_body_bytes = args.max_body_bytes;
@@ -221,6 +250,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--load-wait", args->load_wait,
                   "How long a load may wait for busy models to make room before 503 (default 60s)");
   cmd->add_option("--pin", args->pinned, "Load this model id at start and never unload it (repeatable)");
+  cmd->add_option("--state-dir", args->state_dir,
+                  "Where hearth.db (API keys, egress ledger) lives (default: $HEARTH_STATE_DIR, "
+                  "~/.local/share/hearth/state)");
   cmd->callback([args, &run] { run = [args] { return run_serve(*args); }; });
 }
 

@@ -66,6 +66,22 @@ export function test_model_path() {
   return process.env.HEARTH_TEST_MODEL ?? path.join(test_models_dir(), 'tiny.gguf');
 }
 
+let own_state_dir_ = null; // hearth.db of the servers this process starts without a --state-dir
+
+function own_state_dir() {
+  if (own_state_dir_ === null) {
+    own_state_dir_ = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-api-state-'));
+    const dir = own_state_dir_;
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return own_state_dir_;
+}
+
+// Runs `hearth ARGS...` to completion; returns its stdout (throws with stderr on failure).
+export function run_hearth(args) {
+  return execFileSync(hearth_bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+}
+
 const listening_re = /^hearth: listening on (http:\/\/\S+)$/;
 const live_children_ = new Set(); // killed on exit if a test never reached its after() hook
 process.on('exit', () => {
@@ -83,9 +99,13 @@ export class HearthServer {
 
   // Starts `hearth serve --port 0 <args>` (args may name a --port of their own) and resolves once it
   // prints its listening line.
+  // hearth.db (API keys, egress ledger) is this process's own unless args name a --state-dir.
   static async start(args, { timeout_ms = start_timeout_ms } = {}) {
     const port_args = args.includes('--port') ? [] : ['--port', '0'];
-    const child = spawn(hearth_bin, ['serve', ...port_args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const state_args = args.includes('--state-dir') ? [] : ['--state-dir', own_state_dir()];
+    const child = spawn(hearth_bin, ['serve', ...port_args, ...state_args, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     live_children_.add(child);
     const stdout_lines = [];
     const stderr_lines = [];

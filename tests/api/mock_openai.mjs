@@ -1,7 +1,8 @@
 // A stand-in for a cloud provider that speaks OpenAI's chat completions API, on loopback:
 // it records every request it receives (so tests can prove what did or did not leave the
-// shop) and answers with a fixed completion, streamed or whole. The model "break" streams two
-// chunks and then drops the connection.
+// shop) and answers with a fixed completion, streamed or whole (with a usage chunk when
+// stream_options.include_usage asks, as OpenAI does). The model "break" streams two chunks and
+// then drops the connection.
 //
 //   const cloud = await start_mock_openai();
 //   ... cloud.url ('http://127.0.0.1:PORT/v1'), cloud.requests ([{path, headers, body}]) ...
@@ -62,6 +63,10 @@ export async function start_mock_openai() {
       }
       res.write(`data: ${JSON.stringify(chunk(model, { content: 'cloud' }))}\n\n`);
       res.write(`data: ${JSON.stringify(chunk(model, {}, 'stop'))}\n\n`);
+      if (parsed.stream_options?.include_usage) {
+        const usage = { ...chunk(model, {}), choices: [], usage: completion(model, '').usage };
+        res.write(`data: ${JSON.stringify(usage)}\n\n`);
+      }
       res.end('data: [DONE]\n\n');
     });
   });

@@ -1,10 +1,11 @@
 # Shared by the shell tests that drive the built `hearth` binary as a user
 # would (sourced, not run). The sourcing script was called as `SCRIPT BUILD/hearth`.
-# Provides: $hearth, a temp dir $work (removed on exit), check, expect_error
+# Provides: $hearth, a temp dir $work (removed on exit; $HEARTH_STATE_DIR is in it), check, expect_error
 # and finish_checks (prints "N passed, N failed"; the script's status).
 hearth="$1"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+export HEARTH_STATE_DIR="$work/state"  # hearth.db of the commands run here, never the user's
 n_failed=0
 n_passed=0
 
