@@ -19,6 +19,8 @@
 // Keys created or revoked by another process (`hearth keys ...` beside
 // `hearth serve`) are seen at the next cache miss, and within a second
 // otherwise; revocation by another process thus takes up to a second.
+// Changes through another KeyStore on the same Database (one connection) are
+// not seen that way: keep one KeyStore per Database.
 #pragma once
 
 #include <cstdint>
