@@ -174,15 +174,6 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     co_return attempt;
   }
   UpstreamUrl where = *url;
-  auto executor = connection.stream.get_executor();
-  auto opened = co_await UpstreamConnection::open(executor, where, gateway.tls.get(), kConnectTimeoutMs);
-  if (!opened.ok()) {
-    gateway.fleet.record_outcome(target.label, false, steady_now_ms());
-    attempt.failure = target.label + ": " + opened.status().message();
-    co_return attempt;
-  }
-  UpstreamConnection& upstream = **opened;
-
   http::request<http::string_body> forward{http::verb::post, where.base_path + endpoint_path, 11};
   forward.set(http::field::host, where.host);
   forward.set(http::field::content_type, "application/json");
@@ -199,20 +190,43 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   }
   forward.body() = std::move(body);
   forward.prepare_payload();
-  Status header = co_await upstream.write(forward, kConnectTimeoutMs);
-  UpstreamParser parser;
-  parser.body_limit(uint64_t{1} << 40);  // answers pass through; the client bounds what it reads
-  if (header.ok()) {
-    // Not one conditional expression: GCC 12 frees a temporary twice around a co_await inside one.
-    Status read = co_await upstream.read_header(parser, kResponseTimeoutMs);
-    header = std::move(read);
+
+  // A kept-alive connection to this target if one is idle, else a new one. A
+  // pooled connection the upstream has closed meanwhile fails before any
+  // response byte: then once more on a new connection.
+  auto executor = connection.stream.get_executor();
+  std::unique_ptr<UpstreamConnection> upstream = gateway.take_idle(target.label);
+  bool reused = upstream != nullptr;
+  std::optional<UpstreamParser> parser;
+  Status header = ok_status();
+  for (int try_idx = 0; try_idx < 2; ++try_idx) {
+    if (!upstream) {
+      auto opened = co_await UpstreamConnection::open(executor, where, gateway.tls.get(), kConnectTimeoutMs);
+      if (!opened.ok()) {
+        header = opened.status();
+        break;
+      }
+      upstream = std::move(opened).value();
+      reused = false;
+    }
+    parser.emplace();
+    parser->body_limit(uint64_t{1} << 40);  // answers pass through; the client bounds what it reads
+    Status sent = co_await upstream->write(forward, kConnectTimeoutMs);
+    if (sent.ok()) {
+      // Not one conditional expression: GCC 12 frees a temporary twice around a co_await inside one.
+      Status read = co_await upstream->read_header(*parser, kResponseTimeoutMs);
+      sent = std::move(read);
+    }
+    header = std::move(sent);
+    if (header.ok() || !reused) break;
+    upstream.reset();
   }
   if (!header.ok()) {
     gateway.fleet.record_outcome(target.label, false, steady_now_ms());
     attempt.failure = target.label + ": " + header.message();
     co_return attempt;
   }
-  const unsigned status = parser.get().result_int();
+  const unsigned status = parser->get().result_int();
   if (status >= 500 || status == 429) {
     // Its failure or its limit, not the client's: the next target may answer.
     if (status >= 500) gateway.fleet.record_outcome(target.label, false, steady_now_ms());
@@ -224,12 +238,12 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   attempt.answered = true;
   http::response<http::empty_body> head{static_cast<http::status>(status), 11};
   head.set(http::field::server, "hearth");
-  const auto content_type = parser.get()[http::field::content_type];
+  const auto content_type = parser->get()[http::field::content_type];
   head.set(http::field::content_type, content_type.empty() ? beast::string_view("application/json") : content_type);
   head.set("X-Request-Id", state.id);
   head.set("X-Hearth-Target", target.label);
   for (const char* name : {"Retry-After", "X-Hearth-Truncated-Tokens", "X-Hearth-Truncated-Messages"}) {
-    if (auto value = parser.get().find(name); value != parser.get().end()) head.set(name, value->value());
+    if (auto value = parser->get().find(name); value != parser->get().end()) head.set(name, value->value());
   }
   head.keep_alive(state.keep_alive && !connection.close_after_response);
   head.chunked(true);
@@ -243,7 +257,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   co_await http::async_write_header(connection.stream, serializer, asio::redirect_error(asio::use_awaitable, error));
   connection.stream.expires_never();
   if (error) {
-    upstream.close();
+    upstream->close();
     connection.close_after_response = true;
     state.record.status = 499;
     co_return attempt;
@@ -251,9 +265,9 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   const bool is_sse = content_type.find("text/event-stream") != beast::string_view::npos;
   bool upstream_broke = false;
   std::string tail;  // the end of the body, for its usage
-  while (!parser.is_done()) {
+  while (!parser->is_done()) {
     std::string piece;
-    Status read = co_await upstream.read_body_piece(parser, &piece, kBodyPieceTimeoutMs);
+    Status read = co_await upstream->read_body_piece(*parser, &piece, kBodyPieceTimeoutMs);
     if (!read.ok()) {
       upstream_broke = true;
       break;
@@ -262,7 +276,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     if (tail.size() > 2 * kUsageTailBytes) tail.erase(0, tail.size() - kUsageTailBytes);
     const bool written = co_await write_chunk(connection, piece);
     if (!written) {
-      upstream.close();  // the upstream sees the disconnect and stops generating
+      upstream->close();  // the upstream sees the disconnect and stops generating
       connection.close_after_response = true;
       state.record.status = 499;
       finish_egress.status = ledger::EgressStatus::kCancelled;
@@ -274,7 +288,11 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     }
   }
   gateway.fleet.record_outcome(target.label, !upstream_broke, steady_now_ms());
-  upstream.close();
+  if (!upstream_broke && parser->is_done() && parser->keep_alive()) {
+    gateway.put_idle(target.label, std::move(upstream));
+  } else {
+    upstream->close();
+  }
   // No structured binding: GCC 12 mishandles them in coroutine frames.
   const std::pair<int64_t, int64_t> usage = usage_in(tail);
   if (usage.first > 0 || usage.second > 0) {

@@ -33,6 +33,23 @@ struct GatewayState {
   std::map<std::string, std::string> authorization;
   std::unique_ptr<asio::ssl::context> tls = make_client_tls_context();
   std::vector<std::unique_ptr<asio::steady_timer>> poll_timers;  // cancelled at shutdown
+
+  // Idle keep-alive connections per target label, reused by its next request.
+  static constexpr size_t kMaxIdlePerTarget = 64;
+  std::map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>, std::less<>> idle;
+
+  // nullptr when none is idle.
+  std::unique_ptr<UpstreamConnection> take_idle(std::string_view label) {
+    auto pool = idle.find(label);
+    if (pool == idle.end() || pool->second.empty()) return nullptr;
+    std::unique_ptr<UpstreamConnection> out = std::move(pool->second.back());
+    pool->second.pop_back();
+    return out;
+  }
+  void put_idle(const std::string& label, std::unique_ptr<UpstreamConnection>&& connection) {
+    std::vector<std::unique_ptr<UpstreamConnection>>& pool = idle[label];
+    if (pool.size() < kMaxIdlePerTarget) pool.push_back(std::move(connection));
+  }
 };
 
 // The environment's keys for the config's nodes and providers;

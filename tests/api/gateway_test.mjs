@@ -200,6 +200,10 @@ describe('gateway', { timeout: 120_000 }, () => {
     assert.equal(sent.body.model, 'gpt-mock');
     assert.equal(sent.headers.authorization, 'Bearer sk-mock-secret');
     assert.equal(sent.headers['x-hearth-data-class'], undefined, "hearth's headers stay inside");
+    // Later requests reuse the kept-alive connection.
+    for (let request = 0; request < 3; request++) assert.equal((await chat('cloud-only')).status, 200);
+    const ports = new Set(cloud.requests.slice(before_count).map((entry) => entry.client_port));
+    assert.equal(ports.size, 1);
   });
 
   it('fails closed: internal and confidential requests never reach the cloud', async () => {

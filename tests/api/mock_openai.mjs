@@ -5,7 +5,7 @@
 // then drops the connection.
 //
 //   const cloud = await start_mock_openai();
-//   ... cloud.url ('http://127.0.0.1:PORT/v1'), cloud.requests ([{path, headers, body}]) ...
+//   ... cloud.url ('http://127.0.0.1:PORT/v1'), cloud.requests ([{path, headers, body, client_port}]) ...
 //   await cloud.close();
 import http from 'node:http';
 
@@ -42,7 +42,7 @@ export async function start_mock_openai() {
       } catch {
         // recorded as null; answered 400 below
       }
-      requests.push({ path: req.url, headers: req.headers, body: parsed });
+      requests.push({ path: req.url, headers: req.headers, body: parsed, client_port: req.socket.remotePort });
       if (req.method !== 'POST' || req.url !== '/v1/chat/completions' || parsed === null) {
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: 'bad request', type: 'invalid_request_error', param: null, code: null } }));
