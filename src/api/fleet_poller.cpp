@@ -81,23 +81,40 @@ Result<gateway::NodeStatus> parse_node_status_or_throw(std::string_view body) {
 
 }  // namespace
 
-asio::awaitable<void> poll_node(gateway::Fleet& fleet, size_t node_idx, std::string authorization, int64_t interval_ms,
-                                asio::steady_timer& timer, const bool& stopping) {
-  const std::string base_url = fleet.nodes()[node_idx].url;
+namespace {
+
+asio::awaitable<void> poll_node(GatewayState& gateway, size_t node_idx, uint64_t generation,
+                                std::shared_ptr<asio::steady_timer> timer, const bool& stopping) {
+  const int64_t interval_ms = gateway.config->settings.poll_interval_ms;
   const int64_t timeout_ms = std::max(kMinPollTimeoutMs, interval_ms / 2);
-  for (;;) {
+  while (!stopping && gateway.generation == generation) {
+    const std::string base_url = gateway.fleet.nodes()[node_idx].url;
+    auto key = gateway.authorization.find("node:" + gateway.fleet.nodes()[node_idx].name);
+    std::string authorization = key != gateway.authorization.end() ? key->second : std::string();
     auto executor = co_await asio::this_coro::executor;
     Result<gateway::NodeStatus> status = co_await fetch_status(executor, base_url, authorization, timeout_ms);
+    if (stopping || gateway.generation != generation) co_return;  // the fleet may have been replaced meanwhile
     if (status.ok()) {
-      fleet.report_poll_success(node_idx, std::move(status).value());
+      gateway.fleet.report_poll_success(node_idx, std::move(status).value());
     } else {
-      fleet.report_poll_failure(node_idx, status.status().message());
+      gateway.fleet.report_poll_failure(node_idx, status.status().message());
     }
-    if (stopping) co_return;
-    timer.expires_after(std::chrono::milliseconds(interval_ms));
+    timer->expires_after(std::chrono::milliseconds(interval_ms));
     boost::system::error_code error;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
-    if (error) co_return;  // cancelled: shutting down
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, error));
+    if (error) co_return;  // cancelled: a reload or shutdown
+  }
+}
+
+}  // namespace
+
+void start_polling(asio::io_context& io, GatewayState& gateway, const bool& stopping) {
+  for (auto& timer : gateway.poll_timers) timer->cancel();
+  gateway.poll_timers.clear();
+  for (size_t node_idx = 0; node_idx < gateway.fleet.nodes().size(); ++node_idx) {
+    auto timer = std::make_shared<asio::steady_timer>(io);
+    gateway.poll_timers.push_back(timer);
+    asio::co_spawn(io, poll_node(gateway, node_idx, gateway.generation, std::move(timer), stopping), asio::detached);
   }
 }
 

@@ -1,12 +1,14 @@
 // Reads every node's GET /hearth/v1/status every poll_interval and feeds the
 // gateway's Fleet (up/down, models, queue, measured rates). One coroutine per
-// node on the I/O thread; each stops when its timer is cancelled at shutdown.
+// node on the I/O thread; each stops at shutdown or when a config reload
+// starts new ones.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "api/gateway_handler.h"
 #include "api/upstream_client.h"
 #include "gateway/fleet.h"
 
@@ -16,10 +18,9 @@ namespace hearth::api {
 // body is not that shape.
 Result<gateway::NodeStatus> parse_node_status(std::string_view body);
 
-// Polls `node_idx` until `stopping` is set (or `timer`'s wait is cancelled).
-// `fleet`, `timer` and `stopping` must outlive the coroutine; `authorization` is sent as is when
-// not empty ("Bearer ...").
-asio::awaitable<void> poll_node(gateway::Fleet& fleet, size_t node_idx, std::string authorization, int64_t interval_ms,
-                                asio::steady_timer& timer, const bool& stopping);
+// Starts one poller per node of the gateway's current config (generation):
+// each polls until `stopping` is set, its timer is cancelled, or a reload
+// starts a new generation. `gateway` and `stopping` must outlive them.
+void start_polling(asio::io_context& io, GatewayState& gateway, const bool& stopping);
 
 }  // namespace hearth::api

@@ -88,9 +88,11 @@ ApiError route_error(const Status& status, std::string_view model) {
   return api_error(status, "", "no_allowed_target");
 }
 
-std::string target_url(const GatewayState& gateway, const gateway::Target& target) {
+// Precondition: `target` was routed with `config`, which is still gateway's (no suspension since).
+std::string target_url(const GatewayState& gateway, const gateway::GatewayConfig& config,
+                       const gateway::Target& target) {
   if (target.kind == gateway::TargetKind::kNode) return gateway.fleet.nodes()[target.index].url + "/v1";
-  return gateway.config.providers[target.index].base_url;
+  return config.providers[target.index].base_url;
 }
 
 int64_t unix_now_ms() {
@@ -127,7 +129,8 @@ struct Attempt {
 
 asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, const HttpRequest& request,
                                   RequestState& state, const gateway::Target& target, std::string body,
-                                  std::string endpoint_path, gateway::DataClass data_class) {
+                                  std::string endpoint_path, gateway::DataClass data_class,
+                                  std::shared_ptr<const gateway::GatewayConfig> config) {
   GatewayState& gateway = *ctx.gateway;
   Attempt attempt;
   // Leaving the shop: recorded before a byte is sent, or not sent at all.
@@ -167,8 +170,9 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
                            status);  // a failure leaves "sent": still evidence
     }
   } finish_egress{ctx.egress, egress_id,
-                  target.kind == gateway::TargetKind::kCloud ? &gateway.config.providers[target.index] : nullptr};
-  Result<UpstreamUrl> url = parse_upstream_url(target_url(gateway, target));
+                  target.kind == gateway::TargetKind::kCloud ? &config->providers[target.index] : nullptr};
+  // Before the first suspension: a reload may swap the fleet (and its node indices) at any co_await.
+  Result<UpstreamUrl> url = parse_upstream_url(target_url(gateway, *config, target));
   if (!url.ok()) {
     attempt.failure = target.label + ": " + url.status().message();
     co_return attempt;
@@ -361,7 +365,7 @@ gateway::NodeStatus self_status(const node::ModelManager& models) {
 
 std::vector<std::string> gateway_model_ids(const GatewayState& gateway, const node::ModelManager& models) {
   std::set<std::string> ids;
-  for (const gateway::ModelRoute& alias : gateway.config.aliases) ids.insert(alias.name);
+  for (const gateway::ModelRoute& alias : gateway.config->aliases) ids.insert(alias.name);
   for (const node::ModelInfo& info : models.list()) ids.insert(info.id);
   for (size_t node_idx = 0; node_idx < gateway.fleet.nodes().size(); ++node_idx) {
     if (!gateway.fleet.up(node_idx)) continue;
@@ -373,6 +377,7 @@ std::vector<std::string> gateway_model_ids(const GatewayState& gateway, const no
 asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
                                                 GenerationKind kind, RequestState& state) {
   GatewayState& gateway = *ctx.gateway;
+  const std::shared_ptr<const gateway::GatewayConfig> config = gateway.config;  // this request's, even across a reload
   ApiResult<RoutedBody> routed = read_routed_body(to_std(request.body()));
   if (!routed.ok()) {
     ApiError error = routed.error();
@@ -380,7 +385,7 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
     co_return;
   }
   state.record.model = routed->model;
-  const gateway::DataClass floor = state.key ? state.key->data_class : gateway.config.policy.default_class;
+  const gateway::DataClass floor = state.key ? state.key->data_class : config->policy.default_class;
   ApiResult<gateway::DataClass> data_class = request_data_class(request, floor);
   if (!data_class.ok()) {
     ApiError error = data_class.error();
@@ -396,7 +401,7 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
   const gateway::RouteRequest route_request{routed->model, *data_class, static_cast<int64_t>(request.body().size() / 4),
                                             cloud_budget_left};
   Result<std::vector<gateway::Target>> targets =
-      gateway::plan_route(gateway.config, gateway.fleet, self_status(ctx.models), route_request, steady_now_ms());
+      gateway::plan_route(*config, gateway.fleet, self_status(ctx.models), route_request, steady_now_ms());
   if (!targets.ok()) {
     ApiError error = route_error(targets.status(), routed->model);
     co_await write_error(connection, state, std::move(error));
@@ -405,7 +410,13 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
 
   const std::string endpoint_path = kind == GenerationKind::kChat ? "/chat/completions" : "/completions";
   std::vector<std::string> failures;
+  const uint64_t routed_generation = gateway.generation;
   for (const gateway::Target& target : *targets) {
+    if (gateway.generation != routed_generation) {
+      // Node indices are the old fleet's: answer with what failed so far rather than guess.
+      failures.push_back("the config was reloaded while failing over");
+      break;
+    }
     json body = routed->body;
     body["model"] = target.model;
     if (target.kind == gateway::TargetKind::kSelf) {
@@ -423,8 +434,9 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
     std::string forwarded = dump_json(body);
     std::string path = endpoint_path;
     const gateway::DataClass request_class = *data_class;
+    std::shared_ptr<const gateway::GatewayConfig> routed_config = config;
     Attempt attempt = co_await proxy_to(ctx, connection, request, state, target, std::move(forwarded), std::move(path),
-                                        request_class);
+                                        request_class, std::move(routed_config));
     if (attempt.answered) co_return;
     failures.push_back(attempt.failure);
   }

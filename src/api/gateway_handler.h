@@ -23,16 +23,36 @@ namespace hearth::api {
 
 // What a gateway server keeps besides the node's own state. I/O thread only.
 struct GatewayState {
-  GatewayState(const gateway::GatewayConfig& config_in, std::map<std::string, std::string> authorization_in)
-      : config(config_in), fleet(config_in.nodes, config_in.settings), authorization(std::move(authorization_in)) {}
+  GatewayState(std::shared_ptr<const gateway::GatewayConfig> config_in,
+               std::map<std::string, std::string> authorization_in)
+      : config(std::move(config_in)),
+        fleet(config->nodes, config->settings),
+        authorization(std::move(authorization_in)) {}
 
-  const gateway::GatewayConfig& config;
+  // Swaps in a reloaded config (SIGHUP). Nodes with the same name and URL keep
+  // their state; pollers of the old config stop (generation).
+  void reload(std::shared_ptr<const gateway::GatewayConfig> next,
+              std::map<std::string, std::string> next_authorization) {
+    gateway::Fleet next_fleet(next->nodes, next->settings);
+    next_fleet.carry_over(fleet);
+    config = std::move(next);
+    fleet = std::move(next_fleet);
+    authorization = std::move(next_authorization);
+    idle.clear();
+    ++generation;
+  }
+
+  // Shared with the requests in flight: each keeps the config it was routed
+  // with until it ends, while a reload swaps in the next one.
+  std::shared_ptr<const gateway::GatewayConfig> config;
   gateway::Fleet fleet;
   // "Bearer ..." per target label ("node:studio", "openai"), from the
   // environment variables the config names.
   std::map<std::string, std::string> authorization;
+  uint64_t generation = 0;
   std::unique_ptr<asio::ssl::context> tls = make_client_tls_context();
-  std::vector<std::unique_ptr<asio::steady_timer>> poll_timers;  // cancelled at shutdown
+  std::vector<std::shared_ptr<asio::steady_timer>>
+      poll_timers;  // shared with their poller; cancelled at reload and shutdown
 
   // Idle keep-alive connections per target label, reused by its next request.
   static constexpr size_t kMaxIdlePerTarget = 64;

@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <csignal>
+#include <cstdio>
 #include <random>
 #include <thread>
 
@@ -63,31 +64,23 @@ class HttpServer::Impl {
       return invalid_argument_error("a gateway with cloud providers needs the egress ledger (hearth.db)");
     }
     HEARTH_ASSIGN_OR_RETURN(auto keys, read_upstream_keys(*options_.gateway));
-    gateway_ = std::make_unique<GatewayState>(*options_.gateway, std::move(keys));
+    gateway_ = std::make_unique<GatewayState>(options_.gateway, std::move(keys));
     ctx_->gateway = gateway_.get();
     return ok_status();
   }
 
   Status run() {
-    if (gateway_ != nullptr) {
-      for (size_t node_idx = 0; node_idx < gateway_->fleet.nodes().size(); ++node_idx) {
-        gateway_->poll_timers.push_back(std::make_unique<asio::steady_timer>(io_));
-        const std::string label = "node:" + gateway_->fleet.nodes()[node_idx].name;
-        auto key = gateway_->authorization.find(label);
-        std::string authorization = key != gateway_->authorization.end() ? key->second : std::string();
-        asio::co_spawn(
-            io_,
-            poll_node(gateway_->fleet, node_idx, std::move(authorization), gateway_->config.settings.poll_interval_ms,
-                      *gateway_->poll_timers.back(), ctx_->stopping),
-            asio::detached);
-      }
-    }
+    if (gateway_ != nullptr) start_polling(io_, *gateway_, ctx_->stopping);
     if (options_.handle_signals) {
       signals_.add(SIGINT);
       signals_.add(SIGTERM);
       signals_.async_wait([this](const boost::system::error_code& error, int) {
         if (!error) begin_shutdown();
       });
+      if (gateway_ != nullptr && options_.reload_gateway) {
+        reload_signal_.add(SIGHUP);
+        wait_for_reload();
+      }
     }
     asio::co_spawn(io_, accept_loop(), asio::detached);
     io_.run();
@@ -120,6 +113,31 @@ class HttpServer::Impl {
     }
   }
 
+  // I/O thread: on each SIGHUP, the gateway's next config, or a log line saying why not.
+  void wait_for_reload() {
+    reload_signal_.async_wait([this](const boost::system::error_code& error, int) {
+      if (error || ctx_->stopping) return;
+      Result<gateway::GatewayConfig> next = options_.reload_gateway();
+      Result<std::map<std::string, std::string>> keys =
+          next.ok() ? read_upstream_keys(*next) : Result<std::map<std::string, std::string>>(next.status());
+      if (next.ok() && !next->providers.empty() && options_.egress == nullptr) {
+        keys = invalid_argument_error("a gateway with cloud providers needs the egress ledger (hearth.db)");
+      }
+      if (!keys.ok()) {
+        std::fprintf(stderr, "hearth serve: SIGHUP: the config was not reloaded, the current one stays: %s\n",
+                     keys.status().message().c_str());
+      } else {
+        gateway_->reload(std::make_shared<const gateway::GatewayConfig>(std::move(next).value()),
+                         std::move(keys).value());
+        start_polling(io_, *gateway_, ctx_->stopping);
+        std::fprintf(
+            stderr, "hearth serve: SIGHUP: reloaded the gateway config (%zu nodes, %zu providers, %zu aliases)\n",
+            gateway_->fleet.nodes().size(), gateway_->config->providers.size(), gateway_->config->aliases.size());
+      }
+      wait_for_reload();
+    });
+  }
+
   // I/O thread. Stops accepting, then drains the engines on another thread
   // (drain() blocks) while this thread keeps writing the streams.
   void begin_shutdown() {
@@ -128,6 +146,7 @@ class HttpServer::Impl {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     signals_.cancel(ignored);
+    reload_signal_.cancel(ignored);
     if (gateway_ != nullptr) {
       for (auto& timer : gateway_->poll_timers) timer->cancel();
     }
@@ -177,6 +196,7 @@ class HttpServer::Impl {
   std::unique_ptr<GatewayState> gateway_;  // null unless options_.gateway
   asio::ip::tcp::acceptor acceptor_;
   asio::signal_set signals_;
+  asio::signal_set reload_signal_{io_};
   asio::ip::tcp::endpoint bound_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::optional<asio::steady_timer> grace_timer_;

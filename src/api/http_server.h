@@ -48,8 +48,11 @@ struct HttpServerOptions {
   // Receives each access-log line (api/access_log.h); empty: stderr.
   std::function<void(std::string_view line)> access_log;
   // Set: this server is also a gateway (api/gateway_handler.h): it polls the
-  // config's nodes and routes generation requests. Must outlive the server.
-  const gateway::GatewayConfig* gateway = nullptr;
+  // config's nodes and routes generation requests.
+  std::shared_ptr<const gateway::GatewayConfig> gateway;
+  // Called on SIGHUP (with handle_signals) for the gateway's next config; an
+  // error keeps the current one and is logged. Empty: SIGHUP is not handled.
+  std::function<Result<gateway::GatewayConfig>()> reload_gateway;
   // hearth.db's API keys (with active ones, requests need a key) and egress
   // ledger (required when the gateway has providers). Must outlive the server.
   gateway::KeyStore* keys = nullptr;

@@ -184,7 +184,11 @@ int run_serve(const ServeArgs& args) {
   server_options.max_body_bytes = args.max_body_bytes;
   server_options.drain_timeout_ms = args.drain_timeout_ms;
   if (is_gateway) {
-    server_options.gateway = &gateway_config;
+    server_options.gateway = std::make_shared<const gateway::GatewayConfig>(gateway_config);
+    // SIGHUP re-reads the gateway's sections; the node's own keys (models, budget) need a restart.
+    server_options.reload_gateway = [config_path = args.config_path] {
+      return gateway::load_gateway_config(config_path, node::node_config_keys());
+    };
     std::fprintf(stderr, "hearth serve: gateway to %zu node(s) and %zu provider(s); requests without a key are %s\n",
                  gateway_config.nodes.size(), gateway_config.providers.size(),
                  std::string(gateway::data_class_name(gateway_config.policy.default_class)).c_str());

@@ -12,6 +12,17 @@ const NodeModelStatus* NodeStatus::find(std::string_view id) const {
 Fleet::Fleet(std::vector<NodeTarget> nodes, const GatewaySettings& settings)
     : nodes_(std::move(nodes)), settings_(settings), states_(nodes_.size()) {}
 
+void Fleet::carry_over(const Fleet& old) {
+  for (size_t node_idx = 0; node_idx < nodes_.size(); ++node_idx) {
+    for (size_t old_idx = 0; old_idx < old.nodes_.size(); ++old_idx) {
+      if (old.nodes_[old_idx].name == nodes_[node_idx].name && old.nodes_[old_idx].url == nodes_[node_idx].url) {
+        states_[node_idx] = old.states_[old_idx];
+      }
+    }
+  }
+  circuits_ = old.circuits_;
+}
+
 void Fleet::report_poll_success(size_t node_idx, NodeStatus status) {
   NodeState& state = states_[node_idx];
   // A node that comes back starts with a closed circuit: the failures were its absence.

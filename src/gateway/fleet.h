@@ -3,6 +3,7 @@
 // Fed by api/'s status poller and proxy; read by the router.
 //
 // Thread-safety: not thread-safe; the server's I/O thread owns it.
+// Movable: a config reload replaces it.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,10 @@ class Fleet {
   const NodeStatus& status(size_t node_idx) const { return states_[node_idx].status; }
   // "down since ..." style detail for error messages: why the node is down.
   const std::string& down_reason(size_t node_idx) const { return states_[node_idx].down_reason; }
+
+  // After a config reload: takes over `old`'s state for every node with the
+  // same name and URL, and its circuit breakers.
+  void carry_over(const Fleet& old);
 
   void report_poll_success(size_t node_idx, NodeStatus status);
   void report_poll_failure(size_t node_idx, std::string reason);

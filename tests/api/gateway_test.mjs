@@ -22,6 +22,8 @@ let node_b;
 let node_a_port;
 let gateway;
 let client;
+let config_path;
+let config_text;
 
 async function free_port() {
   const server = net.createServer();
@@ -69,9 +71,8 @@ before(
     node_a = await start_node_a();
     node_b = await HearthServer.start(['--models-dir', path.join(work_dir, 'b'), '--ctx', '512']);
     const config = path.join(work_dir, 'gateway.toml');
-    fs.writeFileSync(
-      config,
-      `models_dir = "none"
+    config_path = config;
+    config_text = `models_dir = "none"
 
 [gateway]
 poll_interval = "100ms"
@@ -111,8 +112,8 @@ default_class = "public"
 public = ["local", "mock"]
 internal = ["local"]
 confidential = ["local"]
-`,
-    );
+`;
+    fs.writeFileSync(config, config_text);
     process.env.HEARTH_TEST_MOCK_KEY = 'sk-mock-secret';
     gateway = await HearthServer.start(['--config', config]);
     client = gateway.openai();
@@ -256,6 +257,27 @@ describe('gateway', { timeout: 120_000 }, () => {
     assert.notEqual(last, '[DONE]');
     const error = JSON.parse(last);
     assert.equal(error.error.code, 'upstream_failed');
+  });
+
+  it('reloads its config on SIGHUP without dropping a stream, and keeps it when the new one is bad', async () => {
+    const streaming = gateway.fetch('/v1/chat/completions', {
+      json: { model: 'chat', messages: [{ role: 'user', content: 'a long story' }], max_tokens: 300, stream: true },
+    });
+    const res = await streaming;
+    assert.equal(res.status, 200);
+    const body_text = res.text(); // still arriving
+    fs.writeFileSync(config_path, config_text + '\n[[aliases]]\nname = "chat2"\nlocal = "tiny-b"\n');
+    gateway.signal('SIGHUP');
+    assert.ok(await wait_until(async () => (await chat('chat2')).status === 200), 'the new alias never answered');
+    const events = (await body_text).split('\n\n').filter((event) => event.startsWith('data: '));
+    assert.equal(events.at(-1), 'data: [DONE]', 'the stream in flight finished');
+    assert.ok(gateway.stderr_lines.some((line) => /SIGHUP: reloaded the gateway config/.test(line)));
+
+    fs.writeFileSync(config_path, config_text + '\n[policy.extra]\n');
+    gateway.signal('SIGHUP');
+    assert.ok(await wait_until(async () => gateway.stderr_lines.some((line) => /was not reloaded/.test(line))));
+    assert.equal((await chat('chat2')).status, 200, 'the last good config stays');
+    assert.ok(gateway.running);
   });
 
   it('answers 404 for a model no node and no alias knows', async () => {
