@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "api/anthropic_adapter.h"
 #include "api/generation_handler.h"
 #include "api/json_fields.h"
 #include "api/json_output.h"
@@ -23,8 +24,9 @@ constexpr int64_t kConnectTimeoutMs = 5000;
 // Until the upstream's response header: a non-streamed answer arrives whole,
 // after the generation, so this is long.
 constexpr int64_t kResponseTimeoutMs = 600'000;
-constexpr int64_t kBodyPieceTimeoutMs = 120'000;  // between two pieces of a body
-constexpr size_t kUsageTailBytes = 8192;          // the end of a body, kept to find its usage
+constexpr int64_t kBodyPieceTimeoutMs = 120'000;      // between two pieces of a body
+constexpr size_t kUsageTailBytes = 8192;              // the end of a body, kept to find its usage
+constexpr size_t kMaxTranslatedBodyBytes = 16 << 20;  // a whole answer translated at once (Anthropic)
 
 int64_t steady_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -125,6 +127,7 @@ std::string sha256_hex(std::string_view bytes) {
 struct Attempt {
   bool answered = false;  // a response (or its start) went to the client: no failover
   std::string failure;
+  std::optional<ApiError> refused;  // the request itself cannot go to this target (a 400 if no other takes it)
 };
 
 asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, const HttpRequest& request,
@@ -133,6 +136,31 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
                                   std::shared_ptr<const gateway::GatewayConfig> config) {
   GatewayState& gateway = *ctx.gateway;
   Attempt attempt;
+  const gateway::Provider* provider =
+      target.kind == gateway::TargetKind::kCloud ? &config->providers[target.index] : nullptr;
+  // An Anthropic provider gets the Messages API; its answer is translated back.
+  const bool anthropic = provider != nullptr && provider->kind == gateway::ProviderKind::kAnthropic;
+  std::optional<AnthropicStream> anthropic_stream;
+  if (anthropic) {
+    if (endpoint_path != "/chat/completions") {
+      attempt.failure = target.label + ": an Anthropic provider serves chat completions only";
+      co_return attempt;
+    }
+    const json openai_body = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    ApiResult<json> messages = anthropic_request(openai_body, target.model);
+    if (!messages.ok()) {
+      attempt.failure = target.label + ": " + messages.error().message;
+      attempt.refused = messages.error();
+      co_return attempt;
+    }
+    if (openai_body.value("stream", false)) {
+      const bool include_usage = openai_body.contains("stream_options") && openai_body["stream_options"].is_object() &&
+                                 openai_body["stream_options"].value("include_usage", false);
+      anthropic_stream.emplace(state.id, unix_now_ms() / 1000, target.model, include_usage);
+    }
+    body = dump_json(*messages);
+    endpoint_path = "/messages";
+  }
   // Leaving the shop: recorded before a byte is sent, or not sent at all.
   std::optional<int64_t> egress_id;
   if (target.kind == gateway::TargetKind::kCloud) {
@@ -169,8 +197,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
       (void)ledger->finish(*id, n_prompt, n_completion, cost_udollars,
                            status);  // a failure leaves "sent": still evidence
     }
-  } finish_egress{ctx.egress, egress_id,
-                  target.kind == gateway::TargetKind::kCloud ? &config->providers[target.index] : nullptr};
+  } finish_egress{ctx.egress, egress_id, provider};
   // Before the first suspension: a reload may swap the fleet (and its node indices) at any co_await.
   Result<UpstreamUrl> url = parse_upstream_url(target_url(gateway, *config, target));
   if (!url.ok()) {
@@ -184,8 +211,13 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   forward.set(http::field::user_agent, "hearth-gateway");
   forward.set("X-Request-Id", state.id);
   if (auto it = gateway.authorization.find(target.label); it != gateway.authorization.end()) {
-    forward.set(http::field::authorization, it->second);
+    if (anthropic) {
+      forward.set("x-api-key", it->second.substr(std::string_view("Bearer ").size()));
+    } else {
+      forward.set(http::field::authorization, it->second);
+    }
   }
+  if (anthropic) forward.set("anthropic-version", kAnthropicVersion);
   if (target.kind == gateway::TargetKind::kNode) {
     // hearth's own headers mean something only to another hearth node.
     for (const char* name : {"X-Hearth-Priority", "X-Hearth-Data-Class"}) {
@@ -243,7 +275,13 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   http::response<http::empty_body> head{static_cast<http::status>(status), 11};
   head.set(http::field::server, "hearth");
   const auto content_type = parser->get()[http::field::content_type];
-  head.set(http::field::content_type, content_type.empty() ? beast::string_view("application/json") : content_type);
+  const bool translate_stream = anthropic_stream.has_value() && status < 300;
+  const bool translate_whole = anthropic && !translate_stream;  // a message or an error, translated once whole
+  if (anthropic) {
+    head.set(http::field::content_type, translate_stream ? "text/event-stream" : "application/json");
+  } else {
+    head.set(http::field::content_type, content_type.empty() ? beast::string_view("application/json") : content_type);
+  }
   head.set("X-Request-Id", state.id);
   head.set("X-Hearth-Target", target.label);
   for (const char* name : {"Retry-After", "X-Hearth-Truncated-Tokens", "X-Hearth-Truncated-Messages"}) {
@@ -266,9 +304,11 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     state.record.status = 499;
     co_return attempt;
   }
-  const bool is_sse = content_type.find("text/event-stream") != beast::string_view::npos;
+  const bool is_sse =
+      translate_stream || (!anthropic && content_type.find("text/event-stream") != beast::string_view::npos);
   bool upstream_broke = false;
-  std::string tail;  // the end of the body, for its usage
+  std::string tail;   // the end of the body, for its usage
+  std::string whole;  // translate_whole: the body so far
   while (!parser->is_done()) {
     std::string piece;
     Status read = co_await upstream->read_body_piece(*parser, &piece, kBodyPieceTimeoutMs);
@@ -276,6 +316,15 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
       upstream_broke = true;
       break;
     }
+    if (translate_whole) {
+      if (whole.size() + piece.size() > kMaxTranslatedBodyBytes) {
+        upstream_broke = true;
+        break;
+      }
+      whole += piece;
+      continue;
+    }
+    if (translate_stream) piece = anthropic_stream->feed(piece);
     tail += piece;
     if (tail.size() > 2 * kUsageTailBytes) tail.erase(0, tail.size() - kUsageTailBytes);
     const bool written = co_await write_chunk(connection, piece);
@@ -297,8 +346,26 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   } else {
     upstream->close();
   }
+  if (translate_whole && !upstream_broke) {
+    AnthropicUsage counted;
+    std::string translated;
+    if (status < 300) {
+      Result<std::string> completion =
+          openai_completion_from_anthropic(whole, state.id, unix_now_ms() / 1000, &counted);
+      translated =
+          completion.ok()
+              ? std::move(completion).value()
+              : render_error_body(ApiError{502, "server_error", completion.status().message(), "", "upstream_failed"});
+    } else {
+      translated = openai_error_from_anthropic(whole, status);
+    }
+    tail = translated;
+    const bool written = co_await write_chunk(connection, translated);
+    if (!written) connection.close_after_response = true;
+  }
   // No structured binding: GCC 12 mishandles them in coroutine frames.
-  const std::pair<int64_t, int64_t> usage = usage_in(tail);
+  std::pair<int64_t, int64_t> usage = usage_in(tail);
+  if (translate_stream) usage = {anthropic_stream->usage().input_tokens, anthropic_stream->usage().output_tokens};
   if (usage.first > 0 || usage.second > 0) {
     state.record.prompt_tokens = usage.first;
     state.record.completion_tokens = usage.second;
@@ -411,6 +478,7 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
   const std::string endpoint_path = kind == GenerationKind::kChat ? "/chat/completions" : "/completions";
   std::vector<std::string> failures;
   const uint64_t routed_generation = gateway.generation;
+  std::optional<ApiError> refused;
   for (const gateway::Target& target : *targets) {
     if (gateway.generation != routed_generation) {
       // Node indices are the old fleet's: answer with what failed so far rather than guess.
@@ -439,6 +507,12 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
                                         request_class, std::move(routed_config));
     if (attempt.answered) co_return;
     failures.push_back(attempt.failure);
+    if (attempt.refused && !refused) refused = attempt.refused;
+  }
+  if (refused && failures.size() == 1) {
+    ApiError error = *refused;
+    co_await write_error(connection, state, std::move(error));
+    co_return;
   }
   std::string message = "Every target for '" + routed->model + "' failed before answering: ";
   for (size_t failure_idx = 0; failure_idx < failures.size(); ++failure_idx) {

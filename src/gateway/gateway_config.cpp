@@ -205,6 +205,9 @@ Status read_provider(const toml::table& table, const std::string& source_name, G
   if (kind == "openai") {
     provider.kind = ProviderKind::kOpenAi;
     if (provider.base_url.empty()) provider.base_url = "https://api.openai.com/v1";
+  } else if (kind == "anthropic") {
+    provider.kind = ProviderKind::kAnthropic;
+    if (provider.base_url.empty()) provider.base_url = "https://api.anthropic.com/v1";
   } else if (kind == "openai-compatible") {
     provider.kind = ProviderKind::kOpenAiCompatible;
     if (provider.base_url.empty()) {
@@ -212,7 +215,7 @@ Status read_provider(const toml::table& table, const std::string& source_name, G
     }
   } else {
     return config_error(source_name, table.source(),
-                        "provider kind '" + kind + "' is not supported (known: openai, openai-compatible)");
+                        "provider kind '" + kind + "' is not supported (known: openai, openai-compatible, anthropic)");
   }
   if (!valid_base_url(provider.base_url)) {
     return config_error(source_name, table.source(),

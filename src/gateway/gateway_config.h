@@ -17,7 +17,7 @@
 //
 //   [[providers]]
 //   name = "openai"
-//   kind = "openai"                      # openai | openai-compatible
+//   kind = "openai"                      # openai | openai-compatible | anthropic
 //   base_url = "https://api.openai.com/v1"
 //   api_key_env = "OPENAI_API_KEY"       # the key itself never lives in the file
 //   input_usd_per_mtok = "0.15"
@@ -68,7 +68,7 @@ struct NodeTarget {
   std::string api_key_env;
 };
 
-enum class ProviderKind { kOpenAi, kOpenAiCompatible };
+enum class ProviderKind { kOpenAi, kOpenAiCompatible, kAnthropic };
 
 struct Provider {
   std::string name;

@@ -99,7 +99,7 @@ TEST(GatewayConfigTest, ErrorsNameTheLine) {
            Case{"[[nodes]]\nname = \"a\"\nurl = \"http://x:1\"\n[[nodes]]\nname = \"a\"\nurl = \"http://y:1\"\n",
                 "gw.toml:4: ", "two nodes"},
            Case{"[[nodes]]\nurl = \"http://x:1\"\n", "gw.toml:1: ", "needs 'name'"},
-           Case{"[[providers]]\nname = \"p\"\nkind = \"anthropic\"\n", "gw.toml:1: ", "not supported"},
+           Case{"[[providers]]\nname = \"p\"\nkind = \"gemini\"\n", "gw.toml:1: ", "not supported"},
            Case{"[[providers]]\nname = \"p\"\nkind = \"openai-compatible\"\n", "gw.toml:1: ", "needs base_url"},
            Case{openai + "input_usd_per_mtok = 0.15\n", "gw.toml:4: ", "exact"},
            Case{"[gateway]\npoll_interval = \"soon\"\n", "gw.toml:2: ", "is not a duration"},
