@@ -105,15 +105,20 @@ int64_t unix_now_ms() {
 // The last usage object in the end of a response (a whole body, or the last
 // events of a stream): its prompt and completion tokens; zeros when absent.
 std::pair<int64_t, int64_t> usage_in(const std::string& tail) {
-  static const std::regex kPrompt(R"re("prompt_tokens"\s*:\s*(\d{1,12}))re");
-  static const std::regex kCompletion(R"re("completion_tokens"\s*:\s*(\d{1,12}))re");
-  const size_t usage = tail.rfind("\"usage\"");
+  static const std::regex kPrompt(R"re("(?:prompt|input)_tokens"\s*:\s*(\d{1,12}))re");
+  static const std::regex kCompletion(R"re("(?:completion|output)_tokens"\s*:\s*(\d{1,12}))re");
+  // OpenAI's usage comes last; Anthropic's stream has input tokens in its first
+  // event and output tokens in its last: the first usage in the tail then.
+  const size_t usage =
+      tail.find("\"input_tokens\"") != std::string::npos ? tail.find("\"usage\"") : tail.rfind("\"usage\"");
   if (usage == std::string::npos) return {0, 0};
   const std::string rest = tail.substr(usage);
   std::smatch prompt;
-  std::smatch completion;
   const int64_t n_prompt = std::regex_search(rest, prompt, kPrompt) ? std::stoll(prompt[1].str()) : 0;
-  const int64_t n_completion = std::regex_search(rest, completion, kCompletion) ? std::stoll(completion[1].str()) : 0;
+  int64_t n_completion = 0;  // the last count: a stream's final one
+  for (std::sregex_iterator it(rest.begin(), rest.end(), kCompletion), end; it != end; ++it) {
+    n_completion = std::stoll((*it)[1].str());
+  }
   return {n_prompt, n_completion};
 }
 
@@ -140,8 +145,18 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
       target.kind == gateway::TargetKind::kCloud ? &config->providers[target.index] : nullptr;
   // An Anthropic provider gets the Messages API; its answer is translated back.
   const bool anthropic = provider != nullptr && provider->kind == gateway::ProviderKind::kAnthropic;
+  // An Anthropic client's request (/messages) goes to an Anthropic provider as it is.
+  const bool translate = anthropic && endpoint_path != "/messages";
+  if (provider != nullptr && !anthropic && endpoint_path == "/messages") {
+    attempt.refused = ApiError{400, "invalid_request_error",
+                               "The provider " + target.label +
+                                   " speaks OpenAI's API; hearth does not translate Anthropic's Messages API to it yet",
+                               "model", "unsupported_by_provider"};
+    attempt.failure = target.label + ": " + attempt.refused->message;
+    co_return attempt;
+  }
   std::optional<AnthropicStream> anthropic_stream;
-  if (anthropic) {
+  if (translate) {
     if (endpoint_path != "/chat/completions") {
       attempt.failure = target.label + ": an Anthropic provider serves chat completions only";
       co_return attempt;
@@ -276,8 +291,8 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   head.set(http::field::server, "hearth");
   const auto content_type = parser->get()[http::field::content_type];
   const bool translate_stream = anthropic_stream.has_value() && status < 300;
-  const bool translate_whole = anthropic && !translate_stream;  // a message or an error, translated once whole
-  if (anthropic) {
+  const bool translate_whole = translate && !translate_stream;  // a message or an error, translated once whole
+  if (translate) {
     head.set(http::field::content_type, translate_stream ? "text/event-stream" : "application/json");
   } else {
     head.set(http::field::content_type, content_type.empty() ? beast::string_view("application/json") : content_type);
@@ -305,7 +320,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     co_return attempt;
   }
   const bool is_sse =
-      translate_stream || (!anthropic && content_type.find("text/event-stream") != beast::string_view::npos);
+      translate_stream || (!translate && content_type.find("text/event-stream") != beast::string_view::npos);
   bool upstream_broke = false;
   std::string tail;   // the end of the body, for its usage
   std::string whole;  // translate_whole: the body so far
@@ -379,7 +394,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     if (is_sse) {
       const ApiError broke{502, "server_error", "The upstream " + target.label + " stopped in the middle of the answer",
                            "", "upstream_failed"};
-      const std::string event = sse_data(render_error_body(broke));
+      const std::string event = stream_error_event(state, broke);
       const bool written = co_await write_chunk(connection, event);
       if (written) co_await write_last_chunk(connection);
     }
@@ -475,7 +490,9 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
     co_return;
   }
 
-  const std::string endpoint_path = kind == GenerationKind::kChat ? "/chat/completions" : "/completions";
+  const std::string endpoint_path = kind == GenerationKind::kChat       ? "/chat/completions"
+                                    : kind == GenerationKind::kMessages ? "/messages"
+                                                                        : "/completions";
   std::vector<std::string> failures;
   const uint64_t routed_generation = gateway.generation;
   std::optional<ApiError> refused;

@@ -95,7 +95,7 @@ ApiError submit_error(const Status& status, GenerationKind kind) {
     case ErrorCode::kUnavailable:
       return api_error(status, "", "server_shutting_down");
     case ErrorCode::kOutOfRange:
-      return api_error(status, kind == GenerationKind::kChat ? "messages" : "prompt");
+      return api_error(status, kind == GenerationKind::kCompletion ? "prompt" : "messages");
     default:
       return api_error(status);
   }
@@ -319,7 +319,7 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
     connection.close_after_response = true;
     if (state.response_started) {
       state.record.status = error.http_status;
-      const std::string event = sse_data(render_error_body(error));
+      const std::string event = stream_error_event(state, error);
       const bool written = co_await write_chunk(connection, event);
       if (written) co_await write_last_chunk(connection);
     } else {
@@ -341,7 +341,7 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
       // Headers went out with 200: the error travels as a last event, then the connection closes.
       connection.close_after_response = true;
       state.record.status = error.http_status;
-      const std::string event = sse_data(render_error_body(error));
+      const std::string event = stream_error_event(state, error);
       const bool written = co_await write_chunk(connection, event);
       if (written) co_await write_last_chunk(connection);
     } else {

@@ -1,5 +1,6 @@
 #include "api/generation_job.h"
 
+#include "api/anthropic_messages.h"
 #include "api/chat_completions.h"
 #include "api/completions.h"
 #include "api/request_parsing.h"
@@ -14,8 +15,9 @@ ApiError model_not_found_error(std::string_view model) {
 ApiResult<ParsedGeneration> parse_generation(GenerationKind kind, std::string_view body) {
   ParsedGeneration parsed;
   parsed.kind = kind;
-  if (kind == GenerationKind::kChat) {
-    ApiResult<ChatRequest> request = parse_chat_request(body);
+  if (kind != GenerationKind::kCompletion) {
+    ApiResult<ChatRequest> request =
+        kind == GenerationKind::kChat ? parse_chat_request(body) : parse_messages_request(body);
     if (!request.ok()) return request.error();
     parsed.chat = std::move(request).value();
   } else {
@@ -31,14 +33,15 @@ ApiResult<GenerationJob> build_generation_job(const ParsedGeneration& parsed, co
   GenerationJob job;
   const GenerationFields& generation = parsed.generation();
   ApiResult<infer::SequenceRequest> sequence =
-      parsed.kind == GenerationKind::kChat
-          ? build_chat_sequence(parsed.chat, served, ids.next_seed(), &job.truncation)
-          : build_completion_sequence(parsed.completion, served, ids.next_seed(), &job.truncation);
+      parsed.is_chat() ? build_chat_sequence(parsed.chat, served, ids.next_seed(), &job.truncation)
+                       : build_completion_sequence(parsed.completion, served, ids.next_seed(), &job.truncation);
   if (!sequence.ok()) return sequence.error();
   job.sequence = std::move(sequence).value();
   job.stream = generation.stream;
-  const ResponseMeta meta{id, created_s, parsed.model(), generation.include_usage};
-  if (parsed.kind == GenerationKind::kChat) {
+  const ResponseMeta meta{id, created_s, parsed.model(), generation.include_usage, generation.stop};
+  if (parsed.kind == GenerationKind::kMessages) {
+    job.renderer = std::make_unique<AnthropicMessageRenderer>(meta, static_cast<int64_t>(job.sequence.prompt.size()));
+  } else if (parsed.kind == GenerationKind::kChat) {
     job.logprobs = parsed.chat.logprobs;
     job.renderer = std::make_unique<ChatRenderer>(meta, job.logprobs);
   } else {

@@ -26,18 +26,18 @@
 
 namespace hearth::api {
 
-enum class GenerationKind { kChat, kCompletion };
+// kMessages: Anthropic's Messages API, parsed into a ChatRequest.
+enum class GenerationKind { kChat, kCompletion, kMessages };
 
 // A parsed request, before its model is known to be loaded.
 struct ParsedGeneration {
   GenerationKind kind = GenerationKind::kChat;
-  ChatRequest chat;              // kChat
+  ChatRequest chat;              // kChat, kMessages
   CompletionRequest completion;  // kCompletion
 
-  const std::string& model() const { return kind == GenerationKind::kChat ? chat.model : completion.model; }
-  const GenerationFields& generation() const {
-    return kind == GenerationKind::kChat ? chat.generation : completion.generation;
-  }
+  bool is_chat() const { return kind != GenerationKind::kCompletion; }
+  const std::string& model() const { return is_chat() ? chat.model : completion.model; }
+  const GenerationFields& generation() const { return is_chat() ? chat.generation : completion.generation; }
 };
 
 struct GenerationJob {

@@ -7,6 +7,7 @@
 #include "api/generation_handler.h"
 #include "api/model_routes.h"
 #include "api/routes.h"
+#include "api/sse.h"
 #include "api/status_route.h"
 
 namespace hearth::api {
@@ -53,6 +54,11 @@ bool is_protocol_error(const boost::system::error_code& error) {
 }  // namespace
 
 std::chrono::milliseconds to_ms(int64_t ms) { return std::chrono::milliseconds(ms); }
+
+std::string stream_error_event(const RequestState& state, const ApiError& error) {
+  if (state.anthropic) return "event: error\ndata: " + render_anthropic_error_body(error) + "\n\n";
+  return sse_data(render_error_body(error));
+}
 
 std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -106,7 +112,7 @@ asio::awaitable<bool> write_error(Connection& connection, RequestState& state, A
   if (error.http_status == 405 && !allow.empty()) headers.emplace_back("Allow", allow);
   // After a 413 or a protocol error the rest of the request is unread: close.
   if (error.http_status == 413 || error.http_status == 431) connection.close_after_response = true;
-  std::string body = render_error_body(error);
+  std::string body = state.anthropic ? render_anthropic_error_body(error) : render_error_body(error);
   const bool written = co_await write_response(connection, state, static_cast<unsigned>(error.http_status),
                                                std::move(body), "application/json", std::move(headers));
   co_return written;
@@ -151,8 +157,13 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     co_return;
   }
   state.record.route = match->pattern;
-  const bool generates = match->route == Route::kChatCompletions || match->route == Route::kCompletions;
-  state.id = ctx.ids.next_id(!generates ? "req-" : match->route == Route::kChatCompletions ? "chatcmpl-" : "cmpl-");
+  const bool generates = match->route == Route::kChatCompletions || match->route == Route::kCompletions ||
+                         match->route == Route::kMessages;
+  state.anthropic = match->route == Route::kMessages;
+  state.id = ctx.ids.next_id(!generates                                ? "req-"
+                             : match->route == Route::kChatCompletions ? "chatcmpl-"
+                             : match->route == Route::kMessages        ? "msg_"
+                                                                       : "cmpl-");
   if (!match->method_allowed) {
     ApiError error = method_not_allowed_error(method, match->pattern);
     std::string allow(match->allow);
@@ -164,6 +175,8 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     if (auto header = request.find(http::field::authorization); header != request.end()) {
       token = to_std(header->value());
       if (token.substr(0, 7) == "Bearer " || token.substr(0, 7) == "bearer ") token.remove_prefix(7);
+    } else if (auto api_key = request.find("x-api-key"); api_key != request.end()) {
+      token = to_std(api_key->value());  // as Anthropic's SDK sends it
     }
     state.key = ctx.keys->verify(token);
     if (!state.key) {
@@ -187,9 +200,10 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       co_return;
     }
   }
-  if (match->route == Route::kChatCompletions || match->route == Route::kCompletions) {
-    const GenerationKind kind =
-        match->route == Route::kChatCompletions ? GenerationKind::kChat : GenerationKind::kCompletion;
+  if (generates) {
+    const GenerationKind kind = match->route == Route::kChatCompletions ? GenerationKind::kChat
+                                : match->route == Route::kMessages      ? GenerationKind::kMessages
+                                                                        : GenerationKind::kCompletion;
     if (ctx.gateway != nullptr) {
       co_await handle_gateway_generation(ctx, connection, request, kind, state);
     } else {

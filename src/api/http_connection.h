@@ -84,7 +84,12 @@ struct RequestState {
   AccessRecord record;
   std::vector<std::pair<std::string, std::string>> response_headers;  // added to whatever response goes out
   std::optional<gateway::ApiKey> key;                                 // the caller's, when keys are configured
+  bool anthropic = false;  // POST /v1/messages: errors take Anthropic's shape
 };
+
+// An error as the last event of a stream that already started, in the
+// request's dialect (OpenAI's `data: {"error":...}` or Anthropic's `event: error`).
+std::string stream_error_event(const RequestState& state, const ApiError& error);
 
 std::chrono::milliseconds to_ms(int64_t ms);
 std::string_view to_std(beast::string_view text);

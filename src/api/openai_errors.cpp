@@ -66,3 +66,39 @@ std::string render_error_body(const ApiError& error) {
 }
 
 }  // namespace hearth::api
+
+namespace hearth::api {
+
+std::string render_anthropic_error_body(const ApiError& error) {
+  const char* type = "api_error";
+  switch (error.http_status) {
+    case 400:
+    case 405:
+    case 431:
+      type = "invalid_request_error";
+      break;
+    case 401:
+      type = "authentication_error";
+      break;
+    case 403:
+      type = "permission_error";
+      break;
+    case 404:
+      type = "not_found_error";
+      break;
+    case 413:
+      type = "request_too_large";
+      break;
+    case 429:
+      type = "rate_limit_error";
+      break;
+    case 503:
+      type = "overloaded_error";
+      break;
+    default:
+      break;
+  }
+  return dump_json({{"type", "error"}, {"error", {{"type", type}, {"message", error.message}}}});
+}
+
+}  // namespace hearth::api

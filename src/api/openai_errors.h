@@ -53,6 +53,14 @@ ApiError internal_exception_error(std::string_view what);
 // {"error":{"message":...,"type":...,"param":...|null,"code":...|null}}
 std::string render_error_body(const ApiError& error);
 
+// The same error as Anthropic's Messages API renders it, for /v1/messages:
+// {"type":"error","error":{"type":"invalid_request_error","message":...}}; the
+// type follows the HTTP status (400 invalid_request_error, 401
+// authentication_error, 404 not_found_error, 413 request_too_large, 429
+// rate_limit_error, 503 overloaded_error, else api_error).
+// ref: https://docs.anthropic.com/en/api/errors
+std::string render_anthropic_error_body(const ApiError& error);
+
 // A value of T or an ApiError: what request parsing and preparation return,
 // so the error keeps the field it names (Status has no place for one).
 template <typename T>

@@ -384,6 +384,105 @@ ApiResult<ChatRequest> parse_chat_request(std::string_view body) {
   return request;
 }
 
+namespace {
+
+// Anthropic content: a string, or an array of {"type":"text","text":...} blocks joined by "\n".
+bool read_anthropic_text(const json& content, const std::string& param, std::string* out, FieldReader& fields) {
+  if (content.is_string()) {
+    *out = content.get<std::string>();
+    return true;
+  }
+  if (!content.is_array()) {
+    fields.fail(param, quote(param) + " must be a string or an array of content blocks, got " + json_kind(content));
+    return false;
+  }
+  out->clear();
+  for (size_t block_idx = 0; block_idx < content.size(); ++block_idx) {
+    const json& block = content[block_idx];
+    const std::string block_param = param + "[" + std::to_string(block_idx) + "]";
+    if (!block.is_object() || !block.contains("type") || !block["type"].is_string()) {
+      fields.fail(block_param, "each content block must be an object with a type");
+      return false;
+    }
+    if (block["type"] != "text") {
+      fields.fail(not_supported_error(block_param, "A '" + block["type"].get<std::string>() + "' content block"));
+      return false;
+    }
+    if (!block.contains("text") || !block["text"].is_string()) {
+      fields.fail(block_param + ".text", "a text block needs a string 'text'");
+      return false;
+    }
+    if (!out->empty()) *out += "\n";
+    *out += block["text"].get<std::string>();
+  }
+  return true;
+}
+
+}  // namespace
+
+ApiResult<ChatRequest> parse_messages_request(std::string_view body) {
+  ApiResult<json> parsed = parse_json_body(body);
+  if (!parsed.ok()) return parsed.error();
+  FieldReader fields(*parsed, "", "The request body");
+  ChatRequest request;
+  fields.string("model", &request.model, /*required=*/true);
+  if (!fields.failed() && !fields.has("max_tokens")) fields.fail("max_tokens", "'max_tokens' is required");
+  fields.integer("max_tokens", &request.generation.max_tokens, 1, std::numeric_limits<int32_t>::max());
+  if (const json* system = fields.get("system"); system != nullptr && !fields.failed()) {
+    text::ChatMessage message{"system", ""};
+    if (read_anthropic_text(*system, "system", &message.content, fields)) request.messages.push_back(message);
+  }
+  const json* messages = fields.get("messages");
+  if (!fields.failed() && (messages == nullptr || !messages->is_array() || messages->empty())) {
+    fields.fail("messages", "'messages' must be a non-empty array");
+  }
+  for (size_t message_idx = 0; !fields.failed() && message_idx < messages->size(); ++message_idx) {
+    const json& message = (*messages)[message_idx];
+    const std::string param = "messages[" + std::to_string(message_idx) + "]";
+    if (!message.is_object() || !message.contains("role") || !message["role"].is_string() ||
+        !message.contains("content")) {
+      fields.fail(param, "each message must be an object with a role and content");
+      break;
+    }
+    const std::string role = message["role"].get<std::string>();
+    if (role != "user" && role != "assistant") {
+      fields.fail(param + ".role", "'role' must be 'user' or 'assistant', got " + quote(role));
+      break;
+    }
+    text::ChatMessage parsed_message{role, ""};
+    if (!read_anthropic_text(message["content"], param + ".content", &parsed_message.content, fields)) break;
+    request.messages.push_back(std::move(parsed_message));
+  }
+  infer::SamplingParams& sampling = request.generation.sampling;
+  fields.number("temperature", &sampling.temperature, 0.0, 1.0);
+  fields.number("top_p", &sampling.top_p, 0.0, 1.0, /*min_exclusive=*/true);
+  fields.integer("top_k", &sampling.top_k, 0, std::numeric_limits<int32_t>::max());
+  if (const json* stop = fields.get("stop_sequences"); stop != nullptr && !fields.failed()) {
+    if (!stop->is_array() || stop->size() > static_cast<size_t>(kMaxStopStrings)) {
+      fields.fail("stop_sequences",
+                  "'stop_sequences' must be an array of at most " + std::to_string(kMaxStopStrings) + " strings");
+    } else {
+      for (const json& entry : *stop) {
+        if (!entry.is_string() || entry.get<std::string>().empty()) {
+          fields.fail("stop_sequences", "'stop_sequences' must hold non-empty strings");
+          break;
+        }
+        request.generation.stop.push_back(entry.get<std::string>());
+      }
+    }
+  }
+  fields.boolean("stream", &request.generation.stream);
+  read_keep_alive(fields, &request.generation.keep_alive_ms);
+  fields.boolean("truncate", &request.generation.truncate);
+  fields.ignore("metadata");
+  for (const char* unsupported : {"tools", "tool_choice", "thinking", "service_tier", "container", "mcp_servers"}) {
+    if (fields.has(unsupported)) fields.fail(not_supported_error(unsupported, quote(unsupported)));
+  }
+  fields.reject_unknown();
+  if (fields.failed()) return fields.error();
+  return request;
+}
+
 ApiResult<CompletionRequest> parse_completion_request(std::string_view body) {
   ApiResult<json> parsed = parse_json_body(body);
   if (!parsed.ok()) return parsed.error();

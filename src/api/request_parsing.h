@@ -25,6 +25,13 @@ inline constexpr int kMaxJsonDepth = 64;
 ApiResult<nlohmann::json> parse_json_body(std::string_view body);
 
 ApiResult<ChatRequest> parse_chat_request(std::string_view body);
+
+// POST /v1/messages (Anthropic's Messages API) into the same ChatRequest:
+// `system` becomes a leading system message, text blocks are joined,
+// `stop_sequences` are the stop strings. max_tokens is required, as Anthropic
+// requires it. Tools, images and thinking are a 400 "not supported yet".
+// ref: https://docs.anthropic.com/en/api/messages
+ApiResult<ChatRequest> parse_messages_request(std::string_view body);
 ApiResult<CompletionRequest> parse_completion_request(std::string_view body);
 
 }  // namespace hearth::api

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "api/sequence_channel.h"
 
@@ -25,7 +26,8 @@ struct ResponseMeta {
   std::string id;  // "chatcmpl-..." or "cmpl-..."
   int64_t created_s = 0;
   std::string model;
-  bool include_usage = false;  // stream_options.include_usage: a last chunk with usage
+  bool include_usage = false;     // stream_options.include_usage: a last chunk with usage
+  std::vector<std::string> stop;  // the request's stop strings (Anthropic names the one that ended the text)
 };
 
 class ResponseRenderer {

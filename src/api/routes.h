@@ -3,7 +3,7 @@
 // method is a 405 (the match says which methods the path takes); an unknown
 // path is a 404.
 //
-//   POST /v1/chat/completions   POST /v1/completions
+//   POST /v1/chat/completions   POST /v1/completions   POST /v1/messages (Anthropic's API)
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
 //   GET  /hearth/v1/status
 #pragma once
@@ -14,7 +14,7 @@
 
 namespace hearth::api {
 
-enum class Route { kChatCompletions, kCompletions, kListModels, kGetModel, kHealth, kStatus };
+enum class Route { kChatCompletions, kCompletions, kMessages, kListModels, kGetModel, kHealth, kStatus };
 
 struct RouteMatch {
   Route route = Route::kHealth;

@@ -54,6 +54,7 @@ void SequenceChannel::on_finish(const infer::FinishEvent& event) {
     finish.n_prompt_tokens = event.n_prompt_tokens;
     finish.n_cached_prompt_tokens = event.n_cached_prompt_tokens;
     finish.n_generated_tokens = event.n_generated_tokens;
+    finish.stop_index = event.stop_index;
     finish.ttft_ms = event.ttft_ms;
     finish.total_ms = event.total_ms;
     std::lock_guard lock(mutex_);

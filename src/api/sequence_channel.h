@@ -42,6 +42,7 @@ struct FinishOutput {
   int64_t n_prompt_tokens = 0;
   int64_t n_cached_prompt_tokens = 0;
   int64_t n_generated_tokens = 0;
+  int32_t stop_index = -1;  // which stop string ended the text; -1: none
   double ttft_ms = 0.0;
   double total_ms = 0.0;
 };

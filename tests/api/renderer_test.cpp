@@ -1,4 +1,4 @@
-// Response rendering (chat and text completions, whole and streamed) and the
+// Response rendering (chat and text completions, Anthropic messages; whole and streamed) and the
 // context budget of build_sequence_request. Shapes follow OpenAI's schemas;
 // the SDK-level schema validation lives in tests/api/*.mjs.
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/anthropic_messages.h"
 #include "api/chat_completions.h"
 #include "api/completions.h"
 #include "api/sequence_builder.h"
@@ -53,7 +54,7 @@ FinishOutput finish(infer::FinishReason reason, std::string text = "") {
 }
 
 ResponseMeta meta(bool include_usage = false) {
-  return ResponseMeta{"chatcmpl-abc", 1700000000, "tiny", include_usage};
+  return ResponseMeta{"chatcmpl-abc", 1700000000, "tiny", include_usage, {}};
 }
 
 TEST(ChatRendererTest, WholeResponse) {
@@ -164,7 +165,7 @@ TEST(ChatRendererTest, StreamedLogprobsTravelWithEachToken) {
 }
 
 TEST(CompletionRendererTest, WholeResponseWithLogprobs) {
-  CompletionRenderer renderer(ResponseMeta{"cmpl-x", 1, "tiny", false}, /*logprobs=*/true);
+  CompletionRenderer renderer(ResponseMeta{"cmpl-x", 1, "tiny", false, {}}, /*logprobs=*/true);
   const std::vector<TokenOutput> tokens = {token(" a", " a", -0.25f, {{1, " a", -0.25f}, {2, " b", -2.0f}}),
                                            token("bc", "bc", -0.5f, {{3, "bc", -0.5f}})};
   renderer.collect(tokens);
@@ -182,14 +183,14 @@ TEST(CompletionRendererTest, WholeResponseWithLogprobs) {
 }
 
 TEST(CompletionRendererTest, WholeResponseWithoutLogprobsHasNull) {
-  CompletionRenderer renderer(ResponseMeta{"cmpl-x", 1, "tiny", false}, /*logprobs=*/false);
+  CompletionRenderer renderer(ResponseMeta{"cmpl-x", 1, "tiny", false, {}}, /*logprobs=*/false);
   const json body = json::parse(renderer.response_body(finish(infer::FinishReason::kStop, "end")));
   EXPECT_EQ(body["choices"][0]["text"], "end");
   EXPECT_TRUE(body["choices"][0]["logprobs"].is_null());
 }
 
 TEST(CompletionRendererTest, StreamChunksThenFinishThenUsageThenDone) {
-  CompletionRenderer renderer(ResponseMeta{"cmpl-x", 1, "tiny", true}, /*logprobs=*/false);
+  CompletionRenderer renderer(ResponseMeta{"cmpl-x", 1, "tiny", true, {}}, /*logprobs=*/false);
   EXPECT_EQ(renderer.stream_start(), "");
   const std::vector<TokenOutput> tokens = {token("a", "a", 0), token("", "b", 0), token("c", "c", 0)};
   const std::vector<std::string> events =
@@ -267,6 +268,70 @@ TEST(SequenceBuilderTest, RequestSeedWinsAndFieldsCarryOver) {
   EXPECT_EQ(request->params.sampling.seed, 7u);
   EXPECT_EQ(request->params.stop, std::vector<std::string>{"x"});
   EXPECT_EQ(request->params.sampling.temperature, 0.0f);
+}
+
+}  // namespace
+}  // namespace hearth::api
+
+namespace hearth::api {
+namespace {
+
+// Anthropic's Messages API: the event stream and the whole message.
+TEST(AnthropicMessageRendererTest, StreamsTheDocumentedEventsAndNamesTheStopSequence) {
+  AnthropicMessageRenderer renderer(ResponseMeta{"msg_x", 1, "tiny", false, {"END", "STOP"}}, 7);
+  std::string stream = renderer.stream_start();
+  const std::vector<TokenOutput> tokens = {token("Hel", "Hel", -0.1f), token("", "", -0.1f), token("lo", "lo", -0.1f)};
+  stream += renderer.stream_tokens(tokens);
+  FinishOutput done;
+  done.reason = infer::FinishReason::kStop;
+  done.stop_index = 1;
+  done.text = "!";
+  done.n_prompt_tokens = 7;
+  done.n_generated_tokens = 4;
+  stream += renderer.stream_finish(done);
+  std::vector<std::string> types;
+  std::string text;
+  for (size_t start = 0; start < stream.size();) {
+    const size_t end = stream.find("\n\n", start);
+    ASSERT_NE(end, std::string::npos);
+    const std::string event = stream.substr(start, end - start);
+    const size_t data = event.find("\ndata: ");
+    ASSERT_NE(data, std::string::npos) << event;
+    const nlohmann::json body = nlohmann::json::parse(event.substr(data + 7));
+    EXPECT_EQ(event.substr(7, data - 7), body["type"]);  // "event: TYPE" names the data's type
+    types.push_back(body["type"]);
+    if (body["type"] == "content_block_delta") text += body["delta"]["text"].get<std::string>();
+    if (body["type"] == "message_start") {
+      EXPECT_EQ(body["message"]["usage"]["input_tokens"], 7);
+    }
+    if (body["type"] == "message_delta") {
+      EXPECT_EQ(body["delta"]["stop_reason"], "stop_sequence");
+      EXPECT_EQ(body["delta"]["stop_sequence"], "STOP");
+      EXPECT_EQ(body["usage"]["output_tokens"], 4);
+    }
+    start = end + 2;
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"message_start", "content_block_start", "content_block_delta",
+                                             "content_block_delta", "content_block_delta", "content_block_stop",
+                                             "message_delta", "message_stop"}));
+  EXPECT_EQ(text, "Hello!");
+}
+
+TEST(AnthropicMessageRendererTest, WholeMessage) {
+  AnthropicMessageRenderer renderer(ResponseMeta{"msg_y", 1, "tiny", false, {}}, 3);
+  const std::vector<TokenOutput> tokens = {token("Hi", "Hi", -0.1f)};
+  renderer.collect(tokens);
+  FinishOutput done;
+  done.reason = infer::FinishReason::kLength;
+  done.n_prompt_tokens = 3;
+  done.n_generated_tokens = 1;
+  const nlohmann::json message = nlohmann::json::parse(renderer.response_body(done));
+  EXPECT_EQ(message["type"], "message");
+  EXPECT_EQ(message["content"][0]["text"], "Hi");
+  EXPECT_EQ(message["stop_reason"], "max_tokens");
+  EXPECT_TRUE(message["stop_sequence"].is_null());
+  EXPECT_EQ(message["usage"]["input_tokens"], 3);
+  EXPECT_EQ(message["usage"]["output_tokens"], 1);
 }
 
 }  // namespace

@@ -360,5 +360,59 @@ TEST(ParseCompletionTest, FieldsAndErrors) {
   expect_names(completion_error(with(completion_base(), "messages", json::array())), "messages", "messages");
 }
 
+// Anthropic's Messages API into a ChatRequest.
+TEST(ParseMessagesRequestTest, SystemBlocksStopSequencesAndLimits) {
+  const json body = {
+      {"model", "tiny"},
+      {"max_tokens", 32},
+      {"system", json::array({{{"type", "text"}, {"text", "Be brief."}}, {{"type", "text"}, {"text", "Kind."}}})},
+      {"messages",
+       json::array({{{"role", "user"}, {"content", "Hi"}},
+                    {{"role", "assistant"}, {"content", json::array({{{"type", "text"}, {"text", "Hello"}}})}},
+                    {{"role", "user"}, {"content", "More"}}})},
+      {"temperature", 0.5},
+      {"top_k", 5},
+      {"stop_sequences", {"END"}},
+      {"stream", true},
+      {"metadata", {{"user_id", "u1"}}}};
+  ApiResult<ChatRequest> request = parse_messages_request(body.dump());
+  ASSERT_TRUE(request.ok()) << request.error().message;
+  ASSERT_EQ(request->messages.size(), 4u);
+  EXPECT_EQ(request->messages[0].role, "system");
+  EXPECT_EQ(request->messages[0].content, "Be brief.\nKind.");
+  EXPECT_EQ(request->messages[2].content, "Hello");
+  EXPECT_EQ(request->generation.max_tokens, 32);
+  EXPECT_EQ(request->generation.stop, (std::vector<std::string>{"END"}));
+  EXPECT_EQ(request->generation.sampling.top_k, 5);
+  EXPECT_TRUE(request->generation.stream);
+}
+
+TEST(ParseMessagesRequestTest, ErrorsNameTheField) {
+  const json base = {
+      {"model", "tiny"}, {"max_tokens", 8}, {"messages", json::array({{{"role", "user"}, {"content", "Hi"}}})}};
+  struct Case {
+    json body;
+    std::string param;
+  };
+  json no_max = base;
+  no_max.erase("max_tokens");
+  for (const Case& bad : {
+           Case{no_max, "max_tokens"},
+           Case{with(base, "temperature", 1.5), "temperature"},
+           Case{with(base, "messages", json::array({{{"role", "system"}, {"content", "x"}}})), "messages[0].role"},
+           Case{with(base, "messages",
+                     json::array({{{"role", "user"}, {"content", json::array({{{"type", "image"}}})}}})),
+                "messages[0].content[0]"},
+           Case{with(base, "tools", json::array()), "tools"},
+           Case{with(base, "stop_sequences", json::array({"a", "b", "c", "d", "e"})), "stop_sequences"},
+           Case{with(base, "frequency_penalty", 1), "frequency_penalty"},
+       }) {
+    ApiResult<ChatRequest> request = parse_messages_request(bad.body.dump());
+    ASSERT_FALSE(request.ok()) << bad.body.dump();
+    EXPECT_EQ(request.error().http_status, 400);
+    EXPECT_EQ(request.error().param, bad.param) << request.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace hearth::api
