@@ -512,7 +512,8 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
       co_await handle_generation(ctx, connection, local, kind, state);
       co_return;
     }
-    if (target.kind == gateway::TargetKind::kCloud && routed->stream && !body.contains("stream_options")) {
+    if (target.kind == gateway::TargetKind::kCloud && kind != GenerationKind::kMessages && routed->stream &&
+        !body.contains("stream_options")) {
       // So the ledger learns the tokens: the client sees one more chunk, with usage and no choices.
       body["stream_options"] = {{"include_usage", true}};
     }

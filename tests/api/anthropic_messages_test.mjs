@@ -141,5 +141,6 @@ describe('anthropic messages api', { timeout: 60_000 }, () => {
     let text = '';
     for await (const event of stream) if (event.type === 'content_block_delta') text += event.delta.text;
     assert.equal(text, 'from anthropic');
+    assert.equal(cloud.requests.at(-1).body.stream_options, undefined, 'nothing OpenAI-only is added');
   });
 });
