@@ -124,7 +124,7 @@ def table(path):
             if added[b] <= 0:
                 return "n/a (denominator <= 0)"
             note = "" if sustained(runs[b]) else f" ({b} not sustained)"
-            return f"{added[a] / added[b]:.2f}{note}"
+            return f"{added[a] / added[b]:.3g}{note}"
 
         print(f"| {rate:.0f} | {added['hearth']:.2f} | {added['nginx']:.2f} | {added['portkey']:.2f} | "
               f"{ratio('hearth', 'nginx')} | {ratio('hearth', 'portkey')} |")
