@@ -128,6 +128,30 @@ std::string sha256_hex(std::string_view bytes) {
   return hasher.finish_hex();
 }
 
+// Writes the egress row through the writer thread and waits (suspended, not
+// blocking the I/O thread) until it is committed.
+asio::awaitable<Result<int64_t>> record_egress(ledger::EgressWriter& writer, ledger::EgressRecord record) {
+  struct Wait {
+    explicit Wait(asio::any_io_executor executor) : timer(executor) {}
+    asio::steady_timer timer;
+    std::optional<Result<int64_t>> result;
+  };
+  auto executor = co_await asio::this_coro::executor;
+  auto wait = std::make_shared<Wait>(executor);
+  writer.begin(std::move(record), [wait](Result<int64_t> id) {
+    asio::post(wait->timer.get_executor(), [wait, id = std::move(id)]() mutable {
+      wait->result = std::move(id);
+      wait->timer.cancel();
+    });
+  });
+  while (!wait->result) {
+    wait->timer.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code cancelled;
+    co_await wait->timer.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
+  }
+  co_return std::move(*wait->result);
+}
+
 // Why one target could not take the request; the loop tries the next.
 struct Attempt {
   bool answered = false;  // a response (or its start) went to the client: no failover
@@ -179,7 +203,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   // Leaving the shop: recorded before a byte is sent, or not sent at all.
   std::optional<int64_t> egress_id;
   if (target.kind == gateway::TargetKind::kCloud) {
-    if (ctx.egress == nullptr) {
+    if (ctx.egress_writer == nullptr) {
       attempt.failure = target.label + ": no egress ledger to record the request in";
       co_return attempt;
     }
@@ -190,7 +214,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     record.provider = target.label;
     record.model = target.model;
     record.body_sha256 = sha256_hex(body);
-    Result<int64_t> begun = ctx.egress->begin(record);
+    Result<int64_t> begun = co_await record_egress(*ctx.egress_writer, std::move(record));
     if (!begun.ok()) {
       attempt.failure = target.label + ": the egress ledger refused the record (" + begun.status().message() + ")";
       co_return attempt;
@@ -198,7 +222,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     egress_id = *begun;
   }
   struct FinishEgress {
-    ledger::EgressLedger* ledger;
+    ledger::EgressWriter* writer;
     std::optional<int64_t> id;
     const gateway::Provider* provider;
     int64_t n_prompt = 0;
@@ -209,10 +233,10 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
       const int64_t cost_udollars =
           (n_prompt * provider->input_udollars_per_mtok + n_completion * provider->output_udollars_per_mtok) /
           1'000'000;
-      (void)ledger->finish(*id, n_prompt, n_completion, cost_udollars,
-                           status);  // a failure leaves "sent": still evidence
+      writer->finish(*id, n_prompt, n_completion, cost_udollars, status,
+                     nullptr);  // a failure leaves "sent": still evidence
     }
-  } finish_egress{ctx.egress, egress_id, provider};
+  } finish_egress{ctx.egress_writer, egress_id, provider};
   // Before the first suspension: a reload may swap the fleet (and its node indices) at any co_await.
   Result<UpstreamUrl> url = parse_upstream_url(target_url(gateway, *config, target));
   if (!url.ok()) {

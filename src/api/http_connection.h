@@ -25,6 +25,7 @@
 #include "gateway/api_keys.h"
 #include "gateway/rate_limiter.h"
 #include "ledger/egress_ledger.h"
+#include "ledger/egress_writer.h"
 #include "node/model_manager.h"
 
 namespace hearth::api {
@@ -50,11 +51,14 @@ struct ServerContext {
   GatewayState* gateway = nullptr;  // set when the config routes to other nodes or providers (api/gateway_handler.h)
   // Set when hearth.db is open. With active keys, every route but /health needs one.
   gateway::KeyStore* keys = nullptr;
-  ledger::EgressLedger* egress = nullptr;  // every request to a cloud provider is recorded here before it leaves
-  gateway::RateLimiter limiter;            // per key
-  bool stopping = false;                   // shutdown began: every response closes its connection
-  bool drained = false;                    // schedulers drained: idle connections close, busy ones after their response
-  std::set<Connection*> connections;       // live ones, for shutdown
+  ledger::EgressLedger* egress = nullptr;  // reads (a key's monthly spend)
+  // Every request to a cloud provider is recorded through it before it leaves
+  // (off the I/O thread, group-committed). Set with `egress`.
+  ledger::EgressWriter* egress_writer = nullptr;
+  gateway::RateLimiter limiter;       // per key
+  bool stopping = false;              // shutdown began: every response closes its connection
+  bool drained = false;               // schedulers drained: idle connections close, busy ones after their response
+  std::set<Connection*> connections;  // live ones, for shutdown
 };
 
 // One client connection.

@@ -26,6 +26,10 @@ class HttpServer::Impl {
     ctx_ = std::make_unique<ServerContext>(io_, models, options_, id_seed);
     ctx_->keys = options_.keys;
     ctx_->egress = options_.egress;
+    if (options_.egress != nullptr) {
+      egress_writer_ = std::make_unique<ledger::EgressWriter>(*options_.egress);
+      ctx_->egress_writer = egress_writer_.get();
+    }
   }
 
   ~Impl() {
@@ -194,6 +198,8 @@ class HttpServer::Impl {
   asio::io_context io_{1};
   // After io_: its poll timers are destroyed before the io_context.
   std::unique_ptr<GatewayState> gateway_;  // null unless options_.gateway
+  // After io_ too: its last callbacks post to the io_context, which must still exist.
+  std::unique_ptr<ledger::EgressWriter> egress_writer_;
   asio::ip::tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::signal_set reload_signal_{io_};

@@ -126,6 +126,11 @@ Result<EgressLedger> EgressLedger::open(store::Database& db) {
 }
 
 Result<int64_t> EgressLedger::begin(const EgressRecord& record) {
+  store::Database::Session session = db_->lock();
+  return begin(session, record);
+}
+
+Result<int64_t> EgressLedger::begin(store::Database::Session& session, const EgressRecord& record) {
   if (record.ts_unix_ms <= 0) {
     return invalid_argument_error("the egress record's time must be positive, not " +
                                   std::to_string(record.ts_unix_ms));
@@ -135,8 +140,6 @@ Result<int64_t> EgressLedger::begin(const EgressRecord& record) {
   HEARTH_RETURN_IF_ERROR(check_name("provider", record.provider, kEgressNameMaxBytes, false));
   HEARTH_RETURN_IF_ERROR(check_name("model", record.model, kEgressNameMaxBytes, false));
   HEARTH_ASSIGN_OR_RETURN(const std::string body_sha256, store::normalize_sha256_hex(record.body_sha256));
-
-  store::Database::Session session = db_->lock();
   HEARTH_ASSIGN_OR_RETURN(
       store::Statement insert,
       session.prepare("INSERT INTO egress(ts_unix_ms, key_name, data_class, provider, model, body_sha256, status) "
@@ -153,31 +156,34 @@ Result<int64_t> EgressLedger::begin(const EgressRecord& record) {
 
 Status EgressLedger::finish(int64_t id, int64_t prompt_tokens, int64_t completion_tokens, int64_t cost_udollars,
                             EgressStatus status) {
+  store::Database::Session session = db_->lock();
+  return session.write_transaction(
+      [&]() -> Status { return finish(session, id, prompt_tokens, completion_tokens, cost_udollars, status); });
+}
+
+Status EgressLedger::finish(store::Database::Session& session, int64_t id, int64_t prompt_tokens,
+                            int64_t completion_tokens, int64_t cost_udollars, EgressStatus status) {
   if (status == EgressStatus::kSent)
     return invalid_argument_error("an egress request finishes as ok, error or cancelled");
   HEARTH_RETURN_IF_ERROR(check_count("prompt tokens", prompt_tokens, kEgressTokensMax));
   HEARTH_RETURN_IF_ERROR(check_count("completion tokens", completion_tokens, kEgressTokensMax));
   HEARTH_RETURN_IF_ERROR(check_count("cost (micro-dollars)", cost_udollars, kEgressCostMaxUdollars));
-
-  store::Database::Session session = db_->lock();
-  return session.write_transaction([&]() -> Status {
-    HEARTH_ASSIGN_OR_RETURN(store::Statement update,
-                            session.prepare("UPDATE egress SET prompt_tokens = ?1, completion_tokens = ?2, "
-                                            "cost_udollars = ?3, status = ?4 WHERE id = ?5 AND status = 'sent'"));
-    HEARTH_RETURN_IF_ERROR(update.bind_int64(1, prompt_tokens));
-    HEARTH_RETURN_IF_ERROR(update.bind_int64(2, completion_tokens));
-    HEARTH_RETURN_IF_ERROR(update.bind_int64(3, cost_udollars));
-    HEARTH_RETURN_IF_ERROR(update.bind_text(4, egress_status_name(status)));
-    HEARTH_RETURN_IF_ERROR(update.bind_int64(5, id));
-    HEARTH_RETURN_IF_ERROR(update.run());
-    if (session.changes() == 1) return ok_status();
-    HEARTH_ASSIGN_OR_RETURN(store::Statement existing, session.prepare("SELECT status FROM egress WHERE id = ?1"));
-    HEARTH_RETURN_IF_ERROR(existing.bind_int64(1, id));
-    HEARTH_ASSIGN_OR_RETURN(const bool found, existing.step());
-    if (!found) return not_found_error("no egress request has id " + std::to_string(id));
-    return failed_precondition_error("egress request " + std::to_string(id) + " already finished as " +
-                                     existing.column_text(0));
-  });
+  HEARTH_ASSIGN_OR_RETURN(store::Statement update,
+                          session.prepare("UPDATE egress SET prompt_tokens = ?1, completion_tokens = ?2, "
+                                          "cost_udollars = ?3, status = ?4 WHERE id = ?5 AND status = 'sent'"));
+  HEARTH_RETURN_IF_ERROR(update.bind_int64(1, prompt_tokens));
+  HEARTH_RETURN_IF_ERROR(update.bind_int64(2, completion_tokens));
+  HEARTH_RETURN_IF_ERROR(update.bind_int64(3, cost_udollars));
+  HEARTH_RETURN_IF_ERROR(update.bind_text(4, egress_status_name(status)));
+  HEARTH_RETURN_IF_ERROR(update.bind_int64(5, id));
+  HEARTH_RETURN_IF_ERROR(update.run());
+  if (session.changes() == 1) return ok_status();
+  HEARTH_ASSIGN_OR_RETURN(store::Statement existing, session.prepare("SELECT status FROM egress WHERE id = ?1"));
+  HEARTH_RETURN_IF_ERROR(existing.bind_int64(1, id));
+  HEARTH_ASSIGN_OR_RETURN(const bool found, existing.step());
+  if (!found) return not_found_error("no egress request has id " + std::to_string(id));
+  return failed_precondition_error("egress request " + std::to_string(id) + " already finished as " +
+                                   existing.column_text(0));
 }
 
 Result<int64_t> EgressLedger::month_spend_udollars(std::string_view key_name, int64_t now_unix_ms) {

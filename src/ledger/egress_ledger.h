@@ -88,6 +88,15 @@ class EgressLedger {
   // The cost recorded for `key_name` in the calendar month (UTC) holding
   // `now_unix_ms`. Requests still in flight count 0 until finished.
   Result<int64_t> month_spend_udollars(std::string_view key_name, int64_t now_unix_ms);
+  store::Database& database() { return *db_; }
+
+  // The same two steps inside the caller's session and transaction (the
+  // EgressWriter batches many into one transaction). `session` must be of
+  // this ledger's Database.
+  Result<int64_t> begin(store::Database::Session& session, const EgressRecord& record);
+  Status finish(store::Database::Session& session, int64_t id, int64_t prompt_tokens, int64_t completion_tokens,
+                int64_t cost_udollars, EgressStatus status);
+
   // Rows with ts >= since_unix_ms (of one key when given), oldest first.
   Result<std::vector<EgressEntry>> query(int64_t since_unix_ms, const std::optional<std::string>& key_name);
 
