@@ -106,6 +106,7 @@ hearth_url=$(sed -n 's/^hearth: listening on //p' "$work/hearth_stdout.log")
 [ -n "$hearth_url" ] || { echo "gateway_bench: hearth did not start" >&2; cat "$work/hearth_access.log" >&2; exit 1; }
 
 path=/v1/chat/completions
+read -r -a targets <<<"${GATEWAY_BENCH_TARGETS:-direct nginx portkey hearth}"  # a subset for a quicker rerun
 declare -A url=(
   [direct]="http://127.0.0.1:$mock_port$path" [nginx]="http://127.0.0.1:$proxy_port$path"
   [portkey]="http://127.0.0.1:$portkey_port$path" [hearth]="$hearth_url$path")
@@ -116,7 +117,7 @@ portkey_headers=(-H "x-portkey-provider: openai" -H "x-portkey-custom-host: http
 headers_for() { [ "$1" = portkey ] && printf '%s\n' "${portkey_headers[@]}" || true; }
 
 # Every target must answer the mock's completion before any timing starts.
-for target in direct nginx portkey hearth; do
+for target in "${targets[@]}"; do
   ok=0
   for _ in $(seq 100); do
     curl_args=(-s -o "$work/probe.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json'
@@ -156,7 +157,7 @@ fi
 echo "gateway_bench: $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg); ${seconds}s per run after a" \
   "${warmup}s warm-up, $connections connections, ${body_bytes}-byte body; results in $results"
 for rate in "${rates[@]}"; do
-  for target in direct nginx portkey hearth; do
+  for target in "${targets[@]}"; do
     wait_idle "${target_pid[$target]}"
     [ "$target" = direct ] || wait_idle "$mock_pid"
     loadavg=$(cut -d' ' -f1 /proc/loadavg)
