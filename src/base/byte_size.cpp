@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/decimal_prefix.h"
+
 namespace hearth {
 namespace {
 
@@ -42,21 +44,8 @@ Result<int64_t> parse_byte_size(std::string_view text) {
   };
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  size_t number_end = 0;
-  bool seen_digit = false;
-  bool seen_point = false;
-  while (number_end < text.size()) {
-    const char c = text[number_end];
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      seen_digit = true;
-    } else if (c == '.' && !seen_point) {
-      seen_point = true;
-    } else {
-      break;
-    }
-    ++number_end;
-  }
-  if (!seen_digit || number_end > 32) return invalid();
+  const size_t number_end = decimal_prefix_length(text);
+  if (number_end == 0) return invalid();
   const std::string number(text.substr(0, number_end));
   std::string_view unit = text.substr(number_end);
   while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "base/decimal_prefix.h"
+
 namespace hearth {
 namespace {
 
@@ -36,21 +38,8 @@ Result<int64_t> parse_duration_ms(std::string_view text) {
   if (text.empty()) return invalid();
   double total_ms = 0.0;
   while (!text.empty()) {
-    size_t number_end = 0;
-    bool seen_digit = false;
-    bool seen_point = false;
-    while (number_end < text.size() && number_end < 32) {
-      const char c = text[number_end];
-      if (std::isdigit(static_cast<unsigned char>(c))) {
-        seen_digit = true;
-      } else if (c == '.' && !seen_point) {
-        seen_point = true;
-      } else {
-        break;
-      }
-      ++number_end;
-    }
-    if (!seen_digit) return invalid();
+    const size_t number_end = decimal_prefix_length(text);
+    if (number_end == 0) return invalid();
     const std::string number(text.substr(0, number_end));
     text.remove_prefix(number_end);
     size_t unit_end = 0;
