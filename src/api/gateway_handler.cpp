@@ -442,8 +442,9 @@ Result<std::map<std::string, std::string>> read_upstream_keys(const gateway::Gat
     out[label] = std::string("Bearer ") + value;
     return ok_status();
   };
-  for (const gateway::NodeTarget& node : config.nodes)
+  for (const gateway::NodeTarget& node : config.nodes) {
     HEARTH_RETURN_IF_ERROR(read("node:" + node.name, node.api_key_env));
+  }
   for (const gateway::Provider& provider : config.providers) {
     HEARTH_RETURN_IF_ERROR(read(provider.name, provider.api_key_env));
   }
