@@ -7,6 +7,13 @@
 namespace hearth::ledger {
 namespace {
 
+// Makes a reused statement ready for its next use however this one ends (the
+// error of a failed step was already reported by that step).
+struct ResetAfterUse {
+  store::Statement& statement;
+  ~ResetAfterUse() { (void)statement.reset(); }
+};
+
 constexpr store::Migration kMigrations[] = {
     {"egress: create table",
      R"sql(
@@ -140,10 +147,13 @@ Result<int64_t> EgressLedger::begin(store::Database::Session& session, const Egr
   HEARTH_RETURN_IF_ERROR(check_name("provider", record.provider, kEgressNameMaxBytes, false));
   HEARTH_RETURN_IF_ERROR(check_name("model", record.model, kEgressNameMaxBytes, false));
   HEARTH_ASSIGN_OR_RETURN(const std::string body_sha256, store::normalize_sha256_hex(record.body_sha256));
-  HEARTH_ASSIGN_OR_RETURN(
-      store::Statement insert,
-      session.prepare("INSERT INTO egress(ts_unix_ms, key_name, data_class, provider, model, body_sha256, status) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sent')"));
+  if (!insert_) {
+    HEARTH_ASSIGN_OR_RETURN(
+        insert_, session.prepare("INSERT INTO egress(ts_unix_ms, key_name, data_class, provider, model, body_sha256, "
+                                 "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sent')"));
+  }
+  store::Statement& insert = *insert_;
+  ResetAfterUse reset_insert{insert};
   HEARTH_RETURN_IF_ERROR(insert.bind_int64(1, record.ts_unix_ms));
   HEARTH_RETURN_IF_ERROR(insert.bind_text(2, record.key_name));
   HEARTH_RETURN_IF_ERROR(insert.bind_text(3, record.data_class));
@@ -168,9 +178,13 @@ Status EgressLedger::finish(store::Database::Session& session, int64_t id, int64
   HEARTH_RETURN_IF_ERROR(check_count("prompt tokens", prompt_tokens, kEgressTokensMax));
   HEARTH_RETURN_IF_ERROR(check_count("completion tokens", completion_tokens, kEgressTokensMax));
   HEARTH_RETURN_IF_ERROR(check_count("cost (micro-dollars)", cost_udollars, kEgressCostMaxUdollars));
-  HEARTH_ASSIGN_OR_RETURN(store::Statement update,
-                          session.prepare("UPDATE egress SET prompt_tokens = ?1, completion_tokens = ?2, "
-                                          "cost_udollars = ?3, status = ?4 WHERE id = ?5 AND status = 'sent'"));
+  if (!update_) {
+    HEARTH_ASSIGN_OR_RETURN(update_,
+                            session.prepare("UPDATE egress SET prompt_tokens = ?1, completion_tokens = ?2, "
+                                            "cost_udollars = ?3, status = ?4 WHERE id = ?5 AND status = 'sent'"));
+  }
+  store::Statement& update = *update_;
+  ResetAfterUse reset_update{update};
   HEARTH_RETURN_IF_ERROR(update.bind_int64(1, prompt_tokens));
   HEARTH_RETURN_IF_ERROR(update.bind_int64(2, completion_tokens));
   HEARTH_RETURN_IF_ERROR(update.bind_int64(3, cost_udollars));

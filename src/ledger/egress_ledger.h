@@ -103,6 +103,10 @@ class EgressLedger {
  private:
   explicit EgressLedger(store::Database& db) : db_(&db) {}
   store::Database* db_;
+  // Prepared once, on first use, and reused: used only inside a Session of
+  // db_, whose lock guards them. Finalized with the ledger, before the Database.
+  std::optional<store::Statement> insert_;
+  std::optional<store::Statement> update_;
 };
 
 // The steps that make the egress table, in order (see store::Database::migrate).
