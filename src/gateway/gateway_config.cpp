@@ -3,11 +3,10 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "base/duration.h"
+#include "node/node_config.h"
 
 namespace hearth::gateway {
 namespace {
@@ -362,12 +361,8 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, const std::str
 
 Result<GatewayConfig> load_gateway_config(const std::string& path,
                                           std::span<const std::string_view> keys_owned_elsewhere) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return io_error("cannot read the config file " + path);
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) return io_error("cannot read the config file " + path);
-  return parse_gateway_config(text.str(), path, keys_owned_elsewhere);
+  HEARTH_ASSIGN_OR_RETURN(const std::string text, node::read_config_text(path));
+  return parse_gateway_config(text, path, keys_owned_elsewhere);
 }
 
 }  // namespace hearth::gateway

@@ -137,14 +137,19 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
   return config;
 }
 
-Result<NodeConfig> load_node_config(const std::string& path, std::string_view home,
-                                    std::span<const std::string_view> keys_owned_elsewhere) {
+Result<std::string> read_config_text(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return io_error("cannot read the config file " + path);
   std::ostringstream text;
   text << file.rdbuf();
   if (file.bad()) return io_error("cannot read the config file " + path);
-  return parse_node_config(text.str(), path, home, keys_owned_elsewhere);
+  return text.str();
+}
+
+Result<NodeConfig> load_node_config(const std::string& path, std::string_view home,
+                                    std::span<const std::string_view> keys_owned_elsewhere) {
+  HEARTH_ASSIGN_OR_RETURN(const std::string text, read_config_text(path));
+  return parse_node_config(text, path, home, keys_owned_elsewhere);
 }
 
 }  // namespace hearth::node

@@ -33,6 +33,10 @@ struct NodeConfig {
   std::map<std::string, ModelSettings, std::less<>> models;  // [models.ID]
 };
 
+// The whole text of a config file; kIo "cannot read the config file PATH".
+// (The gateway's parser reads the same file.)
+Result<std::string> read_config_text(const std::string& path);
+
 // The top-level keys this file owns (the gateway's parser skips them).
 std::span<const std::string_view> node_config_keys();
 

@@ -2,16 +2,10 @@
 
 #include <cctype>
 
+#include "store/url.h"
+
 namespace hearth::store {
 namespace {
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (size_t idx = 0; idx < prefix.size(); ++idx) {
-    if (std::tolower(static_cast<unsigned char>(text[idx])) != prefix[idx]) return false;
-  }
-  return true;
-}
 
 // "s3://x" or "ftp://x": a scheme, not a relative path named "s3:".
 bool has_scheme(std::string_view text) {
@@ -31,15 +25,15 @@ Result<ModelSource> parse_model_source(std::string_view text) {
     return invalid_argument_error("the source contains a line break or NUL byte");
   }
   ModelSource source;
-  if (starts_with_ci(text, "http://") || starts_with_ci(text, "https://")) {
+  if (starts_with_ignoring_case(text, "http://") || starts_with_ignoring_case(text, "https://")) {
     HEARTH_ASSIGN_OR_RETURN(source.url, parse_url(text));
     source.kind = ModelSource::Kind::kHttp;
     source.text = std::string(text.substr(0, text.find('#')));
     return source;
   }
-  if (starts_with_ci(text, "file://")) {
+  if (starts_with_ignoring_case(text, "file://")) {
     std::string_view rest = text.substr(7);
-    if (starts_with_ci(rest, "localhost/")) rest.remove_prefix(9);
+    if (starts_with_ignoring_case(rest, "localhost/")) rest.remove_prefix(9);
     if (rest.empty() || rest.front() != '/') {
       return invalid_argument_error("the file:// URL '" + std::string(text) +
                                     "' names another host; mount it and give the path");

@@ -6,14 +6,6 @@
 namespace hearth::store {
 namespace {
 
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (size_t idx = 0; idx < prefix.size(); ++idx) {
-    if (std::tolower(static_cast<unsigned char>(text[idx])) != prefix[idx]) return false;
-  }
-  return true;
-}
-
 // Visible ASCII only: a space, CR or LF in a target would forge the request line.
 bool is_clean_target(std::string_view target) {
   for (char ch : target) {
@@ -107,13 +99,21 @@ std::string Url::host_header() const {
   return default_port ? shown_host : shown_host + ":" + port;
 }
 
+bool starts_with_ignoring_case(std::string_view text, std::string_view lower_prefix) {
+  if (text.size() < lower_prefix.size()) return false;
+  for (size_t idx = 0; idx < lower_prefix.size(); ++idx) {
+    if (std::tolower(static_cast<unsigned char>(text[idx])) != lower_prefix[idx]) return false;
+  }
+  return true;
+}
+
 Result<Url> parse_url(std::string_view text) {
   bool tls = false;
   std::string_view rest;
-  if (starts_with_ci(text, "https://")) {
+  if (starts_with_ignoring_case(text, "https://")) {
     tls = true;
     rest = text.substr(8);
-  } else if (starts_with_ci(text, "http://")) {
+  } else if (starts_with_ignoring_case(text, "http://")) {
     rest = text.substr(7);
   } else {
     return bad_url("the source", text, "is not an http:// or https:// URL");
@@ -183,7 +183,8 @@ Result<Url> parse_url(std::string_view text) {
 
 Result<Url> resolve_location(const Url& base, std::string_view location) {
   if (location.empty()) return invalid_argument_error("the redirect has an empty Location");
-  if (starts_with_ci(location, "http://") || starts_with_ci(location, "https://")) return parse_url(location);
+  if (starts_with_ignoring_case(location, "http://") || starts_with_ignoring_case(location, "https://"))
+    return parse_url(location);
   if (location.find("://") != std::string_view::npos) {
     return bad_url("the redirect points to", location, "which is not http(s)");
   }

@@ -33,6 +33,10 @@ struct Url {
 // ("user:pass@") is refused rather than sent in the clear.
 Result<Url> parse_url(std::string_view text);
 
+// Whether `text` starts with `lower_prefix` (lower case), ignoring ASCII case:
+// URL schemes and host names are case-insensitive ("HTTPS://").
+bool starts_with_ignoring_case(std::string_view text, std::string_view lower_prefix);
+
 // The URL a Location header points to, relative to `base`: absolute URLs,
 // "//host/path", "/path" and "path" (relative to base's directory).
 Result<Url> resolve_location(const Url& base, std::string_view location);
