@@ -1,7 +1,6 @@
 #include "api/gateway_handler.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -10,9 +9,13 @@
 
 #include "api/anthropic_adapter.h"
 #include "api/generation_handler.h"
+#include "api/generation_job.h"
 #include "api/json_fields.h"
 #include "api/json_output.h"
+#include "api/policy_headers.h"
+#include "api/request_parsing.h"
 #include "api/sse.h"
+#include "base/clock.h"
 #include "store/sha256.h"
 
 namespace hearth::api {
@@ -28,40 +31,6 @@ constexpr int64_t kBodyPieceTimeoutMs = 120'000;      // between two pieces of a
 constexpr size_t kUsageTailBytes = 8192;              // the end of a body, kept to find its usage
 constexpr size_t kMaxTranslatedBodyBytes = 16 << 20;  // a whole answer translated at once (Anthropic)
 
-int64_t steady_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string trimmed_lowercase(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  std::string out(text.substr(0, 64));
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// The request's data class: the floor (its key's class, or the policy's
-// default), raised by X-Hearth-Data-Class; lowering it is refused.
-ApiResult<gateway::DataClass> request_data_class(const HttpRequest& request, gateway::DataClass floor) {
-  auto header = request.find("X-Hearth-Data-Class");
-  if (header == request.end()) return floor;
-  const std::string value = trimmed_lowercase(to_std(header->value()));
-  const std::optional<gateway::DataClass> asked = gateway::parse_data_class(value);
-  if (!asked) {
-    return ApiError{400, "invalid_request_error",
-                    "The X-Hearth-Data-Class header must be public, internal or confidential, got " + quote(value), "",
-                    "invalid_data_class"};
-  }
-  if (*asked < floor) {
-    return ApiError{400, "invalid_request_error",
-                    "The X-Hearth-Data-Class header may raise the request's data class, not lower it: " + quote(value) +
-                        " is below " + quote(gateway::data_class_name(floor)),
-                    "", "invalid_data_class"};
-  }
-  return *asked;
-}
-
 // What the request body must have for routing: a JSON object with a model.
 struct RoutedBody {
   json body;
@@ -71,8 +40,9 @@ struct RoutedBody {
 
 ApiResult<RoutedBody> read_routed_body(std::string_view text) {
   RoutedBody out;
-  out.body = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (out.body.is_discarded()) return invalid_field_error("", "The request body is not valid JSON");
+  ApiResult<json> parsed = parse_json_body(text);
+  if (!parsed.ok()) return parsed.error();
+  out.body = std::move(parsed).value();
   if (!out.body.is_object()) return invalid_field_error("", "The request body must be a JSON object");
   const auto model = out.body.find("model");
   if (model == out.body.end() || !model->is_string() || model->get<std::string>().empty()) {
@@ -95,11 +65,6 @@ std::string target_url(const GatewayState& gateway, const gateway::GatewayConfig
                        const gateway::Target& target) {
   if (target.kind == gateway::TargetKind::kNode) return gateway.fleet.nodes()[target.index].url + "/v1";
   return config.providers[target.index].base_url;
-}
-
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The last usage object in the end of a response (a whole body, or the last
@@ -492,8 +457,18 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
     co_return;
   }
   state.record.model = routed->model;
+  // Checked as a node would check it, so that nothing a node would refuse
+  // leaves for the cloud (and its ledger row). Features hearth's engine lacks
+  // (tools, n > 1, ...) may still go to a provider that has them: the fields
+  // read before such a feature are checked, the provider checks the rest.
+  if (ApiResult<ParsedGeneration> parsed = parse_generation(kind, to_std(request.body()));
+      !parsed.ok() && parsed.error().code != kUnsupportedFeatureCode) {
+    ApiError error = parsed.error();
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
   const gateway::DataClass floor = state.key ? state.key->data_class : config->policy.default_class;
-  ApiResult<gateway::DataClass> data_class = request_data_class(request, floor);
+  ApiResult<gateway::DataClass> data_class = request_data_class(state.policy, floor);
   if (!data_class.ok()) {
     ApiError error = data_class.error();
     co_await write_error(connection, state, std::move(error));

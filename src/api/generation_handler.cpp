@@ -1,7 +1,6 @@
 #include "api/generation_handler.h"
 
 #include <array>
-#include <cctype>
 #include <optional>
 
 #include "api/json_fields.h"
@@ -74,14 +73,6 @@ struct ActiveSequence {
     connection.wake_handler = nullptr;
   }
 };
-
-std::string lowercase_trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  std::string out(text.substr(0, 64));
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 ApiError shutdown_cancel_error() {
   return api_error(unavailable_error("The server is shutting down; the request was cancelled before it finished"), "",
@@ -159,21 +150,10 @@ asio::awaitable<void> wait_for_wake(Waiter& waiter, asio::steady_timer& timer) {
 
 asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
                                         GenerationKind kind, RequestState& state) {
-  infer::Priority priority = infer::Priority::kInteractive;
-  state.record.priority = "interactive";
-  if (auto header = request.find("X-Hearth-Priority"); header != request.end()) {
-    const std::string value = lowercase_trimmed(to_std(header->value()));
-    if (value == "batch") {
-      priority = infer::Priority::kBatch;
-      state.record.priority = "batch";
-    } else if (value != "interactive") {
-      ApiError error{400, "invalid_request_error",
-                     "The X-Hearth-Priority header must be 'interactive' or 'batch', got " + quote(value), "",
-                     "invalid_priority"};
-      co_await write_error(connection, state, std::move(error));
-      co_return;
-    }
-  }
+  const infer::Priority priority = state.policy.priority;
+  state.record.priority = priority == infer::Priority::kBatch ? "batch" : "interactive";
+  // X-Hearth-Data-Class was checked with the other policy headers: on a node,
+  // where everything runs locally, its value decides nothing more.
 
   ApiResult<ParsedGeneration> parsed = parse_generation(kind, to_std(request.body()));
   if (!parsed.ok()) {

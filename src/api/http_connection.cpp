@@ -4,21 +4,20 @@
 #include <exception>
 
 #include "api/gateway_handler.h"
+#include "api/gateway_status.h"
 #include "api/generation_handler.h"
 #include "api/model_routes.h"
+#include "api/policy_headers.h"
 #include "api/routes.h"
 #include "api/sse.h"
 #include "api/status_route.h"
+#include "base/clock.h"
+#include "base/log.h"
 
 namespace hearth::api {
 namespace {
 
 constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
-
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -49,6 +48,35 @@ ApiError protocol_error(const boost::system::error_code& error, int64_t max_body
 bool is_protocol_error(const boost::system::error_code& error) {
   return error.category() == http::make_error_code(http::error::end_of_stream).category() &&
          error != http::error::end_of_stream && error != http::error::partial_message;
+}
+
+// Who is calling, from state.policy's key: fills state.key, or returns the 401
+// (or the key's 429). Whether a key is needed was decided when the server
+// started (ServerContext::require_keys), never from the key table: revoking
+// the last key leaves a server that refuses everyone, not one that is open.
+// Without require_keys a request may still name itself with a key; a token
+// shaped like a hearth key must then be a valid one (a revoked key is refused,
+// not served anonymously at a lower data class); other tokens, such as the
+// placeholder an SDK insists on, are ignored.
+std::optional<ApiError> authenticate(ServerContext& ctx, RequestState& state) {
+  const std::string& token = state.policy.api_key;
+  if (!ctx.require_keys && !gateway::is_well_formed_secret(token)) return std::nullopt;
+  if (ctx.keys != nullptr) state.key = ctx.keys->verify(token);
+  if (!state.key) {
+    return ApiError{401, "invalid_request_error",
+                    token.empty() ? "This server needs an API key: send it as 'Authorization: Bearer hk-...'"
+                                  : "Incorrect API key provided",
+                    "", "invalid_api_key"};
+  }
+  if (std::optional<int64_t> wait_s =
+          ctx.limiter.admit(state.key->name, state.key->rpm, state.key->tpm, steady_now_ms())) {
+    state.response_headers.emplace_back("Retry-After", std::to_string(*wait_s));
+    return ApiError{
+        429, "rate_limit_error",
+        "The API key '" + state.key->name + "' is over its rate limit; retry in " + std::to_string(*wait_s) + " s", "",
+        "rate_limit_exceeded"};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -170,33 +198,16 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     co_await write_error(connection, state, std::move(error), std::move(allow));
     co_return;
   }
-  if (ctx.keys != nullptr && match->route != Route::kHealth && ctx.keys->has_active_keys()) {
-    std::string_view token;
-    if (auto header = request.find(http::field::authorization); header != request.end()) {
-      token = to_std(header->value());
-      if (token.substr(0, 7) == "Bearer " || token.substr(0, 7) == "bearer ") token.remove_prefix(7);
-    } else if (auto api_key = request.find("x-api-key"); api_key != request.end()) {
-      token = to_std(api_key->value());  // as Anthropic's SDK sends it
-    }
-    state.key = ctx.keys->verify(token);
-    if (!state.key) {
-      ApiError error{401, "invalid_request_error",
-                     token.empty() ? "This server needs an API key: send it as 'Authorization: Bearer hk-...'"
-                                   : "Incorrect API key provided",
-                     "", "invalid_api_key"};
-      co_await write_error(connection, state, std::move(error));
-      co_return;
-    }
-    const int64_t now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-    if (std::optional<int64_t> wait_s = ctx.limiter.admit(state.key->name, state.key->rpm, state.key->tpm, now_ms)) {
-      state.response_headers.emplace_back("Retry-After", std::to_string(*wait_s));
-      ApiError error{
-          429, "rate_limit_error",
-          "The API key '" + state.key->name + "' is over its rate limit; retry in " + std::to_string(*wait_s) + " s",
-          "", "rate_limit_exceeded"};
-      co_await write_error(connection, state, std::move(error));
+  ApiResult<PolicyHeaders> policy = read_policy_headers(request);
+  if (!policy.ok()) {
+    ApiError error = policy.error();
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  state.policy = std::move(policy).value();
+  if (match->route != Route::kHealth) {
+    if (std::optional<ApiError> refused = authenticate(ctx, state)) {
+      co_await write_error(connection, state, std::move(*refused));
       co_return;
     }
   }
@@ -212,10 +223,7 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     if (state.key) {
       // Tokens per minute count what was used, once it is known.
       const int64_t n_tokens = state.record.prompt_tokens.value_or(0) + state.record.completion_tokens.value_or(0);
-      const int64_t now_ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-              .count();
-      ctx.limiter.add_tokens(state.key->name, n_tokens, now_ms);
+      ctx.limiter.add_tokens(state.key->name, n_tokens, steady_now_ms());
     }
     co_return;
   }
@@ -254,7 +262,9 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     state.record.model = match->model_id;
     body = render_model(*model_info);
   } else if (match->route == Route::kStatus) {
-    body = render_status(ctx.models, planner::detect_local_profile());
+    nlohmann::json gateway_section =
+        ctx.gateway != nullptr ? gateway_status_object(*ctx.gateway, steady_now_ms()) : nlohmann::json(nullptr);
+    body = render_status(ctx.models, planner::detect_local_profile(), std::move(gateway_section));
   } else {
     body = render_health();  // Route::kHealth, the last one
   }
@@ -324,11 +334,12 @@ asio::awaitable<void> serve_connection(ServerContext& ctx, std::shared_ptr<Conne
     }
     if (!exception_text.empty()) {
       if (state.id.empty()) state.id = ctx.ids.next_id("req-");
+      log_message(LogLevel::kError, "request " + state.id + " failed: " + exception_text);
       if (state.response_started) {
         connection->close_after_response = true;  // mid-response: the only safe end is to close
         state.record.status = 500;
       } else {
-        ApiError internal = internal_exception_error(exception_text);
+        ApiError internal = internal_exception_error(state.id);
         co_await write_error(*connection, state, std::move(internal));
       }
     }

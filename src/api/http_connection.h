@@ -21,6 +21,7 @@
 #include "api/access_log.h"
 #include "api/http_server.h"
 #include "api/openai_errors.h"
+#include "api/policy_headers.h"
 #include "api/request_ids.h"
 #include "gateway/api_keys.h"
 #include "gateway/rate_limiter.h"
@@ -49,8 +50,11 @@ struct ServerContext {
   const HttpServerOptions& options;
   RequestIds ids;
   GatewayState* gateway = nullptr;  // set when the config routes to other nodes or providers (api/gateway_handler.h)
-  // Set when hearth.db is open. With active keys, every route but /health needs one.
+  // Set when hearth.db is open: the keys requests are checked against.
   gateway::KeyStore* keys = nullptr;
+  // Every route but /health needs a valid key (HttpServer decides it once, at
+  // start); false: a request may still present one (see authenticate()).
+  bool require_keys = false;
   ledger::EgressLedger* egress = nullptr;  // reads (a key's monthly spend)
   // Every request to a cloud provider is recorded through it before it leaves
   // (off the I/O thread, group-committed). Set with `egress`.
@@ -87,7 +91,8 @@ struct RequestState {
   std::chrono::steady_clock::time_point t_start;
   AccessRecord record;
   std::vector<std::pair<std::string, std::string>> response_headers;  // added to whatever response goes out
-  std::optional<gateway::ApiKey> key;                                 // the caller's, when keys are configured
+  PolicyHeaders policy;                                               // read before routing (api/policy_headers.h)
+  std::optional<gateway::ApiKey> key;                                 // the caller's, when it sent a valid key
   bool anthropic = false;  // POST /v1/messages: errors take Anthropic's shape
 };
 

@@ -56,10 +56,17 @@ class HttpServer::Impl {
     }
     bound_ = acceptor_.local_endpoint(error);
     if (error) return io_error("cannot read the bound address: " + error.message());
+    // From the address actually bound, not the host's spelling: a name that
+    // resolves to a LAN address is a LAN bind.
+    ctx_->require_keys = options_.require_keys || !bound_.address().is_loopback();
+    if (ctx_->require_keys && options_.keys == nullptr) {
+      return invalid_argument_error("requests to " + where + " need API keys, but no key store was given");
+    }
     return ok_status();
   }
 
   uint16_t port() const { return bound_.port(); }
+  bool keys_required() const { return ctx_->require_keys; }
   std::string url() const { return "http://" + url_host(bound_.address()) + ":" + std::to_string(bound_.port()); }
 
   Status start_gateway() {
@@ -228,6 +235,7 @@ HttpServer::~HttpServer() = default;
 
 uint16_t HttpServer::port() const { return impl_->port(); }
 std::string HttpServer::url() const { return impl_->url(); }
+bool HttpServer::keys_required() const { return impl_->keys_required(); }
 Status HttpServer::run() { return impl_->run(); }
 void HttpServer::shutdown() { impl_->shutdown(); }
 

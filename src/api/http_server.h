@@ -53,8 +53,14 @@ struct HttpServerOptions {
   // Called on SIGHUP (with handle_signals) for the gateway's next config; an
   // error keeps the current one and is logged. Empty: SIGHUP is not handled.
   std::function<Result<gateway::GatewayConfig>()> reload_gateway;
-  // hearth.db's API keys (with active ones, requests need a key) and egress
-  // ledger (required when the gateway has providers). Must outlive the server.
+  // Every request but GET /health needs a valid API key from `keys`. Decided
+  // once: the server also requires keys whenever it is bound to an address
+  // that is not loopback (see keys_required()), whatever the key table holds;
+  // with no active key left, every request is a 401.
+  bool require_keys = false;
+  // hearth.db's API keys (required with require_keys or a non-loopback bind)
+  // and egress ledger (required when the gateway has providers). Must outlive
+  // the server.
   gateway::KeyStore* keys = nullptr;
   ledger::EgressLedger* egress = nullptr;
 };
@@ -73,6 +79,9 @@ class HttpServer {
   // The bound address: the port 0 resolved; "http://127.0.0.1:8770" form in url().
   uint16_t port() const;
   std::string url() const;
+  // Whether requests need an API key: options.require_keys, or a bound
+  // address that is not loopback.
+  bool keys_required() const;
 
   // Serves on the calling thread until shutdown() or a signal has run its
   // course. Returns ok after a graceful shutdown.

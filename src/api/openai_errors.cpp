@@ -52,8 +52,11 @@ ApiError body_too_large_error(int64_t max_body_bytes) {
                   "", "request_too_large"};
 }
 
-ApiError internal_exception_error(std::string_view what) {
-  return ApiError{500, "server_error", "internal error: " + std::string(what), "", ""};
+ApiError internal_exception_error(std::string_view request_id) {
+  return ApiError{500, "server_error",
+                  "The server failed while handling this request; its log has the details under the request id " +
+                      std::string(request_id),
+                  "", ""};
 }
 
 std::string render_error_body(const ApiError& error) {

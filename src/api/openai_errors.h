@@ -47,8 +47,9 @@ ApiError api_error(const Status& status, std::string param = {}, std::string cod
 ApiError route_not_found_error(std::string_view method, std::string_view path);
 ApiError method_not_allowed_error(std::string_view method, std::string_view path);
 ApiError body_too_large_error(int64_t max_body_bytes);
-// The boundary for anything thrown inside a handler.
-ApiError internal_exception_error(std::string_view what);
+// The boundary for anything thrown inside a handler: a 500 that names the
+// request id and nothing of what was thrown (that goes to the log only).
+ApiError internal_exception_error(std::string_view request_id);
 
 // {"error":{"message":...,"type":...,"param":...|null,"code":...|null}}
 std::string render_error_body(const ApiError& error);

@@ -18,7 +18,9 @@ constexpr int32_t kMaxTopLogprobs = 20;  // OpenAI's limit, and the scheduler's
 constexpr double kNoUpperBound = std::numeric_limits<double>::infinity();
 
 ApiError not_supported_error(std::string param, const std::string& what) {
-  return invalid_field_error(std::move(param), what + " is not supported yet");
+  ApiError error = invalid_field_error(std::move(param), what + " is not supported yet");
+  error.code = kUnsupportedFeatureCode;
+  return error;
 }
 
 // Depth of [ and { nesting outside strings, stopping once past the limit.
@@ -349,8 +351,14 @@ ApiResult<json> parse_json_body(std::string_view body) {
     return invalid_field_error("",
                                "The request body nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
+  // The last key read, so that a number too large for a double names its field.
+  std::string last_key;
+  const json::parser_callback_t track_keys = [&last_key](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key) last_key = parsed.get<std::string>();
+    return true;
+  };
   try {
-    return json::parse(body);
+    return json::parse(body, track_keys);
   } catch (const json::parse_error& error) {
     // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." minus the bracketed id.
     std::string detail = error.what();
@@ -358,6 +366,12 @@ ApiResult<json> parse_json_body(std::string_view body) {
       detail = detail.substr(end + 2);
     }
     return invalid_field_error("", "The request body is not valid JSON: " + detail);
+  } catch (const json::out_of_range&) {
+    // The only range error parsing raises: a number beyond a double (1e400).
+    return invalid_field_error(last_key, (last_key.empty() ? std::string("A value") : quote(last_key)) +
+                                             " holds a number too large to represent");
+  } catch (const json::exception&) {
+    return invalid_field_error("", "The request body is not valid JSON");
   }
 }
 
@@ -367,8 +381,11 @@ ApiResult<ChatRequest> parse_chat_request(std::string_view body) {
   FieldReader fields(*parsed, "", "The request body");
   ChatRequest request;
   fields.string("model", &request.model, /*required=*/true);
-  read_messages(fields, &request.messages);
+  // The sampling and length fields before the messages: a gateway forwards a
+  // request whose only fault is a feature hearth lacks (tool messages, say),
+  // and everything read before that feature is checked.
   read_generation_fields(fields, &request.generation);
+  read_messages(fields, &request.messages);
   // max_completion_tokens is the newer name of max_tokens; it wins when both are sent.
   fields.integer("max_completion_tokens", &request.generation.max_tokens, 1, std::numeric_limits<int32_t>::max());
   fields.boolean("logprobs", &request.logprobs);

@@ -21,6 +21,10 @@ namespace hearth::api {
 // could otherwise exhaust the stack of code that walks the value).
 inline constexpr int kMaxJsonDepth = 64;
 
+// The `code` of a 400 for an OpenAI feature hearth's engine does not have yet
+// (tools, n > 1, ...): the request is well formed, a cloud provider may serve it.
+inline constexpr std::string_view kUnsupportedFeatureCode = "unsupported_feature";
+
 // Parses `body` as JSON ("malformed JSON" 400 with the parser's position).
 ApiResult<nlohmann::json> parse_json_body(std::string_view body);
 

@@ -62,7 +62,8 @@ nlohmann::json model_object(const node::ModelInfo& model) {
 
 }  // namespace
 
-std::string render_status(const node::ModelManager& models, const Result<planner::HardwareProfile>& machine) {
+std::string render_status(const node::ModelManager& models, const Result<planner::HardwareProfile>& machine,
+                          nlohmann::json gateway) {
   nlohmann::json model_list = nlohmann::json::array();
   int64_t n_running = 0;
   int64_t n_waiting = 0;
@@ -73,12 +74,14 @@ std::string render_status(const node::ModelManager& models, const Result<planner
     }
     model_list.push_back(model_object(model));
   }
-  return dump_json(
-      {{"object", "hearth.status"},
-       {"machine", machine_object(machine)},
-       {"memory", {{"budget_bytes", models.budget_bytes()}, {"committed_bytes", models.committed_bytes()}}},
-       {"queue", {{"running", n_running}, {"waiting", n_waiting}}},
-       {"models", std::move(model_list)}});
+  nlohmann::json status = {
+      {"object", "hearth.status"},
+      {"machine", machine_object(machine)},
+      {"memory", {{"budget_bytes", models.budget_bytes()}, {"committed_bytes", models.committed_bytes()}}},
+      {"queue", {{"running", n_running}, {"waiting", n_waiting}}},
+      {"models", std::move(model_list)}};
+  if (!gateway.is_null()) status["gateway"] = std::move(gateway);
+  return dump_json(status);
 }
 
 }  // namespace hearth::api

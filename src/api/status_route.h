@@ -13,12 +13,15 @@
 //                                  "running", "waiting", "prompt_tokens_total", "cached_tokens_total",
 //                                  "generated_tokens_total", "steps_total", "prefill_tps", "decode_tps"}}, ...]}
 //
+//   plus, on a gateway, "gateway": its nodes and providers (api/gateway_status.h).
+//
 // "machine" is null when the local machine cannot be read. keep_alive_ms is
 // -1 for forever; idle_ms -1 while in use or never used. "engine" holds the
 // scheduler's counters and measured rates: live while resident, as they were
 // at the last unload otherwise, null if the model was never loaded.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "base/status.h"
@@ -27,6 +30,9 @@
 
 namespace hearth::api {
 
-std::string render_status(const node::ModelManager& models, const Result<planner::HardwareProfile>& machine);
+// `gateway`: the gateway's part (api/gateway_status.h), added as "gateway"
+// unless null (a plain node).
+std::string render_status(const node::ModelManager& models, const Result<planner::HardwareProfile>& machine,
+                          nlohmann::json gateway = nullptr);
 
 }  // namespace hearth::api

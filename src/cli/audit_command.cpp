@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/money.h"
 #include "cli/state_db.h"
 #include "cli/utc_time.h"
@@ -43,11 +44,6 @@ int fail(const std::string& message) {
 }
 
 int fail(const Status& status) { return fail(status.message()); }
-
-int64_t now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The ledger refuses non-printable text, but the file may have been edited by
 // hand: never send its bytes to a terminal as they are.
@@ -171,7 +167,7 @@ void print_table(const std::string& db_path, int64_t since_unix_ms, const AuditA
 int run_egress(const AuditArgs& args) {
   Result<std::string> db_path = resolve_state_db_path(args.state_dir);
   if (!db_path.ok()) return fail(db_path.status());
-  const int64_t now = now_unix_ms();
+  const int64_t now = unix_now_ms();
   int64_t since_unix_ms = ledger::utc_month_containing(now).start_unix_ms;
   if (!args.since.empty()) {
     Result<int64_t> since = parse_since(args.since, now);

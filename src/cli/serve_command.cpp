@@ -42,12 +42,9 @@ struct ServeArgs {
   std::string keep_alive;     // a duration; empty: the config's, else 5m
   std::string load_wait;      // a duration; empty: the config's, else 60s
   std::vector<std::string> pinned;
+  bool require_keys = false;
   std::string state_dir;  // hearth.db (API keys, egress ledger); empty: $HEARTH_STATE_DIR, else the default
 };
-
-bool is_loopback_host(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
 
 // What the default budget leaves for everything that is not a model: a tenth
 // of the usable memory, at least 512 MiB.
@@ -166,17 +163,8 @@ int run_serve(const ServeArgs& args) {
   if (!keys.ok()) return fail(keys.status().message());
   auto egress = ledger::EgressLedger::open(**db);
   if (!egress.ok()) return fail(egress.status().message());
-  if ((*keys)->has_active_keys()) {
-    std::fprintf(stderr, "hearth serve: API keys from %s are required on every request but /health\n",
-                 db_path->c_str());
-  } else if (!is_loopback_host(args.host)) {
-    return fail("no API keys are configured, so hearth listens on loopback only (not " + args.host +
-                "); create one with `hearth keys create --name NAME --class CLASS` first");
-  } else {
-    std::fprintf(stderr, "hearth serve: no API keys are configured: listening on loopback only\n");
-  }
-
   api::HttpServerOptions server_options;
+  server_options.require_keys = args.require_keys || config.require_keys;
   server_options.keys = keys->get();
   server_options.egress = &*egress;
   server_options.host = args.host;
@@ -195,6 +183,23 @@ int run_serve(const ServeArgs& args) {
   }
   auto server = api::HttpServer::create(server_options, models);
   if (!server.ok()) return fail(server.status().message());
+  if (!(*server)->keys_required()) {
+    std::fprintf(stderr,
+                 "hearth serve: listening on loopback without requiring API keys (a request that sends a valid "
+                 "hearth key is served as that key; --require-keys to require them)\n");
+  } else if (!(*keys)->has_active_keys()) {
+    // Keys are required and none would pass: a server that refuses everyone is a mistake to point out now.
+    return fail("requests to " + (*server)->url() + " need an API key (" +
+                (server_options.require_keys ? std::string("require_keys is set")
+                                             : "the address " + args.host + " is not loopback") +
+                ") and " + *db_path + " has no active key; create one with `hearth keys create --name NAME --class " +
+                "CLASS` first, or listen on 127.0.0.1");
+  } else {
+    std::fprintf(stderr,
+                 "hearth serve: API keys from %s are required on every request but /health, for as long as the "
+                 "server runs (revoking the last key refuses every request)\n",
+                 db_path->c_str());
+  }
 
   // The one stdout line: tests and scripts wait for it, then read the port from it.
   std::fprintf(stdout, "hearth: listening on %s\n", (*server)->url().c_str());
@@ -254,6 +259,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--load-wait", args->load_wait,
                   "How long a load may wait for busy models to make room before 503 (default 60s)");
   cmd->add_option("--pin", args->pinned, "Load this model id at start and never unload it (repeatable)");
+  cmd->add_flag("--require-keys", args->require_keys,
+                "Require an API key on every request but /health, even on loopback (always required on other "
+                "addresses; also require_keys in --config)");
   cmd->add_option("--state-dir", args->state_dir,
                   "Where hearth.db (API keys, egress ledger) lives (default: $HEARTH_STATE_DIR, "
                   "~/.local/share/hearth/state)");

@@ -1,5 +1,7 @@
 #include "gateway/fleet.h"
 
+#include <algorithm>
+
 namespace hearth::gateway {
 
 const NodeModelStatus* NodeStatus::find(std::string_view id) const {
@@ -53,8 +55,17 @@ void Fleet::record_outcome(const std::string& target, bool ok, int64_t now_ms) {
 }
 
 bool Fleet::circuit_open(const std::string& target, int64_t now_ms) const {
+  return circuit_open_for_ms(target, now_ms) > 0;
+}
+
+int32_t Fleet::consecutive_failures(const std::string& target) const {
   auto it = circuits_.find(target);
-  return it != circuits_.end() && now_ms < it->second.open_until_ms;
+  return it == circuits_.end() ? 0 : it->second.n_failures;
+}
+
+int64_t Fleet::circuit_open_for_ms(const std::string& target, int64_t now_ms) const {
+  auto it = circuits_.find(target);
+  return it == circuits_.end() ? 0 : std::max<int64_t>(0, it->second.open_until_ms - now_ms);
 }
 
 }  // namespace hearth::gateway

@@ -59,6 +59,10 @@ class Fleet {
   // first successful poll after it was down.
   void record_outcome(const std::string& target, bool ok, int64_t now_ms);
   bool circuit_open(const std::string& target, int64_t now_ms) const;
+  // Failures in a row so far (0 after a success or for an unknown target),
+  // and how long the circuit stays open from now_ms (0: closed).
+  int32_t consecutive_failures(const std::string& target) const;
+  int64_t circuit_open_for_ms(const std::string& target, int64_t now_ms) const;
 
  private:
   struct NodeState {

@@ -75,7 +75,8 @@ Status read_model_settings(const toml::table& table, const std::string& source_n
   return ok_status();
 }
 
-constexpr std::string_view kNodeKeys[] = {"models_dir", "memory_budget", "keep_alive", "load_wait", "models"};
+constexpr std::string_view kNodeKeys[] = {"models_dir", "memory_budget", "keep_alive",
+                                          "load_wait",  "require_keys",  "models"};
 
 }  // namespace
 
@@ -109,6 +110,10 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
       auto keep_alive = read_duration(value, "keep_alive");
       if (!keep_alive.ok()) return config_error(source_name, value.source(), keep_alive.status().message());
       config.keep_alive_ms = *keep_alive;
+    } else if (key.str() == "require_keys") {
+      const auto* require = value.as_boolean();
+      if (require == nullptr) return config_error(source_name, value.source(), "require_keys must be true or false");
+      config.require_keys = require->get();
     } else if (key.str() == "load_wait") {
       auto load_wait = read_duration(value, "load_wait");
       if (!load_wait.ok()) return config_error(source_name, value.source(), load_wait.status().message());
@@ -131,7 +136,7 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
     } else {
       return config_error(source_name, key.source(),
                           "unknown key '" + std::string(key.str()) +
-                              "' (known: models_dir, memory_budget, keep_alive, load_wait, models)");
+                              "' (known: models_dir, memory_budget, keep_alive, load_wait, require_keys, models)");
     }
   }
   return config;

@@ -49,6 +49,7 @@ before(
     fs.writeFileSync(
       config,
       `models_dir = "none"
+require_keys = true
 
 [[providers]]
 name = "mock"
@@ -135,6 +136,58 @@ describe('keys, limits and the egress ledger', { timeout: 60_000 }, () => {
     assert.equal(cloud.requests.length, before_count, 'nothing confidential reached the cloud');
   });
 
+  it('refuses a repeated data-class header instead of letting the first copy decide', async () => {
+    const before_count = cloud.requests.length;
+    const before_rows = audit().requests.length;
+    const body = JSON.stringify({ model: 'cloud-only', messages: [{ role: 'user', content: 'hello' }] });
+    const res = await gateway.post_raw('/v1/chat/completions', body, {
+      authorization: `Bearer ${secrets.carol}`,
+      'X-Hearth-Data-Class': ['public', 'confidential'],
+    });
+    assert.equal(res.status, 400);
+    assert_schema('ErrorResponse', res.json);
+    assert.equal(res.json.error.code, 'duplicate_header');
+    assert.equal(cloud.requests.length, before_count, 'nothing reached the cloud');
+    assert.equal(audit().requests.length, before_rows, 'nothing was ledgered');
+  });
+
+  it('checks a request as a node would before it leaves for the cloud', async () => {
+    const before_count = cloud.requests.length;
+    const before_rows = audit().requests.length;
+    for (const [extra, param] of [
+      [{ max_tokens: -5 }, 'max_tokens'],
+      [{ temperature: '1e999' }, 'temperature'],
+      [{ frobnicate: true }, 'frobnicate'],
+    ]) {
+      const res = await chat(secrets.carol, {}, extra);
+      assert.equal(res.status, 400, JSON.stringify(extra));
+      const body = await res.json();
+      assert_schema('ErrorResponse', body);
+      assert.match(`${body.error.param} ${body.error.message}`, new RegExp(param));
+    }
+    const overflow = await gateway.fetch('/v1/chat/completions', {
+      method: 'POST',
+      body: '{"model":"cloud-only","messages":[{"role":"user","content":"hi"}],"max_tokens":1e400}',
+      headers: { authorization: `Bearer ${secrets.carol}`, 'content-type': 'application/json' },
+    });
+    assert.equal(overflow.status, 400);
+    assert.equal((await overflow.json()).error.param, 'max_tokens');
+    assert.equal(cloud.requests.length, before_count, 'nothing reached the cloud');
+    assert.equal(audit().requests.length, before_rows, 'nothing was ledgered');
+  });
+
+  it('shows its providers and their circuits in /hearth/v1/status', async () => {
+    const res = await gateway.fetch('/hearth/v1/status', { headers: { authorization: `Bearer ${secrets.carol}` } });
+    assert.equal(res.status, 200);
+    const status = await res.json();
+    assert.deepEqual(status.gateway.nodes, []);
+    assert.equal(status.gateway.providers.length, 1);
+    const mock = status.gateway.providers[0];
+    assert.equal(mock.name, 'mock');
+    assert.equal(mock.kind, 'openai-compatible');
+    assert.deepEqual(mock.circuit, { failures: 0, open: false, open_for_ms: 0 });
+  });
+
   it('limits requests per minute per key with 429 and Retry-After', async () => {
     // alice has used 3 of her 4 requests this minute (2 answered, 1 refused as confidential).
     assert.equal((await chat(secrets.alice)).status, 200);
@@ -154,5 +207,19 @@ describe('keys, limits and the egress ledger', { timeout: 60_000 }, () => {
     assert.match((await res.json()).error.message, /monthly cloud budget is spent/);
     const carol_rows = audit().requests.filter((row) => row.key === 'carol');
     assert.equal(carol_rows.length, 1);
+  });
+});
+
+describe('revoking keys on a running gateway', { timeout: 60_000 }, () => {
+  it('refuses every request once no key is left, rather than opening up', async () => {
+    for (const name of ['alice', 'bob', 'carol']) run_hearth(['keys', 'revoke', '--state-dir', state_dir, name]);
+    const before_count = cloud.requests.length;
+    // (A revoked key stops working within the key cache's one-second refresh; a request
+    // without a key is refused at once, whatever the cache holds.)
+    const res = await chat(undefined);
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).error.code, 'invalid_api_key');
+    assert.equal((await gateway.fetch('/v1/models')).status, 401);
+    assert.equal(cloud.requests.length, before_count, 'nothing reached the cloud');
   });
 });

@@ -11,6 +11,7 @@
 // its own synthesizes them into a temp dir of its own.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -176,6 +177,26 @@ export class HearthServer {
       options.body = JSON.stringify(json);
     }
     return fetch(`${this.base_url}${route}`, options);
+  }
+
+  // One request through node:http, where a header given as an array goes out as that many
+  // header lines (fetch() joins them into one). Resolves to {status, json}.
+  post_raw(route, body, headers = {}) {
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        `${this.base_url}${route}`,
+        { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, timeout: request_timeout_ms },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode, json: JSON.parse(text) }));
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`no answer to POST ${route}`)));
+      request.on('error', reject);
+      request.end(body);
+    });
   }
 
   signal(name) {

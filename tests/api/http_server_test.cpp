@@ -1,10 +1,14 @@
 // The server over a loopback socket (port 0), with no model loaded: routing,
 // the error statuses HTTP itself decides (404, 405, 413, 400), keep-alive,
-// 100-continue, the access log and shutdown. Generation is tested end to end
+// 100-continue, the access log and shutdown; the policy headers and API keys. Generation is tested end to end
 // by tests/api/*.mjs against the built binary.
 #include "api/http_server.h"
 
 #include <gtest/gtest.h>
+
+#include "gateway/api_keys.h"
+#include "store/sqlite_db.h"
+#include "temp_dir.h"
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
@@ -27,7 +31,6 @@ std::unique_ptr<node::ModelManager> no_models() {
   return std::move(node::ModelManager::create({}, std::move(options))).value();
 }
 
-
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -37,6 +40,9 @@ constexpr int64_t kMaxBodyBytes = 1024;
 
 class HttpServerTest : public ::testing::Test {
  protected:
+  // Derived fixtures change the options (keys, host) before the server starts.
+  virtual void configure(HttpServerOptions& /*options*/) {}
+
   void SetUp() override {
     HttpServerOptions options;
     options.port = 0;
@@ -48,6 +54,7 @@ class HttpServerTest : public ::testing::Test {
       std::lock_guard lock(log_mutex_);
       log_lines_.emplace_back(line);
     };
+    configure(options);
     auto server = HttpServer::create(options, *models_);
     ASSERT_TRUE(server.ok()) << server.status().to_string();
     server_ = std::move(server).value();
@@ -74,7 +81,7 @@ class HttpServerTest : public ::testing::Test {
                                              const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     http::request<http::string_body> request{method, target, 11};
     request.set(http::field::host, "localhost");
-    for (const auto& [name, value] : headers) request.set(name, value);
+    for (const auto& [name, value] : headers) request.insert(name, value);  // a name twice is sent twice
     if (method == http::verb::post) request.set(http::field::content_type, "application/json");
     request.body() = body;
     request.prepare_payload();
@@ -275,6 +282,128 @@ TEST_F(HttpServerTest, ShutdownClosesIdleKeepAliveConnections) {
   EXPECT_TRUE(error);  // the server closed it
 }
 
+TEST_F(HttpServerTest, RepeatedPolicyHeadersAre400) {
+  const std::string chat = R"({"model":"x","messages":[{"role":"user","content":"hi"}]})";
+  const std::vector<std::vector<std::pair<std::string, std::string>>> repeated = {
+      {{"X-Hearth-Data-Class", "public"}, {"X-Hearth-Data-Class", "confidential"}},
+      {{"X-Hearth-Data-Class", "confidential"}, {"x-hearth-data-class", "confidential"}},
+      {{"X-Hearth-Priority", "batch"}, {"X-Hearth-Priority", "interactive"}},
+      {{"Authorization", "Bearer a"}, {"Authorization", "Bearer b"}},
+      {{"x-api-key", "a"}, {"X-Api-Key", "b"}},
+      {{"Authorization", "Bearer a"}, {"x-api-key", "b"}},
+  };
+  for (const auto& headers : repeated) {
+    const auto response = request(http::verb::post, "/v1/chat/completions", chat, headers);
+    EXPECT_EQ(response.result_int(), 400) << headers[0].first;
+    const json error = error_of(response);
+    EXPECT_EQ(error["code"], "duplicate_header") << error.dump();
+    // On every route that reads them, not only generation.
+    EXPECT_EQ(request(http::verb::get, "/v1/models", "", headers).result_int(), 400) << headers[0].first;
+  }
+  // The same key in both places is one key.
+  EXPECT_EQ(
+      request(http::verb::get, "/v1/models", "", {{"Authorization", "Bearer a"}, {"x-api-key", "a"}}).result_int(),
+      200);
+}
+
+TEST_F(HttpServerTest, APlainNodeChecksTheDataClassHeader) {
+  const std::string chat = R"({"model":"x","messages":[{"role":"user","content":"hi"}]})";
+  const auto secret = request(http::verb::post, "/v1/chat/completions", chat, {{"X-Hearth-Data-Class", "secret"}});
+  EXPECT_EQ(secret.result_int(), 400);
+  EXPECT_EQ(error_of(secret)["code"], "invalid_data_class");
+  // A valid class goes on to the model lookup.
+  EXPECT_EQ(
+      request(http::verb::post, "/v1/chat/completions", chat, {{"X-Hearth-Data-Class", " Confidential "}}).result_int(),
+      404);
+}
+
+TEST_F(HttpServerTest, NumbersBeyondADoubleAre400NamingTheField) {
+  for (const auto& [field, number] : std::vector<std::pair<std::string, std::string>>{
+           {"max_tokens", "1e400"}, {"temperature", "1e999"}, {"top_p", "-1e400"}}) {
+    for (const char* route : {"/v1/chat/completions", "/v1/completions", "/v1/messages"}) {
+      const std::string body =
+          R"({"model":"x","prompt":"a","messages":[{"role":"user","content":"hi"}],")" + field + "\":" + number + "}";
+      const auto response = request(http::verb::post, route, body);
+      EXPECT_EQ(response.result_int(), 400) << route << " " << field;
+      const json body_json = json::parse(response.body());
+      const json& error = body_json.contains("error") ? body_json["error"] : body_json;
+      const std::string text = body_json.dump();
+      EXPECT_NE(text.find(field), std::string::npos) << text;
+      EXPECT_EQ(text.find("json.exception"), std::string::npos) << text;
+      EXPECT_FALSE(error.is_null());
+    }
+  }
+}
+
+// A server with hearth.db's keys: one key, "alice", made before it starts.
+class HttpServerKeysTest : public HttpServerTest {
+ protected:
+  void configure(HttpServerOptions& options) override {
+    ASSERT_TRUE(dir_.ok());
+    auto db = store::Database::open(dir_.file("hearth.db"));
+    ASSERT_TRUE(db.ok()) << db.status().to_string();
+    db_ = std::move(db).value();
+    ASSERT_TRUE(db_->migrate(gateway::api_key_migrations()).ok());
+    auto keys = gateway::KeyStore::open(*db_);
+    ASSERT_TRUE(keys.ok()) << keys.status().to_string();
+    keys_ = std::move(keys).value();
+    gateway::KeySpec spec;
+    spec.name = "alice";
+    spec.data_class = gateway::DataClass::kInternal;
+    auto created = keys_->create(spec);
+    ASSERT_TRUE(created.ok()) << created.status().to_string();
+    alice_ = created->secret;
+    options.keys = keys_.get();
+    options.require_keys = require_keys_;
+  }
+
+  std::vector<std::pair<std::string, std::string>> bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+  }
+
+  bool require_keys_ = true;
+  store::test::TempDir dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<gateway::KeyStore> keys_;
+  std::string alice_;
+};
+
+TEST_F(HttpServerKeysTest, RevokingTheLastKeyRefusesEveryRequest) {
+  EXPECT_TRUE(server_->keys_required());
+  EXPECT_EQ(request(http::verb::get, "/v1/models").result_int(), 401);
+  EXPECT_EQ(request(http::verb::get, "/v1/models", "", bearer(alice_)).result_int(), 200);
+  EXPECT_EQ(request(http::verb::get, "/v1/models", "", {{"x-api-key", alice_}}).result_int(), 200);
+  ASSERT_TRUE(keys_->revoke("alice").ok());
+  ASSERT_FALSE(keys_->has_active_keys());
+  // No key is left: nobody gets in, rather than everybody.
+  const auto anonymous = request(http::verb::get, "/v1/models");
+  EXPECT_EQ(anonymous.result_int(), 401);
+  EXPECT_EQ(error_of(anonymous)["code"], "invalid_api_key");
+  EXPECT_EQ(request(http::verb::get, "/v1/models", "", bearer(alice_)).result_int(), 401);
+  EXPECT_EQ(request(http::verb::post, "/v1/chat/completions", "{}").result_int(), 401);
+  EXPECT_EQ(request(http::verb::get, "/health").result_int(), 200);
+}
+
+class HttpServerOptionalKeysTest : public HttpServerKeysTest {
+ protected:
+  void configure(HttpServerOptions& options) override {
+    require_keys_ = false;
+    HttpServerKeysTest::configure(options);
+  }
+};
+
+TEST_F(HttpServerOptionalKeysTest, OnLoopbackAKeyIsOptionalButMustBeValidWhenSent) {
+  EXPECT_FALSE(server_->keys_required());
+  EXPECT_EQ(request(http::verb::get, "/v1/models").result_int(), 200);
+  // The placeholder an SDK insists on is no hearth key: ignored.
+  EXPECT_EQ(request(http::verb::get, "/v1/models", "", bearer("sk-no-key-needed")).result_int(), 200);
+  EXPECT_EQ(request(http::verb::get, "/v1/models", "", bearer(alice_)).result_int(), 200);
+  // A hearth key that is not (or no longer) valid is refused, never served anonymously.
+  EXPECT_EQ(request(http::verb::get, "/v1/models", "", bearer("hk-" + std::string(40, 'x'))).result_int(), 401);
+  ASSERT_TRUE(keys_->revoke("alice").ok());
+  EXPECT_EQ(request(http::verb::get, "/v1/models", "", bearer(alice_)).result_int(), 401);
+}
+
 TEST(HttpServerCreateTest, RefusesAPortInUseAndBadOptions) {
   std::unique_ptr<node::ModelManager> models = no_models();
   HttpServerOptions options;
@@ -306,6 +435,35 @@ TEST(HttpServerCreateTest, UrlNamesTheBoundPort) {
   auto server = HttpServer::create(options, *models);
   ASSERT_TRUE(server.ok());
   EXPECT_EQ((*server)->url(), "http://127.0.0.1:" + std::to_string((*server)->port()));
+}
+
+TEST(HttpServerCreateTest, AnAddressOffLoopbackRequiresKeys) {
+  auto models = no_models();
+  HttpServerOptions options;
+  options.host = "0.0.0.0";
+  options.port = 0;
+  options.handle_signals = false;
+  // Without a key store there is nothing to check keys against: refused.
+  auto without_keys = HttpServer::create(options, *models);
+  ASSERT_FALSE(without_keys.ok());
+  EXPECT_NE(without_keys.status().message().find("API keys"), std::string::npos);
+
+  store::test::TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  auto db = store::Database::open(dir.file("hearth.db"));
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->migrate(gateway::api_key_migrations()).ok());
+  auto keys = gateway::KeyStore::open(**db);
+  ASSERT_TRUE(keys.ok());
+  options.keys = keys->get();
+  auto server = HttpServer::create(options, *models);
+  ASSERT_TRUE(server.ok()) << server.status().to_string();
+  EXPECT_TRUE((*server)->keys_required());
+
+  options.host = "127.0.0.1";
+  auto loopback = HttpServer::create(options, *models);
+  ASSERT_TRUE(loopback.ok()) << loopback.status().to_string();
+  EXPECT_FALSE((*loopback)->keys_required());
 }
 
 }  // namespace

@@ -78,8 +78,8 @@ TEST(OpenAiErrorsTest, HttpLevelErrors) {
   const ApiError too_large = body_too_large_error(4096);
   EXPECT_EQ(too_large.http_status, 413);
   EXPECT_NE(too_large.message.find("4096"), std::string::npos);
-  EXPECT_EQ(internal_exception_error("boom").http_status, 500);
-  EXPECT_EQ(internal_exception_error("boom").type, "server_error");
+  EXPECT_EQ(internal_exception_error("req-1").http_status, 500);
+  EXPECT_EQ(internal_exception_error("req-1").type, "server_error");
 }
 
 TEST(OpenAiErrorsTest, ApiResultHoldsAValueOrAnError) {
