@@ -51,7 +51,8 @@ struct HttpServerOptions {
   // config's nodes and routes generation requests.
   std::shared_ptr<const gateway::GatewayConfig> gateway;
   // Called on SIGHUP (with handle_signals) for the gateway's next config; an
-  // error keeps the current one and is logged. Empty: SIGHUP is not handled.
+  // error keeps the current one and is logged. SIGHUP also (always, with
+  // handle_signals) rescans the models directory (node::ModelManager::rescan).
   std::function<Result<gateway::GatewayConfig>()> reload_gateway;
   // hearth.db's API keys (with active ones, requests need a key) and egress
   // ledger (required when the gateway has providers). Must outlive the server.
