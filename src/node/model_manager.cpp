@@ -246,6 +246,17 @@ ModelManager::~ModelManager() {
     drained = stopping_;
   }
   if (!drained) drain(0);
+  // The models are destroyed here, while every member is alive: a lease break
+  // dispatched meanwhile (on_file_overwritten) still finds a whole manager.
+  std::vector<EntryPtr> entries;
+  std::vector<EntryPtr> retired;
+  {
+    std::lock_guard lock(mutex_);
+    entries.swap(entries_);
+    retired.swap(retired_);
+    overwritten_.clear();  // each is in entries or retired too
+    load_queue_.clear();
+  }
 }
 
 int64_t ModelManager::now_ms() const { return options_.now_ms(); }
