@@ -63,6 +63,8 @@ Result<gateway::NodeStatus> parse_node_status_or_throw(std::string_view body) {
     if (!model.is_object() || !model.contains("id") || !model["id"].is_string()) {
       return data_loss_error("a model of the status body has no id");
     }
+    // A node lists the files it cannot serve too (state "invalid"): they are no route target.
+    if (model.value("state", "") == "invalid") continue;
     gateway::NodeModelStatus entry;
     entry.id = model["id"].get<std::string>();
     entry.resident = model.value("state", "") == "resident";

@@ -419,6 +419,7 @@ Result<std::map<std::string, std::string>> read_upstream_keys(const gateway::Gat
 gateway::NodeStatus self_status(const node::ModelManager& models) {
   gateway::NodeStatus out;
   for (const node::ModelInfo& info : models.list()) {
+    if (!info.invalid_reason.empty()) continue;  // not servable: not a route target
     gateway::NodeModelStatus model;
     model.id = info.id;
     model.resident = info.resident;
@@ -438,7 +439,9 @@ gateway::NodeStatus self_status(const node::ModelManager& models) {
 std::vector<std::string> gateway_model_ids(const GatewayState& gateway, const node::ModelManager& models) {
   std::set<std::string> ids;
   for (const gateway::ModelRoute& alias : gateway.config->aliases) ids.insert(alias.name);
-  for (const node::ModelInfo& info : models.list()) ids.insert(info.id);
+  for (const node::ModelInfo& info : models.list()) {
+    if (info.invalid_reason.empty()) ids.insert(info.id);
+  }
   for (size_t node_idx = 0; node_idx < gateway.fleet.nodes().size(); ++node_idx) {
     if (!gateway.fleet.up(node_idx)) continue;
     for (const gateway::NodeModelStatus& model : gateway.fleet.status(node_idx).models) ids.insert(model.id);

@@ -101,6 +101,8 @@ ApiError acquire_error(const Status& status, bool stopping) {
       return api_error(status, "model", "model_not_found");
     case ErrorCode::kFailedPrecondition:
       return api_error(status, "model", "model_too_large");
+    case ErrorCode::kDataLoss:  // the model's file is not servable (the message says why)
+      return api_error(status, "model", "model_file_invalid");
     case ErrorCode::kUnavailable:
       return api_error(status, "", stopping ? "server_shutting_down" : "model_busy");
     default:
@@ -162,7 +164,8 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
     co_return;
   }
   state.record.model = parsed->model();
-  if (!ctx.models.contains(parsed->model())) {
+  // An unknown id rescans the models directory first: the model may have been added since.
+  if (!ctx.models.contains(parsed->model()) && (!ctx.models.rescan().ok() || !ctx.models.contains(parsed->model()))) {
     ApiError error = model_not_found_error(parsed->model());
     co_await write_error(connection, state, std::move(error));
     co_return;

@@ -228,8 +228,20 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     co_return;
   }
   std::optional<node::ModelInfo> model_info;
+  if (match->route == Route::kGetModel || match->route == Route::kListModels || match->route == Route::kStatus) {
+    // Models added to, changed in or removed from the models directory since the last look.
+    // An unreadable directory keeps the list as it was; the status shows it.
+    (void)ctx.models.rescan();
+  }
   if (match->route == Route::kGetModel) {
     model_info = ctx.models.info(match->model_id);
+    if (model_info && !model_info->invalid_reason.empty()) {
+      ApiError error = api_error(
+          data_loss_error("The model '" + model_info->id + "' cannot be served: " + model_info->invalid_reason),
+          "model", "model_file_invalid");
+      co_await write_error(connection, state, std::move(error));
+      co_return;
+    }
     if (!model_info && ctx.gateway != nullptr) {
       // A model of another node, or an alias: the gateway serves it too.
       const std::vector<std::string> ids = gateway_model_ids(*ctx.gateway, ctx.models);
@@ -257,7 +269,10 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     }
     body = render_model_list(listed);
   } else if (match->route == Route::kListModels) {
-    body = render_model_list(ctx.models.list());
+    std::vector<node::ModelInfo> listed = ctx.models.list();
+    // Invalid files are in /hearth/v1/status, not among the models a client may ask for.
+    std::erase_if(listed, [](const node::ModelInfo& model) { return !model.invalid_reason.empty(); });
+    body = render_model_list(listed);
   } else if (match->route == Route::kGetModel) {
     state.record.model = match->model_id;
     body = render_model(*model_info);

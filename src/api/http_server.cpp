@@ -88,10 +88,9 @@ class HttpServer::Impl {
       signals_.async_wait([this](const boost::system::error_code& error, int) {
         if (!error) begin_shutdown();
       });
-      if (gateway_ != nullptr && options_.reload_gateway) {
-        reload_signal_.add(SIGHUP);
-        wait_for_reload();
-      }
+      // SIGHUP rescans the models directory and, for a gateway, re-reads its config.
+      reload_signal_.add(SIGHUP);
+      wait_for_reload();
     }
     asio::co_spawn(io_, accept_loop(), asio::detached);
     io_.run();
@@ -124,10 +123,19 @@ class HttpServer::Impl {
     }
   }
 
-  // I/O thread: on each SIGHUP, the gateway's next config, or a log line saying why not.
+  // I/O thread: on each SIGHUP, the models directory rescanned (its changes are logged by the
+  // manager) and the gateway's next config, or a log line saying why not.
   void wait_for_reload() {
     reload_signal_.async_wait([this](const boost::system::error_code& error, int) {
       if (error || ctx_->stopping) return;
+      if (Status scanned = models_.rescan(); !scanned.ok()) {
+        std::fprintf(stderr, "hearth serve: SIGHUP: the models directory was not rescanned: %s\n",
+                     scanned.message().c_str());
+      }
+      if (gateway_ == nullptr || !options_.reload_gateway) {
+        wait_for_reload();
+        return;
+      }
       Result<gateway::GatewayConfig> next = options_.reload_gateway();
       Result<std::map<std::string, std::string>> keys =
           next.ok() ? read_upstream_keys(*next) : Result<std::map<std::string, std::string>>(next.status());

@@ -51,7 +51,8 @@ struct HttpServerOptions {
   // config's nodes and routes generation requests.
   std::shared_ptr<const gateway::GatewayConfig> gateway;
   // Called on SIGHUP (with handle_signals) for the gateway's next config; an
-  // error keeps the current one and is logged. Empty: SIGHUP is not handled.
+  // error keeps the current one and is logged. SIGHUP also (always, with
+  // handle_signals) rescans the models directory (node::ModelManager::rescan).
   std::function<Result<gateway::GatewayConfig>()> reload_gateway;
   // Every request but GET /health needs a valid API key from `keys`. Decided
   // once: the server also requires keys whenever it is bound to an address

@@ -32,6 +32,7 @@ nlohmann::json engine_object(const std::optional<infer::SchedulerStats>& stats) 
 }
 
 const char* state_name(const node::ModelInfo& model) {
+  if (!model.invalid_reason.empty()) return "invalid";
   if (model.resident) return "resident";
   return model.loading ? "loading" : "unloaded";
 }
@@ -41,6 +42,7 @@ nlohmann::json model_object(const node::ModelInfo& model) {
   return {{"id", model.id},
           {"path", model.path},
           {"state", state_name(model)},
+          {"invalid_reason", model.invalid_reason.empty() ? nlohmann::json() : nlohmann::json(model.invalid_reason)},
           {"pinned", model.pinned},
           {"n_ctx", model.n_ctx},
           {"planned_bytes", plan.total_bytes()},

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -12,6 +13,7 @@
 #include "cli/progress_bar.h"
 #include "model/gguf.h"
 #include "model/llama_arch.h"
+#include "node/model_files.h"
 #include "planner/fit_search.h"
 #include "planner/hardware_profile.h"
 #include "planner/memory_plan.h"
@@ -142,6 +144,24 @@ int run_pull(const ModelsArgs& args) {
 
 // ---- list
 
+// Why hearth serve would not serve each *.gguf entry of `dir` (by file name
+// without .gguf): not a regular file, or a header it cannot serve. Reads
+// every header. An unreadable directory gives nothing (the store's own
+// listing reports it).
+std::map<std::string, std::string> invalid_model_files(const std::string& dir) {
+  std::map<std::string, std::string> invalid;
+  Result<std::vector<node::ScannedModelFile>> scanned = node::scan_model_files(dir);
+  if (!scanned.ok()) return invalid;
+  for (const node::ScannedModelFile& file : *scanned) {
+    if (!file.problem.empty()) {
+      invalid[file.id] = file.problem;
+    } else if (Result<node::ModelFileHeader> header = node::read_model_header(file.path); !header.ok()) {
+      invalid[file.id] = header.status().message();
+    }
+  }
+  return invalid;
+}
+
 int run_list(const ModelsArgs& args) {
   Result<store::ModelStore> opened = open_store(args, false);
   if (!opened.ok()) {
@@ -163,6 +183,14 @@ int run_list(const ModelsArgs& args) {
   if (!models.ok()) return fail(models.status());
   Result<std::vector<store::PartialDownload>> partials = store.list_partials();
   if (!partials.ok()) return fail(partials.status());
+  // What hearth serve would report as invalid; the entries the store does not list (directories) last.
+  std::map<std::string, std::string> invalid = invalid_model_files(store.dir());
+  std::map<std::string, std::string> unlisted = invalid;
+  for (const store::StoredModel& model : *models) unlisted.erase(model.name);
+  auto invalid_reason = [&invalid](const std::string& name) {
+    auto it = invalid.find(name);
+    return it == invalid.end() ? nlohmann::json() : nlohmann::json(it->second);
+  };
 
   if (args.json) {
     nlohmann::json rows = nlohmann::json::array();
@@ -172,8 +200,11 @@ int run_list(const ModelsArgs& args) {
                       {"kind", store::entry_kind_name(model.kind)},
                       {"sha256", model.sha256.empty() ? nlohmann::json() : nlohmann::json(model.sha256)},
                       {"size_bytes", model.size_bytes},
-                      {"link_target", model.link_target}});
+                      {"link_target", model.link_target},
+                      {"invalid_reason", invalid_reason(model.name)}});
     }
+    nlohmann::json unlisted_rows = nlohmann::json::array();
+    for (const auto& [name, reason] : unlisted) unlisted_rows.push_back({{"name", name}, {"invalid_reason", reason}});
     nlohmann::json partial_rows = nlohmann::json::array();
     for (const store::PartialDownload& partial : *partials) {
       partial_rows.push_back(
@@ -182,7 +213,8 @@ int run_list(const ModelsArgs& args) {
            {"size_bytes", partial.size_bytes ? nlohmann::json(*partial.size_bytes) : nlohmann::json()},
            {"source", partial.source}});
     }
-    const nlohmann::json out = {{"models_dir", store.dir()}, {"models", rows}, {"partial", partial_rows}};
+    const nlohmann::json out = {
+        {"models_dir", store.dir()}, {"models", rows}, {"partial", partial_rows}, {"invalid", unlisted_rows}};
     // Names and sources come from the file system and servers: replace invalid UTF-8 rather than throw.
     std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
@@ -199,10 +231,15 @@ int run_list(const ModelsArgs& args) {
       if (model.kind == store::EntryKind::kOtherLink || model.kind == store::EntryKind::kBrokenLink) {
         kind += " -> " + model.link_target;
       }
+      if (auto it = invalid.find(model.name); it != invalid.end()) kind += "  INVALID: " + it->second;
       std::printf("%-*s  %10s  %-12s  %s\n", static_cast<int>(name_width), model.name.c_str(),
                   model.kind == store::EntryKind::kBrokenLink ? "-" : human_bytes(model.size_bytes).c_str(),
                   short_sha.c_str(), kind.c_str());
     }
+  }
+  if (!unlisted.empty()) {
+    std::printf("\nnot model files (hearth serve reports them and serves the rest):\n");
+    for (const auto& [name, reason] : unlisted) std::printf("  %s  INVALID: %s\n", name.c_str(), reason.c_str());
   }
   if (!partials->empty()) {
     std::printf("\npartial downloads (run the same pull again to resume; rm NAME to drop):\n");

@@ -15,6 +15,7 @@
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
 #include "ledger/egress_ledger.h"
+#include "node/file_lease.h"
 #include "node/model_files.h"
 #include "node/model_manager.h"
 #include "node/node_config.h"
@@ -63,17 +64,29 @@ std::string env_or_empty(const char* name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
-// The model files to serve: --model files, else every *.gguf of the models directory.
-Result<std::vector<std::string>> model_files(const ServeArgs& args, const node::NodeConfig& config) {
-  if (!args.model_paths.empty()) return args.model_paths;
+// What to serve: the --model files (fixed; each must be servable), else the
+// models directory (rescanned while serving; invalid entries are reported and
+// skipped). One of the two is set.
+struct ModelSource {
+  std::vector<std::string> paths;
+  std::string dir;
+};
+
+Result<ModelSource> model_source(const ServeArgs& args, const node::NodeConfig& config) {
+  if (!args.model_paths.empty()) return ModelSource{args.model_paths, ""};
   // The config's models_dir sits between $HEARTH_MODELS and the default.
   std::string flag = args.models_dir;
   if (flag.empty() && env_or_empty("HEARTH_MODELS").empty() && config.models_dir) flag = *config.models_dir;
   HEARTH_ASSIGN_OR_RETURN(std::string dir, resolve_models_dir(flag));
-  return node::find_model_files(dir);
+  HEARTH_ASSIGN_OR_RETURN(std::vector<node::ScannedModelFile> scanned, node::scan_model_files(dir));
+  if (scanned.empty()) return not_found_error("the models directory " + dir + " holds no *.gguf files");
+  return ModelSource{{}, std::move(dir)};
 }
 
 int run_serve(const ServeArgs& args) {
+  // Loaded models lease their files; where a file could not be leased, a
+  // truncation under its mapping at least says what happened.
+  node::install_sigbus_notice();
   // A config file is read (and its errors reported) even when flags override it.
   node::NodeConfig config;
   gateway::GatewayConfig gateway_config;
@@ -86,13 +99,13 @@ int run_serve(const ServeArgs& args) {
     gateway_config = std::move(gateway_loaded).value();
   }
   const bool is_gateway = gateway_config.routes_anywhere();
-  auto files = model_files(args, config);
-  if (!files.ok()) {
+  auto source = model_source(args, config);
+  if (!source.ok()) {
     // A gateway may have no models of its own: it routes to its nodes and providers.
-    if (!is_gateway || files.status().code() != ErrorCode::kNotFound) return fail(files.status().message());
+    if (!is_gateway || source.status().code() != ErrorCode::kNotFound) return fail(source.status().message());
     std::fprintf(stderr, "hearth serve: %s; serving no local models (gateway only)\n",
-                 files.status().message().c_str());
-    files = std::vector<std::string>();
+                 source.status().message().c_str());
+    source = ModelSource();
   }
 
   node::ModelManagerOptions manager_options;
@@ -141,12 +154,24 @@ int run_serve(const ServeArgs& args) {
   manager_options.settings = config.models;
   for (const std::string& id : args.pinned) manager_options.settings[id].pinned = true;
 
-  auto manager = node::ModelManager::create(*files, std::move(manager_options));
+  auto manager = source->dir.empty() ? node::ModelManager::create(source->paths, std::move(manager_options))
+                                     : node::ModelManager::create_for_dir(source->dir, std::move(manager_options));
   if (!manager.ok()) return fail(manager.status().message());
   node::ModelManager& models = **manager;
   std::fprintf(stderr, "hearth serve: model memory budget %s (%s)\n", format_byte_size(models.budget_bytes()).c_str(),
                budget_source.c_str());
+  if (!source->dir.empty()) {
+    std::fprintf(stderr,
+                 "hearth serve: serving the models directory %s (files added, changed or removed there are picked "
+                 "up on the next request for an unknown model, GET /v1/models, /hearth/v1/status or SIGHUP)\n",
+                 source->dir.c_str());
+  }
   for (const node::ModelInfo& model : models.list()) {
+    if (!model.invalid_reason.empty()) {
+      std::fprintf(stderr, "hearth serve: model '%s' is INVALID and not served: %s\n", model.id.c_str(),
+                   model.invalid_reason.c_str());
+      continue;
+    }
     std::string state = model.resident ? "loaded, pinned" : "loads on first use";
     if (!model.fits_budget) state = "DOES NOT FIT the budget: requests for it are refused";
     std::fprintf(stderr, "hearth serve: model '%s' from %s, context %lld, plans %s (%s)\n", model.id.c_str(),

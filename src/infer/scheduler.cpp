@@ -125,7 +125,7 @@ class Scheduler::Impl {
   }
 
   Result<std::shared_ptr<SequenceHandle>> submit(SequenceRequest&& request, std::shared_ptr<SequenceObserver> observer);
-  int32_t drain(int64_t timeout_ms);
+  int32_t drain(int64_t timeout_ms, std::string_view reason);
   SchedulerStats stats() const {
     std::lock_guard lock(mu_);
     return stats_;
@@ -185,6 +185,7 @@ class Scheduler::Impl {
   bool draining_ = false;             // guarded by mu_
   bool cancel_all_ = false;           // guarded by mu_
   int64_t n_cancelled_by_drain_ = 0;  // guarded by mu_
+  std::string drain_reason_;          // guarded by mu_; drain()'s reason for cancelling
   SchedulerStats stats_;              // guarded by mu_
   std::thread thread_;
 };
@@ -235,9 +236,10 @@ Result<std::shared_ptr<SequenceHandle>> Scheduler::Impl::submit(SequenceRequest&
   return handle;
 }
 
-int32_t Scheduler::Impl::drain(int64_t timeout_ms) {
+int32_t Scheduler::Impl::drain(int64_t timeout_ms, std::string_view reason) {
   std::unique_lock lock(mu_);
   draining_ = true;
+  drain_reason_ = std::string(reason);
   const bool idle = idle_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0)),
                                       [this] { return n_active_ == 0 || stopping_; });
   if (idle) return 0;
@@ -250,6 +252,7 @@ int32_t Scheduler::Impl::drain(int64_t timeout_ms) {
 void Scheduler::Impl::run() {
   for (;;) {
     bool cancel_all = false;
+    std::string reason;  // why drain() cancels what is left
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] {
@@ -266,8 +269,9 @@ void Scheduler::Impl::run() {
         std::lock_guard lock(mu_);
         n_cancelled_by_drain_ += static_cast<int64_t>(running_.size() + waiting_[0].size() + waiting_[1].size());
         cancel_all_ = false;
+        reason = drain_reason_;
       }
-      finish_all(FinishReason::kCancelled, unavailable_error("the server is shutting down"));
+      finish_all(FinishReason::kCancelled, unavailable_error(std::move(reason)));
     } else {
       step();
     }
@@ -619,7 +623,7 @@ Result<std::shared_ptr<SequenceHandle>> Scheduler::submit(SequenceRequest&& requ
   return impl_->submit(std::move(request), std::move(observer));
 }
 
-int32_t Scheduler::drain(int64_t timeout_ms) { return impl_->drain(timeout_ms); }
+int32_t Scheduler::drain(int64_t timeout_ms, std::string_view reason) { return impl_->drain(timeout_ms, reason); }
 
 SchedulerStats Scheduler::stats() const { return impl_->stats(); }
 

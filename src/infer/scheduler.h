@@ -172,8 +172,9 @@ class Scheduler {
 
   // Stops admitting (submit returns kUnavailable), lets running and queued
   // sequences finish, and returns when none is left or `timeout_ms` passed,
-  // after which the rest are cancelled. Returns the number cancelled.
-  int32_t drain(int64_t timeout_ms);
+  // after which the rest are cancelled, finishing with kUnavailable and
+  // `reason`. Returns the number cancelled.
+  int32_t drain(int64_t timeout_ms, std::string_view reason = "the server is shutting down");
 
   SchedulerStats stats() const;
   const SchedulerOptions& options() const { return options_; }

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <future>
 #include <limits>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "base/byte_size.h"
@@ -15,10 +17,13 @@
 
 namespace hearth::node {
 
-struct ModelManager::Entry {
-  // Immutable after create().
+// One entry of the list: a model file as planned when it was (re)scanned.
+struct ManagedModel {
+  // Immutable once planned.
   std::string id;
   std::string path;
+  FileIdentity identity;       // zero for explicit files not stat()ed and invalid entries
+  std::string invalid_reason;  // not empty: not servable; nothing below is set
   int64_t created_s = 0;
   model::LlamaConfig config;
   planner::PlanSettings plan_settings;
@@ -31,6 +36,12 @@ struct ModelManager::Entry {
   std::unique_ptr<ServedModel> served;
   bool loading = false;
   bool queued = false;
+  bool retired = false;  // out of the list: unloads when its last lease ends
+  bool awaiting_unload = false;  // in ModelManager::retired_
+  // A writer opened the file: no new leases; unloads once its sequences are
+  // cancelled (overwrite_stopped) and its leases end; planned again after.
+  bool file_overwritten = false;
+  bool overwrite_stopped = false;
   int32_t n_active = 0;
   int64_t keep_alive_in_force_ms = kDefaultKeepAliveMs;
   int64_t idle_since_ms = -1;  // monotonic; -1 while in use or never loaded
@@ -38,7 +49,7 @@ struct ModelManager::Entry {
   int64_t n_loads = 0;
   int64_t load_ms = 0;
   std::optional<infer::SchedulerStats> last_stats;  // at the last unload
-  std::vector<AcquireCallback> waiters;
+  std::vector<ModelManager::AcquireCallback> waiters;
 
   int64_t planned_bytes() const { return plan.total_bytes(); }
 
@@ -84,13 +95,13 @@ planner::PlanSettings plan_settings_for(const ServedModelOptions& load, int64_t 
 // ---- ModelLease ----
 
 ModelLease::ModelLease(ModelLease&& other) noexcept
-    : manager_(std::exchange(other.manager_, nullptr)), entry_idx_(other.entry_idx_), served_(other.served_) {}
+    : manager_(std::exchange(other.manager_, nullptr)), entry_(std::move(other.entry_)), served_(other.served_) {}
 
 ModelLease& ModelLease::operator=(ModelLease&& other) noexcept {
   if (this != &other) {
     release();
     manager_ = std::exchange(other.manager_, nullptr);
-    entry_idx_ = other.entry_idx_;
+    entry_ = std::move(other.entry_);
     served_ = other.served_;
   }
   return *this;
@@ -99,7 +110,8 @@ ModelLease& ModelLease::operator=(ModelLease&& other) noexcept {
 ModelLease::~ModelLease() { release(); }
 
 void ModelLease::release() {
-  if (manager_ != nullptr) std::exchange(manager_, nullptr)->release(entry_idx_);
+  if (manager_ != nullptr) std::exchange(manager_, nullptr)->release(entry_);
+  entry_.reset();
 }
 
 // ---- ModelManager ----
@@ -113,49 +125,83 @@ ModelManager::ModelManager(ModelManagerOptions&& options) : options_(std::move(o
   }
 }
 
+Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path, bool tolerate_invalid) const {
+  auto entry = std::make_shared<Entry>();
+  entry->id = model_id_from_path(path);
+  entry->path = path;
+  // Stat()ed before the header is read: a file that changes in between is
+  // planned again at the next scan, never missed.
+  if (auto identity = file_identity(path); identity.ok()) entry->identity = *identity;
+  Status planned = [&]() -> Status {
+    HEARTH_ASSIGN_OR_RETURN(ModelFileHeader header, read_model_header(path));
+    entry->config = header.config;
+    entry->created_s = file_modification_time_s(path);
+    entry->n_ctx = serving_context(entry->config, options_.load);
+    entry->plan_settings = plan_settings_for(options_.load, entry->n_ctx);
+    HEARTH_RETURN_IF_ERROR(planner::validate_settings(entry->plan_settings));
+    entry->plan = planner::plan_memory(entry->config, header.weights_bytes, entry->plan_settings);
+    return ok_status();
+  }();
+  if (!planned.ok()) {
+    if (!tolerate_invalid) return planned;
+    entry->invalid_reason = planned.message();
+    return entry;
+  }
+  entry->keep_alive_ms = options_.default_keep_alive_ms;
+  if (auto it = options_.settings.find(entry->id); it != options_.settings.end()) {
+    entry->pinned = it->second.pinned;
+    if (it->second.keep_alive_ms) entry->keep_alive_ms = *it->second.keep_alive_ms;
+  }
+  entry->keep_alive_in_force_ms = entry->keep_alive_ms;
+  return entry;
+}
+
 Result<std::unique_ptr<ModelManager>> ModelManager::create(std::span<const std::string> paths,
                                                            ModelManagerOptions&& options) {
   if (options.budget_bytes <= 0) return invalid_argument_error("the model memory budget must be positive");
   std::unique_ptr<ModelManager> manager(new ModelManager(std::move(options)));
-  const ModelManagerOptions& opts = manager->options_;
   for (const std::string& path : paths) {
-    auto entry = std::make_unique<Entry>();
-    entry->id = model_id_from_path(path);
-    entry->path = path;
+    // Files named on the command line must be servable: the user asked for them.
+    HEARTH_ASSIGN_OR_RETURN(EntryPtr entry, manager->plan_entry(path, false));
     for (const auto& other : manager->entries_) {
       if (other->id == entry->id) {
         return invalid_argument_error("two model files give the id '" + entry->id + "': " + other->path + " and " +
                                       path);
       }
     }
-    // The header alone: mapping is cheap, and a file that cannot be served is
-    // refused now rather than at its first request.
-    auto file = model::GgufFile::open(path);
-    if (!file.ok()) return Status(file.status().code(), "cannot load " + path + ": " + file.status().message());
-    auto config = model::read_llama_config(*file);
-    if (!config.ok()) return Status(config.status().code(), "cannot load " + path + ": " + config.status().message());
-    auto weights = model::bind_llama_weights(*file, *config);
-    if (!weights.ok()) {
-      return Status(weights.status().code(), "cannot load " + path + ": " + weights.status().message());
-    }
-    entry->config = *config;
-    entry->created_s = file_modification_time_s(path);
-    entry->n_ctx = serving_context(entry->config, opts.load);
-    entry->plan_settings = plan_settings_for(opts.load, entry->n_ctx);
-    HEARTH_RETURN_IF_ERROR(planner::validate_settings(entry->plan_settings));
-    entry->plan = planner::plan_memory(entry->config, planner::file_weights_bytes(*file), entry->plan_settings);
-    entry->keep_alive_ms = opts.default_keep_alive_ms;
-    if (auto it = opts.settings.find(entry->id); it != opts.settings.end()) {
-      entry->pinned = it->second.pinned;
-      if (it->second.keep_alive_ms) entry->keep_alive_ms = *it->second.keep_alive_ms;
-    }
-    entry->keep_alive_in_force_ms = entry->keep_alive_ms;
     manager->entries_.push_back(std::move(entry));
   }
-  std::sort(manager->entries_.begin(), manager->entries_.end(),
-            [](const auto& lhs, const auto& rhs) { return lhs->id < rhs->id; });
-  for (const auto& [id, settings] : opts.settings) {
-    if (!manager->contains(id)) {
+  HEARTH_RETURN_IF_ERROR(manager->start());
+  return manager;
+}
+
+Result<std::unique_ptr<ModelManager>> ModelManager::create_for_dir(const std::string& dir,
+                                                                   ModelManagerOptions&& options) {
+  if (options.budget_bytes <= 0) return invalid_argument_error("the model memory budget must be positive");
+  HEARTH_ASSIGN_OR_RETURN(std::vector<ScannedModelFile> scanned, scan_model_files(dir));
+  std::unique_ptr<ModelManager> manager(new ModelManager(std::move(options)));
+  manager->dir_ = dir;
+  for (const ScannedModelFile& file : scanned) {
+    // Names in one directory are unique, so are the ids.
+    if (!file.problem.empty()) {
+      auto entry = std::make_shared<Entry>();
+      entry->id = file.id;
+      entry->path = file.path;
+      entry->invalid_reason = file.problem;
+      manager->entries_.push_back(std::move(entry));
+      continue;
+    }
+    HEARTH_ASSIGN_OR_RETURN(EntryPtr entry, manager->plan_entry(file.path, true));
+    manager->entries_.push_back(std::move(entry));
+  }
+  HEARTH_RETURN_IF_ERROR(manager->start());
+  return manager;
+}
+
+Status ModelManager::start() {
+  std::sort(entries_.begin(), entries_.end(), [](const auto& lhs, const auto& rhs) { return lhs->id < rhs->id; });
+  for (const auto& [id, settings] : options_.settings) {
+    if (!contains(id)) {
       return invalid_argument_error("the settings name the model '" + id + "', which is not among the served files");
     }
   }
@@ -163,25 +209,34 @@ Result<std::unique_ptr<ModelManager>> ModelManager::create(std::span<const std::
   // Pinned models load now: a node that cannot hold what it was told to keep
   // should say so at start, not at the first request.
   int64_t pinned_bytes = 0;
-  for (const auto& entry : manager->entries_) {
+  for (const auto& entry : entries_) {
+    if (!entry->invalid_reason.empty()) {
+      // An invalid entry carries no settings; pinning it is asking for the impossible.
+      auto it = options_.settings.find(entry->id);
+      if (it != options_.settings.end() && it->second.pinned) {
+        return invalid_argument_error("the pinned model '" + entry->id + "' cannot be served: " +
+                                      entry->invalid_reason);
+      }
+      continue;
+    }
     if (!entry->pinned) continue;
-    if (entry->planned_bytes() > opts.budget_bytes) return manager->cannot_fit_error(*entry);
+    if (entry->planned_bytes() > options_.budget_bytes) return cannot_fit_error(*entry);
     pinned_bytes += entry->planned_bytes();
-    if (pinned_bytes > opts.budget_bytes) {
+    if (pinned_bytes > options_.budget_bytes) {
       return invalid_argument_error("the pinned models need " + format_byte_size(pinned_bytes) +
                                     " together, more than the model memory budget of " +
-                                    format_byte_size(opts.budget_bytes));
+                                    format_byte_size(options_.budget_bytes));
     }
     const auto t_load_start = std::chrono::steady_clock::now();
-    auto served = load_served_model(entry->id, entry->path, opts.load);
+    auto served = load_entry(entry);
     if (!served.ok()) return served.status();
     entry->served = std::move(served).value();
     entry->n_loads = 1;
     entry->load_ms = std::max<int64_t>(1, elapsed_ms(t_load_start));
-    entry->idle_since_ms = manager->now_ms();
+    entry->idle_since_ms = now_ms();
   }
-  manager->loader_ = std::thread([raw = manager.get()] { raw->loader_loop(); });
-  return manager;
+  loader_ = std::thread([this] { loader_loop(); });
+  return ok_status();
 }
 
 ModelManager::~ModelManager() {
@@ -191,23 +246,53 @@ ModelManager::~ModelManager() {
     drained = stopping_;
   }
   if (!drained) drain(0);
+  // The models are destroyed here, while every member is alive: a lease break
+  // dispatched meanwhile (on_file_overwritten) still finds a whole manager.
+  std::vector<EntryPtr> entries;
+  std::vector<EntryPtr> retired;
+  {
+    std::lock_guard lock(mutex_);
+    entries.swap(entries_);
+    retired.swap(retired_);
+    overwritten_.clear();  // each is in entries or retired too
+    load_queue_.clear();
+  }
 }
 
 int64_t ModelManager::now_ms() const { return options_.now_ms(); }
 
-std::optional<size_t> ModelManager::find_entry(std::string_view id) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
-                             [](const auto& entry, std::string_view key) { return entry->id < key; });
-  if (it == entries_.end() || (*it)->id != id) return std::nullopt;
-  return static_cast<size_t>(it - entries_.begin());
+void ModelManager::notice(const std::string& line) const {
+  if (options_.load.notice) options_.load.notice(line);
 }
 
-bool ModelManager::contains(std::string_view id) const { return find_entry(id).has_value(); }
+ModelManager::EntryPtr ModelManager::find_locked(std::string_view id) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
+                             [](const auto& entry, std::string_view key) { return entry->id < key; });
+  if (it == entries_.end() || (*it)->id != id) return nullptr;
+  return *it;
+}
+
+std::vector<ModelManager::Entry*> ModelManager::all_entries_locked() const {
+  std::vector<Entry*> all;
+  all.reserve(entries_.size() + retired_.size());
+  for (const auto& entry : entries_) all.push_back(entry.get());
+  for (const auto& entry : retired_) {
+    if (entry->retired) all.push_back(entry.get());  // an overwritten one is in entries_ too
+  }
+  return all;
+}
+
+bool ModelManager::contains(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  return find_locked(id) != nullptr;
+}
 
 ModelInfo ModelManager::info_locked(const Entry& entry) const {
   ModelInfo info;
   info.id = entry.id;
   info.path = entry.path;
+  info.invalid_reason = entry.invalid_reason;
+  if (!entry.invalid_reason.empty()) return info;
   info.created_s = entry.created_s;
   info.n_ctx = entry.n_ctx;
   info.plan = entry.plan;
@@ -226,10 +311,10 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
 }
 
 std::optional<ModelInfo> ModelManager::info(std::string_view id) const {
-  const std::optional<size_t> entry_idx = find_entry(id);
-  if (!entry_idx) return std::nullopt;
   std::lock_guard lock(mutex_);
-  return info_locked(*entries_[*entry_idx]);
+  EntryPtr entry = find_locked(id);
+  if (!entry) return std::nullopt;
+  return info_locked(*entry);
 }
 
 std::vector<ModelInfo> ModelManager::list() const {
@@ -243,12 +328,154 @@ std::vector<ModelInfo> ModelManager::list() const {
 int64_t ModelManager::committed_bytes() const {
   std::lock_guard lock(mutex_);
   int64_t n_bytes = 0;
-  for (const auto& entry : entries_) {
+  for (const Entry* entry : all_entries_locked()) {
     if (entry->served || entry->loading) n_bytes += entry->planned_bytes();
   }
   return n_bytes;
 }
 
+void ModelManager::retire_locked(const EntryPtr& entry) {
+  entry->retired = true;
+  if ((entry->served || entry->loading || entry->queued) && !entry->awaiting_unload) {
+    entry->awaiting_unload = true;
+    retired_.push_back(entry);
+  }
+  loader_cv_.notify_all();  // the loader unloads it once idle
+}
+
+std::vector<std::unique_ptr<ServedModel>> ModelManager::sweep_retired_locked() {
+  std::vector<std::unique_ptr<ServedModel>> unloaded;
+  std::erase_if(retired_, [&](const EntryPtr& entry) {
+    if (entry->n_active > 0 || entry->loading || entry->queued) return false;
+    if (entry->file_overwritten && !entry->overwrite_stopped && entry->served) return false;
+    if (entry->served) unloaded.push_back(entry->unload());
+    entry->awaiting_unload = false;
+    return true;
+  });
+  return unloaded;
+}
+
+void ModelManager::on_file_overwritten(const std::weak_ptr<Entry>& weak_entry) {
+  std::lock_guard lock(mutex_);
+  EntryPtr entry = weak_entry.lock();
+  if (!entry || entry->file_overwritten) return;
+  entry->file_overwritten = true;
+  overwritten_.push_back(std::move(entry));
+  loader_cv_.notify_all();
+}
+
+void ModelManager::stop_overwritten(std::unique_lock<std::mutex>& lock, const EntryPtr& entry) {
+  if (entry->served) {
+    const std::string reason = "the model file " + entry->path + " is being overwritten; retry the request";
+    notice("model '" + entry->id + "': " + entry->path +
+           " is being opened for writing: its requests are cancelled and it is unloaded, then loaded again "
+           "from the new file on next use");
+    infer::Scheduler* scheduler = entry->served->scheduler.get();
+    ++entry->n_active;  // keeps it loaded (and `scheduler` alive) while the lock is released
+    lock.unlock();
+    scheduler->drain(0, reason);  // returns once the engine no longer touches the weights
+    lock.lock();
+    --entry->n_active;
+  }
+  // Without a model (a load under way discards its result, see loader_loop)
+  // there is nothing to stop.
+  entry->overwrite_stopped = true;
+  if (entry->served && !entry->awaiting_unload) {
+    entry->awaiting_unload = true;
+    retired_.push_back(entry);
+  }
+}
+
+Result<ModelManager::EntryPtr> ModelManager::replan(const EntryPtr& stale) {
+  std::lock_guard rescan_lock(rescan_mutex_);
+  HEARTH_ASSIGN_OR_RETURN(EntryPtr fresh, plan_entry(stale->path, !dir_.empty()));
+  std::lock_guard lock(mutex_);
+  auto it = std::find(entries_.begin(), entries_.end(), stale);
+  if (it == entries_.end()) {
+    // Replaced or removed by a rescan meanwhile: whatever is listed now wins.
+    EntryPtr listed = find_locked(stale->id);
+    if (!listed) return not_found_error("The model '" + stale->id + "' does not exist");
+    return listed;
+  }
+  retire_locked(stale);
+  *it = fresh;
+  return fresh;
+}
+
+Result<std::unique_ptr<ServedModel>> ModelManager::load_entry(const EntryPtr& entry) {
+  return load_served_model(entry->id, entry->path, options_.load,
+                           [this, weak_entry = std::weak_ptr<Entry>(entry)] { on_file_overwritten(weak_entry); });
+}
+
+Status ModelManager::rescan() {
+  if (dir_.empty()) return ok_status();
+  std::lock_guard rescan_lock(rescan_mutex_);
+  HEARTH_ASSIGN_OR_RETURN(std::vector<ScannedModelFile> scanned, scan_model_files(dir_));
+
+  // What the list holds now: only new and changed files are planned (outside
+  // mutex_; rescan_mutex_ keeps the list from changing meanwhile).
+  struct Known {
+    std::string path;
+    FileIdentity identity;
+    std::string invalid_reason;
+  };
+  std::map<std::string, Known, std::less<>> known;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& entry : entries_) known[entry->id] = {entry->path, entry->identity, entry->invalid_reason};
+  }
+  std::vector<EntryPtr> fresh;
+  std::set<std::string, std::less<>> present;
+  for (const ScannedModelFile& file : scanned) {
+    present.insert(file.id);
+    if (auto it = known.find(file.id); it != known.end()) {
+      const Known& was = it->second;
+      const bool same = was.path == file.path && was.identity == file.identity &&
+                        (file.problem.empty() || was.invalid_reason == file.problem);
+      if (same) continue;
+    }
+    if (!file.problem.empty()) {
+      auto entry = std::make_shared<Entry>();
+      entry->id = file.id;
+      entry->path = file.path;
+      entry->invalid_reason = file.problem;
+      fresh.push_back(std::move(entry));
+      continue;
+    }
+    Result<EntryPtr> entry = plan_entry(file.path, true);
+    if (entry.ok()) fresh.push_back(std::move(entry).value());
+  }
+
+  std::vector<std::string> lines;
+  {
+    std::lock_guard lock(mutex_);
+    for (EntryPtr& entry : fresh) {
+      const std::string what = entry->invalid_reason.empty()
+                                   ? "model '" + entry->id + "' from " + entry->path
+                                   : "model '" + entry->id + "' is invalid and not served: " + entry->invalid_reason;
+      auto it = std::lower_bound(entries_.begin(), entries_.end(), entry->id,
+                                 [](const auto& listed, std::string_view key) { return listed->id < key; });
+      if (it != entries_.end() && (*it)->id == entry->id) {
+        retire_locked(*it);
+        lines.push_back("models directory: " + entry->path + " changed: " + what +
+                        ((*it)->served ? " (the loaded model unloads once idle)" : ""));
+        *it = std::move(entry);
+      } else {
+        lines.push_back("models directory: new " + what);
+        entries_.insert(it, std::move(entry));
+      }
+    }
+    std::erase_if(entries_, [&](const EntryPtr& entry) {
+      if (present.contains(entry->id)) return false;
+      lines.push_back("models directory: " + entry->path + " is gone: model '" + entry->id + "' is no longer served" +
+                      (entry->served ? " (the loaded model unloads once idle)" : ""));
+      retire_locked(entry);
+      return true;
+    });
+  }
+  for (const std::string& line : lines) notice(line);
+  return ok_status();
+}
 Status ModelManager::cannot_fit_error(const Entry& entry) const {
   const planner::MemoryPlan& plan = entry.plan;
   const planner::PlanSettings& settings = entry.plan_settings;
@@ -299,40 +526,79 @@ Status ModelManager::cannot_fit_error(const Entry& entry) const {
 }
 
 void ModelManager::acquire_async(std::string_view id, std::optional<int64_t> keep_alive_ms, AcquireCallback done) {
-  const std::optional<size_t> found = find_entry(id);
-  if (!found) {
+  std::unique_lock lock(mutex_);
+  EntryPtr entry = find_locked(id);
+  if (!entry && !dir_.empty()) {
+    // Perhaps pulled into the directory since the last scan. A directory that
+    // cannot be read leaves the list as it was: the answer is then kNotFound.
+    lock.unlock();
+    const Status scanned = rescan();
+    if (!scanned.ok()) notice("models directory: " + scanned.message());
+    lock.lock();
+    entry = find_locked(id);
+  }
+  if (!entry) {
+    lock.unlock();
     done(not_found_error("The model '" + std::string(id) + "' does not exist"));
     return;
   }
-  const size_t entry_idx = *found;
-  std::unique_lock lock(mutex_);
-  Entry& entry = *entries_[entry_idx];
   if (stopping_) {
     lock.unlock();
     done(unavailable_error("The server is shutting down"));
     return;
   }
-  if (entry.planned_bytes() > options_.budget_bytes) {
-    Status error = cannot_fit_error(entry);
+  if (entry->file_overwritten) {
+    if (entry->served || entry->loading) {
+      lock.unlock();
+      done(unavailable_error("The model file " + entry->path + " is being overwritten; retry the request"));
+      return;
+    }
+    // Unloaded, and the writer let in: plan the new contents (its header alone) before loading them.
+    const EntryPtr stale = entry;
+    lock.unlock();
+    Result<EntryPtr> replanned = replan(stale);
+    if (!replanned.ok()) {
+      done(replanned.status());
+      return;
+    }
+    lock.lock();
+    entry = *replanned;
+    if (stopping_ || entry->file_overwritten) {
+      Status error = unavailable_error(stopping_ ? "The server is shutting down"
+                                                 : "The model file " + entry->path +
+                                                       " is being overwritten; retry the request");
+      lock.unlock();
+      done(std::move(error));
+      return;
+    }
+  }
+  if (!entry->invalid_reason.empty()) {
+    Status error = data_loss_error("The model '" + entry->id + "' cannot be served: " + entry->invalid_reason);
+    lock.unlock();
+    done(std::move(error));
+    return;
+  }
+  if (entry->planned_bytes() > options_.budget_bytes) {
+    Status error = cannot_fit_error(*entry);
     lock.unlock();
     done(std::move(error));
     return;
   }
   // The latest request's keep-alive wins, as in Ollama.
-  entry.keep_alive_in_force_ms = keep_alive_ms.value_or(entry.keep_alive_ms);
-  if (entry.served) {
-    ++entry.n_active;
-    entry.idle_since_ms = -1;
-    entry.last_used_unix_ms = unix_now_ms();
-    ModelLease lease(this, entry_idx, entry.served.get());
+  entry->keep_alive_in_force_ms = keep_alive_ms.value_or(entry->keep_alive_ms);
+  if (entry->served) {
+    ++entry->n_active;
+    entry->idle_since_ms = -1;
+    entry->last_used_unix_ms = unix_now_ms();
+    ModelLease lease(this, entry, entry->served.get());
     lock.unlock();
     done(std::move(lease));
     return;
   }
-  entry.waiters.push_back(std::move(done));
-  if (!entry.queued && !entry.loading) {
-    entry.queued = true;
-    load_queue_.push_back(entry_idx);
+  entry->waiters.push_back(std::move(done));
+  if (!entry->queued && !entry->loading) {
+    entry->queued = true;
+    load_queue_.push_back(entry);
     loader_cv_.notify_all();
   }
 }
@@ -344,39 +610,40 @@ Result<ModelLease> ModelManager::acquire(std::string_view id, std::optional<int6
   return future.get();
 }
 
-void ModelManager::release(size_t entry_idx) {
+void ModelManager::release(const EntryPtr& entry) {
   std::lock_guard lock(mutex_);
-  Entry& entry = *entries_[entry_idx];
-  --entry.n_active;
-  entry.last_used_unix_ms = unix_now_ms();
-  if (entry.n_active == 0) entry.idle_since_ms = now_ms();
-  loader_cv_.notify_all();  // a waiting load may fit now, or this one expires
+  --entry->n_active;
+  entry->last_used_unix_ms = unix_now_ms();
+  if (entry->n_active == 0) entry->idle_since_ms = now_ms();
+  // A waiting load may fit now, this one expires, or a retired one unloads.
+  loader_cv_.notify_all();
 }
 
-void ModelManager::fail_waiters(std::unique_lock<std::mutex>& lock, size_t entry_idx, const Status& status) {
-  std::vector<AcquireCallback> waiters = std::move(entries_[entry_idx]->waiters);
-  entries_[entry_idx]->waiters.clear();
+void ModelManager::fail_waiters(std::unique_lock<std::mutex>& lock, Entry& entry, const Status& status) {
+  std::vector<AcquireCallback> waiters = std::move(entry.waiters);
+  entry.waiters.clear();
   lock.unlock();
   for (AcquireCallback& waiter : waiters) waiter(status);
   lock.lock();
 }
 
-Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, size_t entry_idx,
+Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, const Entry& wanted,
                                std::vector<std::unique_ptr<ServedModel>>* unloaded) {
-  const Entry& wanted = *entries_[entry_idx];
   const int64_t deadline_ms = now_ms() + std::max<int64_t>(0, options_.load_wait_ms);
   while (true) {
     if (stopping_) return unavailable_error("The server is shutting down");
+    // Walked afresh each time: a rescan may change the list while this waits.
+    const std::vector<Entry*> all = all_entries_locked();
     int64_t committed = 0;
-    for (const auto& entry : entries_) {
+    for (const Entry* entry : all) {
       if (entry->served || entry->loading) committed += entry->planned_bytes();
     }
     // Evict idle, unpinned models, least recently used first, until it fits.
     while (committed + wanted.planned_bytes() > options_.budget_bytes) {
       Entry* victim = nullptr;
-      for (const auto& entry : entries_) {
+      for (Entry* entry : all) {
         if (!entry->served || entry->pinned || entry->n_active > 0) continue;
-        if (victim == nullptr || entry->idle_since_ms < victim->idle_since_ms) victim = entry.get();
+        if (victim == nullptr || entry->idle_since_ms < victim->idle_since_ms) victim = entry;
       }
       if (victim == nullptr) break;
       committed -= victim->planned_bytes();
@@ -386,7 +653,7 @@ Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, size_t entry_
     const int64_t now = now_ms();
     if (now >= deadline_ms) {
       std::string busy;
-      for (const auto& entry : entries_) {
+      for (const Entry* entry : all) {
         if (!entry->served) continue;
         if (!busy.empty()) busy += ", ";
         busy += "'" + entry->id + "' (" + format_byte_size(entry->planned_bytes()) +
@@ -409,12 +676,12 @@ Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, size_t entry_
   }
 }
 
-std::optional<size_t> ModelManager::next_load_locked() {
-  if (load_queue_.empty()) return std::nullopt;
-  const size_t entry_idx = load_queue_.front();
+ModelManager::EntryPtr ModelManager::next_load_locked() {
+  if (load_queue_.empty()) return nullptr;
+  EntryPtr entry = std::move(load_queue_.front());
   load_queue_.pop_front();
-  entries_[entry_idx]->queued = false;
-  return entry_idx;
+  entry->queued = false;
+  return entry;
 }
 
 int32_t ModelManager::unload_expired() {
@@ -422,7 +689,7 @@ int32_t ModelManager::unload_expired() {
   {
     std::lock_guard lock(mutex_);
     const int64_t now = now_ms();
-    for (const auto& entry : entries_) {
+    for (Entry* entry : all_entries_locked()) {
       if (!entry->served || entry->pinned || entry->n_active > 0 || entry->keep_alive_in_force_ms < 0) continue;
       if (now - entry->idle_since_ms < entry->keep_alive_in_force_ms) continue;
       unloaded.push_back(entry->unload());
@@ -434,55 +701,74 @@ int32_t ModelManager::unload_expired() {
 void ModelManager::loader_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    if (std::optional<size_t> entry_idx = next_load_locked()) {
-      Entry& entry = *entries_[*entry_idx];
-      if (entry.served) {
+    // Models of removed or replaced files whose last lease ended: unloaded
+    // here rather than on the thread that ended the lease.
+    if (!overwritten_.empty()) {
+      EntryPtr entry = std::move(overwritten_.front());
+      overwritten_.pop_front();
+      stop_overwritten(lock, entry);
+      continue;
+    }
+    if (std::vector<std::unique_ptr<ServedModel>> swept = sweep_retired_locked(); !swept.empty()) {
+      lock.unlock();
+      swept.clear();
+      lock.lock();
+      continue;
+    }
+    if (EntryPtr entry = next_load_locked()) {
+      if (entry->served) {
         // Loaded meanwhile (pinned at start, or an earlier queue entry): hand out leases.
-        std::vector<AcquireCallback> waiters = std::move(entry.waiters);
-        entry.waiters.clear();
-        entry.n_active += static_cast<int32_t>(waiters.size());
+        std::vector<AcquireCallback> waiters = std::move(entry->waiters);
+        entry->waiters.clear();
+        entry->n_active += static_cast<int32_t>(waiters.size());
         if (!waiters.empty()) {
-          entry.idle_since_ms = -1;
-          entry.last_used_unix_ms = unix_now_ms();
+          entry->idle_since_ms = -1;
+          entry->last_used_unix_ms = unix_now_ms();
         }
-        const ServedModel* served = entry.served.get();
+        const ServedModel* served = entry->served.get();
         lock.unlock();
-        for (AcquireCallback& waiter : waiters) waiter(ModelLease(this, *entry_idx, served));
+        for (AcquireCallback& waiter : waiters) waiter(ModelLease(this, entry, served));
         lock.lock();
         continue;
       }
       std::vector<std::unique_ptr<ServedModel>> unloaded;
-      Status room = make_room(lock, *entry_idx, &unloaded);
+      Status room = make_room(lock, *entry, &unloaded);
       if (!room.ok()) {
         lock.unlock();
         unloaded.clear();
         lock.lock();
-        fail_waiters(lock, *entry_idx, room);
+        fail_waiters(lock, *entry, room);
         continue;
       }
-      entry.loading = true;
+      entry->loading = true;
       lock.unlock();
       unloaded.clear();  // unmapped before the new model maps
       const auto t_load_start = std::chrono::steady_clock::now();
-      Result<std::unique_ptr<ServedModel>> served = load_served_model(entry.id, entry.path, options_.load);
+      Result<std::unique_ptr<ServedModel>> served = load_entry(entry);
       const int64_t load_ms = elapsed_ms(t_load_start);
       lock.lock();
-      entry.loading = false;
+      entry->loading = false;
+      if (served.ok() && entry->file_overwritten) {
+        // A writer opened the file while it loaded: let it in, and the next request loads the new file.
+        lock.unlock();
+        served = unavailable_error("the model file " + entry->path + " is being overwritten; retry the request");
+        lock.lock();
+      }
       if (!served.ok()) {
-        fail_waiters(lock, *entry_idx, served.status());
+        fail_waiters(lock, *entry, served.status());
         continue;
       }
-      entry.served = std::move(served).value();
-      ++entry.n_loads;
-      entry.load_ms = std::max<int64_t>(1, load_ms);
-      load_queue_.push_front(*entry_idx);  // the branch above hands out the leases
-      entry.queued = true;
+      entry->served = std::move(served).value();
+      ++entry->n_loads;
+      entry->load_ms = std::max<int64_t>(1, load_ms);
+      entry->queued = true;
+      load_queue_.push_front(std::move(entry));  // the branch above hands out the leases
       continue;
     }
     // Nothing to load: sleep until a request comes or the first idle model expires.
     const int64_t now = now_ms();
     int64_t wake_in_ms = std::numeric_limits<int64_t>::max();
-    for (const auto& entry : entries_) {
+    for (const Entry* entry : all_entries_locked()) {
       if (!entry->served || entry->pinned || entry->n_active > 0 || entry->keep_alive_in_force_ms < 0) continue;
       wake_in_ms = std::min(wake_in_ms, entry->idle_since_ms + entry->keep_alive_in_force_ms - now);
     }
@@ -496,8 +782,8 @@ void ModelManager::loader_loop() {
     loader_cv_.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(wake_in_ms, 1000)));
   }
   // Stopping: fail every pending acquire.
-  while (std::optional<size_t> entry_idx = next_load_locked()) {
-    fail_waiters(lock, *entry_idx, unavailable_error("The server is shutting down"));
+  while (EntryPtr entry = next_load_locked()) {
+    fail_waiters(lock, *entry, unavailable_error("The server is shutting down"));
   }
 }
 
@@ -515,7 +801,7 @@ int32_t ModelManager::drain(int64_t timeout_ms) {
   std::vector<infer::Scheduler*> schedulers;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& entry : entries_) {
+    for (const Entry* entry : all_entries_locked()) {
       if (entry->served) schedulers.push_back(entry->served->scheduler.get());
     }
   }

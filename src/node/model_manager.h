@@ -6,6 +6,22 @@
 // start and stay. A model whose plan exceeds the whole budget is refused before
 // any load, with what would fit.
 //
+// Served from a models directory (create_for_dir), the manager lists every
+// entry named *.gguf: a file that is not a servable GGUF, a directory or a
+// dangling link is listed as invalid (ModelInfo::invalid_reason) and requests
+// for it fail naming why, while the others are served. rescan() picks up
+// files added, removed or changed since (each file is stat()ed; only new or
+// changed ones, by device, inode, size and modification time, are planned
+// again). A removed or replaced file's loaded model stays until its last
+// lease ends. Explicit files (create) are fixed: rescan() does nothing.
+//
+// A loaded model holds a FileLease on its file (file_lease.h). When another
+// process opens the file to overwrite it, the model stops taking requests
+// (kUnavailable: the file is being overwritten), its running sequences are
+// cancelled with that reason, and it is unloaded once its leases end; then the
+// writer proceeds. The next request plans the new file and loads it. Other
+// models are not affected.
+//
 //   ModelManagerOptions options;
 //   options.budget_bytes = int64_t{20} << 30;
 //   HEARTH_ASSIGN_OR_RETURN(auto manager, ModelManager::create(paths, std::move(options)));
@@ -14,7 +30,8 @@
 //
 // Thread-safety: every method may be called from any thread. A load runs on
 // the manager's own loader thread, one at a time; acquire_async never blocks on
-// it. The manager must outlive every lease.
+// it (but may rescan the directory on an unknown id). The manager must outlive
+// every lease.
 #pragma once
 
 #include <condition_variable>
@@ -67,6 +84,10 @@ struct ModelManagerOptions {
 struct ModelInfo {
   std::string id;
   std::string path;
+  // Not empty: the file cannot be served (not a GGUF hearth can load, a
+  // directory, a dangling link); says why, naming the path. Nothing below is
+  // set for such a model.
+  std::string invalid_reason;
   int64_t created_s = 0;
   int64_t n_ctx = 0;         // the context it is (or would be) served with
   planner::MemoryPlan plan;  // its planned bytes at the manager's settings
@@ -86,8 +107,10 @@ struct ModelInfo {
 };
 
 class ModelManager;
+struct ManagedModel;  // one model file's entry; defined in model_manager.cpp
 
-// Keeps one model resident (not evictable) while it lives. Movable.
+// Keeps one model resident (not evictable) while it lives, even if its file
+// is removed or replaced meanwhile. Movable.
 class ModelLease {
  public:
   ModelLease() = default;
@@ -105,11 +128,13 @@ class ModelLease {
 
  private:
   friend class ModelManager;
-  ModelLease(ModelManager* manager, size_t entry_idx, const ServedModel* served)
-      : manager_(manager), entry_idx_(entry_idx), served_(served) {}
+  ModelLease(ModelManager* manager, std::shared_ptr<ManagedModel> entry, const ServedModel* served)
+      : manager_(manager), entry_(std::move(entry)), served_(served) {}
 
   ModelManager* manager_ = nullptr;
-  size_t entry_idx_ = 0;
+  // Shared with the manager's list: the entry outlives its removal from it
+  // while a lease holds it.
+  std::shared_ptr<ManagedModel> entry_;
   const ServedModel* served_ = nullptr;
 };
 
@@ -121,17 +146,29 @@ class ModelManager {
   // model, a non-positive budget, or pinned models that together exceed it.
   static Result<std::unique_ptr<ModelManager>> create(std::span<const std::string> paths,
                                                       ModelManagerOptions&& options);
+  // Serves every *.gguf entry of `dir` (see the top of this file): invalid
+  // entries are listed with why rather than failing the call; a pinned model
+  // that is invalid does fail it. kNotFound, kInvalidArgument or kIo when the
+  // directory cannot be read; the other errors as create().
+  static Result<std::unique_ptr<ModelManager>> create_for_dir(const std::string& dir, ModelManagerOptions&& options);
 
   ModelManager(const ModelManager&) = delete;
   ModelManager& operator=(const ModelManager&) = delete;
   // Drains (with no wait) if drain() was not called.
   ~ModelManager();
 
+  // Whether a model (valid or not) has this id, as of the last scan.
   bool contains(std::string_view id) const;
   // nullopt when no model has this id.
   std::optional<ModelInfo> info(std::string_view id) const;
-  // Every model, sorted by id.
+  // Every model, invalid ones included, sorted by id.
   std::vector<ModelInfo> list() const;
+  // Served from a directory: brings the list up to date with it (files added,
+  // removed, changed or now invalid), reporting each change through
+  // options.load.notice. Cheap when nothing changed: one stat per entry.
+  // Errors when the directory cannot be read (the list stays as it was).
+  // Explicit files: does nothing.
+  Status rescan();
   int64_t budget_bytes() const { return options_.budget_bytes; }
   // Planned bytes of the resident and loading models.
   int64_t committed_bytes() const;
@@ -143,7 +180,9 @@ class ModelManager {
   // as Ollama's keep_alive does. Errors: kNotFound (no such model),
   // kFailedPrecondition (it can never fit the budget; the message says what
   // would), kUnavailable (other models stayed busy for load_wait_ms, or the
-  // manager is draining), and the load's own errors naming the file.
+  // manager is draining), kDataLoss for an invalid file (the message says why)
+  // and the load's own errors naming the file. An unknown id rescans the
+  // directory once before kNotFound.
   void acquire_async(std::string_view id, std::optional<int64_t> keep_alive_ms, AcquireCallback done);
   // The same, blocking until done.
   Result<ModelLease> acquire(std::string_view id, std::optional<int64_t> keep_alive_ms);
@@ -158,33 +197,66 @@ class ModelManager {
   int32_t drain(int64_t timeout_ms);
 
  private:
-  struct Entry;
+  using Entry = ManagedModel;
+  using EntryPtr = std::shared_ptr<Entry>;
   explicit ModelManager(ModelManagerOptions&& options);
 
   int64_t now_ms() const;
   void loader_loop();
-  void release(size_t entry_idx);
-  // Under mutex_: the pending load to run next, or nullopt.
-  std::optional<size_t> next_load_locked();
-  // Makes room for `entry_idx` by unloading idle models (into `unloaded`);
+  void release(const EntryPtr& entry);
+  // A planned entry for the file at `path`, or an invalid one saying why
+  // when `tolerate_invalid`; else the file's error.
+  Result<EntryPtr> plan_entry(const std::string& path, bool tolerate_invalid) const;
+  // Checks the settings against the entries and loads the pinned models.
+  Status start();
+  // Under mutex_: the pending load to run next, or null.
+  EntryPtr next_load_locked();
+  // Makes room for `wanted` by unloading idle models (into `unloaded`);
   // waits for busy ones up to load_wait_ms. Under `lock`.
-  Status make_room(std::unique_lock<std::mutex>& lock, size_t entry_idx,
+  Status make_room(std::unique_lock<std::mutex>& lock, const Entry& wanted,
                    std::vector<std::unique_ptr<ServedModel>>* unloaded);
   Status cannot_fit_error(const Entry& entry) const;
-  // The entry's index; nullopt when no model has this id. entries_ is
-  // immutable after create(), so no lock.
-  std::optional<size_t> find_entry(std::string_view id) const;
+  // Under mutex_: the entry with this id, or null.
+  EntryPtr find_locked(std::string_view id) const;
+  // Under mutex_: entries_ then retired_, for walks over everything resident.
+  std::vector<Entry*> all_entries_locked() const;
+  // Under mutex_: marks `entry`, being taken out of entries_ (replaced or its
+  // file gone), retired; while its model is loaded or loading it waits in
+  // retired_ for the loader thread to unload it once its last lease ends.
+  void retire_locked(const EntryPtr& entry);
+  // Dispatcher thread (FileLease's on_break): queues the entry for the loader
+  // thread to stop and unload. Takes mutex_ only.
+  void on_file_overwritten(const std::weak_ptr<Entry>& weak_entry);
+  // Loader thread, under `lock`: cancels the overwritten model's sequences
+  // (without the lock) and queues it for unloading once its leases end.
+  void stop_overwritten(std::unique_lock<std::mutex>& lock, const EntryPtr& entry);
+  // Plans `stale` (whose file was overwritten and whose model is unloaded)
+  // again and puts the new entry in its place; returns the listed entry.
+  Result<EntryPtr> replan(const EntryPtr& stale);
+  // Loads the entry's file with a lease whose break reaches this manager.
+  Result<std::unique_ptr<ServedModel>> load_entry(const EntryPtr& entry);
+  // Under mutex_: takes out of retired_ the entries no lease or load holds;
+  // returns their models for the caller to destroy outside the lock.
+  std::vector<std::unique_ptr<ServedModel>> sweep_retired_locked();
   ModelInfo info_locked(const Entry& entry) const;
-  void fail_waiters(std::unique_lock<std::mutex>& lock, size_t entry_idx, const Status& status);
+  void fail_waiters(std::unique_lock<std::mutex>& lock, Entry& entry, const Status& status);
+  void notice(const std::string& line) const;
 
   friend class ModelLease;
 
   ModelManagerOptions options_;
+  std::string dir_;           // set by create_for_dir; immutable after it
+  std::mutex rescan_mutex_;   // one rescan at a time (held while planning, without mutex_)
   mutable std::mutex mutex_;
-  std::condition_variable loader_cv_;            // a load was queued, a lease ended, or stopping
-  std::vector<std::unique_ptr<Entry>> entries_;  // sorted by id; the vector is immutable after create()
-  std::deque<size_t> load_queue_;                // guarded by mutex_
-  bool stopping_ = false;                        // guarded by mutex_
+  std::condition_variable loader_cv_;  // a load was queued, a lease ended, or stopping
+  std::vector<EntryPtr> entries_;      // guarded by mutex_; sorted by id
+  // Guarded by mutex_: entries whose model unloads once no lease holds it:
+  // taken out of entries_ (retired) while loaded or loading, or whose file is
+  // being overwritten (still listed, stopped by stop_overwritten).
+  std::vector<EntryPtr> retired_;
+  std::deque<EntryPtr> overwritten_;  // guarded by mutex_; for stop_overwritten
+  std::deque<EntryPtr> load_queue_;  // guarded by mutex_
+  bool stopping_ = false;            // guarded by mutex_
   std::thread loader_;
 };
 

@@ -19,15 +19,38 @@ int64_t serving_context(const model::LlamaConfig& config, const ServedModelOptio
 }
 
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
-                                                       const ServedModelOptions& options) {
+                                                       const ServedModelOptions& options,
+                                                       std::function<void()> on_overwrite) {
   auto served = std::make_unique<ServedModel>();
   served->id = id;
   served->path = path;
   served->created_s = file_modification_time_s(path);
 
+  if (on_overwrite) {
+    // Leased before it is mapped, so that no truncation can slip in between.
+    auto lease = FileLease::take(path, std::move(on_overwrite));
+    if (lease.ok()) {
+      served->file_lease = std::move(lease).value();
+    } else if (options.notice) {
+      options.notice("model '" + id + "': " + path + " is not protected against being overwritten in place (" +
+                     lease.status().message() + "): writing into it while it is loaded (cp onto it) would stop "
+                     "the server; replacing it by renaming a new file over it (mv) is safe");
+    }
+  }
+
   auto model = infer::LlamaModel::load(path);
   if (!model.ok()) return Status(model.status().code(), "cannot load " + path + ": " + model.status().message());
   served->model = std::move(model).value();
+  if (served->file_lease) {
+    // The lease must cover the file that was mapped: a rename over the path
+    // between the two opens would leave the mapping unprotected.
+    struct stat leased {};
+    struct stat mapped {};
+    if (::fstat(served->file_lease->fd(), &leased) != 0 || ::stat(path.c_str(), &mapped) != 0 ||
+        leased.st_dev != mapped.st_dev || leased.st_ino != mapped.st_ino) {
+      return unavailable_error(path + " was replaced while it was loading; retry");
+    }
+  }
 
   auto tokenizer = text::Tokenizer::from_gguf(served->model->file());
   if (!tokenizer.ok()) {

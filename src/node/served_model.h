@@ -13,6 +13,7 @@
 #include "infer/llama_model.h"
 #include "infer/scheduler.h"
 #include "model/llama_arch.h"
+#include "node/file_lease.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 
@@ -42,6 +43,10 @@ struct ServedModel {
   std::string id;  // the file name without ".gguf"
   std::string path;
   int64_t created_s = 0;  // the file's modification time (Unix seconds)
+  // The lease that lets it stop using the file before a writer truncates it
+  // (null where none could be had). Declared first: released only after the
+  // model has unmapped the file.
+  std::unique_ptr<FileLease> file_lease;
   std::unique_ptr<infer::LlamaModel> model;
   std::unique_ptr<text::Tokenizer> tokenizer;
   // Absent when the model carries no template hearth can render; chat is then
@@ -54,9 +59,13 @@ struct ServedModel {
 };
 
 // Maps the file, builds its tokenizer and chat template and starts its
-// scheduler. Errors name the file.
+// scheduler. Errors name the file. With `on_overwrite`, first takes a
+// FileLease on the file whose on_break it is (see file_lease.h for what it may
+// do); where no lease can be had, says through options.notice that the file
+// is not protected and loads it all the same.
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
-                                                       const ServedModelOptions& options);
+                                                       const ServedModelOptions& options,
+                                                       std::function<void()> on_overwrite = {});
 
 // The file's modification time (Unix seconds); 0 when it cannot be read.
 int64_t file_modification_time_s(const std::string& path);

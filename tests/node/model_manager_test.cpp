@@ -5,7 +5,14 @@
 #include "node/model_manager.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
 
 #include <atomic>
 #include <filesystem>
@@ -368,6 +375,129 @@ TEST_F(ModelManagerTest, DrainFailsAWaitingLoad) {
   auto after = manager->acquire("small-a", std::nullopt);
   EXPECT_EQ(after.status().code(), ErrorCode::kUnavailable);
   held->release();
+}
+
+// A models directory: the valid files are served, the rest listed with why.
+TEST_F(ModelManagerTest, ADirectoryServesItsValidFilesAndListsTheInvalidOnes) {
+  const fs::path models = dir() / "invalid-dir";
+  fs::create_directories(models);
+  fs::create_symlink(path("small-a"), models / "small-a.gguf");
+  {
+    std::FILE* file = std::fopen((models / "junk.gguf").c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fputs("not a model", file);
+    std::fclose(file);
+  }
+  fs::create_directories(models / "folder.gguf");
+  fs::create_symlink(models / "gone.bin", models / "dangling.gguf");
+  auto manager = ModelManager::create_for_dir(models.string(), options(int64_t{1} << 40));
+  ASSERT_TRUE(manager.ok()) << manager.status().to_string();
+  const std::vector<ModelInfo> listed = (*manager)->list();
+  ASSERT_EQ(listed.size(), 4u);
+  for (const ModelInfo& model : listed) {
+    if (model.id == "small-a") {
+      EXPECT_TRUE(model.invalid_reason.empty()) << model.invalid_reason;
+    } else {
+      EXPECT_NE(model.invalid_reason.find(model.id + ".gguf"), std::string::npos) << model.invalid_reason;
+    }
+  }
+  auto junk = (*manager)->acquire("junk", std::nullopt);
+  ASSERT_FALSE(junk.ok());
+  EXPECT_EQ(junk.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(junk.status().message().find("junk.gguf"), std::string::npos) << junk.status().message();
+  EXPECT_TRUE((*manager)->acquire("small-a", std::nullopt).ok());
+
+  // Pinning an invalid file still fails the start: the user asked for it.
+  ModelManagerOptions pinned = options(int64_t{1} << 40);
+  pinned.settings["junk"].pinned = true;
+  auto refused = ModelManager::create_for_dir(models.string(), std::move(pinned));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("junk.gguf"), std::string::npos) << refused.status().message();
+  fs::remove_all(models);
+}
+
+TEST_F(ModelManagerTest, RescanSeesFilesAddedRemovedAndChanged) {
+  measure();
+  const fs::path models = dir() / "rescan-dir";
+  fs::create_directories(models);
+  fs::create_symlink(path("small-a"), models / "a.gguf");
+  auto created = ModelManager::create_for_dir(models.string(), options(int64_t{1} << 40));
+  ASSERT_TRUE(created.ok()) << created.status().to_string();
+  ModelManager& manager = **created;
+
+  // Added: an unknown id rescans before it is refused.
+  fs::create_symlink(path("small-b"), models / "b.gguf");
+  auto b = manager.acquire("b", std::nullopt);
+  ASSERT_TRUE(b.ok()) << b.status().to_string();
+  EXPECT_EQ(manager.info("b")->plan.total_bytes(), small_bytes_);
+
+  // Changed while leased: the new file is planned, the loaded model stays until its lease ends.
+  fs::remove(models / "b.gguf");
+  fs::create_symlink(path("big"), models / "b.gguf");
+  ASSERT_TRUE(manager.rescan().ok());
+  EXPECT_EQ(manager.info("b")->plan.total_bytes(), big_bytes_);
+  EXPECT_FALSE(manager.info("b")->resident);
+  EXPECT_EQ(manager.committed_bytes(), small_bytes_);  // the old one, still leased
+  EXPECT_EQ((*b)->id, "b");  // still usable
+  b->release();
+
+  // Removed: no longer listed nor served.
+  fs::remove(models / "a.gguf");
+  ASSERT_TRUE(manager.rescan().ok());
+  EXPECT_FALSE(manager.contains("a"));
+  EXPECT_EQ(manager.acquire("a", std::nullopt).status().code(), ErrorCode::kNotFound);
+  auto big = manager.acquire("b", std::nullopt);
+  ASSERT_TRUE(big.ok()) << big.status().to_string();
+  EXPECT_TRUE(manager.info("b")->resident);
+  fs::remove_all(models);
+}
+
+// Overwriting a loaded model's file in place: the writer's open(O_TRUNC) is
+// held by the lease until the model is unloaded, then the next acquire plans
+// and loads the new contents. Another model is not affected.
+TEST_F(ModelManagerTest, AFileOverwrittenInPlaceIsUnloadedFirstThenReloaded) {
+  measure();
+  const fs::path models = dir() / "overwrite-dir";
+  fs::create_directories(models);
+  const fs::path target = models / "m.gguf";
+  fs::copy_file(path("small-a"), target);
+  fs::create_symlink(path("small-b"), models / "other.gguf");
+  ModelManagerOptions opts = options(int64_t{1} << 40);
+  std::vector<std::string> notices;
+  std::mutex notices_mutex;
+  opts.load.notice = [&](const std::string& line) {
+    std::lock_guard lock(notices_mutex);
+    notices.push_back(line);
+  };
+  auto created = ModelManager::create_for_dir(models.string(), std::move(opts));
+  ASSERT_TRUE(created.ok()) << created.status().to_string();
+  ModelManager& manager = **created;
+  ASSERT_TRUE(manager.acquire("m", std::nullopt).ok());
+  auto other = manager.acquire("other", std::nullopt);
+  ASSERT_TRUE(other.ok());
+  {
+    std::lock_guard lock(notices_mutex);
+    for (const std::string& line : notices) {
+      if (line.find("not protected") != std::string::npos) GTEST_SKIP() << "no lease: " << line;
+    }
+  }
+  EXPECT_EQ(manager.info("m")->plan.total_bytes(), small_bytes_);
+
+  // As cp does. Blocks until the manager has let go of the file.
+  const int fd = ::open(target.c_str(), O_WRONLY | O_TRUNC);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  EXPECT_FALSE(manager.info("m")->resident);
+  std::ifstream big_file(path("big"), std::ios::binary);
+  const std::string contents((std::istreambuf_iterator<char>(big_file)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(::write(fd, contents.data(), contents.size()), static_cast<ssize_t>(contents.size()));
+  ::close(fd);
+
+  auto reloaded = manager.acquire("m", std::nullopt);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().to_string();
+  EXPECT_EQ(manager.info("m")->plan.total_bytes(), big_bytes_);
+  EXPECT_TRUE(manager.info("other")->resident);
+  EXPECT_EQ(manager.info("other")->n_loads, 1);
+  fs::remove_all(models);
 }
 
 }  // namespace
