@@ -57,6 +57,15 @@ expect_error "a missing source" "no file" models pull --models-dir "$models" "$w
 expect_error "an unsupported scheme" "not supported" models pull --models-dir "$models" "ftp://host/x.gguf"
 expect_error "a wrong --sha256" "expects" models pull --models-dir "$models" "$work/tiny.gguf" --name wrong --sha256 "$(printf 'a%.0s' $(seq 64))"
 check "a hash mismatch keeps no blob or partial" test "$(blob_count)" -eq 1 -a "$(partial_count)" -eq 0
+# Issue 17, defect 6: a --sha256 that names a blob already stored links it only once the source matches.
+expect_error "a --sha256 of stored content for another source" "sha256 of .*web.gguf is $web_sha but --sha256 expects $tiny_sha" \
+  models pull --models-dir "$models" "$srv/web.gguf" --name typo --sha256 "$tiny_sha"
+check "the mistyped hash linked nothing" test ! -e "$models/typo.gguf" -a "$(blob_count)" -eq 1 -a "$(partial_count)" -eq 0
+pull "$work/tiny.gguf" --name alias --sha256 "$tiny_sha" >"$work/alias.out" 2>&1
+check "stored content is linked after the source is verified" grep -q "pulled alias: .*verified against --sha256" "$work/alias.out"
+check "the verified alias shares the blob" test "$(readlink "$models/alias.gguf")" = "blobs/sha256-$tiny_sha" -a "$(blob_count)" -eq 1
+pull "$work/tiny.gguf" --name alias --sha256 "$tiny_sha" >"$work/alias2.out" 2>&1
+check "a no-op by hash says the source was not read" grep -q "already in the store.*was not read" "$work/alias2.out"
 
 # --- over HTTP
 log="$work/requests.log"
@@ -171,7 +180,7 @@ check "rm --force removes a hand-placed file" test ! -e "$models/hand.gguf"
 "$hearth" models rm --models-dir "$models" big >"$work/rm-shared.out" 2>&1
 check "rm keeps a blob another name links" grep -q "stays for" "$work/rm-shared.out"
 check "the shared blob is still there" test -f "$models/blobs/sha256-$tiny_sha"
-for name in tiny big2 big3 big4; do "$hearth" models rm --models-dir "$models" "$name" >"$work/rm-last.out" 2>&1; done
+for name in tiny alias big2 big3 big4; do "$hearth" models rm --models-dir "$models" "$name" >"$work/rm-last.out" 2>&1; done
 check "rm of the last name removes the blob" grep -q "and its blob" "$work/rm-last.out"
 check "the unshared blob is gone" test ! -e "$models/blobs/sha256-$tiny_sha"
 expect_error "rm of an absent model" "no model named" models rm --models-dir "$models" tiny
