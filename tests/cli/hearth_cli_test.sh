@@ -40,4 +40,7 @@ expect_error "prompt beyond the context" "exceeds the context" run -m "$work/tin
 "$hearth" run -m "$work/tiny.gguf" -c 4 "one two three four five six" >"$work/refused.out" 2>/dev/null
 check "a refused run prints nothing on stdout" test ! -s "$work/refused.out"
 
+# Issue 17: flags that were ignored or answered with an internal name.
+expect_error "--system without --chat" "system needs --chat" run -m "$work/tiny.gguf" --system "Be brief." "x"
+
 finish_checks
