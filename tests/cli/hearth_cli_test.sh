@@ -51,4 +51,11 @@ expect_error "bench-serving --prompt-tokens beyond --ctx" "prompt-tokens must be
   bench-serving -m "$work/tiny.gguf" --prompt-tokens 2000
 expect_error "bench-serving --reps 0" "reps must be from 1 to" bench-serving -m "$work/tiny.gguf" --reps 0
 
+# --version and version: "hearth X.Y.Z", optionally "(git COMMIT)".
+"$hearth" --version >"$work/version.out" 2>&1
+check "--version succeeds" test $? -eq 0
+check "--version prints the version" grep -qE '^hearth [0-9]+\.[0-9]+\.[0-9]+( \(git [0-9a-f]+\))?$' "$work/version.out"
+"$hearth" version >"$work/version2.out" 2>&1
+check "version prints the same" cmp -s "$work/version.out" "$work/version2.out"
+
 finish_checks
