@@ -20,9 +20,6 @@ namespace {
 
 namespace http = boost::beast::http;
 
-// Must equal kMaxHeaderBytes in src/api/http_connection.cpp.
-constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
-
 std::string_view to_std(boost::beast::string_view text) { return {text.data(), text.size()}; }
 
 }  // namespace
@@ -35,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
 
   http::request_parser<http::string_body> parser;
-  parser.header_limit(kMaxHeaderBytes);
+  parser.header_limit(hearth::api::kMaxHeaderBytes);
   parser.body_limit(static_cast<uint64_t>(hearth::api::kDefaultMaxBodyBytes));
   parser.eager(true);
   boost::beast::error_code error;

@@ -13,8 +13,6 @@
 namespace hearth::api {
 namespace {
 
-constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
-
 int64_t unix_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
