@@ -76,6 +76,10 @@ base="http://127.0.0.1:$port"
 pull "$base/normal/web.gguf" >"$work/web.out" 2>&1
 check "pull over http succeeds" grep -q "pulled web: .* sha256 $web_sha" "$work/web.out"
 check "the http copy is byte-exact" cmp -s "$models/web.gguf" "$srv/web.gguf"
+pull "$base/normal/web.gguf" --name web-alias --sha256 "$web_sha" >"$work/web-alias.out" 2>&1
+check "a URL whose --sha256 is stored is still downloaded and verified" grep -q "pulled web-alias: .*verified against --sha256" "$work/web-alias.out"
+check "the verified URL is linked to the stored blob" grep -q "already held this content" "$work/web-alias.out"
+check "the server saw the second download" test "$(grep -c '"path":"/normal/web.gguf"' "$log")" -eq 2
 
 pull "$base/truncate/big.gguf" >"$work/trunc1.out" 2>"$work/trunc1.err"
 check "a truncated transfer fails" test $? -eq 1
