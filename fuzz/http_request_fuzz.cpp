@@ -4,11 +4,11 @@
 // a socket would deliver it, then the routing and header reads a handler does
 // on what it parsed. Any crash, sanitizer report or leak is a bug; a parse
 // error is the expected outcome for most inputs.
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http.hpp>
 #include <cstddef>
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>

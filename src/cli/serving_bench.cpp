@@ -19,7 +19,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-constexpr int64_t kStreamPrompt = 16;    // prompt tokens of each stream in the decode test
+constexpr int64_t kStreamPrompt = 16;       // prompt tokens of each stream in the decode test
 constexpr int64_t kMaxBatchTokens = 65536;  // infer::Scheduler's bounds on max_batch_tokens and n_threads
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxStreams = 16;  // bench_command sizes the scheduler's max_seqs for 16 streams

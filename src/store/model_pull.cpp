@@ -304,15 +304,17 @@ Result<PullResult> finish(Pull& pull, PartialFile& file, const std::string& expe
   // proves wrong, the partial (damaged, or from an earlier version of the
   // source) is as likely a cause as the source, so the message says so.
   const bool resumed = pull.result.resumed_from_bytes > 0;
-  const std::string what = resumed ? "the download of " + describe_source(pull) + ", resumed from a partial download of " +
-                                         std::to_string(pull.result.resumed_from_bytes) + " bytes kept by an earlier pull,"
-                                   : describe_source(pull);
-  const std::string deleted = resumed ? "; the partial download was deleted, so the same pull again reads the source whole"
-                                      : "; the download was deleted";
+  const std::string what = resumed
+                               ? "the download of " + describe_source(pull) + ", resumed from a partial download of " +
+                                     std::to_string(pull.result.resumed_from_bytes) + " bytes kept by an earlier pull,"
+                               : describe_source(pull);
+  const std::string deleted = resumed
+                                  ? "; the partial download was deleted, so the same pull again reads the source whole"
+                                  : "; the download was deleted";
   if (!expected.empty() && pull.result.sha256 != expected) {
     remove_partial(pull);
-    return data_loss_error("the sha256 of " + what + " is " + pull.result.sha256 + " but " +
-                           pull.result.expected_from + " expects " + expected + deleted);
+    return data_loss_error("the sha256 of " + what + " is " + pull.result.sha256 + " but " + pull.result.expected_from +
+                           " expects " + expected + deleted);
   }
   {
     Result<model::GgufFile> opened = model::GgufFile::open(part_path);
