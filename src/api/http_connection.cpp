@@ -17,7 +17,6 @@
 namespace hearth::api {
 namespace {
 
-constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

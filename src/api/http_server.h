@@ -33,6 +33,7 @@ namespace hearth::api {
 
 inline constexpr uint16_t kDefaultPort = 8770;
 inline constexpr int64_t kDefaultMaxBodyBytes = 4 << 20;
+inline constexpr uint32_t kMaxHeaderBytes = 16 * 1024;  // request line and headers; more get 431
 inline constexpr int64_t kDefaultDrainTimeoutMs = 10000;
 
 struct HttpServerOptions {

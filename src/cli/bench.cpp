@@ -4,6 +4,7 @@
 #include <chrono>
 #include <vector>
 
+#include "cli/flag_range.h"
 #include "cli/random_normal.h"
 #include "cli/read_bandwidth.h"
 #include "infer/llama_forward.h"
@@ -35,10 +36,14 @@ uint64_t decode_weight_bytes(const model::LlamaWeights& weights, const model::Ll
   return total;
 }
 
+Status validate_bench_options(const BenchOptions& options) {
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--prompt-tokens", options.n_prompt, 1, infer::InferContext::kMaxBatch));
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--gen-tokens", options.n_gen, 1, infer::InferContext::kMaxContext));
+  return check_flag_range("--reps", options.n_reps, 1, kMaxBenchReps);
+}
+
 Result<BenchResult> run_bench(const infer::LlamaModel& model, const BenchOptions& options, ThreadPool& pool) {
-  if (options.n_prompt < 1 || options.n_gen < 1 || options.n_reps < 1) {
-    return invalid_argument_error("bench needs at least one prompt token, one generated token and one repetition");
-  }
+  HEARTH_RETURN_IF_ERROR(validate_bench_options(options));
   const model::LlamaConfig& config = model.config();
   const int64_t n_ctx = std::max(options.n_prompt, options.n_gen);
   HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<infer::InferContext> context,

@@ -41,6 +41,14 @@ struct BenchResult {
 // matrix and the norms (the embedding contributes one row when untied).
 uint64_t decode_weight_bytes(const model::LlamaWeights& weights, const model::LlamaConfig& config);
 
+// The options as `hearth bench` flags: --prompt-tokens from 1 to
+// InferContext::kMaxBatch (the prompt is one pass), --gen-tokens from 1 to
+// InferContext::kMaxContext, --reps from 1 to kMaxBenchReps. kInvalidArgument
+// naming the flag and its range. Needs no model: check before loading one.
+inline constexpr int kMaxBenchReps = 1000;
+Status validate_bench_options(const BenchOptions& options);
+
+// Validates the options first (validate_bench_options).
 Result<BenchResult> run_bench(const infer::LlamaModel& model, const BenchOptions& options, ThreadPool& pool);
 
 }  // namespace hearth::cli

@@ -23,6 +23,10 @@ struct BenchArgs {
 };
 
 int run_bench_command(const BenchArgs& args) {
+  if (Status valid = validate_bench_options(args.options); !valid.ok()) {
+    std::fprintf(stderr, "hearth bench: %s\n", valid.message().c_str());
+    return 1;
+  }
   auto model = infer::LlamaModel::load(args.model_path);
   if (!model.ok()) {
     std::fprintf(stderr, "hearth bench: cannot load %s: %s\n", args.model_path.c_str(),
@@ -79,6 +83,7 @@ int run_serving_bench_command(const ServingBenchArgs& args) {
     std::fprintf(stderr, "hearth bench-serving: %s\n", message.c_str());
     return 1;
   };
+  if (Status valid = validate_serving_bench_options(args.options); !valid.ok()) return fail(valid.message());
   auto model = infer::LlamaModel::load(args.model_path);
   if (!model.ok()) return fail("cannot load " + args.model_path + ": " + model.status().message());
   auto tokenizer = text::Tokenizer::from_gguf((*model)->file());

@@ -13,13 +13,21 @@
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/synth_command.h"
+#include "cli/version.h"
 
 namespace hearth::cli {
 
 int run_cli(int argc, char** argv) {
   CLI::App app("hearth: the inference stack for a small shop's own machines");
   app.require_subcommand(1);
+  app.set_version_flag("--version", version_text(), "Print the version and exit");
   std::function<int()> action;
+  app.add_subcommand("version", "Print the version")->callback([&action] {
+    action = [] {
+      std::printf("%s\n", version_text().c_str());
+      return 0;
+    };
+  });
   add_synth_command(app, action);
   add_run_command(app, action);
   add_bench_command(app, action);

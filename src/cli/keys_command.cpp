@@ -20,6 +20,7 @@ namespace {
 struct KeysArgs {
   std::string state_dir;
   std::string name;
+  std::string name_positional;  // revoke: the key's name given without --name
   std::string data_class;
   std::string rpm;
   std::string tpm;
@@ -160,15 +161,28 @@ int run_list(const KeysArgs& args) {
   return 0;
 }
 
+// revoke takes the name as `--name NAME` (as create does) or as `NAME`: exactly one.
+Result<std::string> revoke_name(const KeysArgs& args) {
+  if (!args.name.empty() && !args.name_positional.empty()) {
+    return invalid_argument_error("give the key's name once, as --name NAME or as NAME, not both");
+  }
+  if (args.name.empty() && args.name_positional.empty()) {
+    return invalid_argument_error("say which key to revoke: hearth keys revoke --name NAME");
+  }
+  return args.name.empty() ? args.name_positional : args.name;
+}
+
 int run_revoke(const KeysArgs& args) {
+  Result<std::string> name = revoke_name(args);
+  if (!name.ok()) return fail(name.status());
   Result<std::string> db_path = resolve_state_db_path(args.state_dir);
   if (!db_path.ok()) return fail(db_path.status());
-  if (Status valid = gateway::validate_key_name(args.name); !valid.ok()) return fail(valid);
+  if (Status valid = gateway::validate_key_name(*name); !valid.ok()) return fail(valid);
   Result<OpenedKeys> opened = open_keys(*db_path);
   if (!opened.ok()) return fail(opened.status());
-  if (Status revoked = opened->keys->revoke(args.name); !revoked.ok()) return fail(revoked);
+  if (Status revoked = opened->keys->revoke(*name); !revoked.ok()) return fail(revoked);
   std::printf("Revoked key '%s': requests with it are refused (by a running hearth serve within a second).\n",
-              args.name.c_str());
+              name->c_str());
   return 0;
 }
 
@@ -203,7 +217,8 @@ void add_keys_command(CLI::App& app, std::function<int()>& run) {
   list->callback([args, &run] { run = [args] { return run_list(*args); }; });
 
   CLI::App* revoke = keys->add_subcommand("revoke", "Revoke an API key; its name is not reused");
-  revoke->add_option("name", args->name, "The key's name")->required();
+  revoke->add_option("--name", args->name, "The key's name (or give it without --name)");
+  revoke->add_option("name", args->name_positional, "The key's name, as with --name");
   add_state_dir_option(revoke, *args);
   revoke->callback([args, &run] { run = [args] { return run_revoke(*args); }; });
 }

@@ -119,14 +119,20 @@ int run_pull(const ModelsArgs& args) {
   if (bar) bar->finish();
 
   const store::PullResult& result = *pulled;
-  const std::string verified = result.expected_from.empty() ? "" : ", verified against " + result.expected_from;
+  // "verified" only when this pull read the source and hashed it.
+  std::string verified;
+  if (!result.expected_from.empty()) {
+    verified = result.source_read ? ", verified against " + result.expected_from
+                                  : " as " + result.expected_from + " expects (" + args.source + " was not read)";
+  }
   if (result.already_present) {
     std::printf("%s is already in the store: %llu bytes, sha256 %s%s\n", result.name.c_str(),
                 static_cast<unsigned long long>(result.size_bytes), result.sha256.c_str(), verified.c_str());
     return 0;
   }
-  std::printf("%s %s: %llu bytes, sha256 %s%s\n", result.linked_existing ? "linked" : "pulled", result.name.c_str(),
+  std::printf("pulled %s: %llu bytes, sha256 %s%s\n", result.name.c_str(),
               static_cast<unsigned long long>(result.size_bytes), result.sha256.c_str(), verified.c_str());
+  if (result.commit.blob_existed) std::printf("  the store already held this content: the name links to it\n");
   if (result.resumed_from_bytes > 0) {
     std::printf("  resumed at %llu bytes; %llu bytes transferred\n",
                 static_cast<unsigned long long>(result.resumed_from_bytes),

@@ -20,6 +20,7 @@ struct RunArgs {
   std::string prompt;
   bool chat = false;
   std::string system_prompt;
+  bool system_given = false;  // --system was on the command line, even as ""
   int n_threads = 0;
   int64_t n_ctx = 4096;
   infer::GenerateParams generate;
@@ -32,6 +33,10 @@ int fail(const std::string& message) {
 }
 
 int run_run(RunArgs args) {
+  // Without --chat there is no chat template to put a system message in.
+  if (args.system_given && !args.chat) {
+    return fail("--system needs --chat: the system message goes into the model's chat template.");
+  }
   if (Status valid = infer::validate_sampling_params(args.generate.sampling); !valid.ok()) {
     return fail(valid.message());
   }
@@ -111,7 +116,7 @@ void add_run_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("-m,--model", args->model_path, "GGUF model file")->required();
   cmd->add_option("prompt", args->prompt, "Prompt text")->required();
   cmd->add_flag("--chat", args->chat, "Wrap the prompt in the model's chat template as a user message");
-  cmd->add_option("--system", args->system_prompt, "System message (with --chat)");
+  CLI::Option* system = cmd->add_option("--system", args->system_prompt, "System message (needs --chat)");
   cmd->add_option("-n,--max-tokens", args->generate.max_tokens, "Tokens to generate")->capture_default_str();
   cmd->add_option("--temp", args->generate.sampling.temperature, "Temperature (0: greedy)")->capture_default_str();
   cmd->add_option("--top-k", args->generate.sampling.top_k, "Top-k (0: off)")->capture_default_str();
@@ -126,7 +131,10 @@ void add_run_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("-c,--ctx", args->n_ctx, "Context length (capped at the model's)")->capture_default_str();
   cmd->add_option("-t,--threads", args->n_threads, "Threads (default: all cores)");
   cmd->add_flag("-q,--quiet", args->quiet, "No timing line on stderr");
-  cmd->callback([args, &run] { run = [args] { return run_run(*args); }; });
+  cmd->callback([args, system, &run] {
+    args->system_given = system->count() > 0;
+    run = [args] { return run_run(*args); };
+  });
 }
 
 }  // namespace hearth::cli

@@ -8,6 +8,9 @@
 #include <optional>
 #include <thread>
 
+#include "cli/bench.h"
+#include "cli/flag_range.h"
+#include "infer/llama_forward.h"
 #include "infer/rng.h"
 
 namespace hearth::cli {
@@ -15,6 +18,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+constexpr int64_t kStreamPrompt = 16;       // prompt tokens of each stream in the decode test
+constexpr int64_t kMaxBatchTokens = 65536;  // infer::Scheduler's bounds on max_batch_tokens and n_threads
+constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kMaxStreams = 16;  // bench_command sizes the scheduler's max_seqs for 16 streams
 
 // Records when a request's first token came and when it finished.
 class Probe : public infer::SequenceObserver {
@@ -128,16 +136,29 @@ double median(std::vector<double> values) {
 
 }  // namespace
 
+Status validate_serving_bench_options(const ServingBenchOptions& options) {
+  const infer::SchedulerOptions& scheduler = options.scheduler;
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--ctx", scheduler.n_ctx, 1, infer::InferContext::kMaxContext));
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--max-batch-tokens", scheduler.max_batch_tokens, 1, kMaxBatchTokens));
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--threads", scheduler.n_threads, 0, kMaxThreads));
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--prompt-tokens", options.n_prompt, 1, scheduler.n_ctx - 1));
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--gen-tokens", options.n_gen, 1, scheduler.n_ctx - kStreamPrompt));
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--shared-tokens", options.n_shared, 0, options.n_prompt - 1));
+  HEARTH_RETURN_IF_ERROR(check_flag_range("--reps", options.n_reps, 1, kMaxBenchReps));
+  if (options.stream_counts.empty()) return invalid_argument_error("--streams needs at least one count");
+  for (const int32_t n_streams : options.stream_counts) {
+    HEARTH_RETURN_IF_ERROR(check_flag_range("--streams", n_streams, 1, kMaxStreams));
+  }
+  return ok_status();
+}
+
 Result<ServingBenchResult> run_serving_bench(const infer::LlamaModel& model, const text::Tokenizer& tokenizer,
                                              const ServingBenchOptions& options) {
+  HEARTH_RETURN_IF_ERROR(validate_serving_bench_options(options));
   HEARTH_ASSIGN_OR_RETURN(auto scheduler, infer::Scheduler::create(model, tokenizer, options.scheduler));
   Bench bench(*scheduler, model.config().n_vocab);
   ServingBenchResult result;
-  constexpr int64_t kStreamPrompt = 16;
   const int64_t n_ctx = options.scheduler.n_ctx;
-  if (options.n_prompt + 1 > n_ctx || kStreamPrompt + options.n_gen > n_ctx || options.n_shared >= options.n_prompt) {
-    return invalid_argument_error("the context of " + std::to_string(n_ctx) + " is too small for these tests");
-  }
 
   // Warm-up: page the weights in.
   HEARTH_RETURN_IF_ERROR(bench.ttft(bench.random_prompt(64)).status());

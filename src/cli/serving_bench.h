@@ -51,6 +51,14 @@ struct ServingBenchResult {
   double ttft_under_batch_ms = 0;
 };
 
+// The options as `hearth bench-serving` flags: --ctx, --max-batch-tokens and
+// --threads within the scheduler's bounds, --ctx large enough for
+// --prompt-tokens + 1 and for a 16-token stream prompt + --gen-tokens,
+// --shared-tokens below --prompt-tokens, --reps and --streams at least 1.
+// kInvalidArgument naming the flags. Needs no model: check before loading one.
+Status validate_serving_bench_options(const ServingBenchOptions& options);
+
+// Validates the options first (validate_serving_bench_options).
 Result<ServingBenchResult> run_serving_bench(const infer::LlamaModel& model, const text::Tokenizer& tokenizer,
                                              const ServingBenchOptions& options);
 

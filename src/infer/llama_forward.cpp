@@ -8,11 +8,6 @@
 namespace hearth::infer {
 namespace {
 
-// Limits that keep every size product far from int64 overflow; real contexts
-// are below 2^21 positions and real batches a few thousand tokens.
-constexpr int64_t kMaxContext = int64_t{1} << 24;
-constexpr int64_t kMaxBatch = int64_t{1} << 16;
-
 size_t elems(int64_t rows, int64_t width) { return static_cast<size_t>(rows * width); }
 
 }  // namespace

@@ -37,8 +37,13 @@ namespace hearth::infer {
 class InferContext {
  public:
   static constexpr int64_t kDefaultBatchMax = 256;
+  // The bounds create() accepts: they keep every size product far from int64
+  // overflow (real contexts are below 2^21 positions, real batches a few
+  // thousand tokens). A caller naming its own flags checks them first.
+  static constexpr int64_t kMaxContext = int64_t{1} << 24;
+  static constexpr int64_t kMaxBatch = int64_t{1} << 16;
 
-  // Validates n_ctx >= 1, n_batch_max >= 1 and kv_dtype (kInvalidArgument;
+  // Validates n_ctx in [1, kMaxContext], n_batch_max in [1, kMaxBatch] and kv_dtype (kInvalidArgument;
   // kUnimplemented for a type other than F16/F32) and turns a failed
   // allocation into kResourceExhausted. Use it for values a user chose.
   static Result<std::unique_ptr<InferContext>> create(const LlamaModel& model, int64_t n_ctx, ThreadPool& pool,

@@ -299,17 +299,28 @@ Result<PullResult> finish(Pull& pull, PartialFile& file, const std::string& expe
   HEARTH_RETURN_IF_ERROR(file.sync());
   pull.result.sha256 = file.finish_sha256();
   pull.result.size_bytes = file.size();
+  pull.result.source_read = true;
+  // A resumed download is the kept partial plus the rest of the source: when it
+  // proves wrong, the partial (damaged, or from an earlier version of the
+  // source) is as likely a cause as the source, so the message says so.
+  const bool resumed = pull.result.resumed_from_bytes > 0;
+  const std::string what = resumed
+                               ? "the download of " + describe_source(pull) + ", resumed from a partial download of " +
+                                     std::to_string(pull.result.resumed_from_bytes) + " bytes kept by an earlier pull,"
+                               : describe_source(pull);
+  const std::string deleted = resumed
+                                  ? "; the partial download was deleted, so the same pull again reads the source whole"
+                                  : "; the download was deleted";
   if (!expected.empty() && pull.result.sha256 != expected) {
     remove_partial(pull);
-    return data_loss_error("the sha256 of " + describe_source(pull) + " is " + pull.result.sha256 + " but " +
-                           pull.result.expected_from + " expects " + expected + "; the download was deleted");
+    return data_loss_error("the sha256 of " + what + " is " + pull.result.sha256 + " but " + pull.result.expected_from +
+                           " expects " + expected + deleted);
   }
   {
     Result<model::GgufFile> opened = model::GgufFile::open(part_path);
     if (!opened.ok()) {
       remove_partial(pull);
-      return data_loss_error(describe_source(pull) + " is not a valid GGUF file (" + opened.status().message() +
-                             "); the download was deleted");
+      return data_loss_error(what + " is not a valid GGUF file (" + opened.status().message() + ")" + deleted);
     }
   }
   if (existing && existing->kind == EntryKind::kStoreLink && existing->sha256 == pull.result.sha256) {
@@ -367,16 +378,10 @@ Result<PullResult> pull_model(const ModelStore& store, const ModelSource& source
     pull.result.already_present = true;
     return pull.result;
   }
-  if (!expected.empty() && ::access(store.blob_path(expected).c_str(), F_OK) == 0) {
-    HEARTH_ASSIGN_OR_RETURN(pull.result.commit, store.link_existing(expected, pull.name, options.force));
-    struct stat info {};
-    if (::stat(store.blob_path(expected).c_str(), &info) == 0) pull.result.size_bytes = uint64_t(info.st_size);
-    pull.result.sha256 = expected;
-    pull.result.linked_existing = true;
-    remove_partial(pull);
-    return pull.result;
-  }
-
+  // Content already in blobs/ under another name is not linked on the word of
+  // --sha256 alone: a mistyped hash that names another model would link the
+  // wrong one. The source is read and hashed like any pull; commit() then drops
+  // the copy and links the name to the blob already there.
   HEARTH_ASSIGN_OR_RETURN(PartialFile file, PartialFile::open(store.partial_path(pull.name), true));
   const Status transferred = source.kind == ModelSource::Kind::kHttp ? copy_http(pull, file) : copy_local(pull, file);
   if (!transferred.ok()) {

@@ -11,7 +11,11 @@
 //   3. stream the rest, checking the first 4 bytes are "GGUF" as they arrive;
 //   4. fsync, compare the sha256 with the expected one (--sha256, or a
 //      SOURCE.sha256 sidecar for local sources), open it with the GGUF reader;
-//   5. move it to blobs/sha256-<hex> and link <name>.gguf to it (ModelStore::commit).
+//   5. move it to blobs/sha256-<hex> and link <name>.gguf to it (ModelStore::commit;
+//      when the blob is already there, the copy is dropped and the name linked).
+// Only a name that already links the expected sha256 skips the transfer (a
+// no-op that does not read the source); content in blobs/ under another name
+// is linked only after the source has been read and found to match.
 // A failure in 3 or 4 that proves the bytes wrong (not GGUF, hash mismatch,
 // invalid file, more bytes than announced, a source that changed during the
 // copy) deletes the partial; a failure that only stopped the transfer
@@ -59,8 +63,14 @@ struct PullResult {
   std::string path;  // <dir>/<name>.gguf
   std::string sha256;
   uint64_t size_bytes = 0;
-  bool already_present = false;  // the name already held this content: nothing changed
-  bool linked_existing = false;  // the content was in the store under another name: no transfer
+  // The name already held this content: nothing changed. With an expected
+  // sha256 that the name already holds, the source is not read (source_read
+  // false): the name is what was asked for, whatever the source now holds.
+  bool already_present = false;
+  // Every byte of the source was read and hashed by this pull (the kept bytes
+  // of a resumed partial included). Content found in blobs/ under another name
+  // is linked only after this: commit.blob_existed tells that case.
+  bool source_read = false;
   CommitOutcome commit;
   std::string expected_from;  // "--sha256", the sidecar's path, or empty when nothing was expected
   uint64_t resumed_from_bytes = 0;

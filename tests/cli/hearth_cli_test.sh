@@ -40,4 +40,22 @@ expect_error "prompt beyond the context" "exceeds the context" run -m "$work/tin
 "$hearth" run -m "$work/tiny.gguf" -c 4 "one two three four five six" >"$work/refused.out" 2>/dev/null
 check "a refused run prints nothing on stdout" test ! -s "$work/refused.out"
 
+# Issue 17: flags that were ignored or answered with an internal name.
+expect_error "--system without --chat" "system needs --chat" run -m "$work/tiny.gguf" --system "Be brief." "x"
+expect_error "bench --prompt-tokens beyond one pass" "prompt-tokens must be from 1 to 65536, not 100000" \
+  bench -m "$work/tiny.gguf" --prompt-tokens 100000
+expect_error "bench --gen-tokens 0" "gen-tokens must be from 1 to" bench -m "$work/tiny.gguf" --gen-tokens 0
+expect_error "bench-serving --ctx beyond the limit" "ctx must be from 1 to 16777216, not 100000000" \
+  bench-serving -m "$work/tiny.gguf" --ctx 100000000
+expect_error "bench-serving --prompt-tokens beyond --ctx" "prompt-tokens must be from 1 to 1023, not 2000" \
+  bench-serving -m "$work/tiny.gguf" --prompt-tokens 2000
+expect_error "bench-serving --reps 0" "reps must be from 1 to" bench-serving -m "$work/tiny.gguf" --reps 0
+
+# --version and version: "hearth X.Y.Z", optionally "(git COMMIT)".
+"$hearth" --version >"$work/version.out" 2>&1
+check "--version succeeds" test $? -eq 0
+check "--version prints the version" grep -qE '^hearth [0-9]+\.[0-9]+\.[0-9]+( \(git [0-9a-f]+\))?$' "$work/version.out"
+"$hearth" version >"$work/version2.out" 2>&1
+check "version prints the same" cmp -s "$work/version.out" "$work/version2.out"
+
 finish_checks

@@ -57,6 +57,12 @@ check "list shows the revocation time" bash -c "grep alice '$work/list2.out' | g
 check "build-bot is still active" bash -c "grep build-bot '$work/list2.out' | grep -qE ' -$'"
 expect_error "revoke twice" "already revoked" keys revoke alice
 expect_error "revoke an unknown key" "no key is named 'carol'" keys revoke carol
+# Issue 17: revoke takes --name as create does, or the positional; exactly one.
+"$hearth" keys create --name dave --class public >/dev/null 2>&1
+"$hearth" keys revoke --name dave >"$work/revoke-flag.out" 2>&1
+check "revoke --name succeeds" grep -q "Revoked key 'dave'" "$work/revoke-flag.out"
+expect_error "revoke with both --name and a name" "not both" keys revoke --name build-bot build-bot
+expect_error "revoke without a name" "which key to revoke" keys revoke
 expect_error "a revoked name is not reused" "already exists (revoked" keys create --name alice --class internal
 
 # --state-dir wins over $HEARTH_STATE_DIR.

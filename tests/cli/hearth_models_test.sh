@@ -57,6 +57,15 @@ expect_error "a missing source" "no file" models pull --models-dir "$models" "$w
 expect_error "an unsupported scheme" "not supported" models pull --models-dir "$models" "ftp://host/x.gguf"
 expect_error "a wrong --sha256" "expects" models pull --models-dir "$models" "$work/tiny.gguf" --name wrong --sha256 "$(printf 'a%.0s' $(seq 64))"
 check "a hash mismatch keeps no blob or partial" test "$(blob_count)" -eq 1 -a "$(partial_count)" -eq 0
+# Issue 17, defect 6: a --sha256 that names a blob already stored links it only once the source matches.
+expect_error "a --sha256 of stored content for another source" "sha256 of .*web.gguf is $web_sha but --sha256 expects $tiny_sha" \
+  models pull --models-dir "$models" "$srv/web.gguf" --name typo --sha256 "$tiny_sha"
+check "the mistyped hash linked nothing" test ! -e "$models/typo.gguf" -a "$(blob_count)" -eq 1 -a "$(partial_count)" -eq 0
+pull "$work/tiny.gguf" --name alias --sha256 "$tiny_sha" >"$work/alias.out" 2>&1
+check "stored content is linked after the source is verified" grep -q "pulled alias: .*verified against --sha256" "$work/alias.out"
+check "the verified alias shares the blob" test "$(readlink "$models/alias.gguf")" = "blobs/sha256-$tiny_sha" -a "$(blob_count)" -eq 1
+pull "$work/tiny.gguf" --name alias --sha256 "$tiny_sha" >"$work/alias2.out" 2>&1
+check "a no-op by hash says the source was not read" grep -q "already in the store.*was not read" "$work/alias2.out"
 
 # --- over HTTP
 log="$work/requests.log"
@@ -67,6 +76,10 @@ base="http://127.0.0.1:$port"
 pull "$base/normal/web.gguf" >"$work/web.out" 2>&1
 check "pull over http succeeds" grep -q "pulled web: .* sha256 $web_sha" "$work/web.out"
 check "the http copy is byte-exact" cmp -s "$models/web.gguf" "$srv/web.gguf"
+pull "$base/normal/web.gguf" --name web-alias --sha256 "$web_sha" >"$work/web-alias.out" 2>&1
+check "a URL whose --sha256 is stored is still downloaded and verified" grep -q "pulled web-alias: .*verified against --sha256" "$work/web-alias.out"
+check "the verified URL is linked to the stored blob" grep -q "already held this content" "$work/web-alias.out"
+check "the server saw the second download" test "$(grep -c '"path":"/normal/web.gguf"' "$log")" -eq 2
 
 pull "$base/truncate/big.gguf" >"$work/trunc1.out" 2>"$work/trunc1.err"
 check "a truncated transfer fails" test $? -eq 1
@@ -171,7 +184,7 @@ check "rm --force removes a hand-placed file" test ! -e "$models/hand.gguf"
 "$hearth" models rm --models-dir "$models" big >"$work/rm-shared.out" 2>&1
 check "rm keeps a blob another name links" grep -q "stays for" "$work/rm-shared.out"
 check "the shared blob is still there" test -f "$models/blobs/sha256-$tiny_sha"
-for name in tiny big2 big3 big4; do "$hearth" models rm --models-dir "$models" "$name" >"$work/rm-last.out" 2>&1; done
+for name in tiny alias big2 big3 big4; do "$hearth" models rm --models-dir "$models" "$name" >"$work/rm-last.out" 2>&1; done
 check "rm of the last name removes the blob" grep -q "and its blob" "$work/rm-last.out"
 check "the unshared blob is gone" test ! -e "$models/blobs/sha256-$tiny_sha"
 expect_error "rm of an absent model" "no model named" models rm --models-dir "$models" tiny

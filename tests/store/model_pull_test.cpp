@@ -193,7 +193,8 @@ TEST_F(ModelPullTest, AnExistingNameIsANoOpForTheSameContentAndRefusedForOther) 
   const Result<PullResult> known = pull(source);
   ASSERT_TRUE(known.ok());
   EXPECT_TRUE(known->already_present);
-  EXPECT_EQ(known->transferred_bytes, 0u);  // the expected hash was enough to know
+  EXPECT_FALSE(known->source_read);  // the name already holds what --sha256 asks for
+  EXPECT_EQ(known->transferred_bytes, 0u);
   options_.expected_sha256.clear();
 
   const std::string other = write_model("other.gguf", 2);
@@ -213,17 +214,61 @@ TEST_F(ModelPullTest, AnExistingNameIsANoOpForTheSameContentAndRefusedForOther) 
   EXPECT_EQ(entries(models_dir_ + "/blobs").size(), 1u);
 }
 
-TEST_F(ModelPullTest, KnownContentIsLinkedWithoutATransfer) {
+// Issue 17, defect 6: --sha256 naming a blob already in the store used to link
+// it without reading the source, so a mistyped hash gave the wrong model.
+TEST_F(ModelPullTest, KnownContentIsLinkedOnlyAfterTheSourceIsVerified) {
   const std::string source = write_model("tiny.gguf", 1);
   ASSERT_TRUE(pull(source).ok());
+  const std::string stored_sha = *sha256_of_file(source);
   options_.name = "alias";
-  options_.expected_sha256 = *sha256_of_file(source);
-  const Result<PullResult> linked = pull(root_ + "/nas/absent.gguf");  // never opened
+  options_.expected_sha256 = stored_sha;
+
+  EXPECT_EQ(pull(root_ + "/nas/absent.gguf").status().code(), ErrorCode::kNotFound);  // the source is opened
+  EXPECT_FALSE(exists(models_dir_ + "/alias.gguf"));
+
+  const std::string other = write_model("other.gguf", 2);  // the hash names another model than this source
+  const Result<PullResult> refused = pull(other);
+  ASSERT_EQ(refused.status().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(refused.status().message().find(stored_sha), std::string::npos);
+  EXPECT_NE(refused.status().message().find(*sha256_of_file(other)), std::string::npos);
+  EXPECT_FALSE(exists(models_dir_ + "/alias.gguf"));
+  EXPECT_EQ(entries(models_dir_ + "/blobs").size(), 1u);
+  EXPECT_TRUE(entries(models_dir_ + "/partial").empty());
+
+  const Result<PullResult> linked = pull(source);
   ASSERT_TRUE(linked.ok()) << linked.status().to_string();
-  EXPECT_TRUE(linked->linked_existing);
-  EXPECT_EQ(linked->transferred_bytes, 0u);
+  EXPECT_TRUE(linked->source_read);
+  EXPECT_TRUE(linked->commit.blob_existed);
+  EXPECT_EQ(linked->transferred_bytes, fs::file_size(source));
   EXPECT_EQ(linked->size_bytes, fs::file_size(source));
-  EXPECT_EQ(fs::read_symlink(models_dir_ + "/alias.gguf").string(), "blobs/sha256-" + linked->sha256);
+  EXPECT_EQ(fs::read_symlink(models_dir_ + "/alias.gguf").string(), "blobs/sha256-" + stored_sha);
+  EXPECT_EQ(entries(models_dir_ + "/blobs").size(), 1u);  // one blob for both names
+  EXPECT_TRUE(entries(models_dir_ + "/partial").empty());
+}
+
+// Issue 17: a resumed download that proves wrong names the kept partial, not
+// only the source (which may be fine).
+TEST_F(ModelPullTest, AWrongResumedDownloadNamesThePartial) {
+  const std::string source = write_model("tiny.gguf", 1);
+  const uint64_t size = fs::file_size(source);
+  const uint64_t kept = size / 2;
+  write_partial("tiny", source, kept, 0);
+  std::vector<uint8_t> damaged = model::test::read_file_bytes(source);
+  damaged.resize(kept);
+  damaged[kept - 1] ^= 0x5a;  // a flipped byte in the kept half; "GGUF" still starts it
+  write_bytes(store_->partial_path("tiny"), damaged);
+  options_.expected_sha256 = *sha256_of_file(source);
+  const Result<PullResult> pulled = pull(source);
+  ASSERT_EQ(pulled.status().code(), ErrorCode::kDataLoss);
+  const std::string& message = pulled.status().message();
+  EXPECT_NE(message.find("resumed from a partial download of " + std::to_string(kept) + " bytes"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("the partial download was deleted"), std::string::npos) << message;
+  expect_nothing_kept("tiny");
+
+  const Result<PullResult> again = pull(source);  // the next pull reads the source whole
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ(again->transferred_bytes, size);
 }
 
 TEST_F(ModelPullTest, APlainFileIsReplacedOnlyWithForce) {

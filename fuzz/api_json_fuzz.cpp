@@ -1,0 +1,80 @@
+// libFuzzer target: every reader that turns a JSON body into hearth's structs,
+// or translates one API's JSON into another's. The first input byte picks the
+// reader (modulo kReaderCount), the rest is the body:
+//   0  parse_chat_request          POST /v1/chat/completions
+//   1  parse_completion_request    POST /v1/completions
+//   2  parse_messages_request      POST /v1/messages (Anthropic's API)
+//   3  anthropic_request           an OpenAI chat body sent on to an Anthropic provider
+//   4  openai_completion_from_anthropic and openai_error_from_anthropic: an upstream answer
+//   5  AnthropicStream::feed       an upstream event stream, fed in two pieces
+// Any crash, sanitizer report, leak or escaped exception is a bug; a 400 is the
+// expected outcome for most inputs.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "api/anthropic_adapter.h"
+#include "api/request_parsing.h"
+
+namespace {
+
+namespace api = hearth::api;
+
+constexpr uint8_t kReaderCount = 6;
+
+size_t touch_chat(const api::ChatRequest& request) {
+  size_t checksum = request.model.size() + request.messages.size();
+  for (const auto& message : request.messages) checksum += message.role.size() + message.content.size();
+  return checksum;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t reader = data[0] % kReaderCount;
+  const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  volatile size_t sink = 0;
+  switch (reader) {
+    case 0: {
+      auto request = api::parse_chat_request(body);
+      sink = sink + (request.ok() ? touch_chat(*request) : request.error().message.size());
+      break;
+    }
+    case 1: {
+      auto request = api::parse_completion_request(body);
+      sink = sink + (request.ok() ? request->model.size() : request.error().message.size());
+      break;
+    }
+    case 2: {
+      auto request = api::parse_messages_request(body);
+      sink = sink + (request.ok() ? touch_chat(*request) : request.error().message.size());
+      break;
+    }
+    case 3: {
+      // As the gateway does: the client's body is parsed, then translated.
+      auto json = api::parse_json_body(body);
+      if (!json.ok()) break;
+      auto translated = api::anthropic_request(*json, "claude-test");
+      sink = sink + (translated.ok() ? translated->dump().size() : translated.error().message.size());
+      break;
+    }
+    case 4: {
+      api::AnthropicUsage usage;
+      auto completion = api::openai_completion_from_anthropic(body, "chatcmpl-1", 1700000000, &usage);
+      sink = sink + (completion.ok() ? completion->size() : completion.status().message().size());
+      sink = sink + api::openai_error_from_anthropic(body, 400).size();
+      break;
+    }
+    case 5: {
+      api::AnthropicStream stream("chatcmpl-1", 1700000000, "claude-test", true);
+      const size_t split = body.size() / 2;
+      sink = sink + stream.feed(body.substr(0, split)).size();
+      sink = sink + stream.feed(body.substr(split)).size() + stream.finished() + stream.usage().output_tokens;
+      break;
+    }
+  }
+  (void)sink;
+  return 0;
+}
