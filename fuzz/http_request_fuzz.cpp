@@ -2,7 +2,7 @@
 // (Boost.Beast request_parser<string_body>, 16 KiB of headers, the default
 // 4 MiB body limit; src/api/http_connection.cpp), fed the input in pieces as
 // a socket would deliver it, then the routing and header reads a handler does
-// on what it parsed. Any crash, sanitizer report or leak is a bug; a parse
+// on what it parsed, the identity and policy headers among them. Any crash, sanitizer report or leak is a bug; a parse
 // error is the expected outcome for most inputs.
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "api/http_server.h"
+#include "api/policy_headers.h"
 #include "api/routes.h"
 
 namespace {
@@ -68,8 +69,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     sink = sink + hearth::api::target_path(target).size();
     if (auto match = hearth::api::match_route(method, target)) sink = sink + match->model_id.size();
     if (auto decoded = hearth::api::percent_decode(target)) sink = sink + decoded->size();
-    sink = sink + request[http::field::authorization].size() + request[http::field::expect].size() +
-           request["x-api-key"].size() + request.keep_alive();
+    sink = sink + request[http::field::expect].size() + request.keep_alive();
+    // Identity and policy, as every route reads them (api/policy_headers.h).
+    if (auto policy = hearth::api::read_policy_headers(request); policy.ok()) {
+      sink = sink + policy->api_key.size() + static_cast<size_t>(policy->priority);
+      auto data_class = hearth::api::request_data_class(*policy, hearth::gateway::DataClass::kInternal);
+      sink = sink + static_cast<size_t>(data_class.ok());
+    }
   }
   if (!error && parser.is_done()) sink = sink + parser.get().body().size();
   (void)sink;

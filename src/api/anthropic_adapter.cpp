@@ -1,5 +1,7 @@
 #include "api/anthropic_adapter.h"
 
+#include <cstdint>
+
 #include "api/json_fields.h"
 #include "api/json_output.h"
 #include "api/sse.h"
@@ -30,6 +32,19 @@ ApiResult<std::string> text_of(const json& content, const std::string& param) {
   return text;
 }
 
+// A usage count of an upstream answer: `fallback` unless it is a non-negative
+// integer (json::value would convert 1e30 to int64_t, which is undefined).
+int64_t token_count(const json& counts, const char* key, int64_t fallback) {
+  const auto value = counts.find(key);
+  if (value == counts.end() || !value->is_number_integer()) return fallback;
+  if (value->is_number_unsigned()) {
+    const uint64_t count = value->get<uint64_t>();
+    return count > static_cast<uint64_t>(INT64_MAX) ? fallback : static_cast<int64_t>(count);
+  }
+  const int64_t count = value->get<int64_t>();
+  return count < 0 ? fallback : count;
+}
+
 std::string openai_finish_reason(std::string_view stop_reason) {
   if (stop_reason == "max_tokens") return "length";
   return "stop";  // end_turn, stop_sequence, and anything newer
@@ -58,7 +73,10 @@ ApiResult<json> anthropic_request_or_throw(const json& openai_chat, const std::s
   for (const char* key : {"tools", "tool_choice", "functions", "function_call", "logit_bias", "audio"}) {
     if (openai_chat.contains(key) && !openai_chat[key].is_null()) return unsupported(key, std::string("'") + key + "'");
   }
-  if (openai_chat.value("n", 1) != 1) return unsupported("n", "'n' other than 1");
+  // Compared as JSON (1.0 is 1): value<int>() would convert 1e30, which is undefined.
+  if (const auto n = openai_chat.find("n"); n != openai_chat.end() && !n->is_null() && *n != json(1)) {
+    return unsupported("n", "'n' other than 1");
+  }
   if (const auto format = openai_chat.find("response_format");
       format != openai_chat.end() && format->is_object() && format->value("type", "text") != "text") {
     return unsupported("response_format", "A response_format other than text");
@@ -128,8 +146,8 @@ Result<std::string> openai_completion_or_throw(std::string_view body, const std:
     }
   }
   if (const auto counts = message.find("usage"); counts != message.end() && counts->is_object()) {
-    usage->input_tokens = counts->value("input_tokens", int64_t{0});
-    usage->output_tokens = counts->value("output_tokens", int64_t{0});
+    usage->input_tokens = token_count(*counts, "input_tokens", 0);
+    usage->output_tokens = token_count(*counts, "output_tokens", 0);
   }
   const std::string stop_reason = message.contains("stop_reason") && message["stop_reason"].is_string()
                                       ? message["stop_reason"].get<std::string>()
@@ -192,7 +210,7 @@ std::string AnthropicStream::on_event(const json& event) {
   if (type == "message_start") {
     if (const auto message = event.find("message"); message != event.end() && message->is_object()) {
       if (const auto counts = message->find("usage"); counts != message->end() && counts->is_object()) {
-        usage_.input_tokens = counts->value("input_tokens", int64_t{0});
+        usage_.input_tokens = token_count(*counts, "input_tokens", 0);
       }
       if (message->contains("model") && (*message)["model"].is_string())
         model_ = (*message)["model"].get<std::string>();
@@ -211,7 +229,7 @@ std::string AnthropicStream::on_event(const json& event) {
       }
     }
     if (const auto counts = event.find("usage"); counts != event.end() && counts->is_object()) {
-      usage_.output_tokens = counts->value("output_tokens", usage_.output_tokens);
+      usage_.output_tokens = token_count(*counts, "output_tokens", usage_.output_tokens);
     }
     return {};
   }
