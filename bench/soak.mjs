@@ -8,10 +8,11 @@
 //   HEARTH_BIN=build/hearth SOAK_SECONDS=60 node bench/soak.mjs
 //
 // Needs tests/api's npm packages (./scripts/setup installs them). Numbers go to docs/benchmarks.md.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HearthServer, run_hearth, synthesize_models } from '../tests/api/hearth_server.mjs';
+import { HearthServer, hearth_bin, run_hearth, synthesize_models } from '../tests/api/hearth_server.mjs';
 import { start_mock_openai } from '../tests/api/mock_openai.mjs';
 
 const soak_ms = Number(process.env.SOAK_SECONDS ?? 600) * 1000;
@@ -149,7 +150,8 @@ confidential = ["local"]
       ],
     ],
     [2, ['cloud', () => gateway.fetch('/v1/chat/completions', { json: chat_body('cloud-only', 'hi'), headers: auth('alice') })]],
-    [2, ['node-b-model', () => node_a.fetch('/v1/chat/completions', { json: chat_body('tiny-b', 'evict me') })]],
+    [2, ['node-a-tiny-b', () => node_a.fetch('/v1/chat/completions', { json: chat_body('tiny-b', 'evict me') })]],
+    [1, ['node-b-direct', () => node_b.fetch('/v1/chat/completions', { json: chat_body('tiny', 'hello b') })]],
     [
       2,
       [
@@ -199,23 +201,27 @@ confidential = ["local"]
     }
   }
 
-  // Replaces model files under the running servers: in place (a writer that truncates a mapped
-  // file) on node a, by rename on node b.
+  // Replaces model files under the running servers, in turn: in place (a writer that truncates
+  // a mapped file) on node a, tiny-b then tiny, and by rename on node b.
+  const replacements = [
+    { dir: dir_a, file: 'tiny-b.gguf', in_place: true },
+    { dir: dir_b, file: 'tiny.gguf', in_place: false },
+    { dir: dir_a, file: 'tiny.gguf', in_place: true },
+  ];
   let n_replaced = 0;
   async function replacer() {
-    let in_place = true;
     while (Date.now() + replace_every_ms < deadline) {
       await new Promise((resolve) => setTimeout(resolve, replace_every_ms));
-      const source = path.join(source_dir, in_place ? 'tiny-b.gguf' : 'tiny.gguf');
+      const { dir, file, in_place } = replacements[n_replaced % replacements.length];
+      const source = path.join(source_dir, file);
       if (in_place) {
-        await fs.promises.copyFile(source, path.join(dir_a, 'tiny-b.gguf'));
+        await fs.promises.copyFile(source, path.join(dir, file));
       } else {
-        const staged = path.join(dir_b, '.tiny.gguf.new');
+        const staged = path.join(dir, `.${file}.new`);
         await fs.promises.copyFile(source, staged);
-        await fs.promises.rename(staged, path.join(dir_b, 'tiny.gguf'));
+        await fs.promises.rename(staged, path.join(dir, file));
       }
       n_replaced += 1;
-      in_place = !in_place;
     }
   }
 
@@ -258,7 +264,9 @@ confidential = ["local"]
   summary.cloud_requests = cloud.requests.length;
   summary.confidential_reaching_cloud = leaked.length;
   if (leaked.length > 0) failures.push(`${leaked.length} confidential request(s) reached the cloud`);
-  const ledger = JSON.parse(run_hearth(['audit', 'egress', '--state-dir', state_dir, '--since', '1d', '--json']));
+  // The whole ledger of the run: tens of MiB of JSON, past execFileSync's default buffer.
+  const audit_args = ['audit', 'egress', '--state-dir', state_dir, '--since', '1d', '--json'];
+  const ledger = JSON.parse(execFileSync(hearth_bin, audit_args, { maxBuffer: 1 << 30, encoding: 'utf8' }));
   summary.ledger_rows = ledger.requests.length;
   const confidential_rows = ledger.requests.filter((row) => row.data_class === 'confidential');
   if (confidential_rows.length > 0) failures.push(`${confidential_rows.length} confidential ledger row(s)`);
