@@ -136,6 +136,11 @@ Result<std::unique_ptr<FileLease>> FileLease::take(const std::string& path, std:
     const int error = errno;
     dispatcher->remove(fd);
     ::close(fd);
+    if (error == EAGAIN) {
+      // Mapping it now would map a file that is still being written, unprotected
+      // against the next truncation: the caller should wait, not go on.
+      return unavailable_error(path + " is being written by another process; retry once the copy is done");
+    }
     return failed_precondition_error("cannot lease " + path + ": " + lease_refusal(error));
   }
   return std::unique_ptr<FileLease>(new FileLease(fd));

@@ -31,10 +31,11 @@ namespace hearth::node {
 
 class FileLease {
  public:
-  // Opens `path` read-only and takes a read lease on it. kFailedPrecondition
-  // saying why when the lease cannot be had: the file is open for writing
-  // elsewhere, this process does not own it (and lacks CAP_LEASE), or its file
-  // system has no leases (NFS, FUSE); kIo when it cannot be opened.
+  // Opens `path` read-only and takes a read lease on it. kUnavailable when the
+  // file is open for writing elsewhere (being copied: map it later, not now);
+  // kFailedPrecondition saying why when leases cannot be had at all: this
+  // process does not own it (and lacks CAP_LEASE), or its file system has no
+  // leases (NFS, FUSE); kIo when it cannot be opened.
   static Result<std::unique_ptr<FileLease>> take(const std::string& path, std::function<void()> on_break);
 
   // Releases the lease (a writer held by it proceeds) and closes the file.

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "model/gguf.h"
+#include "node/file_lease.h"
 #include "planner/memory_plan.h"
 
 namespace hearth::node {
@@ -101,6 +102,12 @@ Result<std::vector<std::string>> find_model_files(const std::string& dir) {
 }
 
 Result<ModelFileHeader> read_model_header(const std::string& path) {
+  // Leased while it is mapped, as a loaded model is: a writer that truncates
+  // the file waits until this returns (a few milliseconds) instead of killing
+  // the process with SIGBUS. A file being written now is reported as such; a
+  // file system without leases is read all the same.
+  auto lease = FileLease::take(path, [] {});
+  if (!lease.ok() && lease.status().code() == ErrorCode::kUnavailable) return lease.status();
   // The header alone: mapping is cheap, and a file that cannot be served is
   // refused before any request needs it.
   auto file = model::GgufFile::open(path);

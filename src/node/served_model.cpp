@@ -31,6 +31,8 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     auto lease = FileLease::take(path, std::move(on_overwrite));
     if (lease.ok()) {
       served->file_lease = std::move(lease).value();
+    } else if (lease.status().code() == ErrorCode::kUnavailable) {
+      return lease.status();  // being written now: a retry maps the finished file, leased
     } else if (options.notice) {
       options.notice("model '" + id + "': " + path + " is not protected against being overwritten in place (" +
                      lease.status().message() + "): writing into it while it is loaded (cp onto it) would stop "

@@ -61,8 +61,10 @@ struct ServedModel {
 // Maps the file, builds its tokenizer and chat template and starts its
 // scheduler. Errors name the file. With `on_overwrite`, first takes a
 // FileLease on the file whose on_break it is (see file_lease.h for what it may
-// do); where no lease can be had, says through options.notice that the file
-// is not protected and loads it all the same.
+// do); kUnavailable while another process has the file open for writing (a
+// copy in progress: retry later); where the file system or its owner allows
+// no lease, says through options.notice that the file is not protected and
+// loads it all the same.
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
                                                        const ServedModelOptions& options,
                                                        std::function<void()> on_overwrite = {});

@@ -24,6 +24,7 @@
 #include "base/thread_pool.h"
 #include "cli/synth.h"
 #include "model/shape_catalog.h"
+#include "node/file_lease.h"
 
 namespace hearth::node {
 namespace {
@@ -497,6 +498,39 @@ TEST_F(ModelManagerTest, AFileOverwrittenInPlaceIsUnloadedFirstThenReloaded) {
   EXPECT_EQ(manager.info("m")->plan.total_bytes(), big_bytes_);
   EXPECT_TRUE(manager.info("other")->resident);
   EXPECT_EQ(manager.info("other")->n_loads, 1);
+  fs::remove_all(models);
+}
+
+TEST_F(ModelManagerTest, AFileBeingWrittenIsNotLoadedUntilTheWriterIsDone) {
+  measure();
+  const fs::path models = dir() / "writing-dir";
+  fs::create_directories(models);
+  const fs::path target = models / "m.gguf";
+  fs::copy_file(path("small-a"), target);
+  auto created = ModelManager::create_for_dir(models.string(), options(int64_t{1} << 40));
+  ASSERT_TRUE(created.ok()) << created.status().to_string();
+  ModelManager& manager = **created;
+
+  if (auto probe = FileLease::take(target.string(), [] {}); !probe.ok()) {
+    GTEST_SKIP() << "no leases here: " << probe.status().message();
+  }
+
+  // A copy in progress holds the file open for writing: mapping it now would
+  // map a file that nothing protects from the next truncation (the soak's SIGBUS).
+  const int fd = ::open(target.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  auto while_writing = manager.acquire("m", std::nullopt);
+  ASSERT_FALSE(while_writing.ok());
+  EXPECT_EQ(while_writing.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(while_writing.status().message().find("being written"), std::string::npos)
+      << while_writing.status().message();
+  EXPECT_FALSE(manager.info("m")->resident);
+  ::close(fd);
+
+  auto loaded = manager.acquire("m", std::nullopt);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+  EXPECT_TRUE(manager.info("m")->resident);
+  loaded->release();
   fs::remove_all(models);
 }
 
