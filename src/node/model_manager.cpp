@@ -24,6 +24,9 @@ struct ManagedModel {
   std::string path;
   FileIdentity identity;       // zero for explicit files not stat()ed and invalid entries
   std::string invalid_reason;  // not empty: not servable; nothing below is set
+  // The file was open for writing when it was planned (invalid_reason says so):
+  // planned again at its next use or scan, and a 503 meanwhile.
+  bool being_written = false;
   int64_t created_s = 0;
   model::LlamaConfig config;
   planner::PlanSettings plan_settings;
@@ -145,6 +148,7 @@ Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path,
   if (!planned.ok()) {
     if (!tolerate_invalid) return planned;
     entry->invalid_reason = planned.message();
+    entry->being_written = planned.code() == ErrorCode::kUnavailable;
     return entry;
   }
   entry->keep_alive_ms = options_.default_keep_alive_ms;
@@ -292,6 +296,7 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.id = entry.id;
   info.path = entry.path;
   info.invalid_reason = entry.invalid_reason;
+  info.being_written = entry.being_written;
   if (!entry.invalid_reason.empty()) return info;
   info.created_s = entry.created_s;
   info.n_ctx = entry.n_ctx;
@@ -418,11 +423,14 @@ Status ModelManager::rescan() {
     std::string path;
     FileIdentity identity;
     std::string invalid_reason;
+    bool being_written = false;
   };
   std::map<std::string, Known, std::less<>> known;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& entry : entries_) known[entry->id] = {entry->path, entry->identity, entry->invalid_reason};
+    for (const auto& entry : entries_) {
+      known[entry->id] = {entry->path, entry->identity, entry->invalid_reason, entry->being_written};
+    }
   }
   std::vector<EntryPtr> fresh;
   std::set<std::string, std::less<>> present;
@@ -430,7 +438,9 @@ Status ModelManager::rescan() {
     present.insert(file.id);
     if (auto it = known.find(file.id); it != known.end()) {
       const Known& was = it->second;
-      const bool same = was.path == file.path && was.identity == file.identity &&
+      // A file planned while it was being written is planned again: its writer
+      // may have finished without changing what stat() shows.
+      const bool same = was.path == file.path && was.identity == file.identity && !was.being_written &&
                         (file.problem.empty() || was.invalid_reason == file.problem);
       if (same) continue;
     }
@@ -547,13 +557,14 @@ void ModelManager::acquire_async(std::string_view id, std::optional<int64_t> kee
     done(unavailable_error("The server is shutting down"));
     return;
   }
-  if (entry->file_overwritten) {
+  if (entry->file_overwritten || entry->being_written) {
     if (entry->served || entry->loading) {
       lock.unlock();
       done(unavailable_error("The model file " + entry->path + " is being overwritten; retry the request"));
       return;
     }
-    // Unloaded, and the writer let in: plan the new contents (its header alone) before loading them.
+    // Unloaded, and the writer let in (or planned while a writer had it open):
+    // plan the new contents (its header alone) before loading them.
     const EntryPtr stale = entry;
     lock.unlock();
     Result<EntryPtr> replanned = replan(stale);
@@ -573,7 +584,9 @@ void ModelManager::acquire_async(std::string_view id, std::optional<int64_t> kee
     }
   }
   if (!entry->invalid_reason.empty()) {
-    Status error = data_loss_error("The model '" + entry->id + "' cannot be served: " + entry->invalid_reason);
+    const std::string why = "The model '" + entry->id + "' cannot be served: " + entry->invalid_reason;
+    // A copy still under way is worth a retry (503); a broken file is not (500).
+    Status error = entry->being_written ? unavailable_error(why) : data_loss_error(why);
     lock.unlock();
     done(std::move(error));
     return;

@@ -88,6 +88,9 @@ struct ModelInfo {
   // directory, a dangling link); says why, naming the path. Nothing below is
   // set for such a model.
   std::string invalid_reason;
+  // With invalid_reason: another process had the file open for writing when
+  // it was read (a copy under way). Read again at its next use; 503 meanwhile.
+  bool being_written = false;
   int64_t created_s = 0;
   int64_t n_ctx = 0;         // the context it is (or would be) served with
   planner::MemoryPlan plan;  // its planned bytes at the manager's settings

@@ -534,5 +534,39 @@ TEST_F(ModelManagerTest, AFileBeingWrittenIsNotLoadedUntilTheWriterIsDone) {
   fs::remove_all(models);
 }
 
+// The soak's twelve 500s: a copy that was under way when the directory was
+// scanned left the file listed as invalid for good (a 500), though the copy
+// finished a moment later without changing what stat() shows.
+TEST_F(ModelManagerTest, AFileScannedWhileBeingWrittenIsRetriedNotInvalid) {
+  measure();
+  const fs::path models = dir() / "scanned-while-writing";
+  fs::create_directories(models);
+  auto created = ModelManager::create_for_dir(models.string(), options(int64_t{1} << 40));
+  ASSERT_TRUE(created.ok()) << created.status().to_string();
+  ModelManager& manager = **created;
+  const fs::path target = models / "m.gguf";
+  fs::copy_file(path("small-a"), target);
+  if (auto probe = FileLease::take(target.string(), [] {}); !probe.ok()) {
+    GTEST_SKIP() << "no leases here: " << probe.status().message();
+  }
+
+  const int fd = ::open(target.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_TRUE(manager.rescan().ok());
+  ASSERT_TRUE(manager.info("m").has_value());
+  EXPECT_TRUE(manager.info("m")->being_written);
+  auto while_writing = manager.acquire("m", std::nullopt);
+  ASSERT_FALSE(while_writing.ok());
+  EXPECT_EQ(while_writing.status().code(), ErrorCode::kUnavailable) << while_writing.status().to_string();
+  ::close(fd);  // the writer is done; size and mtime are what the scan saw
+
+  auto loaded = manager.acquire("m", std::nullopt);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+  EXPECT_FALSE(manager.info("m")->being_written);
+  EXPECT_TRUE(manager.info("m")->invalid_reason.empty());
+  loaded->release();
+  fs::remove_all(models);
+}
+
 }  // namespace
 }  // namespace hearth::node
