@@ -1,11 +1,11 @@
-// A file descriptor that closes itself: the store's one owner of raw fds.
+// A file descriptor that closes itself: the one owner of a raw fd.
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace hearth::store {
+namespace hearth {
 
 class UniqueFd {
  public:
@@ -34,4 +34,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace hearth::store
+}  // namespace hearth

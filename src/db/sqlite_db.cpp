@@ -1,4 +1,4 @@
-#include "store/sqlite_db.h"
+#include "db/sqlite_db.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <system_error>
 
-#include "store/unique_fd.h"
+#include "base/unique_fd.h"
 
-namespace hearth::store {
+namespace hearth::db {
 namespace {
 
 // Statements in error messages: whole when short, else their start.
@@ -295,4 +295,4 @@ Status Database::migrate(std::span<const Migration> steps) {
   });
 }
 
-}  // namespace hearth::store
+}  // namespace hearth::db

@@ -35,7 +35,7 @@
 struct sqlite3;       // kept out of this header: only sqlite_db.cpp includes sqlite3.h
 struct sqlite3_stmt;  // NOLINT
 
-namespace hearth::store {
+namespace hearth::db {
 
 struct SqliteCloser {
   void operator()(sqlite3* connection) const;
@@ -164,4 +164,4 @@ class Database {
   UniqueSqlite connection_;  // guarded by mutex_ (through Session)
 };
 
-}  // namespace hearth::store
+}  // namespace hearth::db

@@ -1,45 +1,22 @@
-#include "store/http_client.h"
-
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include "net/http_get.h"
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <charconv>
-#include <chrono>
 #include <exception>
 #include <limits>
 
-namespace hearth::store {
+#include "net/http_connection.h"
+#include "net/tls.h"
+
+namespace hearth::net {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;  // CDNs send long cookies and policies; model files do not need more
-
-std::chrono::milliseconds to_ms(int64_t ms) { return std::chrono::milliseconds(std::max<int64_t>(ms, 1)); }
-
-std::string seconds_text(int64_t ms) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.3g s", static_cast<double>(ms) / 1000.0);
-  return text;
-}
 
 // Header values from a hostile server: printable ASCII only, at most 1 KiB.
 std::string clean_header(beast::string_view value) {
@@ -55,28 +32,6 @@ bool is_redirect(unsigned status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-bool is_http_parse_error(const error_code& error) {
-  return error.category() == http::make_error_code(http::error::end_of_stream).category() &&
-         error != http::error::end_of_stream && error != http::error::partial_message;
-}
-
-Status transfer_error(const Url& url, std::string_view stage, const error_code& error, const HttpOptions& options) {
-  const std::string where = url.host_header();
-  if (error == beast::error::timeout) {
-    return unavailable_error("no progress from " + where + " for " + seconds_text(options.stall_timeout_ms) +
-                             " while " + std::string(stage));
-  }
-  if (error == http::error::partial_message || error == http::error::end_of_stream || error == asio::error::eof ||
-      error == ssl::error::stream_truncated || error == asio::error::connection_reset ||
-      error == asio::error::broken_pipe) {
-    return unavailable_error("the connection to " + where + " closed while " + std::string(stage));
-  }
-  if (is_http_parse_error(error)) {
-    return data_loss_error("the response from " + where + " is malformed (" + error.message() + ")");
-  }
-  return unavailable_error(std::string(stage) + " from " + where + " failed: " + error.message());
-}
-
 // What one request-response exchange ended with.
 struct Exchange {
   Status status;
@@ -84,71 +39,33 @@ struct Exchange {
   std::string location;
 };
 
-asio::awaitable<Status> connect(tcp::resolver& resolver, beast::tcp_stream& stream, const Url& url,
-                                const HttpOptions& options) {
-  error_code error;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(to_ms(options.connect_timeout_ms));
-  bool timed_out = false;
-  // The resolver has no deadline of its own: the timer cancels it. After
-  // timer.cancel() the handler runs with operation_aborted and touches nothing.
-  timer.async_wait([&timed_out, &resolver](const error_code& wait_error) {
-    if (!wait_error) {
-      timed_out = true;
-      resolver.cancel();
-    }
-  });
-  const tcp::resolver::results_type endpoints =
-      co_await resolver.async_resolve(url.host, url.port, asio::redirect_error(asio::use_awaitable, error));
-  timer.cancel();
-  if (timed_out) {
-    co_return unavailable_error("looking up " + url.host + " took longer than " +
-                                seconds_text(options.connect_timeout_ms));
-  }
-  if (error) co_return unavailable_error("cannot look up " + url.host + ": " + error.message());
-  stream.expires_after(to_ms(options.connect_timeout_ms));
-  co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, error));
-  if (error == beast::error::timeout) {
-    co_return unavailable_error("connecting to " + url.host_header() + " took longer than " +
-                                seconds_text(options.connect_timeout_ms));
-  }
-  if (error) co_return unavailable_error("cannot connect to " + url.host_header() + ": " + error.message());
-  co_return ok_status();
-}
-
-template <typename Stream>
-asio::awaitable<Exchange> exchange(Stream& stream, const Url& url,
+asio::awaitable<Exchange> exchange(HttpConnection& connection,
                                    const std::vector<std::pair<std::string, std::string>>& headers,
                                    const HttpOptions& options, const HttpHandlers& handlers) {
+  const Url& url = connection.url();
   Exchange result;
-  error_code error;
-  beast::tcp_stream& lowest = beast::get_lowest_layer(stream);
-
-  http::request<http::empty_body> request{http::verb::get, url.target, 11};
+  http::request<http::string_body> request{http::verb::get, url.target, 11};
   request.set(http::field::host, url.host_header());
   request.set(http::field::user_agent, "hearth");
   request.set(http::field::accept, "*/*");
   request.set(http::field::accept_encoding, "identity");  // ranges of the bytes as stored, not of a gzip stream
   request.set(http::field::connection, "close");
   for (const auto& [name, value] : headers) request.set(name, value);
-  lowest.expires_after(to_ms(options.stall_timeout_ms));
-  co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, error));
-  if (error) {
-    result.status = transfer_error(url, "sending the request", error, options);
+  Status sent = co_await connection.write(request, options.stall_timeout_ms);
+  if (!sent.ok()) {
+    result.status = std::move(sent);
     co_return result;
   }
 
-  beast::flat_buffer buffer;
-  http::response_parser<http::buffer_body> parser;
+  ResponseParser parser;
   // No limit: model files are large, and the handlers check sizes against the
   // head. (Beast 1.74 compares the length with an empty optional as if it were
   // 0, so "no limit" is spelled as the largest value.)
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.header_limit(kMaxHeaderBytes);
-  lowest.expires_after(to_ms(options.stall_timeout_ms));
-  co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
-  if (error) {
-    result.status = transfer_error(url, "reading the response head", error, options);
+  Status head_read = co_await connection.read_header(parser, options.stall_timeout_ms);
+  if (!head_read.ok()) {
+    result.status = std::move(head_read);
     co_return result;
   }
   http::response<http::buffer_body>& response = parser.get();
@@ -173,38 +90,19 @@ asio::awaitable<Exchange> exchange(Stream& stream, const Url& url,
   result.status = handlers.on_head(head);
   if (!result.status.ok()) co_return result;
 
-  std::vector<uint8_t> chunk(std::max<size_t>(options.body_chunk_bytes, 4096));
+  std::vector<char> chunk(std::max<size_t>(options.body_chunk_bytes, 4096));
   while (!parser.is_done()) {
-    response.body().data = chunk.data();
-    response.body().size = chunk.size();
-    lowest.expires_after(to_ms(options.stall_timeout_ms));
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
-    if (error == http::error::need_buffer) error = {};
-    const size_t n_bytes = chunk.size() - response.body().size;
-    if (n_bytes > 0) {
-      result.status = handlers.on_body(std::span<const uint8_t>(chunk.data(), n_bytes));
-      if (!result.status.ok()) co_return result;
-    }
-    if (error) {
-      result.status = transfer_error(url, "reading the body", error, options);
+    Result<size_t> n_bytes = co_await connection.read_body_some(parser, chunk, options.stall_timeout_ms);
+    if (!n_bytes.ok()) {
+      result.status = n_bytes.status();
       co_return result;
+    }
+    if (*n_bytes > 0) {
+      result.status = handlers.on_body(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(chunk.data()), *n_bytes));
+      if (!result.status.ok()) co_return result;
     }
   }
   co_return result;
-}
-
-// SNI and the host name (or IP address) the certificate must name.
-Status prepare_tls(SSL* handle, const std::string& host) {
-  error_code error;
-  asio::ip::make_address(host, error);
-  if (error) {
-    if (SSL_set_tlsext_host_name(handle, host.c_str()) != 1 || SSL_set1_host(handle, host.c_str()) != 1) {
-      return internal_error("cannot set the TLS host name " + host);
-    }
-  } else if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), host.c_str()) != 1) {
-    return internal_error("cannot set the TLS peer address " + host);
-  }
-  return ok_status();
 }
 
 asio::awaitable<Status> get_with_redirects(Url url, const std::vector<std::pair<std::string, std::string>>& headers,
@@ -212,31 +110,9 @@ asio::awaitable<Status> get_with_redirects(Url url, const std::vector<std::pair<
                                            ssl::context& tls) {
   const auto executor = co_await asio::this_coro::executor;
   for (int redirect_idx = 0;; ++redirect_idx) {
-    Exchange exchanged;
-    tcp::resolver resolver(executor);
-    if (url.tls) {
-      beast::ssl_stream<beast::tcp_stream> stream(executor, tls);
-      Status prepared = prepare_tls(stream.native_handle(), url.host);
-      if (!prepared.ok()) co_return prepared;
-      Status connected = co_await connect(resolver, beast::get_lowest_layer(stream), url, options);
-      if (!connected.ok()) co_return connected;
-      error_code error;
-      beast::get_lowest_layer(stream).expires_after(to_ms(options.connect_timeout_ms));
-      co_await stream.async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, error));
-      if (error) {
-        std::string message = "TLS with " + url.host_header() + " failed: " + error.message();
-        const long verify_result = SSL_get_verify_result(stream.native_handle());
-        if (verify_result != X509_V_OK)
-          message.append(" (").append(X509_verify_cert_error_string(verify_result)).append(")");
-        co_return unavailable_error(std::move(message));
-      }
-      exchanged = co_await exchange(stream, url, headers, options, handlers);
-    } else {
-      beast::tcp_stream stream(executor);
-      Status connected = co_await connect(resolver, stream, url, options);
-      if (!connected.ok()) co_return connected;
-      exchanged = co_await exchange(stream, url, headers, options, handlers);
-    }
+    auto opened = co_await HttpConnection::open(executor, url, &tls, options.connect_timeout_ms);
+    if (!opened.ok()) co_return opened.status();
+    Exchange exchanged = co_await exchange(**opened, headers, options, handlers);
     if (!exchanged.redirect || !exchanged.status.ok()) co_return exchanged.status;
     if (redirect_idx >= options.max_redirects) {
       co_return unavailable_error("more than " + std::to_string(options.max_redirects) + " redirects from " +
@@ -298,22 +174,10 @@ Status http_get(const Url& url, const std::vector<std::pair<std::string, std::st
     }
   }
   try {
-    ssl::context tls(ssl::context::tls_client);
-    SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
-    error_code error;
-    if (options.ca_file.empty()) {
-      tls.set_default_verify_paths(error);
-      if (error) return io_error("cannot load the system's CA certificates: " + error.message());
-    } else {
-      tls.load_verify_file(options.ca_file, error);
-      if (error) return io_error("cannot load CA certificates from " + options.ca_file + " (missing, or not PEM)");
-    }
-    tls.set_verify_mode(ssl::verify_peer, error);
-    if (error) return internal_error("cannot require TLS peer verification: " + error.message());
-
+    HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> tls, make_client_tls_context(options.ca_file));
     asio::io_context io;
     Status result = internal_error("the HTTP transfer did not finish");
-    asio::co_spawn(io, get_with_redirects(url, headers, options, handlers, tls),
+    asio::co_spawn(io, get_with_redirects(url, headers, options, handlers, *tls),
                    [&result](std::exception_ptr thrown, Status status) {
                      if (!thrown) {
                        result = std::move(status);
@@ -334,4 +198,4 @@ Status http_get(const Url& url, const std::vector<std::pair<std::string, std::st
   }
 }
 
-}  // namespace hearth::store
+}  // namespace hearth::net

@@ -1,6 +1,6 @@
-// A streaming HTTP/1.1 GET client for model downloads (Boost.Beast): http and
-// https (OpenSSL, the peer's certificate verified against the system CA
-// store, SNI, host name checked), up to `max_redirects` redirects, a timeout
+// A streaming HTTP/1.1 GET for model downloads, over HttpConnection
+// (http_connection.h; https as tls.h sets it up: TLS >= 1.2, the peer
+// verified, SNI, host name checked), up to `max_redirects` redirects, a timeout
 // on connecting and on any read or write that stalls. Every header from the
 // network is treated as hostile: Beast refuses malformed framing, and
 // parse_content_range checks the one header the store interprets itself.
@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "base/status.h"
-#include "store/url.h"
+#include "net/url.h"
 
-namespace hearth::store {
+namespace hearth::net {
 
 struct HttpOptions {
   int64_t connect_timeout_ms = 30'000;  // name lookup, TCP connect and TLS handshake, each
@@ -78,4 +78,4 @@ struct ContentRange {
 // ref: RFC 9110 section 14.4
 Result<ContentRange> parse_content_range(std::string_view value);
 
-}  // namespace hearth::store
+}  // namespace hearth::net

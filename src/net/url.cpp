@@ -1,9 +1,9 @@
-#include "store/url.h"
+#include "net/url.h"
 
 #include <cctype>
 #include <vector>
 
-namespace hearth::store {
+namespace hearth::net {
 namespace {
 
 // Visible ASCII only: a space, CR or LF in a target would forge the request line.
@@ -181,6 +181,18 @@ Result<Url> parse_url(std::string_view text) {
   return url;
 }
 
+Result<Url> parse_base_url(std::string_view text) {
+  HEARTH_ASSIGN_OR_RETURN(Url url, parse_url(text));
+  if (url.target.find('?') != std::string::npos) return bad_url("the base URL", text, "has a query");
+  return url;
+}
+
+std::string path_prefix(const Url& base) {
+  std::string_view path = base.target;
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return std::string(path);
+}
+
 Result<Url> resolve_location(const Url& base, std::string_view location) {
   if (location.empty()) return invalid_argument_error("the redirect has an empty Location");
   if (starts_with_ignoring_case(location, "http://") || starts_with_ignoring_case(location, "https://"))
@@ -206,4 +218,4 @@ Result<Url> resolve_location(const Url& base, std::string_view location) {
   return parse_url(resolved);
 }
 
-}  // namespace hearth::store
+}  // namespace hearth::net

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/api_keys.h"
-#include "store/sqlite_db.h"
+#include "db/sqlite_db.h"
 #include "temp_dir.h"
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
@@ -340,7 +340,7 @@ class HttpServerKeysTest : public HttpServerTest {
  protected:
   void configure(HttpServerOptions& options) override {
     ASSERT_TRUE(dir_.ok());
-    auto db = store::Database::open(dir_.file("hearth.db"));
+    auto db = db::Database::open(dir_.file("hearth.db"));
     ASSERT_TRUE(db.ok()) << db.status().to_string();
     db_ = std::move(db).value();
     ASSERT_TRUE(db_->migrate(gateway::api_key_migrations()).ok());
@@ -362,8 +362,8 @@ class HttpServerKeysTest : public HttpServerTest {
   }
 
   bool require_keys_ = true;
-  store::test::TempDir dir_;
-  std::unique_ptr<store::Database> db_;
+  test::TempDir dir_;
+  std::unique_ptr<db::Database> db_;
   std::unique_ptr<gateway::KeyStore> keys_;
   std::string alice_;
 };
@@ -448,9 +448,9 @@ TEST(HttpServerCreateTest, AnAddressOffLoopbackRequiresKeys) {
   ASSERT_FALSE(without_keys.ok());
   EXPECT_NE(without_keys.status().message().find("API keys"), std::string::npos);
 
-  store::test::TempDir dir;
+  test::TempDir dir;
   ASSERT_TRUE(dir.ok());
-  auto db = store::Database::open(dir.file("hearth.db"));
+  auto db = db::Database::open(dir.file("hearth.db"));
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->migrate(gateway::api_key_migrations()).ok());
   auto keys = gateway::KeyStore::open(**db);

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-namespace hearth::store::test {
+namespace hearth::test {
 
 class TempDir {
  public:
@@ -31,4 +31,4 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace hearth::store::test
+}  // namespace hearth::test

@@ -1,7 +1,7 @@
-// store::Database: opening (modes, WAL, not-a-database), migrations by
+// db::Database: opening (modes, WAL, not-a-database), migrations by
 // user_version (once, atomically, newer files refused), statements and their
 // errors, and a second connection on the same file (visibility, busy, data_version).
-#include "store/sqlite_db.h"
+#include "db/sqlite_db.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 
 #include "temp_dir.h"
 
-namespace hearth::store {
+namespace hearth::db {
 namespace {
 
 using test::TempDir;
@@ -265,4 +265,4 @@ TEST_F(DatabaseTest, AWriterWaitsForAnotherThenReportsUnavailable) {
 }
 
 }  // namespace
-}  // namespace hearth::store
+}  // namespace hearth::db

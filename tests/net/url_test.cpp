@@ -1,11 +1,10 @@
-// URL parsing, redirect resolution, sources and Content-Range: hostile text is refused, not trusted.
+// URL parsing, redirect resolution and Content-Range: hostile text is refused, not trusted.
 #include <gtest/gtest.h>
 
-#include "store/http_client.h"
-#include "store/model_source.h"
-#include "store/url.h"
+#include "net/http_get.h"
+#include "net/url.h"
 
-namespace hearth::store {
+namespace hearth::net {
 namespace {
 
 TEST(UrlTest, ParsesHostPortAndTarget) {
@@ -54,27 +53,19 @@ TEST(UrlTest, ResolvesRedirectLocations) {
   EXPECT_FALSE(resolve_location(base, "/a b").ok());
 }
 
-TEST(ModelSourceTest, PathsUrlsAndFileUrls) {
-  const Result<ModelSource> path = parse_model_source("/mnt/nas/x.gguf");
-  ASSERT_TRUE(path.ok());
-  EXPECT_EQ(path->kind, ModelSource::Kind::kFile);
-  EXPECT_EQ(path->path, "/mnt/nas/x.gguf");
-
-  const Result<ModelSource> file_url = parse_model_source("file:///mnt/nas/my%20model.gguf");
-  ASSERT_TRUE(file_url.ok());
-  EXPECT_EQ(file_url->kind, ModelSource::Kind::kFile);
-  EXPECT_EQ(file_url->path, "/mnt/nas/my model.gguf");
-  EXPECT_EQ(parse_model_source("file://localhost/x.gguf")->path, "/x.gguf");
-
-  const Result<ModelSource> http = parse_model_source("http://127.0.0.1:9/x.gguf");
-  ASSERT_TRUE(http.ok());
-  EXPECT_EQ(http->kind, ModelSource::Kind::kHttp);
-  EXPECT_EQ(http->url.port, "9");
-
-  EXPECT_FALSE(parse_model_source("").ok());
-  EXPECT_FALSE(parse_model_source("s3://bucket/x.gguf").ok());
-  EXPECT_FALSE(parse_model_source("file://nas/x.gguf").ok());
-  EXPECT_FALSE(parse_model_source("a\nb").ok());
+TEST(UrlTest, BaseUrlsGiveThePathPrefixOfEveryRequest) {
+  const Result<Url> openai = parse_base_url("HTTPS://API.openai.com/v1/");
+  ASSERT_TRUE(openai.ok()) << openai.status().to_string();
+  EXPECT_TRUE(openai->tls);
+  EXPECT_EQ(openai->port, "443");
+  EXPECT_EQ(path_prefix(*openai), "/v1");
+  const Result<Url> node = parse_base_url("http://10.0.0.2:8770");
+  ASSERT_TRUE(node.ok());
+  EXPECT_EQ(path_prefix(*node), "");
+  EXPECT_EQ(node->host_header(), "10.0.0.2:8770");
+  EXPECT_EQ(parse_base_url("http://x:1/v1?key=1").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(parse_base_url("ftp://x").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(parse_base_url("http://user:pw@x/v1").status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(ContentRangeTest, ParsesOnlyWellFormedRanges) {
@@ -92,4 +83,4 @@ TEST(ContentRangeTest, ParsesOnlyWellFormedRanges) {
 }
 
 }  // namespace
-}  // namespace hearth::store
+}  // namespace hearth::net
