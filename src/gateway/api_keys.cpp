@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "store/sha256.h"
 
@@ -39,11 +40,6 @@ constexpr std::string_view kSelectColumns =
     "revoked_unix_ms, key_hash FROM api_keys";
 
 constexpr std::string_view kBase62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-int64_t system_now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status getrandom_bytes(std::span<uint8_t> out) {
   size_t n_filled = 0;
@@ -132,7 +128,7 @@ bool is_well_formed_secret(std::string_view token) {
 }
 
 KeyStore::KeyStore(db::Database& db, KeyStoreOptions options) : db_(db), options_(std::move(options)) {
-  if (!options_.now_unix_ms) options_.now_unix_ms = system_now_unix_ms;
+  if (!options_.now_unix_ms) options_.now_unix_ms = unix_now_ms;
   if (!options_.random_bytes) options_.random_bytes = getrandom_bytes;
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/byte_size.h"
+#include "base/clock.h"
 #include "model/file_type.h"
 #include "model/gguf.h"
 #include "node/model_files.h"
@@ -39,7 +40,7 @@ struct ManagedModel {
   std::unique_ptr<ServedModel> served;
   bool loading = false;
   bool queued = false;
-  bool retired = false;  // out of the list: unloads when its last lease ends
+  bool retired = false;          // out of the list: unloads when its last lease ends
   bool awaiting_unload = false;  // in ModelManager::retired_
   // A writer opened the file: no new leases; unloads once its sequences are
   // cancelled (overwrite_stopped) and its leases end; planned again after.
@@ -66,11 +67,6 @@ struct ManagedModel {
 };
 
 namespace {
-
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -218,8 +214,8 @@ Status ModelManager::start() {
       // An invalid entry carries no settings; pinning it is asking for the impossible.
       auto it = options_.settings.find(entry->id);
       if (it != options_.settings.end() && it->second.pinned) {
-        return invalid_argument_error("the pinned model '" + entry->id + "' cannot be served: " +
-                                      entry->invalid_reason);
+        return invalid_argument_error("the pinned model '" + entry->id +
+                                      "' cannot be served: " + entry->invalid_reason);
       }
       continue;
     }
@@ -575,9 +571,9 @@ void ModelManager::acquire_async(std::string_view id, std::optional<int64_t> kee
     lock.lock();
     entry = *replanned;
     if (stopping_ || entry->file_overwritten) {
-      Status error = unavailable_error(stopping_ ? "The server is shutting down"
-                                                 : "The model file " + entry->path +
-                                                       " is being overwritten; retry the request");
+      Status error =
+          unavailable_error(stopping_ ? "The server is shutting down"
+                                      : "The model file " + entry->path + " is being overwritten; retry the request");
       lock.unlock();
       done(std::move(error));
       return;
