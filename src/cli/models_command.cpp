@@ -11,6 +11,8 @@
 
 #include "cli/models_dir.h"
 #include "cli/progress_bar.h"
+#include "model/arch/arch_registry.h"
+#include "model/arch/family_support.h"
 #include "model/gguf.h"
 #include "model/llama_arch.h"
 #include "node/model_files.h"
@@ -285,6 +287,23 @@ Result<std::string> inspect_path(const ModelsArgs& args, std::string& store_note
                          " and no file " + target);
 }
 
+// The "engine" line: the family's entry in the registry (model/arch), its
+// capabilities, and whether hearth's engine binds this file.
+void print_engine_line(const model::GgufFile& file) {
+  const model::FamilySupport support = model::check_family_support(file);
+  if (support.spec == nullptr) {
+    std::printf("  %-14s none: hearth has no family '%s' (it runs %s)\n", "engine",
+                support.architecture.empty() ? "(not recorded)" : support.architecture.c_str(),
+                model::arch_names().c_str());
+    return;
+  }
+  const model::ArchSpec& spec = *support.spec;
+  std::printf("  %-14s hearth, family %s (%s), capabilities: %s; %s%s\n", "engine", std::string(spec.name).c_str(),
+              std::string(spec.description).c_str(), model::capability_names(spec.capabilities).c_str(),
+              support.runnable.ok() ? "runs this file" : "cannot run this file: ",
+              support.runnable.ok() ? "" : support.runnable.message().c_str());
+}
+
 void print_plan_summary(const model::GgufFile& file, const std::string& path) {
   Result<model::LlamaConfig> config = model::read_llama_config(file);
   if (!config.ok()) {
@@ -332,6 +351,7 @@ int run_inspect(const ModelsArgs& args) {
   std::printf("  %-14s %s, %llu bytes, GGUF v%u\n", "file", path->c_str(),
               static_cast<unsigned long long>(info.file_bytes), info.gguf_version);
   std::printf("  %-14s %s\n", "architecture", info.architecture.empty() ? "(not recorded)" : info.architecture.c_str());
+  print_engine_line(*file);
   if (!info.model_name.empty()) std::printf("  %-14s %s\n", "name", info.model_name.c_str());
   std::printf("  %-14s %s (%lld tensors, %s of weights)\n", "parameters", human_count(info.n_params).c_str(),
               static_cast<long long>(info.n_tensors), human_bytes(info.tensor_bytes).c_str());

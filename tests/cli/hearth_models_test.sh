@@ -164,7 +164,8 @@ check "HEARTH_MODELS names the directory" cmp -s "$work/list.out" "$work/env-lis
 "$hearth" models inspect --models-dir "$models" web >"$work/inspect.out" 2>&1
 check "inspect succeeds" test $? -eq 0
 for fact in "in the store, sha256 $web_sha" "architecture   llama" "parameters" "tensor types   q4_0" "context        2048" \
-  "dimensions     embedding 256" "tokenizer      gpt2" "chat template  yes" "plan" "max context"; do
+  "dimensions     embedding 256" "tokenizer      gpt2" "chat template  yes" "plan" "max context" \
+  "file type      Q4_0" "engine         hearth, family llama (" "capabilities: generate; runs this file"; do
   check "inspect shows '$fact'" grep -q "$fact" "$work/inspect.out"
 done
 "$hearth" models inspect "$work/tiny.gguf" >"$work/inspect-path.out" 2>&1
