@@ -593,7 +593,7 @@ class Parser {
       } else if (at_operator("[")) {
         HEARTH_ASSIGN_OR_RETURN(node, parse_subscript(std::move(node)));
       } else if (at_operator("(")) {
-        NodePtr call = make(NodeKind::kCall, peek().offset);
+        NodePtr call = make(NodeKind::kCall, node->offset);
         call->children.push_back(std::move(node));
         HEARTH_RETURN_IF_ERROR(parse_arguments(call->children));
         node = std::move(call);
