@@ -24,6 +24,7 @@
 #include "store/model_pull.h"
 #include "store/model_source.h"
 #include "store/model_store.h"
+#include "text/chat_template.h"
 
 namespace hearth::cli {
 namespace {
@@ -339,6 +340,23 @@ void print_plan_summary(const model::GgufFile& file, const std::string& path) {
   std::printf("  %-14s hearth plan %s --ctx N --parallel N\n", "full plan", path.c_str());
 }
 
+// How chat requests will be rendered: the model's own template in the Jinja
+// interpreter, or a native family (and why the model's template is not used).
+std::string describe_chat_template(const model::GgufFile& file, const store::ModelInfo& info) {
+  Result<text::ChatTemplate> chat = text::ChatTemplate::from_gguf(file);
+  if (!chat.ok()) {
+    return std::string(info.has_chat_template ? "yes, " : "no; ") + "unusable for chat (" + chat.status().message() +
+           ")";
+  }
+  if (chat->name() == "jinja") {
+    return "yes, Jinja (" + std::to_string(chat->jinja_source().size()) + " bytes), run by hearth's interpreter";
+  }
+  if (!chat->fallback_reason().empty()) {
+    return "yes, but " + chat->fallback_reason() + "; native " + std::string(chat->name()) + " format used instead";
+  }
+  return "no; native " + std::string(chat->name()) + " format (from the vocabulary)";
+}
+
 int run_inspect(const ModelsArgs& args) {
   std::string store_note;
   Result<std::string> path = inspect_path(args, store_note);
@@ -379,7 +397,7 @@ int run_inspect(const ModelsArgs& args) {
     std::printf("  %-14s %s, %lld tokens\n", "tokenizer", info.tokenizer_model.c_str(),
                 static_cast<long long>(info.n_vocab));
   }
-  std::printf("  %-14s %s\n", "chat template", info.has_chat_template ? "yes" : "no");
+  std::printf("  %-14s %s\n", "chat template", describe_chat_template(*file, info).c_str());
   print_plan_summary(*file, *path);
   return 0;
 }
