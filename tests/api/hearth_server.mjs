@@ -24,7 +24,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo_root = path.resolve(here, '..', '..');
 export const hearth_bin = process.env.HEARTH_BIN ?? path.join(repo_root, 'build', 'hearth');
 
-const start_timeout_ms = 20_000;
+const start_timeout_ms = 60_000; // a guard: a loaded machine may take a while to start a process
 const stop_timeout_ms = 15_000;
 const request_timeout_ms = 30_000;
 const stderr_lines_max = 100_000;
