@@ -39,6 +39,7 @@ struct ManagedModel {
   // Guarded by ModelManager::mutex_.
   std::unique_ptr<ServedModel> served;
   bool loading = false;
+  bool waiting_for_room = false;  // in make_room, waiting for busy models
   bool queued = false;
   bool retired = false;          // out of the list: unloads when its last lease ends
   bool awaiting_unload = false;  // in ModelManager::retired_
@@ -300,6 +301,7 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.fits_budget = entry.planned_bytes() <= options_.budget_bytes;
   info.resident = entry.served != nullptr;
   info.loading = entry.loading;
+  info.waiting_for_room = entry.waiting_for_room;
   info.pinned = entry.pinned;
   info.n_active = entry.n_active;
   info.keep_alive_ms = entry.keep_alive_in_force_ms;
@@ -636,7 +638,7 @@ void ModelManager::fail_waiters(std::unique_lock<std::mutex>& lock, Entry& entry
   lock.lock();
 }
 
-Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, const Entry& wanted,
+Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, Entry& wanted,
                                std::vector<std::unique_ptr<ServedModel>>* unloaded) {
   const int64_t deadline_ms = now_ms() + std::max<int64_t>(0, options_.load_wait_ms);
   while (true) {
@@ -681,6 +683,7 @@ Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, const Entry& 
       lock.lock();
       continue;
     }
+    wanted.waiting_for_room = true;
     loader_cv_.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(deadline_ms - now, 1000)));
   }
 }
@@ -742,6 +745,7 @@ void ModelManager::loader_loop() {
       }
       std::vector<std::unique_ptr<ServedModel>> unloaded;
       Status room = make_room(lock, *entry, &unloaded);
+      entry->waiting_for_room = false;
       if (!room.ok()) {
         lock.unlock();
         unloaded.clear();

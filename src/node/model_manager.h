@@ -97,6 +97,9 @@ struct ModelInfo {
   bool fits_budget = false;  // plan.total_bytes() <= budget
   bool resident = false;
   bool loading = false;
+  // Its load waits for busy models to end so that it fits the budget (at most
+  // load_wait_ms).
+  bool waiting_for_room = false;
   bool pinned = false;
   int32_t n_active = 0;           // leases held now
   int64_t keep_alive_ms = 0;      // in force after its last request
@@ -215,8 +218,9 @@ class ModelManager {
   // Under mutex_: the pending load to run next, or null.
   EntryPtr next_load_locked();
   // Makes room for `wanted` by unloading idle models (into `unloaded`);
-  // waits for busy ones up to load_wait_ms. Under `lock`.
-  Status make_room(std::unique_lock<std::mutex>& lock, const Entry& wanted,
+  // waits for busy ones up to load_wait_ms (wanted.waiting_for_room is set
+  // while it waits; the caller clears it). Under `lock`.
+  Status make_room(std::unique_lock<std::mutex>& lock, Entry& wanted,
                    std::vector<std::unique_ptr<ServedModel>>* unloaded);
   Status cannot_fit_error(const Entry& entry) const;
   // Under mutex_: the entry with this id, or null.

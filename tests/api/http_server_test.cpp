@@ -15,6 +15,8 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,6 +55,7 @@ class HttpServerTest : public ::testing::Test {
     options.access_log = [this](std::string_view line) {
       std::lock_guard lock(log_mutex_);
       log_lines_.emplace_back(line);
+      log_cv_.notify_all();
     };
     configure(options);
     auto server = HttpServer::create(options, *models_);
@@ -112,6 +115,13 @@ class HttpServerTest : public ::testing::Test {
     return error;
   }
 
+  // Waits until `n` access-log lines were written (each after its response);
+  // false only past a generous guard.
+  bool wait_for_log_lines(size_t n) {
+    std::unique_lock lock(log_mutex_);
+    return log_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return log_lines_.size() >= n; });
+  }
+
   std::vector<json> log_lines() {
     std::lock_guard lock(log_mutex_);
     std::vector<json> out;
@@ -128,7 +138,8 @@ class HttpServerTest : public ::testing::Test {
   Status run_status_;
   asio::io_context io_;
   std::mutex log_mutex_;
-  std::vector<std::string> log_lines_;
+  std::condition_variable log_cv_;
+  std::vector<std::string> log_lines_;  // guarded by log_mutex_
 };
 
 TEST_F(HttpServerTest, Health) {
@@ -246,10 +257,8 @@ TEST_F(HttpServerTest, LogsOneJsonLinePerRequest) {
   request(http::verb::get, "/health");
   request(http::verb::get, "/v1/models/ghost");
   request(http::verb::post, "/v1/completions", R"({"model":"ghost","prompt":"x"})", {{"X-Hearth-Priority", "batch"}});
-  // The line is written after the response; give the I/O thread a moment.
-  for (int attempt = 0; attempt < 100 && log_lines().size() < 3; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // The line is written after the response, on the server's I/O thread.
+  ASSERT_TRUE(wait_for_log_lines(3));
   const std::vector<json> lines = log_lines();
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0]["route"], "/health");
