@@ -111,13 +111,17 @@ Status Interpreter::exec_block(const std::vector<NodePtr>& nodes, Scope* scope, 
   return ok_status();
 }
 
-Status Interpreter::exec(const Node& node, Scope* scope, std::string& out) {
-  DepthGuard guard(depth_);
+Status Interpreter::enter(const Node& node) {
   if (depth_ > limits_.max_render_depth) {
     return limit(node.offset, "evaluation nested deeper than " + std::to_string(limits_.max_render_depth) +
                                   " levels (runaway macro recursion?)");
   }
-  HEARTH_RETURN_IF_ERROR(step(node.offset));
+  return step(node.offset);
+}
+
+Status Interpreter::exec(const Node& node, Scope* scope, std::string& out) {
+  DepthGuard guard(depth_);
+  HEARTH_RETURN_IF_ERROR(enter(node));
   switch (node.kind) {
     case NodeKind::kText:
       HEARTH_RETURN_IF_ERROR(step(node.offset, node.name.size()));
@@ -296,11 +300,7 @@ Status Interpreter::exec_set(const Node& node, Scope* scope) {
 
 Result<Value> Interpreter::eval(const Node& node, Scope* scope) {
   DepthGuard guard(depth_);
-  if (depth_ > limits_.max_render_depth) {
-    return limit(node.offset, "evaluation nested deeper than " + std::to_string(limits_.max_render_depth) +
-                                  " levels (runaway macro recursion?)");
-  }
-  HEARTH_RETURN_IF_ERROR(step(node.offset));
+  HEARTH_RETURN_IF_ERROR(enter(node));
   switch (node.kind) {
     case NodeKind::kLiteral:
       return node.literal;

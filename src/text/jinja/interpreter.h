@@ -60,6 +60,9 @@ class Interpreter {
   Status limit(uint32_t offset, const std::string& message) const;
   // Charges one step plus one per 64 bytes of text built.
   Status step(uint32_t offset, size_t bytes = 0);
+  // Every node evaluated or executed: within max_render_depth (the caller
+  // holds a DepthGuard), and one step.
+  Status enter(const Node& node);
   // kOutOfRange when a string would exceed max_output_bytes.
   Status check_size(uint32_t offset, size_t bytes) const;
   Scope* new_scope(Scope* parent);
