@@ -695,7 +695,7 @@ class CommittedFixturesTest(unittest.TestCase):
 
     def test_parity_logits_and_greedy(self):
         # llama-init002 ships no f32 GGUF and no greedy runs (see make_parity_fixtures.py).
-        for name in ("llama", "qwen2", "llama-init002"):
+        for name in ("llama", "qwen2", "llama-init002", "qwen3", "mistral", "gemma3", "phi3"):
             with open(os.path.join(FIXTURES, "parity", f"{name}.json")) as f:
                 doc = json.load(f)
             logits = np.fromfile(os.path.join(FIXTURES, "parity", doc["files"]["logits"]), dtype="<f4")
