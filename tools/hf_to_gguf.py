@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Converts a Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory to GGUF.
+"""Converts a Hugging Face decoder directory (Llama, Mistral, Qwen2, Qwen3, Gemma 3 text, Phi-3/4) to GGUF.
 
 Input: config.json, model.safetensors (or sharded *.safetensors with an index,
 or pytorch_model.bin, which needs torch), tokenizer.json, optionally
@@ -12,7 +12,22 @@ Tensor layout decisions (the contract hearth's loader relies on):
   way llama.cpp's converter does (LlamaModel.permute): HF keeps rotary pairs
   at (i, i + head_dim/2); after the permute they sit at (2i, 2i+1), so the
   engine applies RoPE to adjacent pairs ("normal" mode).
-- `qwen2`: no permute; the engine applies RoPE to (i, i + head_dim/2) ("neox").
+- `qwen2`, `qwen3`, `gemma3`, `phi3`: no permute; the engine applies RoPE to
+  (i, i + head_dim/2) ("neox"). MistralForCausalLM converts to `llama` (as
+  llama.cpp does), with attention.key_length when head_dim is explicit (Nemo).
+- `qwen3`: per-head Q/K RMSNorm gains attn_q_norm.weight / attn_k_norm.weight
+  [head_dim]; attention.key_length/value_length always written.
+- `gemma3`: every "*norm.weight" is stored as 1 + w (Gemma3RMSNorm computes
+  x_normed * (1 + w); llama.cpp's converter adds the 1 at conversion, so the
+  engine runs a plain RMSNorm). HF's post_attention_layernorm becomes
+  post_attention_norm, pre_feedforward_layernorm ffn_norm,
+  post_feedforward_layernorm post_ffw_norm. Keys as llama.cpp's Gemma3Model
+  writes them: key_length/value_length, attention.sliding_window,
+  rope.freq_base (global layers; the local base 10000 is fixed by the
+  format), no rope.dimension_count.
+- `phi3`: fused qkv_proj -> attn_qkv.weight (rows: Q, K, V), fused
+  gate_up_proj -> ffn_up.weight (rows: gate, then up), as llama.cpp keeps them;
+  attention.sliding_window 0 when the config has none (Phi-4).
 - 1-D tensors (norms, biases) are always F32; matrices use --type, except a
   matrix whose rows are not a multiple of 32 values, which falls back to F16
   under --type q8_0 (with a message).
@@ -60,7 +75,12 @@ TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED, TO
 SPM_SPACE = "\u2581"
 _BYTE_TOKEN = re.compile(r"^<0x[0-9A-F]{2}>$")
 
-ARCHS = {"LlamaForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2"}
+ARCHS = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2",
+         "Qwen3ForCausalLM": "qwen3", "Gemma3ForCausalLM": "gemma3", "Phi3ForCausalLM": "phi3"}
+# The activation each family's FFN must use (HF's hidden_act / hidden_activation).
+ACTIVATIONS = {"llama": "silu", "qwen2": "silu", "qwen3": "silu", "phi3": "silu", "gemma3": "gelu_pytorch_tanh"}
+# gemma3's sliding-window layers rotate with this base; GGUF has no key for it (llama.cpp fixes it too).
+GEMMA3_LOCAL_ROPE_BASE = 10000.0
 FILE_TYPES = {"f32": 0, "f16": 1, "q8_0": 7}
 MATRIX_TYPES = {"f32": GgmlType.F32, "f16": GgmlType.F16, "q8_0": GgmlType.Q8_0}
 
@@ -163,6 +183,9 @@ class ModelParams:
     tied: bool = False
     bos_token_id: int | None = None
     eos_token_id: int | None = None
+    sliding_window: int = 0            # gemma3, phi3: attention.sliding_window (0: none)
+    rope_local_theta: float | None = None  # gemma3: the base of its sliding-window layers
+    original_context: int | None = None    # phi3: rope.scaling.original_context_length
 
 
 def _first_id(value: Any) -> int | None:
@@ -171,22 +194,65 @@ def _first_id(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _rope_settings(config: dict[str, Any], arch: str) -> tuple[float, dict[str, Any], float | None]:
+    """(global base, scaling of the global layers, local base or None) from either config form.
+
+    transformers < 5 writes rope_theta (+ rope_scaling, + gemma3's
+    rope_local_base_freq); >= 5 writes rope_parameters, for gemma3 one dict per
+    layer type ("full_attention", "sliding_attention").
+    """
+    rope_params = dict(config.get("rope_parameters") or {})
+    local_theta = None
+    if "full_attention" in rope_params or "sliding_attention" in rope_params:
+        local = rope_params.get("sliding_attention") or {}
+        rope_params = dict(rope_params.get("full_attention") or {})
+        local_theta = local.get("rope_theta")
+        if local.get("rope_type", "default") != "default":
+            raise ConversionError(f"sliding-window layers' rope type {local.get('rope_type')!r} is not supported")
+    if arch == "gemma3":
+        local_theta = float(local_theta or config.get("rope_local_base_freq") or GEMMA3_LOCAL_ROPE_BASE)
+        if local_theta != GEMMA3_LOCAL_ROPE_BASE:
+            raise ConversionError(f"gemma3 local rope base {local_theta} differs from the format's fixed "
+                                  f"{GEMMA3_LOCAL_ROPE_BASE}")
+    rope_theta = config.get("rope_theta") or rope_params.get("rope_theta") or 10000.0
+    scaling = dict(config.get("rope_scaling") or rope_params or {})
+    scaling.pop("rope_theta", None)
+    return float(rope_theta), scaling, local_theta
+
+
 def read_model_params(config: dict[str, Any]) -> ModelParams:
     archs = config.get("architectures") or []
     if len(archs) != 1 or archs[0] not in ARCHS:
         raise ConversionError(f"unsupported architectures {archs}; supported: {sorted(ARCHS)}")
     arch = ARCHS[archs[0]]
-    if config.get("mlp_bias"):
-        raise ConversionError("mlp_bias is not supported")
-    if config.get("hidden_act", "silu") != "silu":
-        raise ConversionError(f"hidden_act {config.get('hidden_act')} is not supported")
+    if config.get("mlp_bias") or config.get("attention_bias") and arch != "qwen2":
+        raise ConversionError("mlp_bias / attention_bias is not supported for this family")
+    act = config.get("hidden_activation") or config.get("hidden_act") or ACTIVATIONS[arch]
+    if act != ACTIVATIONS[arch]:
+        raise ConversionError(f"activation {act} is not supported for {arch} (expected {ACTIVATIONS[arch]})")
     n_head = int(config["num_attention_heads"])
     n_embd = int(config["hidden_size"])
     head_dim = int(config.get("head_dim") or n_embd // n_head)
-    rope_params = config.get("rope_parameters") or {}
-    rope_theta = config.get("rope_theta") or rope_params.get("rope_theta") or 10000.0
-    scaling = dict(config.get("rope_scaling") or rope_params or {})
-    scaling.pop("rope_theta", None)
+    if float(config.get("partial_rotary_factor", 1.0)) != 1.0:
+        raise ConversionError("partial rotary embeddings are not supported")
+    sliding_window = 0
+    if arch == "gemma3":
+        if config.get("final_logit_softcapping") is not None or config.get("attn_logit_softcapping") is not None:
+            raise ConversionError("gemma3 with logit soft-capping is not supported")
+        query_scalar = config.get("query_pre_attn_scalar", head_dim)
+        if int(query_scalar) != head_dim:
+            raise ConversionError(f"query_pre_attn_scalar {query_scalar} differs from head_dim {head_dim}")
+        layer_types = config.get("layer_types")
+        n_layer = int(config["num_hidden_layers"])
+        want = ["full_attention" if (i + 1) % 6 == 0 else "sliding_attention" for i in range(n_layer)]
+        if layer_types is not None and list(layer_types) != want:
+            raise ConversionError(f"gemma3 layer_types {layer_types} are not the fixed pattern (every 6th global)")
+        sliding_window = int(config["sliding_window"])
+    elif arch == "phi3":
+        sliding_window = int(config.get("sliding_window") or 0)
+    elif config.get("sliding_window") and config.get("use_sliding_window", arch == "llama"):
+        raise ConversionError(f"sliding_window {config['sliding_window']} is not supported for {arch}")
+    rope_theta, scaling, local_theta = _rope_settings(config, arch)
     rope_type = scaling.get("rope_type", scaling.get("type", "default"))
     if rope_type in (None, "default"):
         scaling = {}
@@ -202,6 +268,10 @@ def read_model_params(config: dict[str, Any]) -> ModelParams:
         scaling = {"type": "linear", "factor": float(scaling["factor"])}
     else:
         raise ConversionError(f"rope scaling type {rope_type!r} is not supported")
+    original_context = None
+    if arch == "phi3":
+        original_context = int(config.get("original_max_position_embeddings")
+                               or config.get("max_position_embeddings", 4096))
     return ModelParams(
         arch=arch,
         n_vocab=int(config["vocab_size"]),
@@ -213,11 +283,14 @@ def read_model_params(config: dict[str, Any]) -> ModelParams:
         n_head_kv=int(config.get("num_key_value_heads") or n_head),
         head_dim=head_dim,
         rms_eps=float(config.get("rms_norm_eps", 1e-6)),
-        rope_theta=float(rope_theta),
+        rope_theta=rope_theta,
         rope_scaling=scaling,
-        tied=bool(config.get("tie_word_embeddings", False)),
+        tied=bool(config.get("tie_word_embeddings", arch == "gemma3")),
         bos_token_id=_first_id(config.get("bos_token_id")),
         eos_token_id=_first_id(config.get("eos_token_id")),
+        sliding_window=sliding_window,
+        rope_local_theta=local_theta,
+        original_context=original_context,
     )
 
 
@@ -465,11 +538,49 @@ _LAYER_MAP = {
     "mlp.up_proj.weight": "ffn_up.weight",
     "mlp.down_proj.weight": "ffn_down.weight",
 }
+# What differs per family (llama.cpp's tensor_mapping.py resolves the same HF
+# names by the family's tensor list).
+_LAYER_MAP_EXTRA = {
+    "qwen3": {"self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight"},
+    "gemma3": {"self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight",
+               "post_attention_layernorm.weight": "post_attention_norm.weight",
+               "pre_feedforward_layernorm.weight": "ffn_norm.weight",
+               "post_feedforward_layernorm.weight": "post_ffw_norm.weight"},
+    "phi3": {"self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight"},
+}
 _LAYER_NAME = re.compile(r"^model\.layers\.(\d+)\.(.+)$")
 
 
+def expected_layer_shapes(p: ModelParams) -> dict[str, tuple[int, ...]]:
+    """The per-block tensors of a family (names without "blk.N.") and their HF-order shapes."""
+    q_dim, kv_dim = p.n_head * p.head_dim, p.n_head_kv * p.head_dim
+    shapes: dict[str, tuple[int, ...]] = {"attn_norm.weight": (p.n_embd,)}
+    if p.arch == "phi3":
+        shapes["attn_qkv.weight"] = (q_dim + 2 * kv_dim, p.n_embd)
+    else:
+        shapes.update({"attn_q.weight": (q_dim, p.n_embd), "attn_k.weight": (kv_dim, p.n_embd),
+                       "attn_v.weight": (kv_dim, p.n_embd)})
+    if p.arch == "qwen2":
+        shapes.update({"attn_q.bias": (q_dim,), "attn_k.bias": (kv_dim,), "attn_v.bias": (kv_dim,)})
+    if p.arch in ("qwen3", "gemma3"):
+        shapes.update({"attn_q_norm.weight": (p.head_dim,), "attn_k_norm.weight": (p.head_dim,)})
+    shapes["attn_output.weight"] = (p.n_embd, q_dim)
+    if p.arch == "gemma3":
+        shapes["post_attention_norm.weight"] = (p.n_embd,)
+    shapes["ffn_norm.weight"] = (p.n_embd,)
+    if p.arch == "phi3":
+        shapes["ffn_up.weight"] = (2 * p.n_ff, p.n_embd)
+    else:
+        shapes.update({"ffn_gate.weight": (p.n_ff, p.n_embd), "ffn_up.weight": (p.n_ff, p.n_embd)})
+    shapes["ffn_down.weight"] = (p.n_embd, p.n_ff)
+    if p.arch == "gemma3":
+        shapes["post_ffw_norm.weight"] = (p.n_embd,)
+    return shapes
+
+
 def map_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str, np.ndarray]]:
-    """HF names -> ggml names, with llama's Q/K permute; checks every shape."""
+    """HF names -> ggml names, with llama's Q/K permute and gemma's norm + 1; checks every shape."""
+    layer_map = {**_LAYER_MAP, **_LAYER_MAP_EXTRA.get(p.arch, {})}
     out: dict[str, np.ndarray] = {}
     for hf_name, value in state.items():
         if hf_name.endswith("rotary_emb.inv_freq"):
@@ -484,37 +595,36 @@ def map_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str,
             name = "output.weight"
         else:
             m = _LAYER_NAME.match(hf_name)
-            if not m or m.group(2) not in _LAYER_MAP:
+            if not m or m.group(2) not in layer_map:
                 raise ConversionError(f"unexpected tensor {hf_name}")
             layer = int(m.group(1))
             if layer >= p.n_layer:
                 raise ConversionError(f"{hf_name}: layer {layer} >= block_count {p.n_layer}")
-            name = f"blk.{layer}.{_LAYER_MAP[m.group(2)]}"
+            name = f"blk.{layer}.{layer_map[m.group(2)]}"
             if p.arch == "llama" and m.group(2).startswith("self_attn.q_proj"):
                 value = permute_rotary_rows(value, p.n_head)
             elif p.arch == "llama" and m.group(2).startswith("self_attn.k_proj"):
                 value = permute_rotary_rows(value, p.n_head_kv)
+        # Gemma3RMSNorm scales by (1 + w); llama.cpp's converter stores 1 + w.
+        # ref: llama.cpp convert_hf_to_gguf.py, Gemma3Model.modify_tensors (norm_shift)
+        if p.arch == "gemma3" and hf_name.endswith("norm.weight"):
+            value = value.astype(np.float32) + np.float32(1.0)
         out[name] = value
 
-    q_dim, kv_dim = p.n_head * p.head_dim, p.n_head_kv * p.head_dim
     expected = {"token_embd.weight": (p.n_vocab, p.n_embd), "output_norm.weight": (p.n_embd,)}
     if not p.tied:
         expected["output.weight"] = (p.n_vocab, p.n_embd)
     if p.rope_scaling.get("type") == "llama3":
         out["rope_freqs.weight"] = llama3_rope_factors(p)
         expected["rope_freqs.weight"] = (p.head_dim // 2,)
+    layer_shapes = expected_layer_shapes(p)
     for i in range(p.n_layer):
-        b = f"blk.{i}."
-        expected.update({
-            b + "attn_norm.weight": (p.n_embd,), b + "attn_q.weight": (q_dim, p.n_embd),
-            b + "attn_k.weight": (kv_dim, p.n_embd), b + "attn_v.weight": (kv_dim, p.n_embd),
-            b + "attn_output.weight": (p.n_embd, q_dim), b + "ffn_norm.weight": (p.n_embd,),
-            b + "ffn_gate.weight": (p.n_ff, p.n_embd), b + "ffn_up.weight": (p.n_ff, p.n_embd),
-            b + "ffn_down.weight": (p.n_embd, p.n_ff),
-        })
-        if p.arch == "qwen2" or b + "attn_q.bias" in out:
-            expected.update({b + "attn_q.bias": (q_dim,), b + "attn_k.bias": (kv_dim,),
-                             b + "attn_v.bias": (kv_dim,)})
+        for suffix, shape in layer_shapes.items():
+            expected[f"blk.{i}.{suffix}"] = shape
+        if p.arch == "llama" and f"blk.{i}.attn_q.bias" in out:
+            q_dim, kv_dim = p.n_head * p.head_dim, p.n_head_kv * p.head_dim
+            expected.update({f"blk.{i}.attn_q.bias": (q_dim,), f"blk.{i}.attn_k.bias": (kv_dim,),
+                             f"blk.{i}.attn_v.bias": (kv_dim,)})
     missing = sorted(set(expected) - set(out))
     extra = sorted(set(out) - set(expected))
     if missing or extra:
@@ -568,12 +678,18 @@ def write_model_metadata(w: GgufWriter, p: ModelParams, name: str, out_type: str
     w.add_uint32(f"{a}.feed_forward_length", p.n_ff)
     w.add_uint32(f"{a}.attention.head_count", p.n_head)
     w.add_uint32(f"{a}.attention.head_count_kv", p.n_head_kv)
-    if p.head_dim != p.n_embd // p.n_head:
+    # llama.cpp's qwen3 and gemma3 converters always write the head size; llama only when it is not derived.
+    if p.head_dim != p.n_embd // p.n_head or a in ("qwen3", "gemma3"):
         w.add_uint32(f"{a}.attention.key_length", p.head_dim)
         w.add_uint32(f"{a}.attention.value_length", p.head_dim)
     w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", p.rms_eps)
-    w.add_uint32(f"{a}.rope.dimension_count", p.head_dim)
+    if a != "gemma3":
+        w.add_uint32(f"{a}.rope.dimension_count", p.head_dim)
     w.add_float32(f"{a}.rope.freq_base", p.rope_theta)
+    if a in ("gemma3", "phi3"):
+        w.add_uint32(f"{a}.attention.sliding_window", p.sliding_window)
+    if p.original_context is not None:
+        w.add_uint32(f"{a}.rope.scaling.original_context_length", p.original_context)
     if p.rope_scaling.get("type") == "linear":
         w.add_string(f"{a}.rope.scaling.type", "linear")
         w.add_float32(f"{a}.rope.scaling.factor", p.rope_scaling["factor"])

@@ -9,7 +9,7 @@ over the dequantized q8_0 weights, for the same cases, and writes
 <name>-q8_0.logits.f32 in the layout of <name>.logits.f32. The parity test
 holds hearth's q8_0 engine (8-bit activations, F16 KV cache) to it.
 
-Runs anywhere numpy does:  python3 tools/make_q8_0_reference.py tests/fixtures/parity
+Runs anywhere numpy does:  python3 tools/make_q8_0_reference.py tests/fixtures/parity [NAME,NAME...]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from llama_reference import LlamaReference  # noqa: E402
 
 def main(argv: list[str]) -> int:
     fixture_dir = argv[1] if len(argv) > 1 else os.path.join("tests", "fixtures", "parity")
-    for name in ("llama", "qwen2"):
+    for name in argv[2].split(",") if len(argv) > 2 else ("llama", "qwen2", "qwen3", "mistral", "gemma3", "phi3"):
         with open(os.path.join(fixture_dir, f"{name}.json"), encoding="utf-8") as f:
             doc = json.load(f)
         reference = LlamaReference(os.path.join(fixture_dir, doc["files"]["q8_0"]))

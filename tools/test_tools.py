@@ -399,6 +399,176 @@ def hf_style_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) -> 
     return norm(x, w["model.norm.weight"]) @ out.T
 
 
+FAMILY_CLASSES = {"mistral": "MistralForCausalLM", "qwen3": "Qwen3ForCausalLM", "gemma3": "Gemma3ForCausalLM",
+                  "phi3": "Phi3ForCausalLM"}
+
+
+def make_family_dir(path: str, family: str, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict]:
+    """A HF directory of one of the newer families, with weights in HF's own layout and conventions."""
+    make_hf_dir(path, "qwen2", rng)  # the tokenizer files; weights and config are replaced below
+    n_vocab, n_embd, n_ff, n_layer, n_head, n_kv, hd = 300, 32, 64, 2, 4, 2, 16
+    if family == "gemma3":
+        n_layer = 7  # layers 0-4 and 6 slide, layer 5 is global
+    if family == "phi3":
+        hd = n_embd // n_head
+    config = {"architectures": [FAMILY_CLASSES[family]], "vocab_size": n_vocab, "hidden_size": n_embd,
+              "intermediate_size": n_ff, "num_hidden_layers": n_layer, "num_attention_heads": n_head,
+              "num_key_value_heads": n_kv, "head_dim": hd, "rms_norm_eps": 1e-6,
+              "max_position_embeddings": 256, "tie_word_embeddings": family in ("qwen3", "gemma3"),
+              "bos_token_id": 256, "eos_token_id": 257}
+    if family == "gemma3":
+        config.update({"hidden_activation": "gelu_pytorch_tanh", "query_pre_attn_scalar": hd, "sliding_window": 5,
+                       "rope_parameters": {"full_attention": {"rope_type": "default", "rope_theta": 1e6},
+                                           "sliding_attention": {"rope_type": "default", "rope_theta": 1e4}}})
+    else:
+        config.update({"hidden_act": "silu", "rope_theta": 1e6 if family != "phi3" else 1e4})
+    if family == "mistral":
+        config["sliding_window"] = None
+    if family == "phi3":
+        config.update({"original_max_position_embeddings": 256, "sliding_window": None})
+        del config["head_dim"]
+    norm = (lambda n: 0.3 * rng.standard_normal(n)) if family == "gemma3" else (lambda n: 1 + 0.1 * rng.standard_normal(n))
+    sd = {"model.embed_tokens.weight": rng.standard_normal((n_vocab, n_embd)) * 0.5, "model.norm.weight": norm(n_embd)}
+    if not config["tie_word_embeddings"]:
+        sd["lm_head.weight"] = rng.standard_normal((n_vocab, n_embd)) * 0.5
+    mat = lambda r, c: rng.standard_normal((r, c)) * 0.3  # noqa: E731
+    for i in range(n_layer):
+        p = f"model.layers.{i}."
+        sd[p + "input_layernorm.weight"] = norm(n_embd)
+        if family == "phi3":
+            sd[p + "self_attn.qkv_proj.weight"] = mat((n_head + 2 * n_kv) * hd, n_embd)
+            sd[p + "mlp.gate_up_proj.weight"] = mat(2 * n_ff, n_embd)
+        else:
+            sd.update({p + "self_attn.q_proj.weight": mat(n_head * hd, n_embd),
+                       p + "self_attn.k_proj.weight": mat(n_kv * hd, n_embd),
+                       p + "self_attn.v_proj.weight": mat(n_kv * hd, n_embd),
+                       p + "mlp.gate_proj.weight": mat(n_ff, n_embd), p + "mlp.up_proj.weight": mat(n_ff, n_embd)})
+        sd[p + "self_attn.o_proj.weight"] = mat(n_embd, n_head * hd)
+        sd[p + "post_attention_layernorm.weight"] = norm(n_embd)
+        sd[p + "mlp.down_proj.weight"] = mat(n_embd, n_ff)
+        if family in ("qwen3", "gemma3"):
+            sd[p + "self_attn.q_norm.weight"] = norm(hd)
+            sd[p + "self_attn.k_norm.weight"] = norm(hd)
+        if family == "gemma3":
+            sd[p + "pre_feedforward_layernorm.weight"] = norm(n_embd)
+            sd[p + "post_feedforward_layernorm.weight"] = norm(n_embd)
+    sd = {k: v.astype(np.float32) for k, v in sd.items()}
+    write_safetensors(os.path.join(path, "model.safetensors"), sd)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(config, f)
+    return sd, config
+
+
+def hf_family_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) -> np.ndarray:
+    """HF transformers' Mistral/Qwen3/Gemma3Text/Phi3 semantics on the original weights, restated."""
+    family = {v: k for k, v in FAMILY_CLASSES.items()}[config["architectures"][0]]
+    w = {k: v.astype(np.float64) for k, v in sd.items()}
+    n_head, n_kv, n_embd = config["num_attention_heads"], config["num_key_value_heads"], config["hidden_size"]
+    hd = config.get("head_dim") or n_embd // n_head
+    eps, n, n_ff = config["rms_norm_eps"], len(ids), config["intermediate_size"]
+    gemma = family == "gemma3"
+
+    def norm(x, g):  # Gemma3RMSNorm: (1 + w)
+        return x / np.sqrt(np.mean(x * x, -1, keepdims=True) + eps) * ((1 + g) if gemma else g)
+
+    def rope(x, theta):
+        inv = theta ** (-np.arange(0, hd, 2) / hd)
+        ang = np.arange(n)[:, None] * inv[None, :]
+        cos = np.concatenate([np.cos(ang)] * 2, axis=1)[:, None, :]
+        sin = np.concatenate([np.sin(ang)] * 2, axis=1)[:, None, :]
+        rot = np.concatenate([-x[..., hd // 2:], x[..., :hd // 2]], axis=-1)
+        return x * cos + rot * sin
+
+    x = w["model.embed_tokens.weight"][ids] * (math.sqrt(n_embd) if gemma else 1.0)
+    qi, ki = np.arange(n)[:, None], np.arange(n)[None, :]
+    for i in range(config["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        sliding = gemma and (i + 1) % 6 != 0
+        if gemma:
+            theta = config["rope_parameters"]["sliding_attention" if sliding else "full_attention"]["rope_theta"]
+        else:
+            theta = config["rope_theta"]
+        visible = (ki <= qi) & ((ki > qi - config["sliding_window"]) if sliding else True)
+        h = norm(x, w[p + "input_layernorm.weight"])
+        if family == "phi3":
+            qkv = h @ w[p + "self_attn.qkv_proj.weight"].T
+            q, k, v = qkv[:, :n_head * hd], qkv[:, n_head * hd:(n_head + n_kv) * hd], qkv[:, (n_head + n_kv) * hd:]
+        else:
+            q, k, v = (h @ w[p + f"self_attn.{m}_proj.weight"].T for m in "qkv")
+        q, k, v = q.reshape(n, n_head, hd), k.reshape(n, n_kv, hd), v.reshape(n, n_kv, hd)
+        if p + "self_attn.q_norm.weight" in w:
+            q, k = norm(q, w[p + "self_attn.q_norm.weight"]), norm(k, w[p + "self_attn.k_norm.weight"])
+        q, k = rope(q, theta), rope(k, theta)
+        k, v = np.repeat(k, n_head // n_kv, axis=1), np.repeat(v, n_head // n_kv, axis=1)
+        scale = config["query_pre_attn_scalar"] ** -0.5 if gemma else 1 / math.sqrt(hd)
+        s = np.where(visible[None], np.einsum("qhd,khd->hqk", q, k) * scale, -np.inf)
+        s = np.exp(s - s.max(-1, keepdims=True))
+        s /= s.sum(-1, keepdims=True)
+        o = np.einsum("hqk,khd->qhd", s, v).reshape(n, -1) @ w[p + "self_attn.o_proj.weight"].T
+        if gemma:
+            o = norm(o, w[p + "post_attention_layernorm.weight"])
+            h = norm(x + o, w[p + "pre_feedforward_layernorm.weight"])
+        else:
+            h = norm(x + o, w[p + "post_attention_layernorm.weight"])
+        x = x + o
+        if family == "phi3":
+            gate, up = np.split(h @ w[p + "mlp.gate_up_proj.weight"].T, 2, axis=-1)
+        else:
+            gate, up = h @ w[p + "mlp.gate_proj.weight"].T, h @ w[p + "mlp.up_proj.weight"].T
+        if gemma:
+            act = 0.5 * gate * (1 + np.tanh(math.sqrt(2 / math.pi) * (gate + 0.044715 * gate ** 3)))
+        else:
+            act = gate / (1 + np.exp(-gate))
+        o = (act * up) @ w[p + "mlp.down_proj.weight"].T
+        x = x + (norm(o, w[p + "post_feedforward_layernorm.weight"]) if gemma else o)
+    out = w.get("lm_head.weight", w["model.embed_tokens.weight"])
+    assert n_ff > 0
+    return norm(x, w["model.norm.weight"]) @ out.T
+
+
+class NewFamiliesTest(unittest.TestCase):
+    """hf_to_gguf + llama_reference on each newer family reproduce HF's semantics (restated above)."""
+
+    def _check(self, family: str, n_ids: int = 12):
+        tmp = tempfile.mkdtemp()
+        sd, config = make_family_dir(tmp, family, np.random.default_rng(40 + len(family)))
+        out = os.path.join(tmp, "m.gguf")
+        hf_to_gguf.convert_model(tmp, out, "f32", name=f"test-{family}")
+        ids = [int(i) for i in np.random.default_rng(7).integers(0, 300, size=n_ids)]
+        # gemma3's norms are stored as float32(1 + w): that rounding is the only difference.
+        np.testing.assert_allclose(LlamaReference(out).logits(ids), hf_family_logits(sd, config, ids),
+                                   atol=1e-5 if family == "gemma3" else 1e-9, rtol=0)
+        return GgufFile(out)
+
+    def test_mistral_explicit_head_dim(self):
+        f = self._check("mistral")
+        self.assertEqual(f.metadata["general.architecture"], "llama")
+        self.assertEqual(f.metadata["llama.attention.key_length"], 16)
+        self.assertEqual(f.tensors["blk.0.attn_q.weight"].ne, (32, 64))
+        self.assertEqual(f.tensors["blk.0.attn_output.weight"].ne, (64, 32))
+
+    def test_qwen3(self):
+        f = self._check("qwen3")
+        self.assertEqual(f.metadata["qwen3.attention.key_length"], 16)
+        self.assertEqual(f.tensors["blk.1.attn_k_norm.weight"].ne, (16,))
+        self.assertNotIn("output.weight", f.tensors)
+
+    def test_gemma3_sliding_window_and_norm_shift(self):
+        f = self._check("gemma3", n_ids=14)  # longer than the window of 5
+        md = f.metadata
+        self.assertEqual(md["gemma3.attention.sliding_window"], 5)
+        self.assertEqual(md["gemma3.rope.freq_base"], 1e6)
+        self.assertNotIn("gemma3.rope.dimension_count", md)
+        for name in ("post_attention_norm", "post_ffw_norm", "ffn_norm", "attn_q_norm"):
+            self.assertIn(f"blk.0.{name}.weight", f.tensors)
+
+    def test_phi3_fused(self):
+        f = self._check("phi3")
+        self.assertEqual(f.tensors["blk.0.attn_qkv.weight"].ne, (32, 64))
+        self.assertEqual(f.tensors["blk.0.ffn_up.weight"].ne, (32, 128))
+        self.assertEqual(f.metadata["phi3.attention.sliding_window"], 0)
+
+
 class HfToGgufTest(unittest.TestCase):
     def test_permute_pairs_rotary_halves(self):
         hd, n_head = 8, 2
@@ -525,7 +695,7 @@ class CommittedFixturesTest(unittest.TestCase):
 
     def test_parity_logits_and_greedy(self):
         # llama-init002 ships no f32 GGUF and no greedy runs (see make_parity_fixtures.py).
-        for name in ("llama", "qwen2", "llama-init002"):
+        for name in ("llama", "qwen2", "llama-init002", "qwen3", "mistral", "gemma3", "phi3"):
             with open(os.path.join(FIXTURES, "parity", f"{name}.json")) as f:
                 doc = json.load(f)
             logits = np.fromfile(os.path.join(FIXTURES, "parity", doc["files"]["logits"]), dtype="<f4")

@@ -37,7 +37,7 @@ void attend(const KvBlockPool& cache, int64_t layer, const AttentionShape& shape
   const int64_t q_row = shape.n_head * head_dim;
   const int64_t row_elems = cache.row_elems();
   const int64_t block_tokens = cache.block_tokens();
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  const float scale = shape.scale;
   const int64_t n_items = static_cast<int64_t>(queries.size()) * shape.n_head;
   pool.parallel_for(n_items, 1, [&](int64_t begin, int64_t end, int thread_idx) {
     float* scores = scores_scratch + static_cast<int64_t>(thread_idx) * scores_stride;
@@ -48,23 +48,32 @@ void attend(const KvBlockPool& cache, int64_t layer, const AttentionShape& shape
       const int64_t kv_offset = (head_idx / group) * head_dim;
       const float* q_head = q + token_idx * q_row + head_idx * head_dim;
       float* out_head = out + token_idx * q_row + head_idx * head_dim;
-      const int64_t n_keys = query.pos + 1;
-      for (int64_t first = 0, block_idx = 0; first < n_keys; first += block_tokens, ++block_idx) {
-        const typename Rows::Elem* k_rows = Rows::k(cache, layer, query.blocks[block_idx]) + kv_offset;
-        const int64_t n_rows = std::min(block_tokens, n_keys - first);
-        for (int64_t slot = 0; slot < n_rows; ++slot) {
-          scores[first + slot] = Rows::dot(k_rows + slot * row_elems, q_head, head_dim) * scale;
+      // Keys [first_key, pos]; scores[key - first_key]. Blocks wholly before the window are skipped.
+      const int64_t first_key = shape.window > 0 ? std::max<int64_t>(0, query.pos - shape.window + 1) : 0;
+      const int64_t n_keys = query.pos + 1 - first_key;
+      const auto for_each_row = [&](auto&& visit) {
+        for (int64_t key = first_key; key <= query.pos;) {
+          const int64_t block_idx = key / block_tokens;
+          const int64_t slot0 = key % block_tokens;
+          const int64_t n_rows = std::min(block_tokens - slot0, query.pos + 1 - key);
+          visit(query.blocks[block_idx], slot0, n_rows, key - first_key);
+          key += n_rows;
         }
-      }
+      };
+      for_each_row([&](int32_t block, int64_t slot0, int64_t n_rows, int64_t score0) {
+        const typename Rows::Elem* k_rows = Rows::k(cache, layer, block) + kv_offset;
+        for (int64_t slot = slot0; slot < slot0 + n_rows; ++slot) {
+          scores[score0 + slot - slot0] = Rows::dot(k_rows + slot * row_elems, q_head, head_dim) * scale;
+        }
+      });
       tensor::softmax(scores, n_keys);
       std::memset(out_head, 0, sizeof(float) * static_cast<size_t>(head_dim));
-      for (int64_t first = 0, block_idx = 0; first < n_keys; first += block_tokens, ++block_idx) {
-        const typename Rows::Elem* v_rows = Rows::v(cache, layer, query.blocks[block_idx]) + kv_offset;
-        const int64_t n_rows = std::min(block_tokens, n_keys - first);
-        for (int64_t slot = 0; slot < n_rows; ++slot) {
-          Rows::axpy(scores[first + slot], v_rows + slot * row_elems, out_head, head_dim);
+      for_each_row([&](int32_t block, int64_t slot0, int64_t n_rows, int64_t score0) {
+        const typename Rows::Elem* v_rows = Rows::v(cache, layer, block) + kv_offset;
+        for (int64_t slot = slot0; slot < slot0 + n_rows; ++slot) {
+          Rows::axpy(scores[score0 + slot - slot0], v_rows + slot * row_elems, out_head, head_dim);
         }
-      }
+      });
     }
   });
 }

@@ -2,8 +2,10 @@
 //
 // For query token t of a batch, at position pos_t of its sequence, and head h
 // with kv head g = h / (n_head / n_head_kv):
-//   out[t][h] = sum_{j <= pos_t} softmax_j(q[t][h] . K[j][g] * scale) V[j][g]
-// scale = 1/sqrt(head_dim); scores and softmax in float. K[j] is read from
+//   out[t][h] = sum_{first_t <= j <= pos_t} softmax_j(q[t][h] . K[j][g] * scale) V[j][g]
+// with first_t = 0, or pos_t - window + 1 (at least 0) for a sliding window:
+// positions before first_t are never read. scale is model::attention_scale
+// (1/sqrt(head_dim) but for gemma3 27B); scores and softmax in float. K[j] is read from
 // the sequence's block table (see kv_block_pool.h); the K/V rows of the query
 // tokens themselves must already be stored. A token's result depends only on
 // its own query and its sequence's cache, never on the rest of the batch.
@@ -21,6 +23,8 @@ struct AttentionShape {
   int64_t n_head;
   int64_t n_head_kv;
   int64_t head_dim;
+  float scale;         // multiplies every score
+  int64_t window = 0;  // 0: every earlier position; N: the last N positions, the query's own included
 };
 
 // One query token: the block table of its sequence and its position there.
@@ -31,7 +35,7 @@ struct AttentionQuery {
 
 // q and out are [queries.size() x n_head x head_dim]. scores_scratch holds
 // pool.n_threads() rows of scores_stride floats (one score row per worker);
-// scores_stride > every query's pos. Work is split over (token, head) pairs.
+// scores_stride > every query's pos (or >= window). Work is split over (token, head) pairs.
 void paged_attention(const KvBlockPool& cache, int64_t layer, const AttentionShape& shape,
                      std::span<const AttentionQuery> queries, const float* q, float* out, float* scores_scratch,
                      int64_t scores_stride, ThreadPool& pool);

@@ -8,6 +8,11 @@
 // then looks at each token's own sequence only. The pass stores the K/V rows
 // of every token in the pool and returns the logits the sequences asked for.
 //
+// The family's differences (model/arch: Q/K biases, per-head Q/K norms, post
+// norms, fused QKV and gate/up matrices, GELU, embedding scale, sliding-window
+// layers with their own RoPE base) are switched on by the bound weights and
+// the config's family fields; there is one graph.
+//
 // Every row is computed the same way whatever else is in the batch (the
 // kernels treat each token independently), so results do not depend on
 // batching or chunking.
@@ -20,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -67,6 +73,8 @@ class BatchForward {
 
  private:
   void forward_layer(int64_t layer_idx, int64_t n_tokens);
+  void project_qkv(const model::LlamaLayerWeights& layer, int64_t n_tokens);
+  void feed_forward(const model::LlamaLayerWeights& layer, int64_t n_tokens);
 
   const LlamaModel& model_;
   const model::LlamaConfig& config_;
@@ -75,6 +83,8 @@ class BatchForward {
   int64_t max_batch_tokens_;
   int64_t max_positions_;
   Rope rope_;
+  // The windowed layers' RoPE (gemma3: base 10000, unscaled); empty when the family has none.
+  std::optional<Rope> local_rope_;
 
   // Per token of the current pass: where its K/V row goes and what it attends to.
   std::vector<AttentionQuery> queries_;
@@ -86,10 +96,13 @@ class BatchForward {
   std::vector<float> v_;         // n_head_kv * head_dim
   std::vector<float> attn_;      // n_head * head_dim
   std::vector<float> proj_;      // n_embd (attention output and FFN down projections)
-  std::vector<float> gate_;      // n_ff
+  std::vector<float> qkv_;       // q_dim + 2 kv_dim, fused QKV families only
+  std::vector<float> gate_;      // n_ff (2 n_ff for a fused gate/up)
   std::vector<float> up_;        // n_ff
   std::vector<float> rope_cos_;  // n_pairs
   std::vector<float> rope_sin_;  // n_pairs
+  std::vector<float> local_cos_;  // n_pairs, windowed layers only
+  std::vector<float> local_sin_;
   std::vector<float> scores_;    // n_threads x max_positions
   std::vector<float> logits_;    // rows x n_vocab
 };

@@ -318,6 +318,24 @@ void store(LlamaWeights& weights, WeightSlot slot, int64_t layer_idx, const tens
     case WeightSlot::kFfnDown:
       layer->w_down = matrix;
       return;
+    case WeightSlot::kAttnQNorm:
+      layer->attn_q_norm = vector;
+      return;
+    case WeightSlot::kAttnKNorm:
+      layer->attn_k_norm = vector;
+      return;
+    case WeightSlot::kAttnPostNorm:
+      layer->attn_post_norm = vector;
+      return;
+    case WeightSlot::kFfnPostNorm:
+      layer->ffn_post_norm = vector;
+      return;
+    case WeightSlot::kAttnQkv:
+      layer->w_qkv = matrix;
+      return;
+    case WeightSlot::kFfnGateUp:
+      layer->w_gate_up = matrix;
+      return;
   }
 }
 
@@ -371,13 +389,32 @@ Status validate_llama_config(const LlamaConfig& config) {
     }
     HEARTH_RETURN_IF_ERROR(check_range("rope_scaling.original_context", scaling.original_context, 1, kMaxContext));
   }
+  HEARTH_RETURN_IF_ERROR(check_range("sliding_window", config.sliding_window, 0, kMaxContext));
   const LlamaConfig family = family_config(*spec);
-  if (config.rope_neox != family.rope_neox || config.has_qkv_bias != family.has_qkv_bias) {
-    return invalid_argument_error("LlamaConfig.rope_neox and has_qkv_bias must be " +
-                                  std::string(family.rope_neox ? "true" : "false") + " and " +
-                                  (family.has_qkv_bias ? "true" : "false") + " for the " + config.arch + " family");
+  if (config.rope_neox != family.rope_neox || config.has_qkv_bias != family.has_qkv_bias ||
+      config.ffn_activation != family.ffn_activation || config.scale_embedding != family.scale_embedding ||
+      config.global_layer_period != family.global_layer_period || config.rope_local_theta != family.rope_local_theta) {
+    return invalid_argument_error(
+        "LlamaConfig's family fields (rope_neox, has_qkv_bias, ffn_activation, "
+        "scale_embedding, global_layer_period, rope_local_theta) must be those of the " +
+        config.arch + " family (model::family_config)");
+  }
+  if (scaling.type == RopeScalingType::kLlama3 && find_tensor_spec(*spec, WeightSlot::kRopeFreqs) == nullptr) {
+    return invalid_argument_error("LlamaConfig.rope_scaling llama3 is stored as rope_freqs.weight, which the " +
+                                  config.arch + " family does not carry");
+  }
+  if (family.global_layer_period > 0 && config.sliding_window < 1) {
+    return config_error("sliding_window", config.sliding_window, "the " + config.arch + " family needs a window >= 1");
   }
   return ok_status();
+}
+
+double attention_scale(const LlamaConfig& config) {
+  constexpr int64_t kGemma3_27bLayers = 62;
+  const bool gemma3_27b = config.arch == "gemma3" && config.n_layer == kGemma3_27bLayers;
+  const double scaled_dim =
+      gemma3_27b ? static_cast<double>(config.n_embd / config.n_head) : static_cast<double>(config.head_dim);
+  return 1.0 / std::sqrt(scaled_dim);
 }
 
 Result<LlamaConfig> read_llama_config(const GgufFile& file) {

@@ -1,7 +1,8 @@
 // The llama-style decoder graph's config and weights, for every family whose
 // description (model/arch/<family>.cpp, found through model/arch/arch_registry.h)
 // lists its keys and tensors: `llama` (Llama 2/3.x, Mistral, TinyLlama,
-// SmolLM) and `qwen2` (adds Q/K/V biases).
+// SmolLM), `qwen2` (adds Q/K/V biases), `qwen3` (per-head Q/K norms), `gemma3`
+// (post norms, GELU, sliding-window layers) and `phi3` (fused matrices).
 //
 // LlamaConfig is read from GGUF metadata (keys "<arch>.block_count" etc., as
 // the family's key table says); LlamaWeights binds the family's tensor list by
@@ -36,6 +37,10 @@ struct RopeScaling {
   int64_t original_context = 8192;
 };
 
+// The FFN's gate activation: SwiGLU (llama, qwen, phi3) or GELU with the tanh
+// approximation (gemma: GeGLU, HF's "gelu_pytorch_tanh").
+enum class FfnActivation { kSilu, kGeluTanh };
+
 struct LlamaConfig {
   std::string arch;  // a registered family (model/arch/arch_registry.h): "llama", "qwen2"
   int64_t n_vocab = 0;
@@ -55,7 +60,25 @@ struct LlamaConfig {
   RopeScaling rope_scaling;
   bool has_qkv_bias = false;  // the family lists Q/K/V biases (qwen2)
   bool tied_output = false;  // output.weight absent: logits use token_embd.weight
+  // "<arch>.attention.sliding_window" (gemma3): how many positions, the
+  // query's own included, a windowed layer sees. 0: none.
+  int64_t sliding_window = 0;
+  // Fixed by the family (model/arch/arch_spec.h, GraphTraits).
+  FfnActivation ffn_activation = FfnActivation::kSilu;
+  bool scale_embedding = false;
+  int64_t global_layer_period = 0;  // 0: no windowed layers
+  float rope_local_theta = 0.0f;    // RoPE base of the windowed layers
+
+  // Whether layer `layer_idx` attends through the sliding window.
+  bool layer_is_windowed(int64_t layer_idx) const {
+    return sliding_window > 0 && global_layer_period > 0 && (layer_idx + 1) % global_layer_period != 0;
+  }
 };
+
+// The attention score scale: 1/sqrt(head_dim), except gemma3 27B, whose
+// query_pre_attn_scalar is n_embd / n_head (GGUF has no key for it; llama.cpp
+// recognizes the model by its 62 layers, and so does hearth).
+double attention_scale(const LlamaConfig& config);
 
 // Reads and validates hyper-parameters (positive, n_head % n_head_kv == 0,
 // head_dim even, ...). kUnimplemented names an unsupported architecture or
@@ -75,6 +98,12 @@ struct LlamaLayerWeights {
   const float* bv = nullptr;
   const float* ffn_norm = nullptr;   // [n_embd], F32
   tensor::WeightView w_gate, w_up, w_down;
+  const float* attn_q_norm = nullptr;  // [head_dim], F32: qwen3, gemma3 (one gain for every head)
+  const float* attn_k_norm = nullptr;
+  const float* attn_post_norm = nullptr;  // [n_embd], F32: gemma3
+  const float* ffn_post_norm = nullptr;
+  tensor::WeightView w_qkv;      // phi3: [q_dim + 2 kv_dim rows], instead of wq, wk, wv
+  tensor::WeightView w_gate_up;  // phi3: [2 n_ff rows], gate then up, instead of w_gate, w_up
 };
 
 struct LlamaWeights {

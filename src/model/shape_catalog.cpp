@@ -34,8 +34,25 @@ LlamaConfig with_llama3_rope(LlamaConfig config, float factor) {
   return config;
 }
 
-const std::array<ModelShape, 5>& catalog() {
-  static const std::array<ModelShape, 5> shapes = {{
+// An explicit head size (attention.key_length): Qwen3, Gemma 3, Mistral Nemo.
+LlamaConfig with_head_dim(LlamaConfig config, int64_t head_dim) {
+  config.head_dim = head_dim;
+  return config;
+}
+
+LlamaConfig with_window(LlamaConfig config, int64_t sliding_window) {
+  config.sliding_window = sliding_window;
+  return config;
+}
+
+LlamaConfig with_linear_rope(LlamaConfig config, float factor) {
+  config.rope_scaling.type = RopeScalingType::kLinear;
+  config.rope_scaling.factor = factor;
+  return config;
+}
+
+const std::array<ModelShape, 12>& catalog() {
+  static const std::array<ModelShape, 12> shapes = {{
       // A few MB: rows are multiples of 256 so every type, K-quants included, applies unchanged.
       {"tiny", "hearth test shape", "llama3",
        make_config("llama", 1024, 2048, 256, 2, 4, 2, 768, 1e-5f, 10000.0f, false)},
@@ -47,6 +64,28 @@ const std::array<ModelShape, 5>& catalog() {
        with_llama3_rope(make_config("llama", 128256, 131072, 2048, 16, 32, 8, 8192, 1e-5f, 500000.0f, true), 32.0f)},
       {"llama-3.1-8b", "meta-llama/Llama-3.1-8B config.json", "llama3",
        with_llama3_rope(make_config("llama", 128256, 131072, 4096, 32, 32, 8, 14336, 1e-5f, 500000.0f, false), 8.0f)},
+      {"qwen3-0.6b", "Qwen/Qwen3-0.6B config.json", "chatml",
+       with_head_dim(make_config("qwen3", 151936, 40960, 1024, 28, 16, 8, 3072, 1e-6f, 1000000.0f, true), 128)},
+      {"qwen3-8b", "Qwen/Qwen3-8B config.json", "chatml",
+       with_head_dim(make_config("qwen3", 151936, 40960, 4096, 36, 32, 8, 12288, 1e-6f, 1000000.0f, false), 128)},
+      {"qwen3-14b", "Qwen/Qwen3-14B config.json", "chatml",
+       with_head_dim(make_config("qwen3", 151936, 40960, 5120, 40, 40, 8, 17408, 1e-6f, 1000000.0f, false), 128)},
+      // head_dim 128 while n_embd / n_head = 160: Q projects 5120 -> 4096, the output 4096 -> 5120.
+      {"mistral-nemo-12b", "mistralai/Mistral-Nemo-Base-2407 config.json", "llama3",
+       with_head_dim(make_config("llama", 131072, 1024000, 5120, 40, 32, 8, 14336, 1e-5f, 1000000.0f, false), 128)},
+      {"gemma3-1b", "google/gemma-3-1b-it config.json", "spm",
+       with_window(
+           with_head_dim(make_config("gemma3", 262144, 32768, 1152, 26, 4, 1, 6912, 1e-6f, 1000000.0f, true), 256),
+           512)},
+      // The text model of google/gemma-3-12b-it (text_config); linear RoPE scaling 8 on the global layers.
+      {"gemma3-12b", "google/gemma-3-12b-it config.json (text_config)", "spm",
+       with_linear_rope(
+           with_window(with_head_dim(
+                           make_config("gemma3", 262208, 131072, 3840, 48, 16, 8, 15360, 1e-6f, 1000000.0f, true), 256),
+                       1024),
+           8.0f)},
+      {"phi-4", "microsoft/phi-4 config.json", "chatml",
+       make_config("phi3", 100352, 16384, 5120, 40, 40, 10, 17920, 1e-5f, 250000.0f, false)},
   }};
   return shapes;
 }

@@ -14,7 +14,7 @@ struct ModelShape {
   std::string_view name;       // "llama-3.2-1b"
   std::string_view source;     // where the dimensions come from
   std::string_view tokenizer;  // synthetic tokenizer style: "llama3", "chatml" or "spm"
-  LlamaConfig config;          // n_vocab included; arch "llama" or "qwen2"
+  LlamaConfig config;          // n_vocab included; arch a registered family
 };
 
 std::span<const ModelShape> shape_catalog();

@@ -106,7 +106,11 @@ TEST(SynthTest, EveryFamilySynthesizesAFileThatBinds) {
     config.n_head_kv = 2;
     config.head_dim = 16;
     config.n_ff = 128;
-    config.rope_scaling = {model::RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 64};
+    // llama3 scaling where the family carries it as rope_freqs.weight, linear scaling (keys) elsewhere.
+    const bool has_rope_freqs = model::find_tensor_spec(*spec, model::WeightSlot::kRopeFreqs) != nullptr;
+    config.rope_scaling = has_rope_freqs ? model::RopeScaling{model::RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 64}
+                                         : model::RopeScaling{model::RopeScalingType::kLinear, 2.0f};
+    if (config.global_layer_period > 0) config.sliding_window = 8;
     const model::ModelShape shape{spec->name, "hearth test shape", "chatml", config};
     SynthOptions options;
     options.shape = &shape;
@@ -126,6 +130,10 @@ TEST(SynthTest, EveryFamilySynthesizesAFileThatBinds) {
     const std::vector<model::ModelTensor> tensors = model::model_tensors(*spec, config);
     ASSERT_EQ(file->tensors().size(), tensors.size());
     for (const model::ModelTensor& tensor : tensors) EXPECT_NE(file->find_tensor(tensor.name), nullptr) << tensor.name;
+    if (!has_rope_freqs) {
+      EXPECT_NE(file->find(std::string(spec->name) + ".rope.scaling.type"), nullptr);
+      continue;
+    }
     // llama3 scaling: the factors llama.cpp's converter writes, no nonstandard keys.
     for (const std::string& key : file->keys()) EXPECT_EQ(key.find(".rope.scaling."), std::string::npos) << key;
     const model::GgufTensorInfo* factors = file->find_tensor("rope_freqs.weight");

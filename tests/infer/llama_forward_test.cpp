@@ -115,19 +115,28 @@ TinyModelSpec with_tied(TinyModelSpec spec, bool tied) {
 
 INSTANTIATE_TEST_SUITE_P(
     Models, ReferenceTest,
-    ::testing::Values(ReferenceCase{"llama_f32", testing::llama_gqa_llama3_spec(DType::kF32), kFloatWeightsBound},
-                      ReferenceCase{"llama_f32_tied", with_tied(testing::llama_gqa_llama3_spec(DType::kF32), true),
-                                    kFloatWeightsBound},
-                      ReferenceCase{"qwen2_f32", testing::qwen2_tied_spec(DType::kF32), kFloatWeightsBound},
-                      ReferenceCase{"qwen2_f32_untied", with_tied(testing::qwen2_tied_spec(DType::kF32), false),
-                                    kFloatWeightsBound},
-                      // F16 weights and embeddings: products in float over half weights.
-                      ReferenceCase{"llama_f16", testing::llama_gqa_llama3_spec(DType::kF16), kFloatWeightsBound},
-                      ReferenceCase{"llama_q8_0", testing::llama_gqa_llama3_spec(DType::kQ8_0), kQ8ActivationBound},
-                      ReferenceCase{"llama_q4_0", testing::llama_gqa_llama3_spec(DType::kQ4_0), kQ8ActivationBound},
-                      ReferenceCase{"qwen2_q8_0", testing::qwen2_tied_spec(DType::kQ8_0), kQ8ActivationBound},
-                      ReferenceCase{"llama_q4_k", testing::llama_gqa_llama3_spec(DType::kQ4_K), kQ8KActivationBound},
-                      ReferenceCase{"qwen2_q4_k", testing::qwen2_tied_spec(DType::kQ4_K), kQ8KActivationBound}),
+    ::testing::Values(
+        ReferenceCase{"llama_f32", testing::llama_gqa_llama3_spec(DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"llama_f32_tied", with_tied(testing::llama_gqa_llama3_spec(DType::kF32), true),
+                      kFloatWeightsBound},
+        ReferenceCase{"qwen2_f32", testing::qwen2_tied_spec(DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"qwen2_f32_untied", with_tied(testing::qwen2_tied_spec(DType::kF32), false), kFloatWeightsBound},
+        // F16 weights and embeddings: products in float over half weights.
+        ReferenceCase{"llama_f16", testing::llama_gqa_llama3_spec(DType::kF16), kFloatWeightsBound},
+        ReferenceCase{"llama_q8_0", testing::llama_gqa_llama3_spec(DType::kQ8_0), kQ8ActivationBound},
+        ReferenceCase{"llama_q4_0", testing::llama_gqa_llama3_spec(DType::kQ4_0), kQ8ActivationBound},
+        ReferenceCase{"qwen2_q8_0", testing::qwen2_tied_spec(DType::kQ8_0), kQ8ActivationBound},
+        ReferenceCase{"llama_q4_k", testing::llama_gqa_llama3_spec(DType::kQ4_K), kQ8KActivationBound},
+        ReferenceCase{"qwen2_q4_k", testing::qwen2_tied_spec(DType::kQ4_K), kQ8KActivationBound},
+        // The families of the registry: 19 tokens outgrow gemma3's window of 5.
+        ReferenceCase{"qwen3_f32", testing::family_spec("qwen3", DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"qwen3_q8_0", testing::family_spec("qwen3", DType::kQ8_0), kQ8ActivationBound},
+        ReferenceCase{"mistral_head_dim_f32", testing::family_spec("llama", DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"gemma3_f32", testing::family_spec("gemma3", DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"gemma3_q8_0", testing::family_spec("gemma3", DType::kQ8_0), kQ8ActivationBound},
+        ReferenceCase{"gemma3_q4_k", testing::family_spec("gemma3", DType::kQ4_K), kQ8KActivationBound},
+        ReferenceCase{"phi3_f32", testing::family_spec("phi3", DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"phi3_q8_0", testing::family_spec("phi3", DType::kQ8_0), kQ8ActivationBound}),
     [](const ::testing::TestParamInfo<ReferenceCase>& info) { return info.param.name; });
 
 TEST(LlamaModelTest, LoadFailuresAreStatuses) {

@@ -1,5 +1,7 @@
 // Parity with HF transformers: logits and greedy continuations of random-weight
-// llama and qwen2 models, recorded by tools/make_parity_fixtures.py into
+// models of every family (llama, qwen2, qwen3, mistral with an explicit head
+// size as llama, gemma3 with sliding-window layers, phi3 with fused matrices),
+// recorded by tools/make_parity_fixtures.py into
 // tests/fixtures/parity/ (see that script for the models and formats). The
 // "llama" and "qwen2" models are deliberately hot (weight std 0.15, embeddings
 // 0.5) so greedy margins are large; "llama-init002" is "llama" at HF's default
@@ -170,6 +172,24 @@ TEST(ParityTest, Qwen2Q8_0EngineLogits) {
   check_logits("qwen2", "q8_0", DType::kF16, kQ8_0EngineBound, "qwen2-q8_0.logits.f32");
 }
 TEST(ParityTest, Qwen2Greedy) { check_greedy("qwen2"); }
+
+// The families added with the model-family registry, with the same bounds
+// (their q8_0 weights alone move the logits by about as much as llama's and
+// qwen2's: gguf_q8_0_numpy_vs_hf_max_abs 0.29 .. 0.59 on logits of 16 .. 31).
+class FamilyParityTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FamilyParityTest, F32LogitsExactKv) { check_logits(GetParam(), "f32", DType::kF32, kF32ExactKvBound); }
+TEST_P(FamilyParityTest, F32Logits) { check_logits(GetParam(), "f32", DType::kF16, kF32Bound); }
+TEST_P(FamilyParityTest, Q8_0Logits) { check_logits(GetParam(), "q8_0", DType::kF16, kQ8_0Bound); }
+TEST_P(FamilyParityTest, Q8_0EngineLogits) {
+  check_logits(GetParam(), "q8_0", DType::kF16, kQ8_0EngineBound, std::string(GetParam()) + "-q8_0.logits.f32");
+}
+// Prefill, then 32 tokens one at a time through the KV cache; gemma3's
+// sequences outgrow its window of 8, so the windowed layers skip cached rows.
+TEST_P(FamilyParityTest, Greedy) { check_greedy(GetParam()); }
+
+INSTANTIATE_TEST_SUITE_P(Families, FamilyParityTest, ::testing::Values("qwen3", "mistral", "gemma3", "phi3"),
+                         [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
 
 }  // namespace
 }  // namespace hearth::infer

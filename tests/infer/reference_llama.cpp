@@ -1,5 +1,6 @@
 #include "reference_llama.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <numbers>
@@ -52,14 +53,12 @@ std::vector<double> rms_norm(const std::vector<double>& x, const std::vector<dou
 }
 
 // HF transformers' default and llama3 inverse frequencies, restated.
-std::vector<double> inverse_frequencies(const TinyModelSpec& spec) {
+std::vector<double> inverse_frequencies(const TinyModelSpec& spec, double theta, const model::RopeScaling& scaling) {
   const int64_t head_dim = spec.resolved_head_dim();
   std::vector<double> inv_freq;
   for (int64_t dim_idx = 0; dim_idx < head_dim; dim_idx += 2) {
-    inv_freq.push_back(1.0 / std::pow(double{spec.rope_theta},
-                                      static_cast<double>(dim_idx) / static_cast<double>(head_dim)));
+    inv_freq.push_back(1.0 / std::pow(theta, static_cast<double>(dim_idx) / static_cast<double>(head_dim)));
   }
-  const model::RopeScaling& scaling = spec.rope_scaling;
   if (scaling.type == model::RopeScalingType::kLinear) {
     for (double& freq : inv_freq) freq /= scaling.factor;
   } else if (scaling.type == model::RopeScalingType::kLlama3) {
@@ -103,6 +102,26 @@ double round_to_half(double value) {
   return tensor::f16_to_f32(tensor::f32_to_f16(static_cast<float>(value)));
 }
 
+// Each consecutive run of `width` values RMS-normed with the same gain (per-head Q/K norms).
+void norm_each(std::vector<double>& x, const std::vector<double>& weight, double eps) {
+  const size_t width = weight.size();
+  for (size_t first = 0; first < x.size(); first += width) {
+    const std::vector<double> part(x.begin() + static_cast<std::ptrdiff_t>(first),
+                                   x.begin() + static_cast<std::ptrdiff_t>(first + width));
+    const std::vector<double> normed = rms_norm(part, weight, eps);
+    std::copy(normed.begin(), normed.end(), x.begin() + static_cast<std::ptrdiff_t>(first));
+  }
+}
+
+double gelu_tanh(double x) {
+  return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
+}
+
+// gemma3 (llama.cpp's fixed pattern): every layer but each sixth attends through the window.
+bool windowed_layer(const TinyModelSpec& spec, int64_t layer_idx) {
+  return spec.arch == "gemma3" && spec.sliding_window > 0 && (layer_idx + 1) % 6 != 0;
+}
+
 }  // namespace
 
 std::vector<double> reference_logits(const model::GgufFile& file, const TinyModelSpec& spec,
@@ -111,27 +130,43 @@ std::vector<double> reference_logits(const model::GgufFile& file, const TinyMode
   const int64_t head_dim = spec.resolved_head_dim();
   const int64_t n_tokens = static_cast<int64_t>(ids.size());
   const int64_t group = spec.n_head / spec.n_head_kv;
-  const bool neox = spec.arch == "qwen2";
-  const std::vector<double> inv_freq = inverse_frequencies(spec);
+  const int64_t q_dim = spec.n_head * head_dim;
+  const int64_t kv_dim = spec.n_head_kv * head_dim;
+  const bool neox = spec.arch != "llama";
+  const bool gemma = spec.arch == "gemma3";
+  const std::vector<double> inv_freq = inverse_frequencies(spec, spec.rope_theta, spec.rope_scaling);
+  const std::vector<double> local_inv_freq = inverse_frequencies(spec, 10000.0, {});
 
   const Matrix embd = load(file, "token_embd.weight");
   std::vector<std::vector<double>> hidden;
-  for (int32_t id : ids) hidden.push_back(embd[static_cast<size_t>(id)]);
+  for (int32_t id : ids) {
+    hidden.push_back(embd[static_cast<size_t>(id)]);
+    if (gemma) {
+      for (double& value : hidden.back()) value *= std::sqrt(static_cast<double>(static_cast<float>(spec.n_embd)));
+    }
+  }
 
   for (int64_t layer_idx = 0; layer_idx < spec.n_layer; ++layer_idx) {
     const std::string prefix = "blk." + std::to_string(layer_idx) + ".";
+    const bool windowed = windowed_layer(spec, layer_idx);
+    const std::vector<double>& freqs = windowed ? local_inv_freq : inv_freq;
+    const auto has = [&](const std::string& name) { return file.find_tensor(prefix + name) != nullptr; };
     const std::vector<double> attn_norm = load_vector(file, prefix + "attn_norm.weight");
-    const Matrix wq = load(file, prefix + "attn_q.weight");
-    const Matrix wk = load(file, prefix + "attn_k.weight");
-    const Matrix wv = load(file, prefix + "attn_v.weight");
     const Matrix wo = load(file, prefix + "attn_output.weight");
 
     std::vector<std::vector<double>> q(n_tokens), k(n_tokens), v(n_tokens);
     for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
       const std::vector<double> xn = rms_norm(hidden[token_idx], attn_norm, spec.rms_eps);
-      q[token_idx] = mat_vec(wq, xn);
-      k[token_idx] = mat_vec(wk, xn);
-      v[token_idx] = mat_vec(wv, xn);
+      if (spec.arch == "phi3") {
+        const std::vector<double> qkv = mat_vec(load(file, prefix + "attn_qkv.weight"), xn);
+        q[token_idx].assign(qkv.begin(), qkv.begin() + q_dim);
+        k[token_idx].assign(qkv.begin() + q_dim, qkv.begin() + q_dim + kv_dim);
+        v[token_idx].assign(qkv.begin() + q_dim + kv_dim, qkv.end());
+      } else {
+        q[token_idx] = mat_vec(load(file, prefix + "attn_q.weight"), xn);
+        k[token_idx] = mat_vec(load(file, prefix + "attn_k.weight"), xn);
+        v[token_idx] = mat_vec(load(file, prefix + "attn_v.weight"), xn);
+      }
       if (spec.arch == "qwen2") {
         const std::vector<double> bq = load_vector(file, prefix + "attn_q.bias");
         const std::vector<double> bk = load_vector(file, prefix + "attn_k.bias");
@@ -140,8 +175,12 @@ std::vector<double> reference_logits(const model::GgufFile& file, const TinyMode
         for (size_t idx = 0; idx < bk.size(); ++idx) k[token_idx][idx] += bk[idx];
         for (size_t idx = 0; idx < bv.size(); ++idx) v[token_idx][idx] += bv[idx];
       }
-      rotate(q[token_idx], spec.n_head, head_dim, token_idx, inv_freq, neox);
-      rotate(k[token_idx], spec.n_head_kv, head_dim, token_idx, inv_freq, neox);
+      if (has("attn_q_norm.weight")) {
+        norm_each(q[token_idx], load_vector(file, prefix + "attn_q_norm.weight"), spec.rms_eps);
+        norm_each(k[token_idx], load_vector(file, prefix + "attn_k_norm.weight"), spec.rms_eps);
+      }
+      rotate(q[token_idx], spec.n_head, head_dim, token_idx, freqs, neox);
+      rotate(k[token_idx], spec.n_head_kv, head_dim, token_idx, freqs, neox);
       if (options.round_kv_to_f16) {
         for (double& value : k[token_idx]) value = round_to_half(value);
         for (double& value : v[token_idx]) value = round_to_half(value);
@@ -149,12 +188,15 @@ std::vector<double> reference_logits(const model::GgufFile& file, const TinyMode
     }
 
     const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+    const std::vector<double> post_norm =
+        gemma ? load_vector(file, prefix + "post_attention_norm.weight") : std::vector<double>();
     for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
-      std::vector<double> attn(static_cast<size_t>(spec.n_head * head_dim), 0.0);
+      const int64_t first_key = windowed ? std::max<int64_t>(0, token_idx - spec.sliding_window + 1) : 0;
+      std::vector<double> attn(static_cast<size_t>(q_dim), 0.0);
       for (int64_t head_idx = 0; head_idx < spec.n_head; ++head_idx) {
         const int64_t kv_head = head_idx / group;
         std::vector<double> scores;
-        for (int64_t key_idx = 0; key_idx <= token_idx; ++key_idx) {
+        for (int64_t key_idx = first_key; key_idx <= token_idx; ++key_idx) {
           double score = 0.0;
           for (int64_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) {
             score += q[token_idx][head_idx * head_dim + dim_idx] * k[key_idx][kv_head * head_dim + dim_idx];
@@ -165,29 +207,39 @@ std::vector<double> reference_logits(const model::GgufFile& file, const TinyMode
         for (double score : scores) max_score = std::max(max_score, score);
         double sum = 0.0;
         for (double& score : scores) sum += (score = std::exp(score - max_score));
-        for (int64_t key_idx = 0; key_idx <= token_idx; ++key_idx) {
+        for (int64_t key_idx = first_key; key_idx <= token_idx; ++key_idx) {
           for (int64_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) {
             attn[head_idx * head_dim + dim_idx] +=
-                scores[key_idx] / sum * v[key_idx][kv_head * head_dim + dim_idx];
+                scores[key_idx - first_key] / sum * v[key_idx][kv_head * head_dim + dim_idx];
           }
         }
       }
-      const std::vector<double> out = mat_vec(wo, attn);
+      std::vector<double> out = mat_vec(wo, attn);
+      if (gemma) out = rms_norm(out, post_norm, spec.rms_eps);
       for (size_t idx = 0; idx < out.size(); ++idx) hidden[token_idx][idx] += out[idx];
     }
 
     const std::vector<double> ffn_norm = load_vector(file, prefix + "ffn_norm.weight");
-    const Matrix w_gate = load(file, prefix + "ffn_gate.weight");
-    const Matrix w_up = load(file, prefix + "ffn_up.weight");
     const Matrix w_down = load(file, prefix + "ffn_down.weight");
+    const std::vector<double> ffn_post_norm =
+        gemma ? load_vector(file, prefix + "post_ffw_norm.weight") : std::vector<double>();
     for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
       const std::vector<double> xn = rms_norm(hidden[token_idx], ffn_norm, spec.rms_eps);
-      std::vector<double> gate = mat_vec(w_gate, xn);
-      const std::vector<double> up = mat_vec(w_up, xn);
-      for (size_t idx = 0; idx < gate.size(); ++idx) {
-        gate[idx] = gate[idx] / (1.0 + std::exp(-gate[idx])) * up[idx];
+      std::vector<double> gate;
+      std::vector<double> up;
+      if (spec.arch == "phi3") {  // ffn_up holds the gate rows, then the up rows
+        const std::vector<double> fused = mat_vec(load(file, prefix + "ffn_up.weight"), xn);
+        gate.assign(fused.begin(), fused.begin() + spec.n_ff);
+        up.assign(fused.begin() + spec.n_ff, fused.end());
+      } else {
+        gate = mat_vec(load(file, prefix + "ffn_gate.weight"), xn);
+        up = mat_vec(load(file, prefix + "ffn_up.weight"), xn);
       }
-      const std::vector<double> out = mat_vec(w_down, gate);
+      for (size_t idx = 0; idx < gate.size(); ++idx) {
+        gate[idx] = (gemma ? gelu_tanh(gate[idx]) : gate[idx] / (1.0 + std::exp(-gate[idx]))) * up[idx];
+      }
+      std::vector<double> out = mat_vec(w_down, gate);
+      if (gemma) out = rms_norm(out, ffn_post_norm, spec.rms_eps);
       for (size_t idx = 0; idx < out.size(); ++idx) hidden[token_idx][idx] += out[idx];
     }
   }

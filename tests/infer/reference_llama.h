@@ -1,4 +1,5 @@
-// A float64 forward pass of the llama family, written for clarity and
+// A float64 forward pass of the llama-style families (llama, qwen2, qwen3,
+// gemma3, phi3), written for clarity and
 // independently of src/infer: weights are read by name and dequantized with
 // dequantize_row_ref, attention is the textbook double loop, RoPE frequencies
 // are recomputed here from the spec. The engine is checked against it.

@@ -88,6 +88,26 @@ TinyModelSpec llama_gqa_llama3_spec(DType matrix_dtype) {
   return spec;
 }
 
+TinyModelSpec family_spec(const std::string& arch, DType matrix_dtype) {
+  TinyModelSpec spec;
+  spec.arch = arch;
+  spec.matrix_dtype = matrix_dtype;
+  spec.seed = 11;
+  if (arch == "qwen3" || arch == "gemma3" || arch == "llama") spec.head_dim = 32;  // not n_embd / n_head = 16
+  if (arch == "gemma3") {
+    spec.n_layer = 7;  // layers 0-4 and 6 windowed, 5 global
+    spec.sliding_window = 5;
+    spec.tied_output = true;
+    spec.rope_theta = 1000000.0f;
+  }
+  if (matrix_dtype == DType::kQ4_K) {
+    spec.n_embd = 256;
+    spec.n_ff = 512;
+    if (spec.head_dim > 0) spec.head_dim = 128;
+  }
+  return spec;
+}
+
 TinyModelSpec qwen2_tied_spec(DType matrix_dtype) {
   TinyModelSpec spec;
   spec.arch = "qwen2";
@@ -130,6 +150,7 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   config.rope_theta = spec.rope_theta;
   config.rope_scaling = spec.rope_scaling;
   config.tied_output = spec.tied_output;
+  config.sliding_window = spec.sliding_window;
   HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
   if (registered != nullptr) {
     model::write_llama_config(config, writer);
@@ -152,6 +173,7 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
         break;
       case model::WeightSlot::kAttnQ:
       case model::WeightSlot::kAttnK:
+      case model::WeightSlot::kAttnQkv:
       case model::WeightSlot::kFfnGate:
         // Gain 1.5 on Q and K makes scores O(2): attention is peaked, not uniform.
         builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 1.5);
@@ -159,12 +181,17 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
       case model::WeightSlot::kAttnV:
       case model::WeightSlot::kAttnOutput:
       case model::WeightSlot::kFfnUp:
+      case model::WeightSlot::kFfnGateUp:
       case model::WeightSlot::kFfnDown:
         builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 1.0);
         break;
       case model::WeightSlot::kOutputNorm:
       case model::WeightSlot::kAttnNorm:
       case model::WeightSlot::kFfnNorm:
+      case model::WeightSlot::kAttnQNorm:
+      case model::WeightSlot::kAttnKNorm:
+      case model::WeightSlot::kAttnPostNorm:
+      case model::WeightSlot::kFfnPostNorm:
         builder.add_vector(tensor.name, n_cols, 1.0, 0.2);
         break;
       case model::WeightSlot::kAttnQBias:

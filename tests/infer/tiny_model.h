@@ -18,8 +18,9 @@
 namespace hearth::infer::testing {
 
 struct TinyModelSpec {
-  // A registered family: "llama" (normal RoPE) or "qwen2" (neox RoPE, Q/K/V
-  // biases). Any other name is written with llama's keys and tensors.
+  // A registered family: "llama" (normal RoPE), "qwen2" (neox RoPE, Q/K/V
+  // biases), "qwen3", "gemma3", "phi3". Any other name is written with
+  // llama's keys and tensors.
   std::string arch = "llama";
   int64_t n_vocab = 96;
   int64_t n_embd = 64;
@@ -33,6 +34,7 @@ struct TinyModelSpec {
   float rope_theta = 10000.0f;
   model::RopeScaling rope_scaling;
   bool tied_output = false;
+  int64_t sliding_window = 0;                        // gemma3: attention.sliding_window (required there)
   tensor::DType matrix_dtype = tensor::DType::kF32;  // every 2-D weight, token_embd included
   uint64_t seed = 1;
 
@@ -43,6 +45,11 @@ struct TinyModelSpec {
 // scaling whose thresholds fall inside the head's frequencies, so all three
 // branches (keep, divide, blend) are exercised.
 TinyModelSpec llama_gqa_llama3_spec(tensor::DType matrix_dtype);
+// A spec of one of the families added with the registry: "qwen3" and "llama"
+// (Mistral Nemo's layout) with head_dim 32 != n_embd / n_head; "gemma3" with
+// 7 layers (6 windowed by 5 positions, layer 5 global), tied; "phi3" (fused
+// matrices).
+TinyModelSpec family_spec(const std::string& arch, tensor::DType matrix_dtype);
 // A qwen2 spec: biases, neox RoPE, tied output.
 TinyModelSpec qwen2_tied_spec(tensor::DType matrix_dtype);
 

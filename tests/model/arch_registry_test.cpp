@@ -26,6 +26,8 @@ using test::TensorSpec;
 // every optional tensor a family lists for it is written.
 LlamaConfig small_config(const ArchSpec& spec) {
   LlamaConfig config = test::tiny_config(std::string(spec.name));
+  // llama3 scaling where the family stores it (rope_freqs.weight); the others refuse it.
+  if (find_tensor_spec(spec, WeightSlot::kRopeFreqs) == nullptr) return config;
   config.rope_scaling.type = RopeScalingType::kLlama3;
   config.rope_scaling.factor = 8.0f;
   config.rope_scaling.original_context = 64;
@@ -57,7 +59,10 @@ TEST(ArchRegistry, FindsEachFamilyByName) {
   EXPECT_NE(find_arch("qwen2"), nullptr);
   EXPECT_EQ(find_arch("gpt2"), nullptr);
   EXPECT_EQ(find_arch(""), nullptr);
-  EXPECT_EQ(arch_names(), "llama, qwen2");
+  EXPECT_NE(find_arch("qwen3"), nullptr);
+  EXPECT_NE(find_arch("gemma3"), nullptr);
+  EXPECT_NE(find_arch("phi3"), nullptr);
+  EXPECT_EQ(arch_names(), "llama, qwen2, qwen3, gemma3, phi3");
   EXPECT_EQ(capability_names(capability_bit(Capability::kGenerate)), "generate");
   EXPECT_EQ(capability_names(0), "none");
 }
@@ -119,7 +124,9 @@ TEST(ArchRegistry, TensorListRoundTripsForEveryFamily) {
       EXPECT_EQ(info->ne[0], tensor.shape.n_cols) << tensor.name;
       EXPECT_EQ(info->ne[1], tensor.shape.n_rows) << tensor.name;
     }
-    EXPECT_NE(file.find_tensor("rope_freqs.weight"), nullptr) << "llama3 scaling is written as the tensor";
+    const bool has_rope_freqs = find_tensor_spec(*spec, WeightSlot::kRopeFreqs) != nullptr;
+    EXPECT_EQ(file.find_tensor("rope_freqs.weight") != nullptr, has_rope_freqs)
+        << "llama3 scaling is written as the tensor, by the families that list it";
     EXPECT_EQ(file.find("llama.rope.scaling.type"), nullptr);
     EXPECT_EQ(file.find(std::string(spec->name) + ".rope.scaling.type"), nullptr);
 
@@ -139,12 +146,18 @@ TEST(ArchRegistry, TensorListRoundTripsForEveryFamily) {
     uint64_t total = 0;
     for (const GgufTensorInfo& info : file.tensors()) total += info.n_bytes;
     EXPECT_EQ(weights->n_bytes, total) << "every tensor bound, each counted once";
-    EXPECT_EQ(weights->rope_freqs, reinterpret_cast<const float*>(file.find_tensor("rope_freqs.weight")->data));
+    if (has_rope_freqs) {
+      EXPECT_EQ(weights->rope_freqs, reinterpret_cast<const float*>(file.find_tensor("rope_freqs.weight")->data));
+    }
     const LlamaLayerWeights& last = weights->layers.back();
     const std::string blk = "blk." + std::to_string(config.n_layer - 1) + ".";
-    EXPECT_EQ(last.wq.data, file.find_tensor(blk + "attn_q.weight")->data);
+    const bool fused_qkv = find_tensor_spec(*spec, WeightSlot::kAttnQkv) != nullptr;
+    EXPECT_EQ(fused_qkv ? last.w_qkv.data : last.wq.data,
+              file.find_tensor(blk + (fused_qkv ? "attn_qkv.weight" : "attn_q.weight"))->data);
     EXPECT_EQ(last.w_down.data, file.find_tensor(blk + "ffn_down.weight")->data);
     EXPECT_EQ(last.bq != nullptr, config.has_qkv_bias);
+    EXPECT_EQ(last.attn_q_norm != nullptr, find_tensor_spec(*spec, WeightSlot::kAttnQNorm) != nullptr);
+    EXPECT_EQ(last.ffn_post_norm != nullptr, find_tensor_spec(*spec, WeightSlot::kFfnPostNorm) != nullptr);
   }
 }
 
@@ -180,17 +193,19 @@ TEST(ArchRegistry, MissingOrMisShapedTensorsAreRefusedByName) {
 
 TEST(ArchRegistry, UnknownFamilyIsReportedWithTheKnownOnes) {
   GgufWriter writer;
-  writer.add_string("general.architecture", "gemma3");
-  const std::string path = test::temp_path("gemma3.gguf");
+  writer.add_string("general.architecture", "gemma2");
+  const std::string path = test::temp_path("gemma2.gguf");
   ASSERT_TRUE(writer.write(path).ok());
   Result<GgufFile> file = GgufFile::open(path);
   ::unlink(path.c_str());
   ASSERT_TRUE(file.ok());
   const FamilySupport support = check_family_support(*file);
   EXPECT_EQ(support.spec, nullptr);
-  EXPECT_EQ(support.architecture, "gemma3");
+  EXPECT_EQ(support.architecture, "gemma2");
   EXPECT_EQ(support.runnable.code(), ErrorCode::kUnimplemented);
-  EXPECT_NE(support.runnable.message().find("'gemma3' is not supported (hearth runs llama, qwen2)"), std::string::npos)
+  EXPECT_NE(
+      support.runnable.message().find("'gemma2' is not supported (hearth runs llama, qwen2, qwen3, gemma3, phi3)"),
+      std::string::npos)
       << support.runnable.message();
 }
 

@@ -26,6 +26,7 @@ LlamaConfig tiny_config(const std::string& arch) {
   config.n_ff = 64;
   config.rms_eps = 1e-5f;
   config.rope_theta = config.rope_neox ? 1000000.0f : 10000.0f;
+  if (config.global_layer_period > 0) config.sliding_window = 4;  // gemma3 requires its window
   return config;
 }
 

@@ -25,6 +25,10 @@ LlamaConfig family_config(const ArchSpec& spec) {
   config.arch = std::string(spec.name);
   config.rope_neox = spec.rope_mode == RopeMode::kNeox;
   config.has_qkv_bias = find_tensor_spec(spec, WeightSlot::kAttnQBias) != nullptr;
+  config.ffn_activation = spec.graph.activation;
+  config.scale_embedding = spec.graph.scale_embedding;
+  config.global_layer_period = spec.graph.global_layer_period;
+  config.rope_local_theta = spec.graph.local_rope_base;
   return config;
 }
 
@@ -45,7 +49,11 @@ std::optional<TensorRole> quant_role(WeightSlot slot) {
     case WeightSlot::kFfnGate:
       return TensorRole::kFfnGate;
     case WeightSlot::kFfnUp:
+    case WeightSlot::kFfnGateUp:
       return TensorRole::kFfnUp;
+    case WeightSlot::kAttnQkv:
+      // llama.cpp's quantizer gives attn_qkv the type rules of attn_v.
+      return TensorRole::kAttnV;
     case WeightSlot::kFfnDown:
       return TensorRole::kFfnDown;
     case WeightSlot::kOutputNorm:
@@ -55,6 +63,10 @@ std::optional<TensorRole> quant_role(WeightSlot slot) {
     case WeightSlot::kAttnKBias:
     case WeightSlot::kAttnVBias:
     case WeightSlot::kFfnNorm:
+    case WeightSlot::kAttnQNorm:
+    case WeightSlot::kAttnKNorm:
+    case WeightSlot::kAttnPostNorm:
+    case WeightSlot::kFfnPostNorm:
       return std::nullopt;
   }
   return std::nullopt;

@@ -98,6 +98,12 @@ enum class WeightSlot {
   kFfnGate,
   kFfnUp,
   kFfnDown,
+  kAttnQNorm,     // qwen3, gemma3: RMSNorm gain of each Q head [head_dim]
+  kAttnKNorm,     // ... and of each K head
+  kAttnPostNorm,  // gemma3: RMSNorm of the attention output before the residual add
+  kFfnPostNorm,   // gemma3: RMSNorm of the FFN output before the residual add
+  kAttnQkv,       // phi3: Q, K and V rows in one matrix
+  kFfnGateUp,     // phi3: gate rows, then up rows, in one matrix (GGUF name ffn_up)
 };
 
 // How `hearth synth` and the test writers fill a tensor: random weights,
@@ -122,10 +128,25 @@ struct ArchTensor {
   std::string_view note;  // what an absent optional tensor means, for docs and inspect
 };
 
+// What a family's forward pass does beyond the llama graph that is not a
+// tensor (tensors switch themselves on by being listed: Q/K norms, post norms,
+// fused matrices). family_config copies these into LlamaConfig.
+struct GraphTraits {
+  FfnActivation activation = FfnActivation::kSilu;
+  bool scale_embedding = false;  // gemma: the embedding row times sqrt(n_embd)
+  // 0: every layer attends to every earlier position. N: layer i attends only
+  // to the last attention.sliding_window positions unless (i + 1) % N == 0
+  // (gemma3: N = 6, llama.cpp's fixed pattern), with RoPE base local_rope_base
+  // and no RoPE scaling in the windowed layers.
+  int64_t global_layer_period = 0;
+  float local_rope_base = 0.0f;
+};
+
 struct ArchSpec {
   std::string_view name;         // general.architecture
   std::string_view description;  // "Llama 2/3.x, Mistral 7B, SmolLM, TinyLlama"
   RopeMode rope_mode = RopeMode::kNormal;
+  GraphTraits graph;
   Capabilities capabilities = 0;
   std::span<const ConfigKey> keys;
   std::span<const ArchTensor> tensors;
@@ -137,7 +158,7 @@ struct ArchSpec {
 const ArchTensor* find_tensor_spec(const ArchSpec& spec, WeightSlot slot);
 
 // A LlamaConfig with the family's fixed fields set (arch, rope_neox,
-// has_qkv_bias); the dimensions are left for the caller.
+// has_qkv_bias, the GraphTraits); the dimensions are left for the caller.
 LlamaConfig family_config(const ArchSpec& spec);
 
 // The role model::pick_tensor_type decides a matrix's type by; nullopt for

@@ -93,6 +93,33 @@ inline constexpr ConfigKey kExpertCount = {
     .written_when = [](const LlamaConfig&) { return false; },
     .note = "mixture-of-experts models are not supported by this family's graph"};
 
+// gemma3: the window of its local layers (llama.cpp's converter always writes it).
+inline constexpr ConfigKey kSlidingWindow = {
+    .suffix = "attention.sliding_window", .int_field = &LlamaConfig::sliding_window, .min = 1, .max = kMaxContext};
+// phi3: llama.cpp writes 0 for Phi-4 (no window); Phi-3's windowed models are not supported.
+inline constexpr ConfigKey kNoSlidingWindow = {
+    .suffix = "attention.sliding_window",
+    .use = KeyUse::kMustMatch,
+    .min = 0,
+    .max = kMaxContext,
+    .value_for = [](const LlamaConfig&) { return 0.0; },
+    .note = "sliding-window attention is not supported for this family (Phi-4 has none)"};
+// Families whose converter always writes the head size (qwen3, gemma3).
+inline constexpr ConfigKey kKeyLengthAlways = {
+    .suffix = "attention.key_length",
+    .int_field = &LlamaConfig::head_dim,
+    .min = 1,
+    .max = kMaxHeadDim,
+    .value_for = [](const LlamaConfig& c) { return static_cast<double>(c.n_embd) / static_cast<double>(c.n_head); },
+    .note = "embedding_length / attention.head_count"};
+inline constexpr ConfigKey kValueLengthAlways = {
+    .suffix = "attention.value_length",
+    .use = KeyUse::kMustMatch,
+    .min = 1,
+    .max = kMaxHeadDim,
+    .value_for = [](const LlamaConfig& c) { return static_cast<double>(c.head_dim); },
+    .note = "attention.value_length must equal the key length"};
+
 // ---- tensors ----
 
 // Shapes as {ne[0], ne[1]}: a matrix's inputs, then its outputs; a vector's length.
@@ -108,6 +135,9 @@ inline constexpr TensorShape embd_vector(const LlamaConfig& c) { return {c.n_emb
 inline constexpr TensorShape q_vector(const LlamaConfig& c) { return {q_dim(c), 1}; }
 inline constexpr TensorShape kv_vector(const LlamaConfig& c) { return {kv_dim(c), 1}; }
 inline constexpr TensorShape rope_pair_vector(const LlamaConfig& c) { return {c.head_dim / 2, 1}; }
+inline constexpr TensorShape head_vector(const LlamaConfig& c) { return {c.head_dim, 1}; }
+inline constexpr TensorShape embd_to_qkv(const LlamaConfig& c) { return {c.n_embd, q_dim(c) + 2 * kv_dim(c)}; }
+inline constexpr TensorShape embd_to_2ff(const LlamaConfig& c) { return {c.n_embd, 2 * c.n_ff}; }
 
 // Optional tensors: when writers include them.
 inline constexpr bool untied(const LlamaConfig& c) { return !c.tied_output; }
@@ -176,6 +206,38 @@ inline constexpr ArchTensor kFfnUp = {
     .name = "ffn_up.weight", .scope = TensorScope::kPerBlock, .slot = WeightSlot::kFfnUp, .shape = embd_to_ff};
 inline constexpr ArchTensor kFfnDown = {
     .name = "ffn_down.weight", .scope = TensorScope::kPerBlock, .slot = WeightSlot::kFfnDown, .shape = ff_to_embd};
+
+// Per-head Q/K RMSNorm (qwen3, gemma3): one gain vector shared by every head.
+inline constexpr ArchTensor kAttnQNorm = {.name = "attn_q_norm.weight",
+                                          .scope = TensorScope::kPerBlock,
+                                          .form = TensorForm::kF32Vector,
+                                          .slot = WeightSlot::kAttnQNorm,
+                                          .shape = head_vector,
+                                          .fill = TensorFill::kOnes};
+inline constexpr ArchTensor kAttnKNorm = {.name = "attn_k_norm.weight",
+                                          .scope = TensorScope::kPerBlock,
+                                          .form = TensorForm::kF32Vector,
+                                          .slot = WeightSlot::kAttnKNorm,
+                                          .shape = head_vector,
+                                          .fill = TensorFill::kOnes};
+// gemma3's norms after the attention and the FFN (llama.cpp: ATTN_POST_NORM, FFN_POST_NORM).
+inline constexpr ArchTensor kAttnPostNorm = {.name = "post_attention_norm.weight",
+                                             .scope = TensorScope::kPerBlock,
+                                             .form = TensorForm::kF32Vector,
+                                             .slot = WeightSlot::kAttnPostNorm,
+                                             .shape = embd_vector,
+                                             .fill = TensorFill::kOnes};
+inline constexpr ArchTensor kFfnPostNorm = {.name = "post_ffw_norm.weight",
+                                            .scope = TensorScope::kPerBlock,
+                                            .form = TensorForm::kF32Vector,
+                                            .slot = WeightSlot::kFfnPostNorm,
+                                            .shape = embd_vector,
+                                            .fill = TensorFill::kOnes};
+// phi3's fused matrices, as llama.cpp keeps them: Q, K, V rows; gate rows then up rows under ffn_up's name.
+inline constexpr ArchTensor kAttnQkv = {
+    .name = "attn_qkv.weight", .scope = TensorScope::kPerBlock, .slot = WeightSlot::kAttnQkv, .shape = embd_to_qkv};
+inline constexpr ArchTensor kFfnGateUp = {
+    .name = "ffn_up.weight", .scope = TensorScope::kPerBlock, .slot = WeightSlot::kFfnGateUp, .shape = embd_to_2ff};
 
 }  // namespace hearth::model::parts
 
