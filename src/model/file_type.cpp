@@ -14,7 +14,7 @@ struct FileTypeName {
   std::string_view name;
 };
 
-constexpr std::array<FileTypeName, 10> kNames = {{
+constexpr std::array<FileTypeName, 11> kNames = {{
     {FileType::kF32, "f32"},
     {FileType::kF16, "f16"},
     {FileType::kBF16, "bf16"},
@@ -25,11 +25,12 @@ constexpr std::array<FileTypeName, 10> kNames = {{
     {FileType::kQ6_K, "q6_k"},
     {FileType::kQ4_K_M, "q4_k_m"},
     {FileType::kQ5_K_M, "q5_k_m"},
+    {FileType::kQ5_0, "q5_0"},
 }};
 
-constexpr std::array<FileType, 10> kAll = {FileType::kF32,    FileType::kF16,   FileType::kBF16, FileType::kQ8_0,
-                                           FileType::kQ4_0,   FileType::kQ4_K,  FileType::kQ5_K, FileType::kQ6_K,
-                                           FileType::kQ4_K_M, FileType::kQ5_K_M};
+constexpr std::array<FileType, 11> kAll = {FileType::kF32,    FileType::kF16,    FileType::kBF16, FileType::kQ8_0,
+                                           FileType::kQ4_0,   FileType::kQ4_K,   FileType::kQ5_K, FileType::kQ6_K,
+                                           FileType::kQ4_K_M, FileType::kQ5_K_M, FileType::kQ5_0};
 
 bool is_k_type(DType type) { return type == DType::kQ4_K || type == DType::kQ5_K || type == DType::kQ6_K; }
 
@@ -56,6 +57,8 @@ DType base_type(FileType file_type) {
       return DType::kQ8_0;
     case FileType::kQ4_0:
       return DType::kQ4_0;
+    case FileType::kQ5_0:
+      return DType::kQ5_0;
     case FileType::kQ4_K:
       return DType::kQ4_K;
     case FileType::kQ5_K:

@@ -12,6 +12,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "tensor/matmul_block32-inl.h"
 #include "tensor/matmul_float-inl.h"
 #include "tensor/matmul_k_quants-inl.h"
 #include "tensor/matmul_q8_0-inl.h"
@@ -32,6 +33,8 @@ void run_token_group(DType weight_dtype, const MatmulTile& tile, int64_t token0)
       return rows_float<kTokens, BF16Weights>(tile, token0);
     case DType::kQ4_0:
       return rows_q4_0<kTokens>(tile, token0);
+    case DType::kQ5_0:
+      return rows_block32<kTokens, Q5_0Kernel>(tile, token0);
     case DType::kQ8_0:
       return rows_q8_0<kTokens>(tile, token0);
     case DType::kQ4_K:
@@ -77,6 +80,7 @@ ActivationLayout activation_layout(DType weight_dtype) {
   switch (weight_dtype) {
     case DType::kQ4_0:
       return ActivationLayout::kQ8_0Pairs;
+    case DType::kQ5_0:
     case DType::kQ8_0:
       return ActivationLayout::kQ8_0;
     case DType::kQ4_K:

@@ -15,6 +15,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "tensor/block32_unpack-inl.h"
 #include "tensor/f16_vec-inl.h"
 #include "tensor/fp16.h"
 #include "tensor/q6_k_unpack-inl.h"
@@ -55,6 +56,20 @@ HWY_INLINE void scale_shift_quants(const int8_t* HWY_RESTRICT q, float d, float 
   }
 }
 
+// out[i] = d * q[i] + m for n (a multiple of 16) quants.
+HWY_INLINE void scale_add_quants(const int8_t* HWY_RESTRICT q, float d, float m, float* HWY_RESTRICT out, int n) {
+  const DF df;
+  const hn::RebindToSigned<DF> di32;
+  const hn::Rebind<int8_t, DF> di8;
+  const int lanes = static_cast<int>(hn::Lanes(df));
+  const auto d_vec = hn::Set(df, d);
+  const auto m_vec = hn::Set(df, m);
+  for (int idx = 0; idx < n; idx += lanes) {
+    const auto values = hn::ConvertTo(df, hn::PromoteTo(di32, hn::LoadU(di8, q + idx)));
+    hn::StoreU(hn::Add(hn::Mul(d_vec, values), m_vec), df, out + idx);
+  }
+}
+
 void dequantize_q4_0(const BlockQ4_0* blocks, float* dst, int64_t n_blocks) {
   const DU8 du8;
   HWY_ALIGN int8_t q[kQ4_0BlockElems];
@@ -65,6 +80,26 @@ void dequantize_q4_0(const BlockQ4_0* blocks, float* dst, int64_t n_blocks) {
     hn::StoreU(hn::BitCast(D8(), hn::Sub(hn::ShiftRight<4>(packed), eight)), D8(), q + 16);
     // quant_ref computes float(q) * d; multiplication commutes exactly.
     scale_quants(q, f16_to_f32(blocks[block_idx].d), dst + block_idx * kQ4_0BlockElems, kQ4_0BlockElems);
+  }
+}
+
+// The 32-value block types other than Q4_0/Q8_0: Decode(block, first, second)
+// gives the int8 quants (block32_unpack-inl.h), value = d * q (+ m when kHasMin).
+template <class Block, bool kHasMin, class Decode>
+void dequantize_block32(const Block* blocks, float* dst, int64_t n_blocks, Decode decode) {
+  HWY_ALIGN int8_t q[kQ32BlockElems];
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const Block& block = blocks[block_idx];
+    hn::Vec<D8> first, second;
+    decode(block, first, second);
+    hn::StoreU(first, D8(), q);
+    hn::StoreU(second, D8(), q + 16);
+    float* out = dst + block_idx * kQ32BlockElems;
+    if constexpr (kHasMin) {
+      scale_add_quants(q, f16_to_f32(block.d), f16_to_f32(block.m), out, kQ32BlockElems);
+    } else {
+      scale_quants(q, f16_to_f32(block.d), out, kQ32BlockElems);
+    }
   }
 }
 
@@ -163,6 +198,8 @@ void dequantize_row_impl(DType dtype, const void* src, float* dst, int64_t n) {
     }
     case DType::kQ4_0:
       return dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n_blocks);
+    case DType::kQ5_0:
+      return dequantize_block32<BlockQ5_0, false>(static_cast<const BlockQ5_0*>(src), dst, n_blocks, decode_q5_0);
     case DType::kQ8_0:
       return dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n_blocks);
     case DType::kQ4_K: {

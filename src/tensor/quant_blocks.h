@@ -4,8 +4,8 @@
 // only); `f16` fields hold IEEE half bits. Structs are packed by construction
 // (every field is naturally aligned or a byte array) and their sizes are
 // asserted against the GGUF block sizes.
-// ref: ggml/src/ggml-common.h (block_q4_0, block_q8_0, block_q4_K, block_q5_K,
-//      block_q6_K, block_q8_K)
+// ref: ggml/src/ggml-common.h (block_q4_0, block_q5_0, block_q8_0, block_q4_K,
+//      block_q5_K, block_q6_K, block_q8_K)
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,8 @@
 namespace hearth::tensor {
 
 inline constexpr int kQ4_0BlockElems = 32;
+// Values per block of Q4_1, Q5_0, Q5_1 and IQ4_NL (the same as Q4_0's).
+inline constexpr int kQ32BlockElems = 32;
 inline constexpr int kQ8_0BlockElems = 32;
 // Super-block length of the K types.
 inline constexpr int kQKBlockElems = 256;
@@ -25,6 +27,16 @@ struct BlockQ4_0 {
   uint8_t qs[kQ4_0BlockElems / 2];    // low nibbles: values 0..15, high nibbles: 16..31
 };
 static_assert(sizeof(BlockQ4_0) == 18);
+
+// Q4_0 plus a fifth bit per value: bit i of the little-endian word qh is the
+// high bit of value i. value[i] = ((nibble_i | bit_i << 4) - 16) * d, with
+// nibble_i as in Q4_0.
+struct BlockQ5_0 {
+  uint16_t d;  // f16 scale
+  uint8_t qh[4];
+  uint8_t qs[kQ32BlockElems / 2];
+};
+static_assert(sizeof(BlockQ5_0) == 22);
 
 // value[i] = qs[i] * d
 struct BlockQ8_0 {

@@ -37,6 +37,31 @@ void dequantize_q4_0(const BlockQ4_0* blocks, float* dst, int64_t n_blocks) {
   }
 }
 
+// The unsigned quant of value `elem_idx` (0..31) of a 32-value block with Q4_0's
+// nibble order, plus the fifth bit from `high_bits` (bit elem_idx) when given.
+int nibble_quant(const uint8_t* qs, uint32_t high_bits, int elem_idx) {
+  const int nibble = elem_idx < 16 ? (qs[elem_idx] & 0xF) : (qs[elem_idx - 16] >> 4);
+  return nibble | static_cast<int>((high_bits >> elem_idx) & 1) << 4;
+}
+
+uint32_t load_high_bits(const uint8_t* qh) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, sizeof bits);
+  return bits;
+}
+
+void dequantize_q5_0(const BlockQ5_0* blocks, float* dst, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const BlockQ5_0& block = blocks[block_idx];
+    const float d = f16_to_f32(block.d);
+    const uint32_t high_bits = load_high_bits(block.qh);
+    float* out = dst + block_idx * kQ32BlockElems;
+    for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+      out[elem_idx] = static_cast<float>(nibble_quant(block.qs, high_bits, elem_idx) - 16) * d;
+    }
+  }
+}
+
 void dequantize_q8_0(const BlockQ8_0* blocks, float* dst, int64_t n_blocks) {
   for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
     const BlockQ8_0& block = blocks[block_idx];
@@ -120,6 +145,39 @@ void quantize_q4_0(const float* src, BlockQ4_0* blocks, int64_t n_blocks) {
       const int high = clamp_int(round_nearest(in[byte_idx + 16] * inv_d) + 8, 0, 15);
       block.qs[byte_idx] = static_cast<uint8_t>(low | (high << 4));
     }
+  }
+}
+
+// Packs 32 unsigned quants (< 32) into Q4_0's nibble order, and their fifth
+// bits into *high_bits when it is not null.
+void pack_nibble_quants(const int* quants, uint8_t* qs, uint8_t* high_bits) {
+  uint32_t bits = 0;
+  for (int byte_idx = 0; byte_idx < kQ32BlockElems / 2; ++byte_idx) {
+    qs[byte_idx] = static_cast<uint8_t>((quants[byte_idx] & 0xF) | (quants[byte_idx + 16] & 0xF) << 4);
+  }
+  for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+    bits |= static_cast<uint32_t>(quants[elem_idx] >> 4 & 1) << elem_idx;
+  }
+  if (high_bits != nullptr) std::memcpy(high_bits, &bits, sizeof bits);
+}
+
+void quantize_q5_0(const float* src, BlockQ5_0* blocks, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const float* in = src + block_idx * kQ32BlockElems;
+    // As Q4_0: the value of largest magnitude maps to -16.
+    float max_signed = 0.0f;
+    for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+      if (std::fabs(in[elem_idx]) > std::fabs(max_signed)) max_signed = in[elem_idx];
+    }
+    BlockQ5_0& block = blocks[block_idx];
+    block.d = f32_to_f16(max_signed / -16.0f);
+    const float d = f16_to_f32(block.d);
+    const float inv_d = d != 0.0f ? 1.0f / d : 0.0f;
+    int quants[kQ32BlockElems];
+    for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+      quants[elem_idx] = clamp_int(round_nearest(in[elem_idx] * inv_d) + 16, 0, 31);
+    }
+    pack_nibble_quants(quants, block.qs, block.qh);
   }
 }
 
@@ -304,6 +362,9 @@ void dequantize_row_ref(DType dtype, const void* src, float* dst, int64_t n) {
     case DType::kQ4_0:
       dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n_blocks);
       return;
+    case DType::kQ5_0:
+      dequantize_q5_0(static_cast<const BlockQ5_0*>(src), dst, n_blocks);
+      return;
     case DType::kQ8_0:
       dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n_blocks);
       return;
@@ -352,6 +413,9 @@ void quantize_row_ref(DType dtype, const float* src, void* dst, int64_t n) {
     }
     case DType::kQ4_0:
       quantize_q4_0(src, static_cast<BlockQ4_0*>(dst), n_blocks);
+      return;
+    case DType::kQ5_0:
+      quantize_q5_0(src, static_cast<BlockQ5_0*>(dst), n_blocks);
       return;
     case DType::kQ8_0:
       quantize_row_q8_0_ref(src, dst, n);

@@ -7,10 +7,10 @@
 #include <cstring>
 #include <vector>
 
+#include "random_data.h"
 #include "tensor/fp16.h"
 #include "tensor/quant.h"
 #include "tensor/quant_blocks.h"
-#include "random_data.h"
 
 namespace hearth::tensor {
 namespace {
@@ -85,6 +85,17 @@ TEST(QuantRefTest, Q4_0) {
   EXPECT_LT(relative_rms_error(trip), 0.1);  // step ~ 2.1 / 8
 }
 
+TEST(QuantRefTest, Q5_0) {
+  const RoundTrip trip = round_trip(DType::kQ5_0, 9);
+  const auto* blocks = reinterpret_cast<const BlockQ5_0*>(trip.packed.data());
+  for (int64_t idx = 0; idx < kN; ++idx) {
+    // As Q4_0: the largest magnitude maps to -16, the other sign clamps at +15.
+    const float d = std::fabs(f16_to_f32(blocks[idx / 32].d));
+    ASSERT_LE(std::fabs(trip.out[idx] - trip.src[idx]), 1.0001f * d) << idx;
+  }
+  EXPECT_LT(relative_rms_error(trip), 0.05);  // step ~ 2.1 / 16
+}
+
 // Q4_K / Q5_K: the fitted line d_sub * q - m_eff covers the sub-block's range up to
 // the rounding of the 6-bit scale (|d_sub - scale| <= d/2, times n_levels - 1
 // steps) and of the 6-bit min (<= dmin/2); inside the range the error is d_sub/2.
@@ -145,7 +156,8 @@ TEST(QuantRefTest, Q8_K) {
 }
 
 TEST(QuantRefTest, ZerosStayZero) {
-  for (DType dtype : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_K}) {
+  for (DType dtype :
+       {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_K}) {
     std::vector<float> zeros(512, 0.0f), out(512, 1.0f);
     std::vector<uint8_t> packed(static_cast<size_t>(row_bytes(dtype, 512)));
     quantize_row_ref(dtype, zeros.data(), packed.data(), 512);
@@ -169,6 +181,22 @@ TEST(QuantRefTest, Q4_0NibbleOrder) {
   }
 }
 
+// Value i's fifth bit is bit i of qh: set only for values 3 and 20 here.
+TEST(QuantRefTest, Q5_0HighBitOrder) {
+  BlockQ5_0 block{};
+  block.d = f32_to_f16(1.0f);
+  const uint32_t high_bits = (1u << 3) | (1u << 20);
+  std::memcpy(block.qh, &high_bits, sizeof high_bits);
+  for (int byte_idx = 0; byte_idx < 16; ++byte_idx)
+    block.qs[byte_idx] = static_cast<uint8_t>(byte_idx | (byte_idx << 4));
+  float out[32];
+  dequantize_row_ref(DType::kQ5_0, &block, out, 32);
+  for (int elem_idx = 0; elem_idx < 32; ++elem_idx) {
+    const int high = (elem_idx == 3 || elem_idx == 20) ? 16 : 0;
+    EXPECT_EQ(out[elem_idx], static_cast<float>((elem_idx % 16) + high - 16)) << elem_idx;
+  }
+}
+
 TEST(QuantRefTest, Q4_KScalePacking) {
   // Sub-block j gets scale j + 1 and min 40 + j: exercises the 2-bit high parts
   // of sub-blocks 4..7 (scales >= 16 need them) and the low bytes of 0..3.
@@ -180,7 +208,8 @@ TEST(QuantRefTest, Q4_KScalePacking) {
   for (int sub_idx = 0; sub_idx < 4; ++sub_idx) {
     block.scales[sub_idx] = static_cast<uint8_t>(scale_of[sub_idx] | ((scale_of[sub_idx + 4] >> 4) << 6));
     block.scales[sub_idx + 4] = static_cast<uint8_t>(min_of[sub_idx] | ((min_of[sub_idx + 4] >> 4) << 6));
-    block.scales[sub_idx + 8] = static_cast<uint8_t>((scale_of[sub_idx + 4] & 0xF) | ((min_of[sub_idx + 4] & 0xF) << 4));
+    block.scales[sub_idx + 8] =
+        static_cast<uint8_t>((scale_of[sub_idx + 4] & 0xF) | ((min_of[sub_idx + 4] & 0xF) << 4));
   }
   std::memset(block.qs, 0x31, sizeof block.qs);  // low nibble 1 (even sub-blocks), high 3 (odd)
   float out[256];
