@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent numpy reference for ggml's tensor element layouts.
 
-Dequantizes F16, BF16, Q4_0, Q5_0, Q8_0, Q4_K, Q5_K and Q6_K exactly as ggml's
+Dequantizes F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K exactly as ggml's
 reference C code does (every product in these layouts is exact in float32, so
 the result does not depend on operation order or FMA contraction), quantizes
 F32 into Q8_0 the way ggml's quantize_row_q8_0_ref does (used by
@@ -9,13 +9,15 @@ gguf_writer.py), and, run as a script, writes the dequantization fixtures
 tests/fixtures/quant/<type>.blocks (raw little-endian block bytes) and
 <type>.f32 (their dequantized values, little-endian float32).
 
-ref: ggml/src/ggml-common.h (block_q4_0, block_q5_0, block_q8_0, block_q4_K, block_q5_K,
+ref: ggml/src/ggml-common.h (block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_q8_0, block_q4_K, block_q5_K,
      block_q6_K) and ggml/src/ggml-quants.c (dequantize_row_*,
      quantize_row_q8_0_ref, get_scale_min_k4).
 
 Layouts (bytes per block / values per block):
   q4_0  18/32:  f16 d; u8 qs[16]    y[j] = (lo(qs[j]) - 8) d, y[j+16] = (hi(qs[j]) - 8) d
   q5_0  22/32:  f16 d; u8 qh[4]; u8 qs[16]   as q4_0 with bit i of the u32 qh as value i's 16s, minus 16
+  q4_1  20/32:  f16 d; f16 m; u8 qs[16]           y = q d + m, q the nibbles as in q4_0
+  q5_1  24/32:  f16 d; f16 m; u8 qh[4]; u8 qs[16]  y = q d + m, q as in q5_0 without the -16
   q8_0  34/32:  f16 d; i8 qs[32]    y[j] = qs[j] d
   q4_k 144/256: f16 d; f16 dmin; u8 scales[12]; u8 qs[128]
   q5_k 176/256: f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
@@ -46,7 +48,9 @@ LAYOUTS = {
     "f32": BlockLayout("f32", 0, 1, 4),
     "f16": BlockLayout("f16", 1, 1, 2),
     "q4_0": BlockLayout("q4_0", 2, 32, 18),
+    "q4_1": BlockLayout("q4_1", 3, 32, 20),
     "q5_0": BlockLayout("q5_0", 6, 32, 22),
+    "q5_1": BlockLayout("q5_1", 7, 32, 24),
     "q8_0": BlockLayout("q8_0", 8, 32, 34),
     "q4_k": BlockLayout("q4_k", 12, QK_K, 144),
     "q5_k": BlockLayout("q5_k", 13, QK_K, 176),
@@ -111,6 +115,20 @@ def dequant_q5_0(raw) -> np.ndarray:
     d = _f16(b[:, 0:2])
     q = (_nibbles(b[:, 6:22]) | _fifth_bits(b[:, 2:6])) - 16
     return (q.astype(np.float32) * d).astype(np.float32).reshape(-1)
+
+
+def dequant_q4_1(raw) -> np.ndarray:
+    b = _blocks(raw, LAYOUTS["q4_1"])
+    d, m = _f16(b[:, 0:2]), _f16(b[:, 2:4])
+    q = _nibbles(b[:, 4:20]).astype(np.float32)
+    return ((q * d).astype(np.float32) + m).astype(np.float32).reshape(-1)
+
+
+def dequant_q5_1(raw) -> np.ndarray:
+    b = _blocks(raw, LAYOUTS["q5_1"])
+    d, m = _f16(b[:, 0:2]), _f16(b[:, 2:4])
+    q = (_nibbles(b[:, 8:24]) | _fifth_bits(b[:, 4:8])).astype(np.float32)
+    return ((q * d).astype(np.float32) + m).astype(np.float32).reshape(-1)
 
 
 def dequant_q8_0(raw) -> np.ndarray:
@@ -222,7 +240,9 @@ DEQUANTIZERS = {
     "f16": dequant_f16,
     "bf16": dequant_bf16,
     "q4_0": dequant_q4_0,
+    "q4_1": dequant_q4_1,
     "q5_0": dequant_q5_0,
+    "q5_1": dequant_q5_1,
     "q8_0": dequant_q8_0,
     "q4_k": dequant_q4_k,
     "q5_k": dequant_q5_k,
@@ -294,6 +314,9 @@ def random_blocks(type_name: str, n_blocks: int, rng: np.random.Generator) -> by
     raw = rng.integers(0, 256, size=(n_blocks, layout.block_bytes), dtype=np.uint16).astype(np.uint8)
     if type_name in ("q4_0", "q8_0", "q5_0"):
         raw[:, 0:2] = _random_f16_scales(rng, n_blocks, 1e-4, 0.5, True).view(np.uint8).reshape(-1, 2)
+    elif type_name in ("q4_1", "q5_1"):
+        raw[:, 0:2] = _random_f16_scales(rng, n_blocks, 1e-4, 0.5, False).view(np.uint8).reshape(-1, 2)
+        raw[:, 2:4] = _random_f16_scales(rng, n_blocks, 1e-4, 4.0, True).view(np.uint8).reshape(-1, 2)
     elif type_name in ("q4_k", "q5_k"):
         raw[:, 0:2] = _random_f16_scales(rng, n_blocks, 1e-4, 0.05, False).view(np.uint8).reshape(-1, 2)
         raw[:, 2:4] = _random_f16_scales(rng, n_blocks, 1e-4, 0.05, False).view(np.uint8).reshape(-1, 2)
@@ -305,7 +328,7 @@ def random_blocks(type_name: str, n_blocks: int, rng: np.random.Generator) -> by
 
 
 # New types go at the end: each type's random stream is seeded by its index.
-FIXTURE_TYPES = ["q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "q5_0"]
+FIXTURE_TYPES = ["q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "q5_0", "q5_1", "q4_1"]
 
 
 def write_fixtures(out_dir: str, seed: int, n_blocks: int, verbose: bool = False) -> None:

@@ -64,6 +64,27 @@ def scalar_q5_0(block: bytes) -> list[np.float32]:
     return y
 
 
+def scalar_q4_1(block: bytes) -> list[np.float32]:
+    d, m = _f32(_half(block, 0)), _f32(_half(block, 2))
+    y = [None] * 32
+    for j in range(16):
+        y[j] = _f32(_f32(_f32(block[4 + j] & 0x0F) * d) + m)
+        y[j + 16] = _f32(_f32(_f32(block[4 + j] >> 4) * d) + m)
+    return y
+
+
+def scalar_q5_1(block: bytes) -> list[np.float32]:
+    d, m = _f32(_half(block, 0)), _f32(_half(block, 2))
+    qh = struct.unpack("<I", block[4:8])[0]
+    y = [None] * 32
+    for j in range(16):
+        xh_0 = ((qh >> j) << 4) & 0x10
+        xh_1 = (qh >> (j + 12)) & 0x10
+        y[j] = _f32(_f32(_f32((block[8 + j] & 0x0F) | xh_0) * d) + m)
+        y[j + 16] = _f32(_f32(_f32((block[8 + j] >> 4) | xh_1) * d) + m)
+    return y
+
+
 def scalar_q8_0(block: bytes) -> list[np.float32]:
     d = _f32(_half(block, 0))
     return [_f32(np.int8(np.uint8(block[2 + j]).view(np.int8)) * d) for j in range(32)]
@@ -137,7 +158,7 @@ def scalar_q6_k(block: bytes) -> list[np.float32]:
     return y
 
 
-SCALAR = {"q4_0": scalar_q4_0, "q5_0": scalar_q5_0, "q8_0": scalar_q8_0, "q4_k": scalar_q4_k,
+SCALAR = {"q4_0": scalar_q4_0, "q5_0": scalar_q5_0, "q4_1": scalar_q4_1, "q5_1": scalar_q5_1, "q8_0": scalar_q8_0, "q4_k": scalar_q4_k,
           "q5_k": scalar_q5_k, "q6_k": scalar_q6_k}
 
 
@@ -156,7 +177,7 @@ class QuantReferenceTest(unittest.TestCase):
             np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32), err_msg=name)
 
     def test_block_sizes(self):
-        for name, nbytes in (("q4_0", 18), ("q5_0", 22), ("q8_0", 34), ("q4_k", 144), ("q5_k", 176), ("q6_k", 210)):
+        for name, nbytes in (("q4_0", 18), ("q5_0", 22), ("q4_1", 20), ("q5_1", 24), ("q8_0", 34), ("q4_k", 144), ("q5_k", 176), ("q6_k", 210)):
             self.assertEqual(qr.LAYOUTS[name].block_bytes, nbytes)
 
     def test_bf16_and_f16(self):

@@ -14,7 +14,7 @@ struct FileTypeName {
   std::string_view name;
 };
 
-constexpr std::array<FileTypeName, 11> kNames = {{
+constexpr std::array<FileTypeName, 13> kNames = {{
     {FileType::kF32, "f32"},
     {FileType::kF16, "f16"},
     {FileType::kBF16, "bf16"},
@@ -26,11 +26,14 @@ constexpr std::array<FileTypeName, 11> kNames = {{
     {FileType::kQ4_K_M, "q4_k_m"},
     {FileType::kQ5_K_M, "q5_k_m"},
     {FileType::kQ5_0, "q5_0"},
+    {FileType::kQ5_1, "q5_1"},
+    {FileType::kQ4_1, "q4_1"},
 }};
 
-constexpr std::array<FileType, 11> kAll = {FileType::kF32,    FileType::kF16,    FileType::kBF16, FileType::kQ8_0,
+constexpr std::array<FileType, 13> kAll = {FileType::kF32,    FileType::kF16,    FileType::kBF16, FileType::kQ8_0,
                                            FileType::kQ4_0,   FileType::kQ4_K,   FileType::kQ5_K, FileType::kQ6_K,
-                                           FileType::kQ4_K_M, FileType::kQ5_K_M, FileType::kQ5_0};
+                                           FileType::kQ4_K_M, FileType::kQ5_K_M, FileType::kQ5_0, FileType::kQ5_1,
+                                           FileType::kQ4_1};
 
 bool is_k_type(DType type) { return type == DType::kQ4_K || type == DType::kQ5_K || type == DType::kQ6_K; }
 
@@ -59,6 +62,10 @@ DType base_type(FileType file_type) {
       return DType::kQ4_0;
     case FileType::kQ5_0:
       return DType::kQ5_0;
+    case FileType::kQ5_1:
+      return DType::kQ5_1;
+    case FileType::kQ4_1:
+      return DType::kQ4_1;
     case FileType::kQ4_K:
       return DType::kQ4_K;
     case FileType::kQ5_K:

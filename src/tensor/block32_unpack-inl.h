@@ -31,8 +31,8 @@ HWY_INLINE hn::Vec<Block32U8> expand_fifth_bits(uint32_t bits) {
   // Byte i of the result looks at byte i / 8 of `bits` and tests bit i % 8.
   alignas(16) static constexpr uint8_t kByteOf[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
   alignas(16) static constexpr uint8_t kBitOf[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
-  const auto spread = hn::TableLookupBytes(hn::BitCast(du8, hn::Set(hn::Full128<uint32_t>(), bits)),
-                                           hn::Load(du8, kByteOf));
+  const auto spread =
+      hn::TableLookupBytes(hn::BitCast(du8, hn::Set(hn::Full128<uint32_t>(), bits)), hn::Load(du8, kByteOf));
   return hn::IfThenElseZero(hn::TestBit(spread, hn::Load(du8, kBitOf)), hn::Set(du8, 0x10));
 }
 
@@ -59,6 +59,22 @@ HWY_INLINE void decode_q5_0(const BlockQ5_0& block, hn::Vec<Block32I8>& first, h
   // Wrapping subtraction gives the signed value.
   first = hn::BitCast(Block32I8(), hn::Sub(low, hn::Set(du8, 16)));
   second = hn::BitCast(Block32I8(), hn::Sub(high, hn::Set(du8, 16)));
+}
+
+// Q4_1: unsigned quants in [0, 15].
+HWY_INLINE void decode_q4_1(const BlockQ4_1& block, hn::Vec<Block32I8>& first, hn::Vec<Block32I8>& second) {
+  hn::Vec<Block32U8> low, high;
+  unpack_nibble_quants(block.qs, nullptr, low, high);
+  first = hn::BitCast(Block32I8(), low);
+  second = hn::BitCast(Block32I8(), high);
+}
+
+// Q5_1: unsigned quants in [0, 31].
+HWY_INLINE void decode_q5_1(const BlockQ5_1& block, hn::Vec<Block32I8>& first, hn::Vec<Block32I8>& second) {
+  hn::Vec<Block32U8> low, high;
+  unpack_nibble_quants(block.qs, block.qh, low, high);
+  first = hn::BitCast(Block32I8(), low);
+  second = hn::BitCast(Block32I8(), high);
 }
 
 }  // namespace hearth::tensor::HWY_NAMESPACE

@@ -8,11 +8,13 @@
 namespace hearth::tensor {
 namespace {
 
-constexpr std::array<DTypeInfo, 10> kDTypes = {{
+constexpr std::array<DTypeInfo, 12> kDTypes = {{
     {DType::kF32, "f32", 1, 4},
     {DType::kF16, "f16", 1, 2},
     {DType::kQ4_0, "q4_0", 32, 18},
+    {DType::kQ4_1, "q4_1", 32, 20},
     {DType::kQ5_0, "q5_0", 32, 22},
+    {DType::kQ5_1, "q5_1", 32, 24},
     {DType::kQ8_0, "q8_0", 32, 34},
     {DType::kQ4_K, "q4_k", 256, 144},
     {DType::kQ5_K, "q5_k", 256, 176},

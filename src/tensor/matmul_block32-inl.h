@@ -1,13 +1,15 @@
 // matmul kernels of the 32-value block types besides Q4_0 and Q8_0 (see
-// matmul_q8_0-inl.h): Q5_0 against ActBlockQ8_0 activations. Per block, the
-// quants are decoded to bytes, multiplied with the 8-bit activations as
-// integers, and the sum is scaled by d_weight * d_activation and accumulated in
-// float.
+// matmul_q8_0-inl.h): Q5_0 against ActBlockQ8_0 activations, Q4_1 and Q5_1
+// against ActBlockQ8_1. Per block, the quants are decoded to bytes, multiplied
+// with the 8-bit activations as integers, and the sum is scaled by
+// d_weight * d_activation and accumulated in float; the offset m of Q4_1/Q5_1
+// adds m * d_sum (activation_quant.h), summed per token in a float.
 //
 // A type is described once, by a kernel struct:
 //   Block                     the GGUF block (quant_blocks.h), with an f16 `d`
 //   Act                       its activation block (activation_quant.h)
 //   kSigned                   quants are signed (else unsigned, below 128)
+//   kHasMin                   the block has an f16 offset `m` (Act is then ActBlockQ8_1)
 //   quants_avx2(block)        the 32 quants in one register, values 0..15 in the lower half
 //   quants(block, first, second)  the same as two 128-bit halves (block32_unpack-inl.h)
 //
@@ -61,6 +63,7 @@ struct Q5_0Kernel {
   using Block = BlockQ5_0;
   using Act = ActBlockQ8_0;
   static constexpr bool kSigned = true;
+  static constexpr bool kHasMin = false;
 #if HEARTH_MATMUL_AVX2
   static HWY_INLINE __m256i quants_avx2(const Block& block) {
     return _mm256_sub_epi8(_mm256_or_si256(spread_nibbles_avx2(block.qs), fifth_bits_avx2(block.qh)),
@@ -73,11 +76,54 @@ struct Q5_0Kernel {
 #endif
 };
 
+struct Q4_1Kernel {
+  using Block = BlockQ4_1;
+  using Act = ActBlockQ8_1;
+  static constexpr bool kSigned = false;
+  static constexpr bool kHasMin = true;
+#if HEARTH_MATMUL_AVX2
+  static HWY_INLINE __m256i quants_avx2(const Block& block) { return spread_nibbles_avx2(block.qs); }
+#else
+  static HWY_INLINE void quants(const Block& block, hn::Vec<D8>& first, hn::Vec<D8>& second) {
+    decode_q4_1(block, first, second);
+  }
+#endif
+};
+
+struct Q5_1Kernel {
+  using Block = BlockQ5_1;
+  using Act = ActBlockQ8_1;
+  static constexpr bool kSigned = false;
+  static constexpr bool kHasMin = true;
+#if HEARTH_MATMUL_AVX2
+  static HWY_INLINE __m256i quants_avx2(const Block& block) {
+    return _mm256_or_si256(spread_nibbles_avx2(block.qs), fifth_bits_avx2(block.qh));
+  }
+#else
+  static HWY_INLINE void quants(const Block& block, hn::Vec<D8>& first, hn::Vec<D8>& second) {
+    decode_q5_1(block, first, second);
+  }
+#endif
+};
+
+// m_w * d_sum of each token, for the kernels of blocks with an offset.
+template <int kTokens, class Kernel>
+HWY_INLINE void accumulate_block_min(const typename Kernel::Block& block, const typename Kernel::Act* const* act,
+                                     int64_t block_idx, float* min_total) {
+  if constexpr (Kernel::kHasMin) {
+    const float m_w = f16_to_f32(block.m);
+    for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
+      min_total[token_idx] += m_w * act[token_idx][block_idx].d_sum;
+    }
+  }
+}
+
 #if HEARTH_MATMUL_AVX2
 
 template <int kTokens, class Kernel>
 HWY_INLINE void accumulate_block32(const typename Kernel::Block& block, const typename Kernel::Act* const* act,
-                                   int64_t block_idx, __m256* acc) {
+                                   int64_t block_idx, __m256* acc, float* min_total) {
+  accumulate_block_min<kTokens, Kernel>(block, act, block_idx, min_total);
   const __m256i q = Kernel::quants_avx2(block);
   __m256i abs_q = q;
   if constexpr (Kernel::kSigned) abs_q = _mm256_sign_epi8(q, q);
@@ -110,6 +156,7 @@ void rows_block32(const MatmulTile& tile, int64_t token0) {
     const Block* w = reinterpret_cast<const Block*>(tile.w + row_idx * tile.w_row_bytes);
     // Two accumulator sets: consecutive blocks do not wait on each other's FMA.
     __m256 acc_even[kTokens], acc_odd[kTokens];
+    float min_total[kTokens] = {};
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
       acc_even[token_idx] = _mm256_setzero_ps();
       acc_odd[token_idx] = _mm256_setzero_ps();
@@ -117,13 +164,13 @@ void rows_block32(const MatmulTile& tile, int64_t token0) {
     int64_t block_idx = 0;
     for (; block_idx + 1 < n_blocks; block_idx += 2) {
       prefetch_weights(w + block_idx, 2 * sizeof(Block));
-      accumulate_block32<kTokens, Kernel>(w[block_idx], act, block_idx, acc_even);
-      accumulate_block32<kTokens, Kernel>(w[block_idx + 1], act, block_idx + 1, acc_odd);
+      accumulate_block32<kTokens, Kernel>(w[block_idx], act, block_idx, acc_even, min_total);
+      accumulate_block32<kTokens, Kernel>(w[block_idx + 1], act, block_idx + 1, acc_odd, min_total);
     }
-    if (block_idx < n_blocks) accumulate_block32<kTokens, Kernel>(w[block_idx], act, block_idx, acc_even);
+    if (block_idx < n_blocks) accumulate_block32<kTokens, Kernel>(w[block_idx], act, block_idx, acc_even, min_total);
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
       tile.y[(token0 + token_idx) * tile.y_stride + row_idx] =
-          hsum_avx2(_mm256_add_ps(acc_even[token_idx], acc_odd[token_idx]));
+          hsum_avx2(_mm256_add_ps(acc_even[token_idx], acc_odd[token_idx])) + min_total[token_idx];
     }
   }
 }
@@ -144,10 +191,12 @@ void rows_block32(const MatmulTile& tile, int64_t token0) {
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
     const Block* w = reinterpret_cast<const Block*>(tile.w + row_idx * tile.w_row_bytes);
     hn::Vec<DF32> acc[kTokens];
+    float min_total[kTokens] = {};
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) acc[token_idx] = hn::Zero(df);
     for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
       const Block& block = w[block_idx];
       prefetch_weights(&block, sizeof(Block));
+      accumulate_block_min<kTokens, Kernel>(block, act, block_idx, min_total);
       hn::Vec<D8> first, second;
       Kernel::quants(block, first, second);
       const float d_w = f16_to_f32(block.d);
@@ -159,7 +208,8 @@ void rows_block32(const MatmulTile& tile, int64_t token0) {
       }
     }
     for (int token_idx = 0; token_idx < kTokens; ++token_idx) {
-      tile.y[(token0 + token_idx) * tile.y_stride + row_idx] = hn::GetLane(hn::SumOfLanes(df, acc[token_idx]));
+      tile.y[(token0 + token_idx) * tile.y_stride + row_idx] =
+          hn::GetLane(hn::SumOfLanes(df, acc[token_idx])) + min_total[token_idx];
     }
   }
 }

@@ -33,8 +33,12 @@ void run_token_group(DType weight_dtype, const MatmulTile& tile, int64_t token0)
       return rows_float<kTokens, BF16Weights>(tile, token0);
     case DType::kQ4_0:
       return rows_q4_0<kTokens>(tile, token0);
+    case DType::kQ4_1:
+      return rows_block32<kTokens, Q4_1Kernel>(tile, token0);
     case DType::kQ5_0:
       return rows_block32<kTokens, Q5_0Kernel>(tile, token0);
+    case DType::kQ5_1:
+      return rows_block32<kTokens, Q5_1Kernel>(tile, token0);
     case DType::kQ8_0:
       return rows_q8_0<kTokens>(tile, token0);
     case DType::kQ4_K:
@@ -83,6 +87,9 @@ ActivationLayout activation_layout(DType weight_dtype) {
     case DType::kQ5_0:
     case DType::kQ8_0:
       return ActivationLayout::kQ8_0;
+    case DType::kQ4_1:
+    case DType::kQ5_1:
+      return ActivationLayout::kQ8_1;
     case DType::kQ4_K:
     case DType::kQ5_K:
     case DType::kQ6_K:
@@ -96,6 +103,8 @@ int64_t activation_row_bytes(DType weight_dtype, int64_t n_cols) {
   switch (activation_layout(weight_dtype)) {
     case ActivationLayout::kQ8_0:
       return n_cols / kQ8_0BlockElems * static_cast<int64_t>(sizeof(ActBlockQ8_0));
+    case ActivationLayout::kQ8_1:
+      return n_cols / kQ8_0BlockElems * static_cast<int64_t>(sizeof(ActBlockQ8_1));
     case ActivationLayout::kQ8_0Pairs:
       return act_pairs_q8_0(n_cols) * static_cast<int64_t>(sizeof(ActPairQ8_0));
     case ActivationLayout::kQ8_K:

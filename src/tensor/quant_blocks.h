@@ -4,7 +4,7 @@
 // only); `f16` fields hold IEEE half bits. Structs are packed by construction
 // (every field is naturally aligned or a byte array) and their sizes are
 // asserted against the GGUF block sizes.
-// ref: ggml/src/ggml-common.h (block_q4_0, block_q5_0, block_q8_0, block_q4_K,
+// ref: ggml/src/ggml-common.h (block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_q8_0, block_q4_K,
 //      block_q5_K, block_q6_K, block_q8_K)
 #pragma once
 
@@ -23,8 +23,8 @@ inline constexpr int kKScaleBytes = 12;
 
 // value[i] = ((qs[i % 16] >> (4 * (i / 16))) & 0xF) - 8) * d
 struct BlockQ4_0 {
-  uint16_t d;                         // f16 scale
-  uint8_t qs[kQ4_0BlockElems / 2];    // low nibbles: values 0..15, high nibbles: 16..31
+  uint16_t d;                       // f16 scale
+  uint8_t qs[kQ4_0BlockElems / 2];  // low nibbles: values 0..15, high nibbles: 16..31
 };
 static_assert(sizeof(BlockQ4_0) == 18);
 
@@ -37,6 +37,23 @@ struct BlockQ5_0 {
   uint8_t qs[kQ32BlockElems / 2];
 };
 static_assert(sizeof(BlockQ5_0) == 22);
+
+// Unsigned quants with an offset: value[i] = nibble_i * d + m (nibble_i as in Q4_0).
+struct BlockQ4_1 {
+  uint16_t d;  // f16 scale
+  uint16_t m;  // f16 offset (the block's minimum)
+  uint8_t qs[kQ32BlockElems / 2];
+};
+static_assert(sizeof(BlockQ4_1) == 20);
+
+// Q4_1 plus Q5_0's fifth bits: value[i] = (nibble_i | bit_i << 4) * d + m.
+struct BlockQ5_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQ32BlockElems / 2];
+};
+static_assert(sizeof(BlockQ5_1) == 24);
 
 // value[i] = qs[i] * d
 struct BlockQ8_0 {

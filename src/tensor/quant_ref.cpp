@@ -62,6 +62,22 @@ void dequantize_q5_0(const BlockQ5_0* blocks, float* dst, int64_t n_blocks) {
   }
 }
 
+// Q4_1 (no qh) and Q5_1: value = float(q) * d + m.
+template <class Block>
+void dequantize_with_min(const Block* blocks, float* dst, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const Block& block = blocks[block_idx];
+    const float d = f16_to_f32(block.d);
+    const float m = f16_to_f32(block.m);
+    uint32_t high_bits = 0;
+    if constexpr (requires { block.qh; }) high_bits = load_high_bits(block.qh);
+    float* out = dst + block_idx * kQ32BlockElems;
+    for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+      out[elem_idx] = static_cast<float>(nibble_quant(block.qs, high_bits, elem_idx)) * d + m;
+    }
+  }
+}
+
 void dequantize_q8_0(const BlockQ8_0* blocks, float* dst, int64_t n_blocks) {
   for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
     const BlockQ8_0& block = blocks[block_idx];
@@ -75,8 +91,8 @@ void dequantize_q8_0(const BlockQ8_0* blocks, float* dst, int64_t n_blocks) {
 
 // Shared by Q4_K and Q5_K: value = (d * scale) * q - (dmin * min).
 // `high_bits` is null for Q4_K, qh for Q5_K.
-void dequantize_k4_k5(const uint16_t d_bits, uint16_t dmin_bits, const uint8_t* scales,
-                      const uint8_t* qs, const uint8_t* high_bits, float* out) {
+void dequantize_k4_k5(const uint16_t d_bits, uint16_t dmin_bits, const uint8_t* scales, const uint8_t* qs,
+                      const uint8_t* high_bits, float* out) {
   const float d = f16_to_f32(d_bits);
   const float dmin = f16_to_f32(dmin_bits);
   for (int group_idx = 0; group_idx < 4; ++group_idx) {
@@ -181,6 +197,33 @@ void quantize_q5_0(const float* src, BlockQ5_0* blocks, int64_t n_blocks) {
   }
 }
 
+// Q4_1 (16 levels, no qh) and Q5_1 (32 levels): the block's [min, max] spread
+// over the levels; quants are fitted to the stored (f16-rounded) d and m.
+template <class Block, int kLevels>
+void quantize_with_min(const float* src, Block* blocks, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const float* in = src + block_idx * kQ32BlockElems;
+    float low = in[0], high = in[0];
+    for (int elem_idx = 1; elem_idx < kQ32BlockElems; ++elem_idx) {
+      low = std::min(low, in[elem_idx]);
+      high = std::max(high, in[elem_idx]);
+    }
+    Block& block = blocks[block_idx];
+    block.d = f32_to_f16((high - low) / static_cast<float>(kLevels - 1));
+    block.m = f32_to_f16(low);
+    const float d = f16_to_f32(block.d);
+    const float m = f16_to_f32(block.m);
+    const float inv_d = d != 0.0f ? 1.0f / d : 0.0f;
+    int quants[kQ32BlockElems];
+    for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+      quants[elem_idx] = clamp_int(round_nearest((in[elem_idx] - m) * inv_d), 0, kLevels - 1);
+    }
+    uint8_t* high_bits = nullptr;
+    if constexpr (requires { block.qh; }) high_bits = block.qh;
+    pack_nibble_quants(quants, block.qs, high_bits);
+  }
+}
+
 void quantize_row_q8_0_ref(const float* src, void* dst, int64_t n) {
   assert(n % kQ8_0BlockElems == 0);
   BlockQ8_0* blocks = static_cast<BlockQ8_0*>(dst);
@@ -222,8 +265,7 @@ void quantize_row_q8_k_ref(const float* src, void* dst, int64_t n) {
 // Min/max fit of the eight 32-value sub-blocks shared by Q4_K (n_levels 16)
 // and Q5_K (n_levels 32): value ~= d_sub * q - min_sub with q in [0, n_levels).
 // Writes d, dmin, the packed scales and the quant of every element.
-void fit_k4_k5(const float* in, int n_levels, uint16_t* d_bits, uint16_t* dmin_bits, uint8_t* scales,
-               uint8_t* quants) {
+void fit_k4_k5(const float* in, int n_levels, uint16_t* d_bits, uint16_t* dmin_bits, uint8_t* scales, uint8_t* quants) {
   float sub_scale[8];
   float sub_min[8];  // >= 0: the amount subtracted
   float max_scale = 0.0f;
@@ -362,8 +404,14 @@ void dequantize_row_ref(DType dtype, const void* src, float* dst, int64_t n) {
     case DType::kQ4_0:
       dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n_blocks);
       return;
+    case DType::kQ4_1:
+      dequantize_with_min(static_cast<const BlockQ4_1*>(src), dst, n_blocks);
+      return;
     case DType::kQ5_0:
       dequantize_q5_0(static_cast<const BlockQ5_0*>(src), dst, n_blocks);
+      return;
+    case DType::kQ5_1:
+      dequantize_with_min(static_cast<const BlockQ5_1*>(src), dst, n_blocks);
       return;
     case DType::kQ8_0:
       dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n_blocks);
@@ -414,8 +462,14 @@ void quantize_row_ref(DType dtype, const float* src, void* dst, int64_t n) {
     case DType::kQ4_0:
       quantize_q4_0(src, static_cast<BlockQ4_0*>(dst), n_blocks);
       return;
+    case DType::kQ4_1:
+      quantize_with_min<BlockQ4_1, 16>(src, static_cast<BlockQ4_1*>(dst), n_blocks);
+      return;
     case DType::kQ5_0:
       quantize_q5_0(src, static_cast<BlockQ5_0*>(dst), n_blocks);
+      return;
+    case DType::kQ5_1:
+      quantize_with_min<BlockQ5_1, 32>(src, static_cast<BlockQ5_1*>(dst), n_blocks);
       return;
     case DType::kQ8_0:
       quantize_row_q8_0_ref(src, dst, n);

@@ -96,6 +96,31 @@ TEST(QuantRefTest, Q5_0) {
   EXPECT_LT(relative_rms_error(trip), 0.05);  // step ~ 2.1 / 16
 }
 
+// Q4_1 / Q5_1: [min, max] spread over the levels, so within half a step d, plus
+// the f16 roundings of d (relative 2^-11, times up to n_levels - 1 steps) and m.
+template <typename Block>
+void check_with_min(const RoundTrip& trip, int n_levels) {
+  const auto* blocks = reinterpret_cast<const Block*>(trip.packed.data());
+  for (int64_t idx = 0; idx < kN; ++idx) {
+    const float d = f16_to_f32(blocks[idx / 32].d);
+    const float m = f16_to_f32(blocks[idx / 32].m);
+    const float bound = 0.5f * d + (n_levels - 1) * d / 2048.0f + std::fabs(m) / 2048.0f;
+    ASSERT_LE(std::fabs(trip.out[idx] - trip.src[idx]), bound * 1.001f + 1e-6f) << idx;
+  }
+}
+
+TEST(QuantRefTest, Q4_1) {
+  const RoundTrip trip = round_trip(DType::kQ4_1, 10);
+  check_with_min<BlockQ4_1>(trip, 16);
+  EXPECT_LT(relative_rms_error(trip), 0.1);  // step ~ 4.2 / 15
+}
+
+TEST(QuantRefTest, Q5_1) {
+  const RoundTrip trip = round_trip(DType::kQ5_1, 11);
+  check_with_min<BlockQ5_1>(trip, 32);
+  EXPECT_LT(relative_rms_error(trip), 0.05);  // step ~ 4.2 / 31
+}
+
 // Q4_K / Q5_K: the fitted line d_sub * q - m_eff covers the sub-block's range up to
 // the rounding of the 6-bit scale (|d_sub - scale| <= d/2, times n_levels - 1
 // steps) and of the 6-bit min (<= dmin/2); inside the range the error is d_sub/2.
@@ -156,8 +181,8 @@ TEST(QuantRefTest, Q8_K) {
 }
 
 TEST(QuantRefTest, ZerosStayZero) {
-  for (DType dtype :
-       {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_K}) {
+  for (DType dtype : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K,
+                      DType::kQ6_K, DType::kQ8_K}) {
     std::vector<float> zeros(512, 0.0f), out(512, 1.0f);
     std::vector<uint8_t> packed(static_cast<size_t>(row_bytes(dtype, 512)));
     quantize_row_ref(dtype, zeros.data(), packed.data(), 512);
