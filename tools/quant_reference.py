@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent numpy reference for ggml's tensor element layouts.
 
-Dequantizes F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K exactly as ggml's
+Dequantizes F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K and IQ4_NL exactly as ggml's
 reference C code does (every product in these layouts is exact in float32, so
 the result does not depend on operation order or FMA contraction), quantizes
 F32 into Q8_0 the way ggml's quantize_row_q8_0_ref does (used by
@@ -10,7 +10,7 @@ tests/fixtures/quant/<type>.blocks (raw little-endian block bytes) and
 <type>.f32 (their dequantized values, little-endian float32).
 
 ref: ggml/src/ggml-common.h (block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_q8_0, block_q4_K, block_q5_K,
-     block_q6_K) and ggml/src/ggml-quants.c (dequantize_row_*,
+     block_q6_K, block_iq4_nl, kvalues_iq4nl) and ggml/src/ggml-quants.c (dequantize_row_*,
      quantize_row_q8_0_ref, get_scale_min_k4).
 
 Layouts (bytes per block / values per block):
@@ -19,6 +19,7 @@ Layouts (bytes per block / values per block):
   q4_1  20/32:  f16 d; f16 m; u8 qs[16]           y = q d + m, q the nibbles as in q4_0
   q5_1  24/32:  f16 d; f16 m; u8 qh[4]; u8 qs[16]  y = q d + m, q as in q5_0 without the -16
   q8_0  34/32:  f16 d; i8 qs[32]    y[j] = qs[j] d
+  iq4_nl 18/32: f16 d; u8 qs[16]    y = d * IQ4_LEVELS[q], q the nibbles as in q4_0
   q4_k 144/256: f16 d; f16 dmin; u8 scales[12]; u8 qs[128]
   q5_k 176/256: f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
   q6_k 210/256: u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d
@@ -55,6 +56,7 @@ LAYOUTS = {
     "q4_k": BlockLayout("q4_k", 12, QK_K, 144),
     "q5_k": BlockLayout("q5_k", 13, QK_K, 176),
     "q6_k": BlockLayout("q6_k", 14, QK_K, 210),
+    "iq4_nl": BlockLayout("iq4_nl", 20, 32, 18),
     "bf16": BlockLayout("bf16", 30, 1, 2),
 }
 
@@ -129,6 +131,17 @@ def dequant_q5_1(raw) -> np.ndarray:
     d, m = _f16(b[:, 0:2]), _f16(b[:, 2:4])
     q = (_nibbles(b[:, 8:24]) | _fifth_bits(b[:, 4:8])).astype(np.float32)
     return ((q * d).astype(np.float32) + m).astype(np.float32).reshape(-1)
+
+
+# ggml's kvalues_iq4nl: the 16 non-linear levels of IQ4_NL and IQ4_XS.
+IQ4_LEVELS = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113],
+                      dtype=np.int32)
+
+
+def dequant_iq4_nl(raw) -> np.ndarray:
+    b = _blocks(raw, LAYOUTS["iq4_nl"])
+    d = _f16(b[:, 0:2])
+    return (d * IQ4_LEVELS[_nibbles(b[:, 2:18])].astype(np.float32)).astype(np.float32).reshape(-1)
 
 
 def dequant_q8_0(raw) -> np.ndarray:
@@ -247,6 +260,7 @@ DEQUANTIZERS = {
     "q4_k": dequant_q4_k,
     "q5_k": dequant_q5_k,
     "q6_k": dequant_q6_k,
+    "iq4_nl": dequant_iq4_nl,
 }
 
 
@@ -312,7 +326,7 @@ def random_blocks(type_name: str, n_blocks: int, rng: np.random.Generator) -> by
         bits[:special.size] = special
         return bits.astype("<u2").tobytes()
     raw = rng.integers(0, 256, size=(n_blocks, layout.block_bytes), dtype=np.uint16).astype(np.uint8)
-    if type_name in ("q4_0", "q8_0", "q5_0"):
+    if type_name in ("q4_0", "q8_0", "q5_0", "iq4_nl"):
         raw[:, 0:2] = _random_f16_scales(rng, n_blocks, 1e-4, 0.5, True).view(np.uint8).reshape(-1, 2)
     elif type_name in ("q4_1", "q5_1"):
         raw[:, 0:2] = _random_f16_scales(rng, n_blocks, 1e-4, 0.5, False).view(np.uint8).reshape(-1, 2)
@@ -328,7 +342,7 @@ def random_blocks(type_name: str, n_blocks: int, rng: np.random.Generator) -> by
 
 
 # New types go at the end: each type's random stream is seeded by its index.
-FIXTURE_TYPES = ["q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "q5_0", "q5_1", "q4_1"]
+FIXTURE_TYPES = ["q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "q5_0", "q5_1", "q4_1", "iq4_nl"]
 
 
 def write_fixtures(out_dir: str, seed: int, n_blocks: int, verbose: bool = False) -> None:

@@ -85,6 +85,18 @@ def scalar_q5_1(block: bytes) -> list[np.float32]:
     return y
 
 
+KVALUES_IQ4NL = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
+
+
+def scalar_iq4_nl(block: bytes) -> list[np.float32]:
+    d = _f32(_half(block, 0))
+    y = [None] * 32
+    for j in range(16):
+        y[j] = _f32(d * _f32(KVALUES_IQ4NL[block[2 + j] & 0xF]))
+        y[j + 16] = _f32(d * _f32(KVALUES_IQ4NL[block[2 + j] >> 4]))
+    return y
+
+
 def scalar_q8_0(block: bytes) -> list[np.float32]:
     d = _f32(_half(block, 0))
     return [_f32(np.int8(np.uint8(block[2 + j]).view(np.int8)) * d) for j in range(32)]
@@ -158,7 +170,7 @@ def scalar_q6_k(block: bytes) -> list[np.float32]:
     return y
 
 
-SCALAR = {"q4_0": scalar_q4_0, "q5_0": scalar_q5_0, "q4_1": scalar_q4_1, "q5_1": scalar_q5_1, "q8_0": scalar_q8_0, "q4_k": scalar_q4_k,
+SCALAR = {"q4_0": scalar_q4_0, "q5_0": scalar_q5_0, "q4_1": scalar_q4_1, "q5_1": scalar_q5_1, "iq4_nl": scalar_iq4_nl, "q8_0": scalar_q8_0, "q4_k": scalar_q4_k,
           "q5_k": scalar_q5_k, "q6_k": scalar_q6_k}
 
 
@@ -177,7 +189,7 @@ class QuantReferenceTest(unittest.TestCase):
             np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32), err_msg=name)
 
     def test_block_sizes(self):
-        for name, nbytes in (("q4_0", 18), ("q5_0", 22), ("q4_1", 20), ("q5_1", 24), ("q8_0", 34), ("q4_k", 144), ("q5_k", 176), ("q6_k", 210)):
+        for name, nbytes in (("q4_0", 18), ("q5_0", 22), ("q4_1", 20), ("q5_1", 24), ("iq4_nl", 18), ("q8_0", 34), ("q4_k", 144), ("q5_k", 176), ("q6_k", 210)):
             self.assertEqual(qr.LAYOUTS[name].block_bytes, nbytes)
 
     def test_bf16_and_f16(self):

@@ -14,7 +14,7 @@ struct FileTypeName {
   std::string_view name;
 };
 
-constexpr std::array<FileTypeName, 13> kNames = {{
+constexpr std::array<FileTypeName, 14> kNames = {{
     {FileType::kF32, "f32"},
     {FileType::kF16, "f16"},
     {FileType::kBF16, "bf16"},
@@ -28,12 +28,13 @@ constexpr std::array<FileTypeName, 13> kNames = {{
     {FileType::kQ5_0, "q5_0"},
     {FileType::kQ5_1, "q5_1"},
     {FileType::kQ4_1, "q4_1"},
+    {FileType::kIQ4_NL, "iq4_nl"},
 }};
 
-constexpr std::array<FileType, 13> kAll = {FileType::kF32,    FileType::kF16,    FileType::kBF16, FileType::kQ8_0,
+constexpr std::array<FileType, 14> kAll = {FileType::kF32,    FileType::kF16,    FileType::kBF16, FileType::kQ8_0,
                                            FileType::kQ4_0,   FileType::kQ4_K,   FileType::kQ5_K, FileType::kQ6_K,
                                            FileType::kQ4_K_M, FileType::kQ5_K_M, FileType::kQ5_0, FileType::kQ5_1,
-                                           FileType::kQ4_1};
+                                           FileType::kQ4_1,   FileType::kIQ4_NL};
 
 bool is_k_type(DType type) { return type == DType::kQ4_K || type == DType::kQ5_K || type == DType::kQ6_K; }
 
@@ -66,6 +67,8 @@ DType base_type(FileType file_type) {
       return DType::kQ5_1;
     case FileType::kQ4_1:
       return DType::kQ4_1;
+    case FileType::kIQ4_NL:
+      return DType::kIQ4_NL;
     case FileType::kQ4_K:
       return DType::kQ4_K;
     case FileType::kQ5_K:

@@ -1,6 +1,6 @@
 // Model file types: which tensor type each weight gets in a file "of type X".
 //
-// Plain types (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k) put every matrix
+// Plain types (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl, q4_k, q5_k, q6_k) put every matrix
 // in that type; the _m mixtures follow the published llama.cpp recipe (more
 // bits for attn_v and ffn_down in the first and last eighth of the layers and
 // every third layer between, Q6_K for the output matrix). Norms and biases are
@@ -18,7 +18,7 @@
 
 namespace hearth::model {
 
-enum class FileType { kF32, kF16, kBF16, kQ8_0, kQ4_0, kQ4_K, kQ5_K, kQ6_K, kQ4_K_M, kQ5_K_M, kQ5_0, kQ5_1, kQ4_1 };
+enum class FileType { kF32, kF16, kBF16, kQ8_0, kQ4_0, kQ4_K, kQ5_K, kQ6_K, kQ4_K_M, kQ5_K_M, kQ5_0, kQ5_1, kQ4_1, kIQ4_NL };
 
 std::optional<FileType> parse_file_type(std::string_view name);  // "q4_k_m", case-insensitive
 std::string_view file_type_name(FileType type);

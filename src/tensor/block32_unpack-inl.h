@@ -77,6 +77,20 @@ HWY_INLINE void decode_q5_1(const BlockQ5_1& block, hn::Vec<Block32I8>& first, h
   second = hn::BitCast(Block32I8(), high);
 }
 
+// IQ4_NL (and each 32-value sub-block of IQ4_XS): the levels kIQ4Levels[nibble].
+HWY_INLINE void decode_iq4_levels(const uint8_t* qs, hn::Vec<Block32I8>& first, hn::Vec<Block32I8>& second) {
+  const Block32I8 d8;
+  hn::Vec<Block32U8> low, high;
+  unpack_nibble_quants(qs, nullptr, low, high);
+  const auto levels = hn::LoadU(d8, kIQ4Levels);
+  first = hn::TableLookupBytes(levels, hn::BitCast(d8, low));
+  second = hn::TableLookupBytes(levels, hn::BitCast(d8, high));
+}
+
+HWY_INLINE void decode_iq4_nl(const BlockIQ4_NL& block, hn::Vec<Block32I8>& first, hn::Vec<Block32I8>& second) {
+  decode_iq4_levels(block.qs, first, second);
+}
+
 }  // namespace hearth::tensor::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

@@ -8,7 +8,7 @@
 namespace hearth::tensor {
 namespace {
 
-constexpr std::array<DTypeInfo, 12> kDTypes = {{
+constexpr std::array<DTypeInfo, 13> kDTypes = {{
     {DType::kF32, "f32", 1, 4},
     {DType::kF16, "f16", 1, 2},
     {DType::kQ4_0, "q4_0", 32, 18},
@@ -20,6 +20,7 @@ constexpr std::array<DTypeInfo, 12> kDTypes = {{
     {DType::kQ5_K, "q5_k", 256, 176},
     {DType::kQ6_K, "q6_k", 256, 210},
     {DType::kQ8_K, "q8_k", 256, 292},
+    {DType::kIQ4_NL, "iq4_nl", 32, 18},
     {DType::kBF16, "bf16", 1, 2},
 }};
 

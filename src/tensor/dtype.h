@@ -24,6 +24,7 @@ enum class DType : uint32_t {
   kQ5_K = 13,
   kQ6_K = 14,
   kQ8_K = 15,  // activation type for K-quant dot products; never a weight in hearth's files
+  kIQ4_NL = 20,
   kBF16 = 30,
 };
 

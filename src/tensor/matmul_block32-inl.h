@@ -1,6 +1,6 @@
 // matmul kernels of the 32-value block types besides Q4_0 and Q8_0 (see
 // matmul_q8_0-inl.h): Q5_0 against ActBlockQ8_0 activations, Q4_1 and Q5_1
-// against ActBlockQ8_1. Per block, the quants are decoded to bytes, multiplied
+// against ActBlockQ8_1, IQ4_NL against ActBlockQ8_0. Per block, the quants are decoded to bytes, multiplied
 // with the 8-bit activations as integers, and the sum is scaled by
 // d_weight * d_activation and accumulated in float; the offset m of Q4_1/Q5_1
 // adds m * d_sum (activation_quant.h), summed per token in a float.
@@ -102,6 +102,28 @@ struct Q5_1Kernel {
 #else
   static HWY_INLINE void quants(const Block& block, hn::Vec<D8>& first, hn::Vec<D8>& second) {
     decode_q5_1(block, first, second);
+  }
+#endif
+};
+
+#if HEARTH_MATMUL_AVX2
+// kIQ4Levels[nibble] for the 32 nibbles of a Q4_0-ordered block (the table in both 128-bit lanes).
+HWY_INLINE __m256i iq4_levels_avx2(const uint8_t* qs) {
+  const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIQ4Levels)));
+  return _mm256_shuffle_epi8(levels, spread_nibbles_avx2(qs));
+}
+#endif
+
+struct IQ4_NLKernel {
+  using Block = BlockIQ4_NL;
+  using Act = ActBlockQ8_0;
+  static constexpr bool kSigned = true;
+  static constexpr bool kHasMin = false;
+#if HEARTH_MATMUL_AVX2
+  static HWY_INLINE __m256i quants_avx2(const Block& block) { return iq4_levels_avx2(block.qs); }
+#else
+  static HWY_INLINE void quants(const Block& block, hn::Vec<D8>& first, hn::Vec<D8>& second) {
+    decode_iq4_nl(block, first, second);
   }
 #endif
 };

@@ -47,6 +47,8 @@ void run_token_group(DType weight_dtype, const MatmulTile& tile, int64_t token0)
       return rows_q4_q5_k<kTokens, true, BlockQ5_K>(tile, token0);
     case DType::kQ6_K:
       return rows_q6_k<kTokens>(tile, token0);
+    case DType::kIQ4_NL:
+      return rows_block32<kTokens, IQ4_NLKernel>(tile, token0);
     case DType::kQ8_K:
       break;  // not a weight type; matmul rejects it before dispatch
   }
@@ -86,6 +88,7 @@ ActivationLayout activation_layout(DType weight_dtype) {
       return ActivationLayout::kQ8_0Pairs;
     case DType::kQ5_0:
     case DType::kQ8_0:
+    case DType::kIQ4_NL:
       return ActivationLayout::kQ8_0;
     case DType::kQ4_1:
     case DType::kQ5_1:

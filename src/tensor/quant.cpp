@@ -202,6 +202,8 @@ void dequantize_row_impl(DType dtype, const void* src, float* dst, int64_t n) {
       return dequantize_block32<BlockQ4_1, true>(static_cast<const BlockQ4_1*>(src), dst, n_blocks, decode_q4_1);
     case DType::kQ5_1:
       return dequantize_block32<BlockQ5_1, true>(static_cast<const BlockQ5_1*>(src), dst, n_blocks, decode_q5_1);
+    case DType::kIQ4_NL:
+      return dequantize_block32<BlockIQ4_NL, false>(static_cast<const BlockIQ4_NL*>(src), dst, n_blocks, decode_iq4_nl);
     case DType::kQ5_0:
       return dequantize_block32<BlockQ5_0, false>(static_cast<const BlockQ5_0*>(src), dst, n_blocks, decode_q5_0);
     case DType::kQ8_0:

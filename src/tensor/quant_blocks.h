@@ -4,7 +4,7 @@
 // only); `f16` fields hold IEEE half bits. Structs are packed by construction
 // (every field is naturally aligned or a byte array) and their sizes are
 // asserted against the GGUF block sizes.
-// ref: ggml/src/ggml-common.h (block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_q8_0, block_q4_K,
+// ref: ggml/src/ggml-common.h (block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_iq4_nl, block_q8_0, block_q4_K,
 //      block_q5_K, block_q6_K, block_q8_K)
 #pragma once
 
@@ -54,6 +54,17 @@ struct BlockQ5_1 {
   uint8_t qs[kQ32BlockElems / 2];
 };
 static_assert(sizeof(BlockQ5_1) == 24);
+
+// The 16 levels of the non-linear 4-bit types (IQ4_NL, IQ4_XS), denser near 0.
+// ref: ggml/src/ggml-common.h (kvalues_iq4nl)
+inline constexpr int8_t kIQ4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+// Q4_0's nibbles index kIQ4Levels: value[i] = d * kIQ4Levels[nibble_i].
+struct BlockIQ4_NL {
+  uint16_t d;  // f16 scale
+  uint8_t qs[kQ32BlockElems / 2];
+};
+static_assert(sizeof(BlockIQ4_NL) == 18);
 
 // value[i] = qs[i] * d
 struct BlockQ8_0 {

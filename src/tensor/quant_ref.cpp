@@ -78,6 +78,13 @@ void dequantize_with_min(const Block* blocks, float* dst, int64_t n_blocks) {
   }
 }
 
+// IQ4_NL and IQ4_XS: 32 nibbles in Q4_0's order index kIQ4Levels; value = d * level.
+void dequantize_iq4_levels(const uint8_t* qs, float d, float* out) {
+  for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+    out[elem_idx] = d * static_cast<float>(kIQ4Levels[nibble_quant(qs, 0, elem_idx)]);
+  }
+}
+
 void dequantize_q8_0(const BlockQ8_0* blocks, float* dst, int64_t n_blocks) {
   for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
     const BlockQ8_0& block = blocks[block_idx];
@@ -221,6 +228,43 @@ void quantize_with_min(const float* src, Block* blocks, int64_t n_blocks) {
     uint8_t* high_bits = nullptr;
     if constexpr (requires { block.qh; }) high_bits = block.qh;
     pack_nibble_quants(quants, block.qs, high_bits);
+  }
+}
+
+// The index of the level nearest `value` (ties to the lower level).
+int nearest_iq4_level(float value) {
+  int best = 0;
+  for (int level_idx = 1; level_idx < 16; ++level_idx) {
+    if (std::fabs(value - kIQ4Levels[level_idx]) < std::fabs(value - kIQ4Levels[best])) best = level_idx;
+  }
+  return best;
+}
+
+// 32 values as the nearest levels times d (0 when d is 0 or not finite).
+void fit_iq4_levels(const float* in, float d, uint8_t* qs) {
+  const float inv_d = d != 0.0f && std::isfinite(d) ? 1.0f / d : 0.0f;
+  int quants[kQ32BlockElems];
+  for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+    quants[elem_idx] = nearest_iq4_level(inv_d == 0.0f ? 0.0f : in[elem_idx] * inv_d);
+  }
+  pack_nibble_quants(quants, qs, nullptr);
+}
+
+// The scale that maps the value of largest magnitude to the level -127.
+float iq4_block_scale(const float* in) {
+  float max_signed = 0.0f;
+  for (int elem_idx = 0; elem_idx < kQ32BlockElems; ++elem_idx) {
+    if (std::fabs(in[elem_idx]) > std::fabs(max_signed)) max_signed = in[elem_idx];
+  }
+  return max_signed / static_cast<float>(kIQ4Levels[0]);
+}
+
+void quantize_iq4_nl(const float* src, BlockIQ4_NL* blocks, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const float* in = src + block_idx * kQ32BlockElems;
+    BlockIQ4_NL& block = blocks[block_idx];
+    block.d = f32_to_f16(iq4_block_scale(in));
+    fit_iq4_levels(in, f16_to_f32(block.d), block.qs);
   }
 }
 
@@ -432,6 +476,13 @@ void dequantize_row_ref(DType dtype, const void* src, float* dst, int64_t n) {
       }
       return;
     }
+    case DType::kIQ4_NL: {
+      const BlockIQ4_NL* blocks = static_cast<const BlockIQ4_NL*>(src);
+      for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+        dequantize_iq4_levels(blocks[block_idx].qs, f16_to_f32(blocks[block_idx].d), dst + block_idx * kQ32BlockElems);
+      }
+      return;
+    }
     case DType::kQ6_K:
       dequantize_q6_k(static_cast<const BlockQ6_K*>(src), dst, n_blocks);
       return;
@@ -479,6 +530,9 @@ void quantize_row_ref(DType dtype, const float* src, void* dst, int64_t n) {
       return;
     case DType::kQ5_K:
       quantize_q5_k(src, static_cast<BlockQ5_K*>(dst), n_blocks);
+      return;
+    case DType::kIQ4_NL:
+      quantize_iq4_nl(src, static_cast<BlockIQ4_NL*>(dst), n_blocks);
       return;
     case DType::kQ6_K:
       quantize_q6_k(src, static_cast<BlockQ6_K*>(dst), n_blocks);

@@ -121,6 +121,18 @@ TEST(QuantRefTest, Q5_1) {
   EXPECT_LT(relative_rms_error(trip), 0.05);  // step ~ 4.2 / 31
 }
 
+TEST(QuantRefTest, IQ4_NL) {
+  const RoundTrip trip = round_trip(DType::kIQ4_NL, 12);
+  const auto* blocks = reinterpret_cast<const BlockIQ4_NL*>(trip.packed.data());
+  for (int64_t idx = 0; idx < kN; ++idx) {
+    // Levels are at most 24 apart (89 -> 113), and the other sign than the largest
+    // magnitude reaches at most 127 steps: 113 + 14. So within 14 steps of |d|.
+    const float d = std::fabs(f16_to_f32(blocks[idx / 32].d));
+    ASSERT_LE(std::fabs(trip.out[idx] - trip.src[idx]), 14.01f * d) << idx;
+  }
+  EXPECT_LT(relative_rms_error(trip), 0.1);
+}
+
 // Q4_K / Q5_K: the fitted line d_sub * q - m_eff covers the sub-block's range up to
 // the rounding of the 6-bit scale (|d_sub - scale| <= d/2, times n_levels - 1
 // steps) and of the 6-bit min (<= dmin/2); inside the range the error is d_sub/2.
@@ -181,8 +193,8 @@ TEST(QuantRefTest, Q8_K) {
 }
 
 TEST(QuantRefTest, ZerosStayZero) {
-  for (DType dtype : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K,
-                      DType::kQ6_K, DType::kQ8_K}) {
+  for (DType dtype : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kIQ4_NL,
+                      DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_K}) {
     std::vector<float> zeros(512, 0.0f), out(512, 1.0f);
     std::vector<uint8_t> packed(static_cast<size_t>(row_bytes(dtype, 512)));
     quantize_row_ref(dtype, zeros.data(), packed.data(), 512);
@@ -219,6 +231,21 @@ TEST(QuantRefTest, Q5_0HighBitOrder) {
   for (int elem_idx = 0; elem_idx < 32; ++elem_idx) {
     const int high = (elem_idx == 3 || elem_idx == 20) ? 16 : 0;
     EXPECT_EQ(out[elem_idx], static_cast<float>((elem_idx % 16) + high - 16)) << elem_idx;
+  }
+}
+
+TEST(QuantRefTest, IQ4_NLLevels) {
+  BlockIQ4_NL block{};
+  block.d = f32_to_f16(2.0f);
+  for (int byte_idx = 0; byte_idx < 16; ++byte_idx) {
+    block.qs[byte_idx] = static_cast<uint8_t>(byte_idx | ((15 - byte_idx) << 4));
+  }
+  float out[32];
+  dequantize_row_ref(DType::kIQ4_NL, &block, out, 32);
+  const int levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+  for (int byte_idx = 0; byte_idx < 16; ++byte_idx) {
+    EXPECT_EQ(out[byte_idx], 2.0f * static_cast<float>(levels[byte_idx]));
+    EXPECT_EQ(out[byte_idx + 16], 2.0f * static_cast<float>(levels[15 - byte_idx]));
   }
 }
 
