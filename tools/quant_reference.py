@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent numpy reference for ggml's tensor element layouts.
 
-Dequantizes F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K and IQ4_NL exactly as ggml's
+Dequantizes F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, Q3_K and Q2_K exactly as ggml's
 reference C code does (every product in these layouts is exact in float32, so
 the result does not depend on operation order or FMA contraction), quantizes
 F32 into Q8_0 the way ggml's quantize_row_q8_0_ref does (used by
@@ -10,7 +10,7 @@ tests/fixtures/quant/<type>.blocks (raw little-endian block bytes) and
 <type>.f32 (their dequantized values, little-endian float32).
 
 ref: ggml/src/ggml-common.h (block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_q8_0, block_q4_K, block_q5_K,
-     block_q6_K, block_iq4_nl, kvalues_iq4nl) and ggml/src/ggml-quants.c (dequantize_row_*,
+     block_q6_K, block_iq4_nl, block_iq4_xs, block_q3_K, block_q2_K, kvalues_iq4nl) and ggml/src/ggml-quants.c (dequantize_row_*,
      quantize_row_q8_0_ref, get_scale_min_k4).
 
 Layouts (bytes per block / values per block):
@@ -20,6 +20,9 @@ Layouts (bytes per block / values per block):
   q5_1  24/32:  f16 d; f16 m; u8 qh[4]; u8 qs[16]  y = q d + m, q as in q5_0 without the -16
   q8_0  34/32:  f16 d; i8 qs[32]    y[j] = qs[j] d
   iq4_nl 18/32: f16 d; u8 qs[16]    y = d * IQ4_LEVELS[q], q the nibbles as in q4_0
+  iq4_xs 136/256: f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]  8 x iq4_nl with 6-bit scales ls - 32
+  q3_k 110/256: u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d    16 x 16, 6-bit scales - 32, q in [-4, 3]
+  q2_k  84/256: u8 scales[16]; u8 qs[64]; f16 d; f16 dmin       16 x 16, 4-bit scale/min, q in [0, 3]
   q4_k 144/256: f16 d; f16 dmin; u8 scales[12]; u8 qs[128]
   q5_k 176/256: f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
   q6_k 210/256: u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d
@@ -57,6 +60,9 @@ LAYOUTS = {
     "q5_k": BlockLayout("q5_k", 13, QK_K, 176),
     "q6_k": BlockLayout("q6_k", 14, QK_K, 210),
     "iq4_nl": BlockLayout("iq4_nl", 20, 32, 18),
+    "iq4_xs": BlockLayout("iq4_xs", 23, QK_K, 136),
+    "q3_k": BlockLayout("q3_k", 11, QK_K, 110),
+    "q2_k": BlockLayout("q2_k", 10, QK_K, 84),
     "bf16": BlockLayout("bf16", 30, 1, 2),
 }
 
@@ -142,6 +148,59 @@ def dequant_iq4_nl(raw) -> np.ndarray:
     b = _blocks(raw, LAYOUTS["iq4_nl"])
     d = _f16(b[:, 0:2])
     return (d * IQ4_LEVELS[_nibbles(b[:, 2:18])].astype(np.float32)).astype(np.float32).reshape(-1)
+
+
+def dequant_iq4_xs(raw) -> np.ndarray:
+    b = _blocks(raw, LAYOUTS["iq4_xs"])
+    d = _f16(b[:, 0:2])
+    scales_h = np.ascontiguousarray(b[:, 2:4]).view("<u2").astype(np.int32)
+    scales_l = b[:, 4:8].astype(np.int32)
+    out = np.empty((b.shape[0], QK_K), dtype=np.float32)
+    for sub in range(8):
+        ls = ((scales_l[:, sub // 2:sub // 2 + 1] >> (4 * (sub % 2))) & 0xF) | (((scales_h >> (2 * sub)) & 3) << 4)
+        dl = (d * (ls - 32).astype(np.float32)).astype(np.float32)
+        q = IQ4_LEVELS[_nibbles(b[:, 8 + 16 * sub:24 + 16 * sub])].astype(np.float32)
+        out[:, 32 * sub:32 * sub + 32] = dl * q
+    return out.reshape(-1)
+
+
+def _low_bit_groups(qs: np.ndarray):
+    """Q2_K/Q3_K: yields (half, group, part, sub-block, 16 two-bit quants) for values
+    128 half + 32 group + 16 part .. + 15, taken from bits 2 group of qs[32 half + l]."""
+    for half in range(2):
+        for group in range(4):
+            q = (qs[:, 32 * half:32 * half + 32].astype(np.int32) >> (2 * group)) & 3
+            for part in range(2):
+                yield half, group, part, 8 * half + 2 * group + part, q[:, 16 * part:16 * part + 16]
+
+
+def dequant_q3_k(raw) -> np.ndarray:
+    b = _blocks(raw, LAYOUTS["q3_k"])
+    hmask = b[:, 0:32].astype(np.int32)
+    sc = b[:, 96:108].astype(np.int32)
+    d = _f16(b[:, 108:110])
+    out = np.empty((b.shape[0], QK_K), dtype=np.float32)
+    for half, group, part, sub, low in _low_bit_groups(b[:, 32:96]):
+        scale_low = sc[:, sub] & 0xF if sub < 8 else sc[:, sub - 8] >> 4
+        scale_high = (sc[:, 8 + sub % 4] >> (2 * (sub // 4))) & 3
+        scale = ((scale_low | (scale_high << 4)) - 32).astype(np.float32).reshape(-1, 1)
+        high = (hmask[:, 16 * part:16 * part + 16] >> (4 * half + group)) & 1
+        q = low - np.where(high == 1, 0, 4)
+        dl = (d * scale).astype(np.float32)
+        out[:, 16 * sub:16 * sub + 16] = dl * q.astype(np.float32)
+    return out.reshape(-1)
+
+
+def dequant_q2_k(raw) -> np.ndarray:
+    b = _blocks(raw, LAYOUTS["q2_k"])
+    scales = b[:, 0:16].astype(np.int32)
+    d, dmin = _f16(b[:, 80:82]), _f16(b[:, 82:84])
+    out = np.empty((b.shape[0], QK_K), dtype=np.float32)
+    for _, _, _, sub, q in _low_bit_groups(b[:, 16:80]):
+        dl = (d * (scales[:, sub:sub + 1] & 0xF).astype(np.float32)).astype(np.float32)
+        ml = (dmin * (scales[:, sub:sub + 1] >> 4).astype(np.float32)).astype(np.float32)
+        out[:, 16 * sub:16 * sub + 16] = (dl * q.astype(np.float32)).astype(np.float32) - ml
+    return out.reshape(-1)
 
 
 def dequant_q8_0(raw) -> np.ndarray:
@@ -261,6 +320,9 @@ DEQUANTIZERS = {
     "q5_k": dequant_q5_k,
     "q6_k": dequant_q6_k,
     "iq4_nl": dequant_iq4_nl,
+    "iq4_xs": dequant_iq4_xs,
+    "q3_k": dequant_q3_k,
+    "q2_k": dequant_q2_k,
 }
 
 
@@ -334,6 +396,13 @@ def random_blocks(type_name: str, n_blocks: int, rng: np.random.Generator) -> by
     elif type_name in ("q4_k", "q5_k"):
         raw[:, 0:2] = _random_f16_scales(rng, n_blocks, 1e-4, 0.05, False).view(np.uint8).reshape(-1, 2)
         raw[:, 2:4] = _random_f16_scales(rng, n_blocks, 1e-4, 0.05, False).view(np.uint8).reshape(-1, 2)
+    elif type_name == "iq4_xs":
+        raw[:, 0:2] = _random_f16_scales(rng, n_blocks, 1e-4, 0.01, True).view(np.uint8).reshape(-1, 2)
+    elif type_name == "q3_k":
+        raw[:, 108:110] = _random_f16_scales(rng, n_blocks, 1e-4, 0.05, True).view(np.uint8).reshape(-1, 2)
+    elif type_name == "q2_k":
+        raw[:, 80:82] = _random_f16_scales(rng, n_blocks, 1e-4, 0.05, False).view(np.uint8).reshape(-1, 2)
+        raw[:, 82:84] = _random_f16_scales(rng, n_blocks, 1e-4, 0.05, False).view(np.uint8).reshape(-1, 2)
     elif type_name == "q6_k":
         raw[:, 208:210] = _random_f16_scales(rng, n_blocks, 1e-4, 0.05, True).view(np.uint8).reshape(-1, 2)
     else:
@@ -342,7 +411,7 @@ def random_blocks(type_name: str, n_blocks: int, rng: np.random.Generator) -> by
 
 
 # New types go at the end: each type's random stream is seeded by its index.
-FIXTURE_TYPES = ["q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "q5_0", "q5_1", "q4_1", "iq4_nl"]
+FIXTURE_TYPES = ["q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "q5_0", "q5_1", "q4_1", "iq4_nl", "iq4_xs", "q3_k", "q2_k"]
 
 
 def write_fixtures(out_dir: str, seed: int, n_blocks: int, verbose: bool = False) -> None:

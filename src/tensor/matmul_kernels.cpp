@@ -15,6 +15,7 @@
 #include "tensor/matmul_block32-inl.h"
 #include "tensor/matmul_float-inl.h"
 #include "tensor/matmul_k_quants-inl.h"
+#include "tensor/matmul_low_bit_k-inl.h"
 #include "tensor/matmul_q8_0-inl.h"
 #include "tensor/matmul_simd-inl.h"
 
@@ -49,6 +50,12 @@ void run_token_group(DType weight_dtype, const MatmulTile& tile, int64_t token0)
       return rows_q6_k<kTokens>(tile, token0);
     case DType::kIQ4_NL:
       return rows_block32<kTokens, IQ4_NLKernel>(tile, token0);
+    case DType::kIQ4_XS:
+      return rows_iq4_xs<kTokens>(tile, token0);
+    case DType::kQ3_K:
+      return rows_q3_k<kTokens>(tile, token0);
+    case DType::kQ2_K:
+      return rows_q2_k<kTokens>(tile, token0);
     case DType::kQ8_K:
       break;  // not a weight type; matmul rejects it before dispatch
   }
@@ -96,6 +103,9 @@ ActivationLayout activation_layout(DType weight_dtype) {
     case DType::kQ4_K:
     case DType::kQ5_K:
     case DType::kQ6_K:
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kIQ4_XS:
       return ActivationLayout::kQ8_K;
     default:
       return ActivationLayout::kF32;

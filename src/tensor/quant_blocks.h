@@ -4,11 +4,13 @@
 // only); `f16` fields hold IEEE half bits. Structs are packed by construction
 // (every field is naturally aligned or a byte array) and their sizes are
 // asserted against the GGUF block sizes.
-// ref: ggml/src/ggml-common.h (block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_iq4_nl, block_q8_0, block_q4_K,
+// ref: ggml/src/ggml-common.h (block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_iq4_nl, block_iq4_xs, block_q2_K,
+// block_q3_K, block_q8_0, block_q4_K,
 //      block_q5_K, block_q6_K, block_q8_K)
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace hearth::tensor {
 
@@ -108,6 +110,75 @@ struct BlockQ6_K {
   uint16_t d;  // f16
 };
 static_assert(sizeof(BlockQ6_K) == 210);
+
+// Eight sub-blocks of 32 in IQ4_NL's nibble order (sub-block j in qs[16j..16j+15]),
+// each with a 6-bit scale: value = d * (ls_j - 32) * kIQ4Levels[nibble], where
+// ls_j takes its low 4 bits from nibble j of scales_l (low nibble for even j)
+// and its high 2 bits from bits 2j, 2j+1 of scales_h.
+struct BlockIQ4_XS {
+  uint16_t d;  // f16
+  uint16_t scales_h;
+  uint8_t scales_l[kQKBlockElems / 64];
+  uint8_t qs[kQKBlockElems / 2];
+};
+static_assert(sizeof(BlockIQ4_XS) == 136);
+
+// The signed scale ls_j - 32 (in [-32, 31]) of sub-block j (0..7) of an IQ4_XS block.
+inline int iq4_xs_scale(const BlockIQ4_XS& block, int sub_idx) {
+  const int low = (block.scales_l[sub_idx / 2] >> (4 * (sub_idx % 2))) & 0xF;
+  const int high = (block.scales_h >> (2 * sub_idx)) & 3;
+  return (low | high << 4) - 32;
+}
+
+// Sixteen sub-blocks of 16 with signed 6-bit scales and 3-bit quants in [-4, 3]:
+// value = d * (s_j - 32) * q. As in Q6_K, a block is two halves of 128 and value
+// l + 32 k of half h (l < 32, k < 4) takes its low 2 bits from bits 2k, 2k+1 of
+// qs[32h + l]; q = low - 4 unless bit 4h + k of hmask[l] is set (then q = low).
+// s_j (see q3_k_scale) takes its low 4 bits from scales[j] (j < 8, low nibble) or
+// scales[j - 8] (high nibble), its high 2 bits from bits 2(j/4).. of scales[8 + j%4].
+struct BlockQ3_K {
+  uint8_t hmask[kQKBlockElems / 8];
+  uint8_t qs[kQKBlockElems / 4];
+  uint8_t scales[12];
+  uint16_t d;  // f16
+};
+static_assert(sizeof(BlockQ3_K) == 110);
+
+// The signed scale s_j - 32 (in [-32, 31]) of sub-block j (0..15) of a Q3_K block.
+inline int q3_k_scale(const uint8_t* scales, int sub_idx) {
+  const int low = sub_idx < 8 ? scales[sub_idx] & 0xF : scales[sub_idx - 8] >> 4;
+  const int high = (scales[8 + sub_idx % 4] >> (2 * (sub_idx / 4))) & 3;
+  return (low | high << 4) - 32;
+}
+
+// All sixteen q3_k_scale values, with 32-bit word operations (four per word).
+inline void unpack_q3_k_scales(const uint8_t* scales, int8_t* out) {
+  uint32_t word[3];
+  std::memcpy(word, scales, sizeof word);
+  const uint32_t low_mask = 0x0F0F0F0Fu;
+  const uint32_t high_mask = 0x03030303u;
+  uint32_t unpacked[4] = {
+      (word[0] & low_mask) | ((word[2] >> 0) & high_mask) << 4,
+      (word[1] & low_mask) | ((word[2] >> 2) & high_mask) << 4,
+      ((word[0] >> 4) & low_mask) | ((word[2] >> 4) & high_mask) << 4,
+      ((word[1] >> 4) & low_mask) | ((word[2] >> 6) & high_mask) << 4,
+  };
+  // Each byte is s_j in [0, 63]; the offset is removed per byte.
+  uint8_t bytes[16];
+  std::memcpy(bytes, unpacked, sizeof bytes);
+  for (int sub_idx = 0; sub_idx < 16; ++sub_idx) out[sub_idx] = static_cast<int8_t>(bytes[sub_idx] - 32);
+}
+
+// Sixteen sub-blocks of 16 with 4-bit scales and mins (scales[j]: scale in the
+// low nibble, min in the high) and 2-bit quants q placed as Q3_K's low bits:
+// value = d * scale_j * q - dmin * min_j.
+struct BlockQ2_K {
+  uint8_t scales[kQKBlockElems / 16];
+  uint8_t qs[kQKBlockElems / 4];
+  uint16_t d;     // f16 super-block scale of the scales
+  uint16_t dmin;  // f16 super-block scale of the mins
+};
+static_assert(sizeof(BlockQ2_K) == 84);
 
 // Activation type of the K-quant dot products: value[i] = qs[i] * d, with
 // bsums[g] = sum of qs[16 g .. 16 g + 15].

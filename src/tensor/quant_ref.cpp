@@ -142,6 +142,64 @@ void dequantize_q6_k(const BlockQ6_K* blocks, float* dst, int64_t n_blocks) {
   }
 }
 
+// Position of value `elem_idx` (0..255) in Q2_K / Q3_K: its byte of qs (and
+// hmask), and the group k whose bits 2k, 2k+1 of that byte it owns.
+struct LowBitPosition {
+  int qs_byte;
+  int hmask_byte;
+  int half;
+  int group;
+};
+
+LowBitPosition low_bit_position(int elem_idx) {
+  const int half = elem_idx / 128;
+  const int lane = elem_idx % 32;
+  return {32 * half + lane, lane, half, (elem_idx % 128) / 32};
+}
+
+void dequantize_q3_k(const BlockQ3_K* blocks, float* dst, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const BlockQ3_K& block = blocks[block_idx];
+    const float d = f16_to_f32(block.d);
+    float* out = dst + block_idx * kQKBlockElems;
+    for (int elem_idx = 0; elem_idx < kQKBlockElems; ++elem_idx) {
+      const LowBitPosition pos = low_bit_position(elem_idx);
+      const int low = (block.qs[pos.qs_byte] >> (2 * pos.group)) & 3;
+      const bool high = (block.hmask[pos.hmask_byte] >> (4 * pos.half + pos.group)) & 1;
+      const float d_sub = d * static_cast<float>(q3_k_scale(block.scales, elem_idx / 16));
+      out[elem_idx] = d_sub * static_cast<float>(high ? low : low - 4);
+    }
+  }
+}
+
+void dequantize_q2_k(const BlockQ2_K* blocks, float* dst, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const BlockQ2_K& block = blocks[block_idx];
+    const float d = f16_to_f32(block.d);
+    const float dmin = f16_to_f32(block.dmin);
+    float* out = dst + block_idx * kQKBlockElems;
+    for (int elem_idx = 0; elem_idx < kQKBlockElems; ++elem_idx) {
+      const LowBitPosition pos = low_bit_position(elem_idx);
+      const int q = (block.qs[pos.qs_byte] >> (2 * pos.group)) & 3;
+      const uint8_t scale_min = block.scales[elem_idx / 16];
+      const float d_sub = d * static_cast<float>(scale_min & 0xF);
+      const float min_sub = dmin * static_cast<float>(scale_min >> 4);
+      out[elem_idx] = d_sub * static_cast<float>(q) - min_sub;
+    }
+  }
+}
+
+void dequantize_iq4_xs(const BlockIQ4_XS* blocks, float* dst, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const BlockIQ4_XS& block = blocks[block_idx];
+    const float d = f16_to_f32(block.d);
+    for (int sub_idx = 0; sub_idx < 8; ++sub_idx) {
+      dequantize_iq4_levels(block.qs + 16 * sub_idx, d * static_cast<float>(iq4_xs_scale(block, sub_idx)),
+                            dst + block_idx * kQKBlockElems + 32 * sub_idx);
+    }
+  }
+}
+
 void dequantize_q8_k(const BlockQ8_K* blocks, float* dst, int64_t n_blocks) {
   for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
     float* out = dst + block_idx * kQKBlockElems;
@@ -303,6 +361,128 @@ void quantize_row_q8_k_ref(const float* src, void* dst, int64_t n) {
       }
       block.bsums[group_idx] = static_cast<int16_t>(sum);
     }
+  }
+}
+
+void quantize_iq4_xs(const float* src, BlockIQ4_XS* blocks, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const float* in = src + block_idx * kQKBlockElems;
+    BlockIQ4_XS& block = blocks[block_idx];
+    float sub_scale[8];
+    float max_abs_scale = 0.0f;
+    for (int sub_idx = 0; sub_idx < 8; ++sub_idx) {
+      sub_scale[sub_idx] = iq4_block_scale(in + 32 * sub_idx);
+      max_abs_scale = std::max(max_abs_scale, std::fabs(sub_scale[sub_idx]));
+    }
+    // Signed sub-block scales in [-31, 31] steps of d.
+    block.d = f32_to_f16(max_abs_scale / 31.0f);
+    const float d = f16_to_f32(block.d);
+    block.scales_h = 0;
+    std::memset(block.scales_l, 0, sizeof block.scales_l);
+    for (int sub_idx = 0; sub_idx < 8; ++sub_idx) {
+      const int scale = d != 0.0f ? clamp_int(round_nearest(sub_scale[sub_idx] / d), -32, 31) : 0;
+      const int stored = scale + 32;
+      block.scales_l[sub_idx / 2] =
+          static_cast<uint8_t>(block.scales_l[sub_idx / 2] | (stored & 0xF) << (4 * (sub_idx % 2)));
+      block.scales_h = static_cast<uint16_t>(block.scales_h | (stored >> 4) << (2 * sub_idx));
+      fit_iq4_levels(in + 32 * sub_idx, d * static_cast<float>(scale), block.qs + 16 * sub_idx);
+    }
+  }
+}
+
+// Writes Q2_K / Q3_K quants (unsigned, < 4) into qs in their bit positions.
+void pack_low_bit_quants(const int* quants, uint8_t* qs) {
+  std::memset(qs, 0, kQKBlockElems / 4);
+  for (int elem_idx = 0; elem_idx < kQKBlockElems; ++elem_idx) {
+    const LowBitPosition pos = low_bit_position(elem_idx);
+    qs[pos.qs_byte] = static_cast<uint8_t>(qs[pos.qs_byte] | quants[elem_idx] << (2 * pos.group));
+  }
+}
+
+void quantize_q3_k(const float* src, BlockQ3_K* blocks, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const float* in = src + block_idx * kQKBlockElems;
+    BlockQ3_K& block = blocks[block_idx];
+    // Per 16-value sub-block the value of largest magnitude maps to -4.
+    float sub_scale[16];
+    float max_abs_scale = 0.0f;
+    for (int sub_idx = 0; sub_idx < 16; ++sub_idx) {
+      float max_signed = 0.0f;
+      for (int elem_idx = 16 * sub_idx; elem_idx < 16 * sub_idx + 16; ++elem_idx) {
+        if (std::fabs(in[elem_idx]) > std::fabs(max_signed)) max_signed = in[elem_idx];
+      }
+      sub_scale[sub_idx] = max_signed / -4.0f;
+      max_abs_scale = std::max(max_abs_scale, std::fabs(sub_scale[sub_idx]));
+    }
+    block.d = f32_to_f16(max_abs_scale / 31.0f);
+    const float d = f16_to_f32(block.d);
+    std::memset(block.scales, 0, sizeof block.scales);
+    std::memset(block.hmask, 0, sizeof block.hmask);
+    int low_bits[kQKBlockElems];
+    for (int sub_idx = 0; sub_idx < 16; ++sub_idx) {
+      const int scale = d != 0.0f ? clamp_int(round_nearest(sub_scale[sub_idx] / d), -32, 31) : 0;
+      const int stored = scale + 32;
+      if (sub_idx < 8) {
+        block.scales[sub_idx] = static_cast<uint8_t>(block.scales[sub_idx] | (stored & 0xF));
+      } else {
+        block.scales[sub_idx - 8] = static_cast<uint8_t>(block.scales[sub_idx - 8] | (stored & 0xF) << 4);
+      }
+      block.scales[8 + sub_idx % 4] =
+          static_cast<uint8_t>(block.scales[8 + sub_idx % 4] | (stored >> 4) << (2 * (sub_idx / 4)));
+      const float d_sub = d * static_cast<float>(scale);
+      for (int elem_idx = 16 * sub_idx; elem_idx < 16 * sub_idx + 16; ++elem_idx) {
+        const int q = d_sub != 0.0f ? clamp_int(round_nearest(in[elem_idx] / d_sub), -4, 3) : 0;
+        // q + 4 >= 4 is stored as q with the hmask bit set, q + 4 < 4 as q + 4 without it.
+        const LowBitPosition pos = low_bit_position(elem_idx);
+        if (q >= 0)
+          block.hmask[pos.hmask_byte] =
+              static_cast<uint8_t>(block.hmask[pos.hmask_byte] | 1 << (4 * pos.half + pos.group));
+        low_bits[elem_idx] = q >= 0 ? q : q + 4;
+      }
+    }
+    pack_low_bit_quants(low_bits, block.qs);
+  }
+}
+
+void quantize_q2_k(const float* src, BlockQ2_K* blocks, int64_t n_blocks) {
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const float* in = src + block_idx * kQKBlockElems;
+    BlockQ2_K& block = blocks[block_idx];
+    // As fit_k4_k5 with 16-value sub-blocks, 4-bit scales and mins and 4 levels.
+    float sub_scale[16];
+    float sub_min[16];  // >= 0: the amount subtracted
+    float max_scale = 0.0f;
+    float max_min = 0.0f;
+    for (int sub_idx = 0; sub_idx < 16; ++sub_idx) {
+      float low = 0.0f;
+      float high = 0.0f;
+      for (int elem_idx = 16 * sub_idx; elem_idx < 16 * sub_idx + 16; ++elem_idx) {
+        low = std::min(low, in[elem_idx]);
+        high = std::max(high, in[elem_idx]);
+      }
+      sub_scale[sub_idx] = (high - low) / 3.0f;
+      sub_min[sub_idx] = -low;
+      max_scale = std::max(max_scale, sub_scale[sub_idx]);
+      max_min = std::max(max_min, sub_min[sub_idx]);
+    }
+    block.d = f32_to_f16(max_scale / 15.0f);
+    block.dmin = f32_to_f16(max_min / 15.0f);
+    const float d = f16_to_f32(block.d);
+    const float dmin = f16_to_f32(block.dmin);
+    int quants[kQKBlockElems];
+    for (int sub_idx = 0; sub_idx < 16; ++sub_idx) {
+      // Rounding the scale up and the min up keeps the sub-block's range covered.
+      const int scale = d != 0.0f ? clamp_int(static_cast<int>(std::ceil(sub_scale[sub_idx] / d)), 0, 15) : 0;
+      const int min = dmin != 0.0f ? clamp_int(round_nearest(sub_min[sub_idx] / dmin), 0, 15) : 0;
+      block.scales[sub_idx] = static_cast<uint8_t>(scale | min << 4);
+      const float d_sub = d * static_cast<float>(scale);
+      const float min_sub = dmin * static_cast<float>(min);
+      for (int elem_idx = 16 * sub_idx; elem_idx < 16 * sub_idx + 16; ++elem_idx) {
+        const int q = d_sub != 0.0f ? round_nearest((in[elem_idx] + min_sub) / d_sub) : 0;
+        quants[elem_idx] = clamp_int(q, 0, 3);
+      }
+    }
+    pack_low_bit_quants(quants, block.qs);
   }
 }
 
@@ -483,6 +663,15 @@ void dequantize_row_ref(DType dtype, const void* src, float* dst, int64_t n) {
       }
       return;
     }
+    case DType::kIQ4_XS:
+      dequantize_iq4_xs(static_cast<const BlockIQ4_XS*>(src), dst, n_blocks);
+      return;
+    case DType::kQ3_K:
+      dequantize_q3_k(static_cast<const BlockQ3_K*>(src), dst, n_blocks);
+      return;
+    case DType::kQ2_K:
+      dequantize_q2_k(static_cast<const BlockQ2_K*>(src), dst, n_blocks);
+      return;
     case DType::kQ6_K:
       dequantize_q6_k(static_cast<const BlockQ6_K*>(src), dst, n_blocks);
       return;
@@ -533,6 +722,15 @@ void quantize_row_ref(DType dtype, const float* src, void* dst, int64_t n) {
       return;
     case DType::kIQ4_NL:
       quantize_iq4_nl(src, static_cast<BlockIQ4_NL*>(dst), n_blocks);
+      return;
+    case DType::kIQ4_XS:
+      quantize_iq4_xs(src, static_cast<BlockIQ4_XS*>(dst), n_blocks);
+      return;
+    case DType::kQ3_K:
+      quantize_q3_k(src, static_cast<BlockQ3_K*>(dst), n_blocks);
+      return;
+    case DType::kQ2_K:
+      quantize_q2_k(src, static_cast<BlockQ2_K*>(dst), n_blocks);
       return;
     case DType::kQ6_K:
       quantize_q6_k(src, static_cast<BlockQ6_K*>(dst), n_blocks);

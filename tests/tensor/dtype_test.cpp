@@ -15,6 +15,9 @@ TEST(DTypeTest, BlockSizesMatchGguf) {
   EXPECT_EQ(dtype_info(DType::kQ4_1).block_bytes, static_cast<int64_t>(sizeof(BlockQ4_1)));
   EXPECT_EQ(dtype_info(DType::kQ5_1).block_bytes, static_cast<int64_t>(sizeof(BlockQ5_1)));
   EXPECT_EQ(dtype_info(DType::kIQ4_NL).block_bytes, static_cast<int64_t>(sizeof(BlockIQ4_NL)));
+  EXPECT_EQ(dtype_info(DType::kIQ4_XS).block_bytes, static_cast<int64_t>(sizeof(BlockIQ4_XS)));
+  EXPECT_EQ(dtype_info(DType::kQ3_K).block_bytes, static_cast<int64_t>(sizeof(BlockQ3_K)));
+  EXPECT_EQ(dtype_info(DType::kQ2_K).block_bytes, static_cast<int64_t>(sizeof(BlockQ2_K)));
   EXPECT_EQ(dtype_info(DType::kQ5_0).block_bytes, static_cast<int64_t>(sizeof(BlockQ5_0)));
   EXPECT_EQ(dtype_info(DType::kQ8_0).block_bytes, static_cast<int64_t>(sizeof(BlockQ8_0)));
   EXPECT_EQ(dtype_info(DType::kQ4_K).block_bytes, static_cast<int64_t>(sizeof(BlockQ4_K)));

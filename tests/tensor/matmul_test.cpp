@@ -216,7 +216,7 @@ std::string dtype_name(const ::testing::TestParamInfo<DType>& info) { return std
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulTest,
                          ::testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1,
                                            DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K,
-                                           DType::kQ6_K, DType::kIQ4_NL),
+                                           DType::kQ6_K, DType::kIQ4_NL, DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K),
                          dtype_name);
 
 TEST(MatmulTest, ActivationQuantizationMatchesReferenceOnEveryTarget) {

@@ -133,6 +133,25 @@ TEST(QuantRefTest, IQ4_NL) {
   EXPECT_LT(relative_rms_error(trip), 0.1);
 }
 
+// Errors of the low-bit types are bounded by their RMS (the per-element bounds
+// of their sub-block fits are checked on hand-built blocks below).
+TEST(QuantRefTest, IQ4_XS) {
+  const RoundTrip trip = round_trip(DType::kIQ4_XS, 13);
+  EXPECT_LT(relative_rms_error(trip), 0.1);
+}
+
+TEST(QuantRefTest, Q3_K) {
+  const RoundTrip trip = round_trip(DType::kQ3_K, 14);
+  EXPECT_LT(relative_rms_error(trip), 0.2);  // step ~ 2.0 / 4
+}
+
+TEST(QuantRefTest, Q2_K) {
+  const RoundTrip trip = round_trip(DType::kQ2_K, 15);
+  // A plain min/max fit of 16 normals: step ~ 3.5 / 3, RMS ~ step / sqrt(12) ~ 0.34
+  // (llama.cpp's optimizing quantizer does better; any valid blocks load the same).
+  EXPECT_LT(relative_rms_error(trip), 0.36);
+}
+
 // Q4_K / Q5_K: the fitted line d_sub * q - m_eff covers the sub-block's range up to
 // the rounding of the 6-bit scale (|d_sub - scale| <= d/2, times n_levels - 1
 // steps) and of the 6-bit min (<= dmin/2); inside the range the error is d_sub/2.
@@ -193,8 +212,9 @@ TEST(QuantRefTest, Q8_K) {
 }
 
 TEST(QuantRefTest, ZerosStayZero) {
-  for (DType dtype : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kIQ4_NL,
-                      DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_K}) {
+  for (DType dtype :
+       {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kIQ4_NL, DType::kIQ4_XS,
+        DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_K}) {
     std::vector<float> zeros(512, 0.0f), out(512, 1.0f);
     std::vector<uint8_t> packed(static_cast<size_t>(row_bytes(dtype, 512)));
     quantize_row_ref(dtype, zeros.data(), packed.data(), 512);
@@ -246,6 +266,81 @@ TEST(QuantRefTest, IQ4_NLLevels) {
   for (int byte_idx = 0; byte_idx < 16; ++byte_idx) {
     EXPECT_EQ(out[byte_idx], 2.0f * static_cast<float>(levels[byte_idx]));
     EXPECT_EQ(out[byte_idx + 16], 2.0f * static_cast<float>(levels[15 - byte_idx]));
+  }
+}
+
+// Q3_K: sub-block j gets scale j - 16 (exercising every bit of the packing),
+// value 128h + 32k + l takes quant (l % 8) - 4 (hmask bit set for l % 8 >= 4).
+TEST(QuantRefTest, Q3_KLayout) {
+  BlockQ3_K block{};
+  block.d = f32_to_f16(1.0f);
+  for (int sub_idx = 0; sub_idx < 16; ++sub_idx) {
+    const int stored = sub_idx - 16 + 32;
+    if (sub_idx < 8) {
+      block.scales[sub_idx] = static_cast<uint8_t>(block.scales[sub_idx] | (stored & 0xF));
+    } else {
+      block.scales[sub_idx - 8] = static_cast<uint8_t>(block.scales[sub_idx - 8] | (stored & 0xF) << 4);
+    }
+    block.scales[8 + sub_idx % 4] =
+        static_cast<uint8_t>(block.scales[8 + sub_idx % 4] | (stored >> 4) << (2 * (sub_idx / 4)));
+  }
+  for (int lane = 0; lane < 32; ++lane) {
+    const int plus_4 = lane % 8;
+    for (int half = 0; half < 2; ++half) {
+      for (int group = 0; group < 4; ++group) {
+        block.qs[32 * half + lane] = static_cast<uint8_t>(block.qs[32 * half + lane] | (plus_4 & 3) << (2 * group));
+        if (plus_4 >= 4) block.hmask[lane] = static_cast<uint8_t>(block.hmask[lane] | 1 << (4 * half + group));
+      }
+    }
+  }
+  int8_t unpacked[16];
+  unpack_q3_k_scales(block.scales, unpacked);
+  for (int sub_idx = 0; sub_idx < 16; ++sub_idx) {
+    EXPECT_EQ(q3_k_scale(block.scales, sub_idx), sub_idx - 16);
+    EXPECT_EQ(unpacked[sub_idx], sub_idx - 16);
+  }
+  float out[256];
+  dequantize_row_ref(DType::kQ3_K, &block, out, 256);
+  for (int elem_idx = 0; elem_idx < 256; ++elem_idx) {
+    const int q = (elem_idx % 32) % 8 - 4;
+    EXPECT_EQ(out[elem_idx], static_cast<float>((elem_idx / 16 - 16) * q)) << elem_idx;
+  }
+}
+
+// Q2_K: sub-block j has scale j % 16 and min 15 - j; value 128h + 32k + l has quant k.
+TEST(QuantRefTest, Q2_KLayout) {
+  BlockQ2_K block{};
+  block.d = f32_to_f16(1.0f);
+  block.dmin = f32_to_f16(0.5f);
+  for (int sub_idx = 0; sub_idx < 16; ++sub_idx)
+    block.scales[sub_idx] = static_cast<uint8_t>(sub_idx | (15 - sub_idx) << 4);
+  for (int byte_idx = 0; byte_idx < 64; ++byte_idx) block.qs[byte_idx] = 0b11100100;  // group k holds k
+  float out[256];
+  dequantize_row_ref(DType::kQ2_K, &block, out, 256);
+  for (int elem_idx = 0; elem_idx < 256; ++elem_idx) {
+    const int sub_idx = elem_idx / 16;
+    const int q = (elem_idx % 128) / 32;
+    EXPECT_EQ(out[elem_idx], static_cast<float>(sub_idx * q) - 0.5f * static_cast<float>(15 - sub_idx)) << elem_idx;
+  }
+}
+
+// IQ4_XS: sub-block j has scale j * 8 - 32 (every bit of scales_l and scales_h).
+TEST(QuantRefTest, IQ4_XSScales) {
+  BlockIQ4_XS block{};
+  block.d = f32_to_f16(1.0f);
+  for (int sub_idx = 0; sub_idx < 8; ++sub_idx) {
+    const int stored = sub_idx * 8 + 7 * (sub_idx % 2);
+    block.scales_l[sub_idx / 2] =
+        static_cast<uint8_t>(block.scales_l[sub_idx / 2] | (stored & 0xF) << (4 * (sub_idx % 2)));
+    block.scales_h = static_cast<uint16_t>(block.scales_h | (stored >> 4) << (2 * sub_idx));
+  }
+  std::memset(block.qs, 0x88, sizeof block.qs);  // level index 8: value 1
+  float out[256];
+  dequantize_row_ref(DType::kIQ4_XS, &block, out, 256);
+  for (int sub_idx = 0; sub_idx < 8; ++sub_idx) {
+    const int scale = sub_idx * 8 + 7 * (sub_idx % 2) - 32;
+    EXPECT_EQ(iq4_xs_scale(block, sub_idx), scale);
+    EXPECT_EQ(out[32 * sub_idx + 17], static_cast<float>(scale)) << sub_idx;
   }
 }
 
