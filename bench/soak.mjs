@@ -2,7 +2,8 @@
 // while models load and unload all the time (keep-alive 0) and model files are replaced under the
 // running servers (in place and by rename). At the end: every server is still running, the RSS and
 // open descriptors of each process are flat after warm-up, and no confidential request reached the
-// mock cloud or its ledger. Prints one JSON summary; exits non-zero when a check fails.
+// mock cloud or its ledger, and no answer was a 5xx other than 503. Prints one JSON summary; exits
+// non-zero when a check fails.
 //
 //   node bench/soak.mjs                        # 600 s (SOAK_SECONDS), 6 clients (SOAK_CLIENTS)
 //   HEARTH_BIN=build/hearth SOAK_SECONDS=60 node bench/soak.mjs
@@ -40,6 +41,7 @@ function create_key(name, data_class) {
 }
 
 const counts = {}; // "action status" -> n
+const error_bodies = {}; // "action status" -> the first few bodies of a 5xx other than 503
 function count(action, status) {
   const key = `${action} ${status}`;
   counts[key] = (counts[key] ?? 0) + 1;
@@ -194,7 +196,13 @@ confidential = ["local"]
         }
         const res = await send();
         count(name, res.status);
-        if (res.arrayBuffer) await drain(res);
+        if (res.status >= 500 && res.status !== 503 && res.text) {
+          const bodies = (error_bodies[`${name} ${res.status}`] ??= []);
+          const body = await res.text().catch((error) => `(body unreadable: ${error.message})`);
+          if (bodies.length < 5) bodies.push(body.slice(0, 500));
+        } else if (res.arrayBuffer) {
+          await drain(res);
+        }
       } catch (error) {
         count(name, `error ${error.name}`);
       }
@@ -272,6 +280,13 @@ confidential = ["local"]
   if (confidential_rows.length > 0) failures.push(`${confidential_rows.length} confidential ledger row(s)`);
   const server_errors = Object.entries(counts).filter(([key]) => / 5\d\d$/.test(key) && !/ 503$/.test(key));
   summary.server_errors = Object.fromEntries(server_errors);
+  // 503 (busy, being written, retry) is an answer; any other 5xx is a defect.
+  for (const [key, n] of server_errors) failures.push(`${n} answer(s) ${key}`);
+  summary.server_error_bodies = error_bodies;
+  // What the servers logged about them (a 500 names only its request id to the client).
+  summary.server_error_log = Object.fromEntries(
+    Object.entries(servers).map(([name, server]) => [name, server.stderr_lines.filter((line) => /error|500/i.test(line)).slice(0, 10)]),
+  );
   summary.failures = failures;
   console.log(JSON.stringify(summary, null, 2));
 

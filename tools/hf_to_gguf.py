@@ -17,6 +17,10 @@ Tensor layout decisions (the contract hearth's loader relies on):
   matrix whose rows are not a multiple of 32 values, which falls back to F16
   under --type q8_0 (with a message).
 - output.weight is omitted when tie_word_embeddings is true.
+- llama3 RoPE scaling is the tensor rope_freqs.weight (head_dim/2 F32
+  divisors of the rotary frequencies), as llama.cpp's converter writes it, not
+  rope.scaling.* keys; linear scaling is the standard rope.scaling.type/factor
+  keys. general.file_type is llama.cpp's LLAMA_FTYPE number for --type.
 
 Usage:
   hf_to_gguf.py MODEL_DIR --out model.gguf [--type f32|f16|q8_0] [--name NAME]
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import glob
 import json
+import math
 import os
 import re
 import struct
@@ -495,6 +500,9 @@ def map_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str,
     expected = {"token_embd.weight": (p.n_vocab, p.n_embd), "output_norm.weight": (p.n_embd,)}
     if not p.tied:
         expected["output.weight"] = (p.n_vocab, p.n_embd)
+    if p.rope_scaling.get("type") == "llama3":
+        out["rope_freqs.weight"] = llama3_rope_factors(p)
+        expected["rope_freqs.weight"] = (p.head_dim // 2,)
     for i in range(p.n_layer):
         b = f"blk.{i}."
         expected.update({
@@ -512,11 +520,38 @@ def map_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str,
     if missing or extra:
         raise ConversionError(f"missing tensors {missing[:6]}, unexpected {extra[:6]}")
     ordered = []
-    for name in expected:  # token_embd, output_norm, output, then layer by layer
+    for name in expected:  # token_embd, output_norm, output, rope_freqs, then layer by layer
         if tuple(out[name].shape) != expected[name]:
             raise ConversionError(f"{name}: shape {out[name].shape}, expected {expected[name]}")
         ordered.append((name, out[name]))
     return ordered
+
+
+def llama3_rope_factors(p: ModelParams) -> np.ndarray:
+    """Per-pair divisors of the rotary frequencies for llama3 scaling, as F32.
+
+    The frequency of pair i, theta^(-2i/head_dim), divided by factor[i] equals
+    HF transformers' _compute_llama3_parameters: 1 for short wavelengths,
+    `factor` for long ones, and between them 1 / ((1 - s)/factor + s), the
+    divisor of HF's blend (1 - s) * f/factor + s * f.
+    ref: llama.cpp convert_hf_to_gguf.py, LlamaModel (rope_freqs for rope_type llama3)
+    """
+    scaling = p.rope_scaling
+    factor = scaling["factor"]
+    low, high = scaling["low_freq_factor"], scaling["high_freq_factor"]
+    original = scaling["original_context_length"]
+    freqs = p.rope_theta ** (-np.arange(0, p.head_dim, 2, dtype=np.float64) / p.head_dim)
+    out = np.ones(len(freqs), dtype=np.float64)
+    for i, f in enumerate(freqs):
+        wavelen = 2 * math.pi / f
+        if wavelen < original / high:
+            continue
+        if wavelen > original / low:
+            out[i] = factor
+        else:
+            smooth = (original / wavelen - low) / (high - low)
+            out[i] = 1 / ((1 - smooth) / factor + smooth)
+    return out.astype(np.float32)
 
 
 def write_model_metadata(w: GgufWriter, p: ModelParams, name: str, out_type: str) -> None:
@@ -539,14 +574,10 @@ def write_model_metadata(w: GgufWriter, p: ModelParams, name: str, out_type: str
     w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", p.rms_eps)
     w.add_uint32(f"{a}.rope.dimension_count", p.head_dim)
     w.add_float32(f"{a}.rope.freq_base", p.rope_theta)
-    if p.rope_scaling:
-        w.add_string(f"{a}.rope.scaling.type", p.rope_scaling["type"])
+    if p.rope_scaling.get("type") == "linear":
+        w.add_string(f"{a}.rope.scaling.type", "linear")
         w.add_float32(f"{a}.rope.scaling.factor", p.rope_scaling["factor"])
-        if p.rope_scaling["type"] == "llama3":
-            w.add_float32(f"{a}.rope.scaling.low_freq_factor", p.rope_scaling["low_freq_factor"])
-            w.add_float32(f"{a}.rope.scaling.high_freq_factor", p.rope_scaling["high_freq_factor"])
-            w.add_uint32(f"{a}.rope.scaling.original_context_length",
-                         p.rope_scaling["original_context_length"])
+    # llama3 scaling is the rope_freqs.weight tensor (map_tensors), with no keys.
 
 
 def convert_model(model_dir: str, out_path: str, out_type: str = "f32", name: str | None = None,

@@ -1,7 +1,8 @@
 """Float64 numpy forward pass of a llama / qwen2 GGUF file, with ggml's semantics.
 
 Reads only the GGUF (weights dequantized by quant_reference.py, hyper-parameters
-from metadata) and applies RoPE the way a GGUF engine must: adjacent pairs
+from metadata, llama3 RoPE scaling from the rope_freqs.weight tensor or from
+the older rope.scaling.* keys) and applies RoPE the way a GGUF engine must: adjacent pairs
 (2i, 2i+1) for `llama` (whose Q/K rows hf_to_gguf.py permuted), pairs
 (i, i + head_dim/2) for `qwen2`. make_parity_fixtures.py compares its logits
 with HF transformers' to prove that the converted file plus these semantics
@@ -84,6 +85,10 @@ class LlamaReference:
         self.neox = a == "qwen2"
         self.freqs = rope_frequencies(md, a, self.head_dim)
         self.w = {name: self.file.tensor(name).astype(np.float64) for name in self.file.tensors}
+        if "rope_freqs.weight" in self.w:  # llama3 scaling as llama.cpp's converter stores it
+            if md.get(f"{a}.rope.scaling.type") == "llama3":
+                raise ValueError("both rope.scaling.type llama3 and rope_freqs.weight rescale RoPE")
+            self.freqs = self.freqs / self.w["rope_freqs.weight"]
         self.output = self.w.get("output.weight", self.w["token_embd.weight"])
 
     def _norm(self, x: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -528,8 +528,11 @@ class HfToGgufTest(unittest.TestCase):
         self.assertEqual(md["general.name"], "test-llama")
         self.assertEqual(md["llama.attention.head_count_kv"], 2)
         self.assertEqual(md["llama.rope.freq_base"], 500000.0)
-        self.assertEqual(md["llama.rope.scaling.type"], "llama3")
-        self.assertEqual(md["llama.rope.scaling.original_context_length"], 64)
+        # llama3 scaling as llama.cpp writes it: the rope_freqs.weight tensor, no nonstandard keys.
+        self.assertFalse([key for key in md if ".rope.scaling." in key])
+        self.assertEqual(f.tensors["rope_freqs.weight"].type_name, "f32")
+        self.assertEqual(f.tensors["rope_freqs.weight"].ne, (4,))
+        self.assertEqual(md["general.file_type"], 0)
         self.assertEqual(md["tokenizer.ggml.model"], "gpt2")
         self.assertEqual(md["tokenizer.ggml.pre"], "llama-bpe")
         self.assertEqual(md["tokenizer.ggml.merges"], ["Ġ t", "Ġt h"])
@@ -550,6 +553,28 @@ class HfToGgufTest(unittest.TestCase):
         ours = LlamaReference(path).logits(ids)
         theirs = hf_style_logits(sd, config, ids)
         np.testing.assert_allclose(ours, theirs, atol=1e-9, rtol=0)
+
+    def test_llama3_rope_factors_match_hf_formula(self):
+        # head_dim 32, theta 1e4: wavelengths 6.3 .. 4.4e4 straddle both thresholds of original
+        # context 256 (64 and 256), so the keep, blend and divide branches all occur.
+        rp = {"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0, "low_freq_factor": 1.0,
+              "high_freq_factor": 4.0, "original_max_position_embeddings": 256}
+        config = {"architectures": ["LlamaForCausalLM"], "vocab_size": 10, "hidden_size": 128,
+                  "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 4,
+                  "rope_parameters": rp}
+        params = hf_to_gguf.read_model_params(config)
+        factors = hf_to_gguf.llama3_rope_factors(params)
+        self.assertEqual(factors.dtype, np.float32)
+        self.assertEqual(len(factors), 16)
+        # HF transformers' _compute_llama3_parameters, restated on the inverse frequencies.
+        hd, old, lo, hi, fac = 32, 256, 1.0, 4.0, 8.0
+        inv = 10000.0 ** (-np.arange(0, hd, 2) / hd)
+        wl = 2 * math.pi / inv
+        smooth = (old / wl - lo) / (hi - lo)
+        hf_inv = np.where(wl < old / hi, inv, np.where(wl > old / lo, inv / fac, (1 - smooth) * inv / fac + smooth * inv))
+        branches = {("keep" if w < old / hi else "divide" if w > old / lo else "blend") for w in wl}
+        self.assertEqual(branches, {"keep", "blend", "divide"})
+        np.testing.assert_allclose(inv / factors.astype(np.float64), hf_inv, rtol=1e-7, atol=0)
 
     def test_qwen2_tied_with_bias(self):
         sd, config, path = self._convert("qwen2", "f16")

@@ -9,20 +9,21 @@ namespace {
 constexpr int64_t kMinPollTimeoutMs = 500;
 
 asio::awaitable<Result<gateway::NodeStatus>> fetch_status(asio::any_io_executor executor, std::string base_url,
-                                                          std::string authorization, int64_t timeout_ms) {
-  Result<UpstreamUrl> url = parse_upstream_url(base_url);
+                                                          asio::ssl::context* tls, std::string authorization,
+                                                          int64_t timeout_ms) {
+  Result<net::Url> url = net::parse_base_url(base_url);
   if (!url.ok()) co_return url.status();
-  UpstreamUrl where = *url;
-  auto opened = co_await UpstreamConnection::open(executor, where, nullptr, timeout_ms);
+  const net::Url where = *url;
+  auto opened = co_await net::HttpConnection::open(executor, where, tls, timeout_ms);
   if (!opened.ok()) co_return opened.status();
-  UpstreamConnection& connection = **opened;
-  http::request<http::string_body> request{http::verb::get, where.base_path + "/hearth/v1/status", 11};
-  request.set(http::field::host, where.host);
+  net::HttpConnection& connection = **opened;
+  http::request<http::string_body> request{http::verb::get, net::path_prefix(where) + "/hearth/v1/status", 11};
+  request.set(http::field::host, where.host_header());
   request.set(http::field::user_agent, "hearth-gateway");
   if (!authorization.empty()) request.set(http::field::authorization, authorization);
   Status written = co_await connection.write(request, timeout_ms);
   if (!written.ok()) co_return written;
-  UpstreamParser parser;
+  net::ResponseParser parser;
   parser.body_limit(uint64_t{16} << 20);
   Status header = co_await connection.read_header(parser, timeout_ms);
   if (!header.ok()) co_return header;
@@ -94,7 +95,7 @@ asio::awaitable<void> poll_node(GatewayState& gateway, size_t node_idx, uint64_t
     auto key = gateway.authorization.find("node:" + gateway.fleet.nodes()[node_idx].name);
     std::string authorization = key != gateway.authorization.end() ? key->second : std::string();
     auto executor = co_await asio::this_coro::executor;
-    Result<gateway::NodeStatus> status = co_await fetch_status(executor, base_url, authorization, timeout_ms);
+    Result<gateway::NodeStatus> status = co_await fetch_status(executor, base_url, gateway.tls.get(), authorization, timeout_ms);
     if (stopping || gateway.generation != generation) co_return;  // the fleet may have been replaced meanwhile
     if (status.ok()) {
       gateway.fleet.report_poll_success(node_idx, std::move(status).value());

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "api/gateway_handler.h"
-#include "api/upstream_client.h"
 #include "gateway/fleet.h"
 
 namespace hearth::api {

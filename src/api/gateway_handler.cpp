@@ -203,14 +203,14 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     }
   } finish_egress{ctx.egress_writer, egress_id, provider};
   // Before the first suspension: a reload may swap the fleet (and its node indices) at any co_await.
-  Result<UpstreamUrl> url = parse_upstream_url(target_url(gateway, *config, target));
+  Result<net::Url> url = net::parse_base_url(target_url(gateway, *config, target));
   if (!url.ok()) {
     attempt.failure = target.label + ": " + url.status().message();
     co_return attempt;
   }
-  UpstreamUrl where = *url;
-  http::request<http::string_body> forward{http::verb::post, where.base_path + endpoint_path, 11};
-  forward.set(http::field::host, where.host);
+  const net::Url where = *url;
+  http::request<http::string_body> forward{http::verb::post, net::path_prefix(where) + endpoint_path, 11};
+  forward.set(http::field::host, where.host_header());
   forward.set(http::field::content_type, "application/json");
   forward.set(http::field::user_agent, "hearth-gateway");
   forward.set("X-Request-Id", state.id);
@@ -235,13 +235,13 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   // pooled connection the upstream has closed meanwhile fails before any
   // response byte: then once more on a new connection.
   auto executor = connection.stream.get_executor();
-  std::unique_ptr<UpstreamConnection> upstream = gateway.take_idle(target.label);
+  std::unique_ptr<net::HttpConnection> upstream = gateway.take_idle(target.label);
   bool reused = upstream != nullptr;
-  std::optional<UpstreamParser> parser;
+  std::optional<net::ResponseParser> parser;
   Status header = ok_status();
   for (int try_idx = 0; try_idx < 2; ++try_idx) {
     if (!upstream) {
-      auto opened = co_await UpstreamConnection::open(executor, where, gateway.tls.get(), kConnectTimeoutMs);
+      auto opened = co_await net::HttpConnection::open(executor, where, gateway.tls.get(), kConnectTimeoutMs);
       if (!opened.ok()) {
         header = opened.status();
         break;

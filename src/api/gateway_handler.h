@@ -14,20 +14,22 @@
 
 #include "api/generation_job.h"
 #include "api/http_connection.h"
-#include "api/upstream_client.h"
 #include "gateway/fleet.h"
 #include "gateway/gateway_config.h"
 #include "gateway/router.h"
+#include "net/http_connection.h"
 
 namespace hearth::api {
 
 // What a gateway server keeps besides the node's own state. I/O thread only.
 struct GatewayState {
+  // `tls_in`: from net::make_client_tls_context, for https nodes and providers.
   GatewayState(std::shared_ptr<const gateway::GatewayConfig> config_in,
-               std::map<std::string, std::string> authorization_in)
+               std::map<std::string, std::string> authorization_in, std::unique_ptr<asio::ssl::context> tls_in)
       : config(std::move(config_in)),
         fleet(config->nodes, config->settings),
-        authorization(std::move(authorization_in)) {}
+        authorization(std::move(authorization_in)),
+        tls(std::move(tls_in)) {}
 
   // Swaps in a reloaded config (SIGHUP). Nodes with the same name and URL keep
   // their state; pollers of the old config stop (generation).
@@ -50,24 +52,24 @@ struct GatewayState {
   // environment variables the config names.
   std::map<std::string, std::string> authorization;
   uint64_t generation = 0;
-  std::unique_ptr<asio::ssl::context> tls = make_client_tls_context();
+  std::unique_ptr<asio::ssl::context> tls;
   std::vector<std::shared_ptr<asio::steady_timer>>
       poll_timers;  // shared with their poller; cancelled at reload and shutdown
 
   // Idle keep-alive connections per target label, reused by its next request.
   static constexpr size_t kMaxIdlePerTarget = 64;
-  std::map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>, std::less<>> idle;
+  std::map<std::string, std::vector<std::unique_ptr<net::HttpConnection>>, std::less<>> idle;
 
   // nullptr when none is idle.
-  std::unique_ptr<UpstreamConnection> take_idle(std::string_view label) {
+  std::unique_ptr<net::HttpConnection> take_idle(std::string_view label) {
     auto pool = idle.find(label);
     if (pool == idle.end() || pool->second.empty()) return nullptr;
-    std::unique_ptr<UpstreamConnection> out = std::move(pool->second.back());
+    std::unique_ptr<net::HttpConnection> out = std::move(pool->second.back());
     pool->second.pop_back();
     return out;
   }
-  void put_idle(const std::string& label, std::unique_ptr<UpstreamConnection>&& connection) {
-    std::vector<std::unique_ptr<UpstreamConnection>>& pool = idle[label];
+  void put_idle(const std::string& label, std::unique_ptr<net::HttpConnection>&& connection) {
+    std::vector<std::unique_ptr<net::HttpConnection>>& pool = idle[label];
     if (pool.size() < kMaxIdlePerTarget) pool.push_back(std::move(connection));
   }
 };

@@ -6,6 +6,7 @@
 #include "api/json_fields.h"
 #include "api/sequence_channel.h"
 #include "api/sse.h"
+#include "base/clock.h"
 
 namespace hearth::api {
 namespace {
@@ -110,10 +111,6 @@ ApiError acquire_error(const Status& status, bool stopping) {
   }
 }
 
-int64_t unix_now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -201,7 +198,7 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   }
   node::ModelLease lease = std::move(**acquired).value();
 
-  ApiResult<GenerationJob> prepared = build_generation_job(*parsed, *lease, state.id, unix_now_s(), ctx.ids);
+  ApiResult<GenerationJob> prepared = build_generation_job(*parsed, *lease, state.id, unix_now_ms() / 1000, ctx.ids);
   if (!prepared.ok()) {
     ApiError error = prepared.error();
     co_await write_error(connection, state, std::move(error));

@@ -235,9 +235,9 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
   if (match->route == Route::kGetModel) {
     model_info = ctx.models.info(match->model_id);
     if (model_info && !model_info->invalid_reason.empty()) {
-      ApiError error = api_error(
-          data_loss_error("The model '" + model_info->id + "' cannot be served: " + model_info->invalid_reason),
-          "model", "model_file_invalid");
+      const std::string why = "The model '" + model_info->id + "' cannot be served: " + model_info->invalid_reason;
+      ApiError error = model_info->being_written ? api_error(unavailable_error(why), "model", "model_busy")
+                                                 : api_error(data_loss_error(why), "model", "model_file_invalid");
       co_await write_error(connection, state, std::move(error));
       co_return;
     }

@@ -8,6 +8,7 @@
 #include "api/fleet_poller.h"
 #include "api/gateway_handler.h"
 #include "api/http_connection.h"
+#include "net/tls.h"
 
 namespace hearth::api {
 namespace {
@@ -75,7 +76,8 @@ class HttpServer::Impl {
       return invalid_argument_error("a gateway with cloud providers needs the egress ledger (hearth.db)");
     }
     HEARTH_ASSIGN_OR_RETURN(auto keys, read_upstream_keys(*options_.gateway));
-    gateway_ = std::make_unique<GatewayState>(options_.gateway, std::move(keys));
+    HEARTH_ASSIGN_OR_RETURN(auto tls, net::make_client_tls_context(""));
+    gateway_ = std::make_unique<GatewayState>(options_.gateway, std::move(keys), std::move(tls));
     ctx_->gateway = gateway_.get();
     return ok_status();
   }

@@ -32,7 +32,7 @@ nlohmann::json engine_object(const std::optional<infer::SchedulerStats>& stats) 
 }
 
 const char* state_name(const node::ModelInfo& model) {
-  if (!model.invalid_reason.empty()) return "invalid";
+  if (!model.invalid_reason.empty()) return model.being_written ? "being_written" : "invalid";
   if (model.resident) return "resident";
   return model.loading ? "loading" : "unloaded";
 }

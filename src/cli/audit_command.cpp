@@ -184,7 +184,7 @@ int run_egress(const AuditArgs& args) {
   struct stat info {};
   // An audit does not create the state: a mistyped --state-dir reports an empty ledger at the path it names.
   if (::stat(db_path->c_str(), &info) == 0) {
-    Result<std::unique_ptr<store::Database>> db = open_state_db(*db_path);
+    Result<std::unique_ptr<db::Database>> db = open_state_db(*db_path);
     if (!db.ok()) return fail(db.status());
     Result<ledger::EgressLedger> egress = ledger::EgressLedger::open(**db);
     if (!egress.ok()) return fail(egress.status());

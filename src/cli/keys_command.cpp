@@ -54,7 +54,7 @@ std::string budget_text(std::optional<int64_t> budget_udollars) {
 }
 
 struct OpenedKeys {
-  std::unique_ptr<store::Database> db;  // declared first: the KeyStore refers to it
+  std::unique_ptr<db::Database> db;  // declared first: the KeyStore refers to it
   std::unique_ptr<gateway::KeyStore> keys;
 };
 

@@ -11,6 +11,8 @@
 
 #include "cli/models_dir.h"
 #include "cli/progress_bar.h"
+#include "model/arch/arch_registry.h"
+#include "model/arch/family_support.h"
 #include "model/gguf.h"
 #include "model/llama_arch.h"
 #include "node/model_files.h"
@@ -22,6 +24,7 @@
 #include "store/model_pull.h"
 #include "store/model_source.h"
 #include "store/model_store.h"
+#include "text/chat_template.h"
 
 namespace hearth::cli {
 namespace {
@@ -285,6 +288,23 @@ Result<std::string> inspect_path(const ModelsArgs& args, std::string& store_note
                          " and no file " + target);
 }
 
+// The "engine" line: the family's entry in the registry (model/arch), its
+// capabilities, and whether hearth's engine binds this file.
+void print_engine_line(const model::GgufFile& file) {
+  const model::FamilySupport support = model::check_family_support(file);
+  if (support.spec == nullptr) {
+    std::printf("  %-14s none: hearth has no family '%s' (it runs %s)\n", "engine",
+                support.architecture.empty() ? "(not recorded)" : support.architecture.c_str(),
+                model::arch_names().c_str());
+    return;
+  }
+  const model::ArchSpec& spec = *support.spec;
+  std::printf("  %-14s hearth, family %s (%s), capabilities: %s; %s%s\n", "engine", std::string(spec.name).c_str(),
+              std::string(spec.description).c_str(), model::capability_names(spec.capabilities).c_str(),
+              support.runnable.ok() ? "runs this file" : "cannot run this file: ",
+              support.runnable.ok() ? "" : support.runnable.message().c_str());
+}
+
 void print_plan_summary(const model::GgufFile& file, const std::string& path) {
   Result<model::LlamaConfig> config = model::read_llama_config(file);
   if (!config.ok()) {
@@ -320,6 +340,23 @@ void print_plan_summary(const model::GgufFile& file, const std::string& path) {
   std::printf("  %-14s hearth plan %s --ctx N --parallel N\n", "full plan", path.c_str());
 }
 
+// How chat requests will be rendered: the model's own template in the Jinja
+// interpreter, or a native family (and why the model's template is not used).
+std::string describe_chat_template(const model::GgufFile& file, const store::ModelInfo& info) {
+  Result<text::ChatTemplate> chat = text::ChatTemplate::from_gguf(file);
+  if (!chat.ok()) {
+    return std::string(info.has_chat_template ? "yes, " : "no; ") + "unusable for chat (" + chat.status().message() +
+           ")";
+  }
+  if (chat->name() == "jinja") {
+    return "yes, Jinja (" + std::to_string(chat->jinja_source().size()) + " bytes), run by hearth's interpreter";
+  }
+  if (!chat->fallback_reason().empty()) {
+    return "yes, but " + chat->fallback_reason() + "; native " + std::string(chat->name()) + " format used instead";
+  }
+  return "no; native " + std::string(chat->name()) + " format (from the vocabulary)";
+}
+
 int run_inspect(const ModelsArgs& args) {
   std::string store_note;
   Result<std::string> path = inspect_path(args, store_note);
@@ -332,6 +369,7 @@ int run_inspect(const ModelsArgs& args) {
   std::printf("  %-14s %s, %llu bytes, GGUF v%u\n", "file", path->c_str(),
               static_cast<unsigned long long>(info.file_bytes), info.gguf_version);
   std::printf("  %-14s %s\n", "architecture", info.architecture.empty() ? "(not recorded)" : info.architecture.c_str());
+  print_engine_line(*file);
   if (!info.model_name.empty()) std::printf("  %-14s %s\n", "name", info.model_name.c_str());
   std::printf("  %-14s %s (%lld tensors, %s of weights)\n", "parameters", human_count(info.n_params).c_str(),
               static_cast<long long>(info.n_tensors), human_bytes(info.tensor_bytes).c_str());
@@ -359,7 +397,7 @@ int run_inspect(const ModelsArgs& args) {
     std::printf("  %-14s %s, %lld tokens\n", "tokenizer", info.tokenizer_model.c_str(),
                 static_cast<long long>(info.n_vocab));
   }
-  std::printf("  %-14s %s\n", "chat template", info.has_chat_template ? "yes" : "no");
+  std::printf("  %-14s %s\n", "chat template", describe_chat_template(*file, info).c_str());
   print_plan_summary(*file, *path);
   return 0;
 }

@@ -24,7 +24,7 @@ Result<std::string> resolve_state_db_path(const std::string& state_dir_flag) {
   return dir + "/" + kStateDbFileName;
 }
 
-std::vector<store::Migration> state_schema() {
+std::vector<db::Migration> state_schema() {
   // Append-only. A new step in any area is added to that area's list and
   // then here, at the end; never in between, never reordered.
   return {
@@ -33,9 +33,9 @@ std::vector<store::Migration> state_schema() {
   };
 }
 
-Result<std::unique_ptr<store::Database>> open_state_db(const std::string& db_path) {
-  HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::Database::open(db_path));
-  const std::vector<store::Migration> schema = state_schema();
+Result<std::unique_ptr<db::Database>> open_state_db(const std::string& db_path) {
+  HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<db::Database> db, db::Database::open(db_path));
+  const std::vector<db::Migration> schema = state_schema();
   HEARTH_RETURN_IF_ERROR(db->migrate(schema));
   return db;
 }

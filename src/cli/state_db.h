@@ -5,7 +5,7 @@
 // open the same file with the same schema.
 //
 //   HEARTH_ASSIGN_OR_RETURN(std::string path, resolve_state_db_path(args.state_dir));
-//   HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, open_state_db(path));
+//   HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<db::Database> db, open_state_db(path));
 //   HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<gateway::KeyStore> keys, gateway::KeyStore::open(*db));
 #pragma once
 
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "store/sqlite_db.h"
+#include "db/sqlite_db.h"
 
 namespace hearth::cli {
 
@@ -27,10 +27,10 @@ Result<std::string> resolve_state_db_path(const std::string& state_dir_flag);
 
 // Every schema step of hearth.db in the order it was written (step i is
 // user_version i+1 forever): each area's steps, interleaved as they were added.
-std::vector<store::Migration> state_schema();
+std::vector<db::Migration> state_schema();
 
 // Opens (creating) hearth.db at `db_path` and brings it to state_schema().
 // A file from a newer hearth is refused (kFailedPrecondition).
-Result<std::unique_ptr<store::Database>> open_state_db(const std::string& db_path);
+Result<std::unique_ptr<db::Database>> open_state_db(const std::string& db_path);
 
 }  // namespace hearth::cli

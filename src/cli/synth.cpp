@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "cli/random_normal.h"
+#include "model/arch/arch_registry.h"
+#include "model/arch/rope_factors.h"
 #include "model/gguf_writer.h"
 #include "tensor/quant.h"
 #include "text/synthetic_vocab.h"
@@ -12,7 +14,6 @@
 namespace hearth::cli {
 namespace {
 
-using model::TensorRole;
 using tensor::DType;
 
 constexpr float kWeightStddev = 0.02f;
@@ -21,8 +22,8 @@ struct PlannedTensor {
   std::string name;
   std::vector<int64_t> dims;  // ne[0] first
   DType dtype;
-  enum class Fill { kNormal, kOnes } fill;
-  float stddev;
+  model::TensorFill fill;
+  std::vector<float> values;  // kRopeFactors: the whole tensor
 };
 
 uint64_t mix_seed(uint64_t seed, uint64_t tensor_idx, uint64_t row_idx) {
@@ -30,52 +31,31 @@ uint64_t mix_seed(uint64_t seed, uint64_t tensor_idx, uint64_t row_idx) {
   return mixer.next();
 }
 
-std::vector<PlannedTensor> plan_tensors(const model::LlamaConfig& config, model::FileType file_type) {
-  const int64_t n_embd = config.n_embd;
-  const int64_t q_dim = config.n_head * config.head_dim;
-  const int64_t kv_dim = config.n_head_kv * config.head_dim;
-  auto pick = [&](TensorRole role, int64_t layer_idx, int64_t n_cols) {
-    return model::pick_tensor_type(file_type, role, layer_idx, config.n_layer, n_cols, config.tied_output);
-  };
+// The family's tensor list for this shape (model/arch), with the type each gets in a file of `file_type`.
+std::vector<PlannedTensor> plan_tensors(const model::ArchSpec& spec, const model::LlamaConfig& config,
+                                        model::FileType file_type) {
   std::vector<PlannedTensor> plan;
-  auto matrix = [&](std::string name, TensorRole role, int64_t layer_idx, int64_t n_cols, int64_t n_rows) {
-    plan.push_back({std::move(name),
-                    {n_cols, n_rows},
-                    pick(role, layer_idx, n_cols),
-                    PlannedTensor::Fill::kNormal,
-                    kWeightStddev});
-  };
-  auto vector = [&](std::string name, int64_t n, PlannedTensor::Fill fill) {
-    plan.push_back({std::move(name), {n}, DType::kF32, fill, kWeightStddev});
-  };
-
-  matrix("token_embd.weight", TensorRole::kTokenEmbedding, 0, n_embd, config.n_vocab);
-  for (int64_t layer_idx = 0; layer_idx < config.n_layer; ++layer_idx) {
-    const std::string prefix = "blk." + std::to_string(layer_idx) + ".";
-    vector(prefix + "attn_norm.weight", n_embd, PlannedTensor::Fill::kOnes);
-    matrix(prefix + "attn_q.weight", TensorRole::kAttnQ, layer_idx, n_embd, q_dim);
-    matrix(prefix + "attn_k.weight", TensorRole::kAttnK, layer_idx, n_embd, kv_dim);
-    matrix(prefix + "attn_v.weight", TensorRole::kAttnV, layer_idx, n_embd, kv_dim);
-    if (config.has_qkv_bias) {
-      vector(prefix + "attn_q.bias", q_dim, PlannedTensor::Fill::kNormal);
-      vector(prefix + "attn_k.bias", kv_dim, PlannedTensor::Fill::kNormal);
-      vector(prefix + "attn_v.bias", kv_dim, PlannedTensor::Fill::kNormal);
+  for (const model::ModelTensor& tensor : model::model_tensors(spec, config)) {
+    PlannedTensor planned{tensor.name, {tensor.shape.n_cols}, DType::kF32, tensor.spec->fill, {}};
+    if (tensor.spec->form == model::TensorForm::kMatrix) {
+      planned.dims.push_back(tensor.shape.n_rows);
+      planned.dtype = model::pick_tensor_type(file_type, *model::quant_role(tensor.spec->slot), tensor.layer_idx,
+                                              config.n_layer, tensor.shape.n_cols, config.tied_output);
     }
-    matrix(prefix + "attn_output.weight", TensorRole::kAttnOutput, layer_idx, q_dim, n_embd);
-    vector(prefix + "ffn_norm.weight", n_embd, PlannedTensor::Fill::kOnes);
-    matrix(prefix + "ffn_gate.weight", TensorRole::kFfnGate, layer_idx, n_embd, config.n_ff);
-    matrix(prefix + "ffn_up.weight", TensorRole::kFfnUp, layer_idx, n_embd, config.n_ff);
-    matrix(prefix + "ffn_down.weight", TensorRole::kFfnDown, layer_idx, config.n_ff, n_embd);
+    if (planned.fill == model::TensorFill::kRopeFactors) {
+      for (double divisor : model::rope_freq_divisors(config)) planned.values.push_back(static_cast<float>(divisor));
+    }
+    plan.push_back(std::move(planned));
   }
-  vector("output_norm.weight", n_embd, PlannedTensor::Fill::kOnes);
-  if (!config.tied_output) matrix("output.weight", TensorRole::kOutput, 0, n_embd, config.n_vocab);
   return plan;
 }
 
+// Only standard keys (ref: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md, "General metadata").
 void add_hparams(const model::ModelShape& shape, model::FileType file_type, model::GgufWriter& writer) {
   model::write_llama_config(shape.config, writer);
   writer.add_string("general.name", std::string(shape.name) + " (random weights, " +
                                         std::string(model::file_type_name(file_type)) + ")");
+  writer.add_uint32("general.file_type", model::llama_ftype(file_type));
   writer.add_string("general.source.url", std::string(shape.source));
 }
 
@@ -91,9 +71,11 @@ Status synthesize_model(const SynthOptions& options, ThreadPool& pool, const Syn
   HEARTH_ASSIGN_OR_RETURN(text::SyntheticTokenizer vocab,
                           text::make_synthetic_tokenizer(shape.tokenizer, shape.config.n_vocab));
   text::write_tokenizer_metadata(vocab.spec, writer);
-  writer.add_string("tokenizer.chat_template", vocab.chat_template);
+  writer.add_string("tokenizer.chat_template", options.chat_template.value_or(vocab.chat_template));
 
-  const std::vector<PlannedTensor> plan = plan_tensors(shape.config, options.file_type);
+  const model::ArchSpec* spec = model::find_arch(shape.config.arch);
+  if (spec == nullptr) return invalid_argument_error("the shape's architecture '" + shape.config.arch + "' is unknown");
+  const std::vector<PlannedTensor> plan = plan_tensors(*spec, shape.config, options.file_type);
   uint64_t total_bytes = 0;
   for (const PlannedTensor& planned : plan) {
     int64_t n_rows = 1;
@@ -114,11 +96,13 @@ Status synthesize_model(const SynthOptions& options, ThreadPool& pool, const Syn
       pool.parallel_for(n_rows, 8, [&](int64_t row_begin, int64_t row_end, int) {
         std::vector<float> values(static_cast<size_t>(n_cols));
         for (int64_t row_idx = row_begin; row_idx < row_end; ++row_idx) {
-          if (planned.fill == PlannedTensor::Fill::kOnes) {
+          if (planned.fill == model::TensorFill::kOnes) {
             std::fill(values.begin(), values.end(), 1.0f);
+          } else if (planned.fill == model::TensorFill::kRopeFactors) {
+            values = planned.values;
           } else {
             SplitMix64 rng(mix_seed(seed, tensor_idx, static_cast<uint64_t>(row_idx)));
-            fill_normal(rng, planned.stddev, values.data(), n_cols);
+            fill_normal(rng, kWeightStddev, values.data(), n_cols);
           }
           tensor::quantize_row_ref(planned.dtype, values.data(), dst + row_idx * row_stride, n_cols);
         }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -21,6 +22,9 @@ struct SynthOptions {
   model::FileType file_type = model::FileType::kQ8_0;
   std::string out_path;
   uint64_t seed = 1;
+  // Written as tokenizer.chat_template instead of the shape's own (a Jinja source, written as
+  // it is: a template that does not parse is how a server's fallback is tested).
+  std::optional<std::string> chat_template;
 };
 
 // Called after each tensor is produced: (bytes done, bytes total).

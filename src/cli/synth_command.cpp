@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include "base/file_text.h"
 #include "cli/progress_bar.h"
 #include "cli/synth.h"
 
@@ -17,7 +18,11 @@ struct SynthArgs {
   std::string out_path;
   uint64_t seed = 1;
   int n_threads = 0;
+  std::string chat_template_path;
 };
+
+// A template larger than this is no chat template (the server refuses over 1 MiB too).
+constexpr int64_t kMaxChatTemplateBytes = 1 << 20;
 
 std::string shape_names() {
   std::string names;
@@ -54,6 +59,14 @@ int run_synth(const SynthArgs& args) {
   options.file_type = *file_type;
   options.out_path = args.out_path;
   options.seed = args.seed;
+  if (!args.chat_template_path.empty()) {
+    Result<std::string> source = read_text_file(args.chat_template_path, kMaxChatTemplateBytes);
+    if (!source.ok()) {
+      std::fprintf(stderr, "hearth synth: --chat-template: %s\n", source.status().message().c_str());
+      return 2;
+    }
+    options.chat_template = std::move(source).value();
+  }
 
   const int n_threads = args.n_threads > 0 ? args.n_threads : static_cast<int>(std::thread::hardware_concurrency());
   ThreadPool pool(n_threads);
@@ -79,6 +92,8 @@ void add_synth_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("-o,--output", args->out_path, "Output GGUF file")->required();
   cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   cmd->add_option("--threads", args->n_threads, "Threads (default: all cores)");
+  cmd->add_option("--chat-template", args->chat_template_path,
+                  "A Jinja file written as the model's chat template (default: the shape's own)");
   cmd->callback([args, &run] { run = [args] { return run_synth(*args); }; });
 }
 

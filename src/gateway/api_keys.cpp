@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "store/sha256.h"
 
@@ -16,7 +17,7 @@ namespace {
 constexpr int64_t kRefreshIntervalMs = 1000;
 constexpr int64_t kBudgetMaxUdollars = 1'000'000'000'000'000'000;  // 10^12 USD, as parse_usd allows
 
-constexpr store::Migration kMigrations[] = {
+constexpr db::Migration kMigrations[] = {
     {"api_keys: create table",
      R"sql(
 CREATE TABLE api_keys(
@@ -39,11 +40,6 @@ constexpr std::string_view kSelectColumns =
     "revoked_unix_ms, key_hash FROM api_keys";
 
 constexpr std::string_view kBase62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-int64_t system_now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status getrandom_bytes(std::span<uint8_t> out) {
   size_t n_filled = 0;
@@ -91,7 +87,7 @@ Status validate_limit(const char* what, std::optional<int64_t> value) {
 }
 
 // One row of kSelectColumns; its key_hash in `hash_hex` when asked.
-Result<ApiKey> read_key(const store::Statement& row, std::string* hash_hex) {
+Result<ApiKey> read_key(const db::Statement& row, std::string* hash_hex) {
   ApiKey key;
   key.name = row.column_text(0);
   key.key_prefix = row.column_text(1);
@@ -110,7 +106,7 @@ Result<ApiKey> read_key(const store::Statement& row, std::string* hash_hex) {
 
 }  // namespace
 
-std::span<const store::Migration> api_key_migrations() { return kMigrations; }
+std::span<const db::Migration> api_key_migrations() { return kMigrations; }
 
 Status validate_key_name(std::string_view name) {
   bool valid = !name.empty() && name.size() <= kApiKeyNameMaxChars;
@@ -131,12 +127,12 @@ bool is_well_formed_secret(std::string_view token) {
   return true;
 }
 
-KeyStore::KeyStore(store::Database& db, KeyStoreOptions options) : db_(db), options_(std::move(options)) {
-  if (!options_.now_unix_ms) options_.now_unix_ms = system_now_unix_ms;
+KeyStore::KeyStore(db::Database& db, KeyStoreOptions options) : db_(db), options_(std::move(options)) {
+  if (!options_.now_unix_ms) options_.now_unix_ms = unix_now_ms;
   if (!options_.random_bytes) options_.random_bytes = getrandom_bytes;
 }
 
-Result<std::unique_ptr<KeyStore>> KeyStore::open(store::Database& db, KeyStoreOptions options) {
+Result<std::unique_ptr<KeyStore>> KeyStore::open(db::Database& db, KeyStoreOptions options) {
   std::unique_ptr<KeyStore> keys(new KeyStore(db, std::move(options)));  // private constructor
   std::lock_guard<std::mutex> lock(keys->cache_mutex_);
   HEARTH_RETURN_IF_ERROR(keys->refresh_locked(/*force_check=*/true));
@@ -144,9 +140,9 @@ Result<std::unique_ptr<KeyStore>> KeyStore::open(store::Database& db, KeyStoreOp
 }
 
 Status KeyStore::load_locked() {
-  store::Database::Session session = db_.lock();
+  db::Database::Session session = db_.lock();
   HEARTH_ASSIGN_OR_RETURN(const int64_t data_version, session.data_version());
-  HEARTH_ASSIGN_OR_RETURN(store::Statement query,
+  HEARTH_ASSIGN_OR_RETURN(db::Statement query,
                           session.prepare(std::string(kSelectColumns) + " WHERE revoked_unix_ms IS NULL"));
   std::vector<CachedKey> loaded;
   while (true) {
@@ -205,9 +201,9 @@ Result<CreatedKey> KeyStore::create(const KeySpec& spec) {
   key.created_unix_ms = options_.now_unix_ms();
 
   {
-    store::Database::Session session = db_.lock();
+    db::Database::Session session = db_.lock();
     HEARTH_RETURN_IF_ERROR(session.write_transaction([&]() -> Status {
-      HEARTH_ASSIGN_OR_RETURN(store::Statement existing,
+      HEARTH_ASSIGN_OR_RETURN(db::Statement existing,
                               session.prepare("SELECT revoked_unix_ms IS NOT NULL FROM api_keys WHERE name = ?1"));
       HEARTH_RETURN_IF_ERROR(existing.bind_text(1, key.name));
       HEARTH_ASSIGN_OR_RETURN(const bool taken, existing.step());
@@ -216,7 +212,7 @@ Result<CreatedKey> KeyStore::create(const KeySpec& spec) {
                                          (existing.column_int64(0) != 0 ? " (revoked; names are not reused)" : ""));
       }
       HEARTH_ASSIGN_OR_RETURN(
-          store::Statement insert,
+          db::Statement insert,
           session.prepare("INSERT INTO api_keys(name, key_prefix, key_hash, data_class, rpm, tpm, "
                           "monthly_cloud_budget_udollars, created_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
       HEARTH_RETURN_IF_ERROR(insert.bind_text(1, key.name));
@@ -237,8 +233,8 @@ Result<CreatedKey> KeyStore::create(const KeySpec& spec) {
 }
 
 Result<std::vector<ApiKey>> KeyStore::list() {
-  store::Database::Session session = db_.lock();
-  HEARTH_ASSIGN_OR_RETURN(store::Statement query, session.prepare(std::string(kSelectColumns) + " ORDER BY name"));
+  db::Database::Session session = db_.lock();
+  HEARTH_ASSIGN_OR_RETURN(db::Statement query, session.prepare(std::string(kSelectColumns) + " ORDER BY name"));
   std::vector<ApiKey> keys;
   while (true) {
     HEARTH_ASSIGN_OR_RETURN(const bool has_row, query.step());
@@ -253,9 +249,9 @@ Status KeyStore::revoke(std::string_view name) {
   HEARTH_RETURN_IF_ERROR(validate_key_name(name));
   const int64_t now = options_.now_unix_ms();
   {
-    store::Database::Session session = db_.lock();
+    db::Database::Session session = db_.lock();
     HEARTH_RETURN_IF_ERROR(session.write_transaction([&]() -> Status {
-      HEARTH_ASSIGN_OR_RETURN(store::Statement existing,
+      HEARTH_ASSIGN_OR_RETURN(db::Statement existing,
                               session.prepare("SELECT revoked_unix_ms IS NOT NULL FROM api_keys WHERE name = ?1"));
       HEARTH_RETURN_IF_ERROR(existing.bind_text(1, name));
       HEARTH_ASSIGN_OR_RETURN(const bool found, existing.step());
@@ -263,7 +259,7 @@ Status KeyStore::revoke(std::string_view name) {
       if (existing.column_int64(0) != 0) {
         return failed_precondition_error("the key '" + std::string(name) + "' is already revoked");
       }
-      HEARTH_ASSIGN_OR_RETURN(store::Statement update,
+      HEARTH_ASSIGN_OR_RETURN(db::Statement update,
                               session.prepare("UPDATE api_keys SET revoked_unix_ms = ?1 WHERE name = ?2"));
       HEARTH_RETURN_IF_ERROR(update.bind_int64(1, now));
       HEARTH_RETURN_IF_ERROR(update.bind_text(2, name));

@@ -35,7 +35,7 @@
 
 #include "base/status.h"
 #include "gateway/data_class.h"
-#include "store/sqlite_db.h"
+#include "db/sqlite_db.h"
 
 namespace hearth::gateway {
 
@@ -85,7 +85,7 @@ class KeyStore {
  public:
   // Precondition: `db` holds api_key_migrations() (through the state schema)
   // and outlives the KeyStore. kInternal when the table is missing.
-  static Result<std::unique_ptr<KeyStore>> open(store::Database& db, KeyStoreOptions options = {});
+  static Result<std::unique_ptr<KeyStore>> open(db::Database& db, KeyStoreOptions options = {});
 
   // kInvalidArgument for a bad name or limit, kFailedPrecondition when the
   // name is taken (by an active or a revoked key).
@@ -109,14 +109,14 @@ class KeyStore {
     ApiKey key;
   };
 
-  KeyStore(store::Database& db, KeyStoreOptions options);
+  KeyStore(db::Database& db, KeyStoreOptions options);
   // Reloads the active keys when another connection has committed since the
   // last load (PRAGMA data_version) or this store changed them. `force_check`
   // checks now; otherwise at most once per second. Called with cache_mutex_ held.
   Status refresh_locked(bool force_check);
   Status load_locked();
 
-  store::Database& db_;
+  db::Database& db_;
   KeyStoreOptions options_;
 
   std::mutex cache_mutex_;
@@ -126,8 +126,8 @@ class KeyStore {
   bool changed_here_ = false;  // guarded by cache_mutex_: this store wrote; data_version misses its own writes
 };
 
-// The steps that make the api_keys table, in order (see store::Database::migrate).
-std::span<const store::Migration> api_key_migrations();
+// The steps that make the api_keys table, in order (see db::Database::migrate).
+std::span<const db::Migration> api_key_migrations();
 
 // 1 to 64 characters of [A-Za-z0-9._-]; kInvalidArgument naming the rule otherwise.
 Status validate_key_name(std::string_view name);

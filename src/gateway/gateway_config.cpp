@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/duration.h"
+#include "net/url.h"
 #include "node/node_config.h"
 
 namespace hearth::gateway {
@@ -128,10 +129,14 @@ bool valid_name(std::string_view name) {
   });
 }
 
-// "http://host:port" or "https://...", without a trailing slash.
-bool valid_base_url(std::string_view url) {
-  return (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) && url.back() != '/' &&
-         url.find_first_of(" \t\r\n") == std::string_view::npos;
+// "FIELD 'URL' ..." when `url` is not a base URL as the gateway's client reads
+// it (net::parse_base_url: http or https, any letter case, a host, no query).
+Status check_base_url(std::string_view field, const std::string& url, const std::string& source_name,
+                      const toml::source_region& where) {
+  const Result<net::Url> parsed = net::parse_base_url(url);
+  if (parsed.ok()) return ok_status();
+  return config_error(source_name, where,
+                      std::string(field) + " is not a usable http(s) base URL: " + parsed.status().message());
 }
 
 // Visits every table of an array of tables (`[[name]]`), refusing anything else.
@@ -173,10 +178,7 @@ Status read_node(const toml::table& table, const std::string& source_name, Gatew
   if (!valid_name(node.name)) {
     return config_error(source_name, table.source(), "node name '" + node.name + "' must be 1-64 of [A-Za-z0-9._-]");
   }
-  if (node.url.rfind("http://", 0) != 0 || !valid_base_url(node.url)) {
-    return config_error(source_name, table.source(),
-                        "node url '" + node.url + "' must look like http://host:port (no trailing slash)");
-  }
+  HEARTH_RETURN_IF_ERROR(check_base_url("the node url", node.url, source_name, table.source()));
   for (const NodeTarget& other : config->nodes) {
     if (other.name == node.name)
       return config_error(source_name, table.source(), "two nodes are named '" + node.name + "'");
@@ -216,10 +218,7 @@ Status read_provider(const toml::table& table, const std::string& source_name, G
     return config_error(source_name, table.source(),
                         "provider kind '" + kind + "' is not supported (known: openai, openai-compatible, anthropic)");
   }
-  if (!valid_base_url(provider.base_url)) {
-    return config_error(source_name, table.source(),
-                        "base_url '" + provider.base_url + "' must be an http(s) URL without a trailing slash");
-  }
+  HEARTH_RETURN_IF_ERROR(check_base_url("base_url", provider.base_url, source_name, table.source()));
   for (const Provider& other : config->providers) {
     if (other.name == provider.name) {
       return config_error(source_name, table.source(), "two providers are named '" + provider.name + "'");

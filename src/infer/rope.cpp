@@ -1,46 +1,15 @@
 #include "infer/rope.h"
 
 #include <cmath>
-#include <numbers>
+
+#include "model/arch/rope_factors.h"
 
 namespace hearth::infer {
 
 std::vector<double> rope_inv_freq(const model::LlamaConfig& config) {
-  const int64_t n_pairs = config.head_dim / 2;
-  const double base = config.rope_theta;
-  std::vector<double> inv_freq(static_cast<size_t>(n_pairs));
-  for (int64_t pair_idx = 0; pair_idx < n_pairs; ++pair_idx) {
-    inv_freq[pair_idx] =
-        std::pow(base, -static_cast<double>(2 * pair_idx) / static_cast<double>(config.head_dim));
-  }
-  const model::RopeScaling& scaling = config.rope_scaling;
-  switch (scaling.type) {
-    case model::RopeScalingType::kNone:
-      break;
-    case model::RopeScalingType::kLinear:
-      for (double& freq : inv_freq) freq /= scaling.factor;
-      break;
-    case model::RopeScalingType::kLlama3: {
-      // ref: transformers/modeling_rope_utils.py, _compute_llama3_parameters
-      const double factor = scaling.factor;
-      const double low = scaling.low_freq_factor;
-      const double high = scaling.high_freq_factor;
-      const double original_ctx = static_cast<double>(scaling.original_context);
-      const double low_freq_wavelen = original_ctx / low;
-      const double high_freq_wavelen = original_ctx / high;
-      for (double& freq : inv_freq) {
-        const double wavelen = 2.0 * std::numbers::pi / freq;
-        if (wavelen < high_freq_wavelen) continue;
-        if (wavelen > low_freq_wavelen) {
-          freq /= factor;
-          continue;
-        }
-        const double smooth = (original_ctx / wavelen - low) / (high - low);
-        freq = (1.0 - smooth) * freq / factor + smooth * freq;
-      }
-      break;
-    }
-  }
+  std::vector<double> inv_freq = model::rope_base_inv_freq(config);
+  const std::vector<double> divisors = model::rope_freq_divisors(config);
+  for (size_t pair_idx = 0; pair_idx < inv_freq.size(); ++pair_idx) inv_freq[pair_idx] /= divisors[pair_idx];
   return inv_freq;
 }
 

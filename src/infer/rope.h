@@ -2,15 +2,8 @@
 //
 // Pair i of a head (i < head_dim/2) is rotated by theta = pos * inv_freq[i],
 // inv_freq[i] = base^(-2i/head_dim), with the frequencies rescaled as the
-// model's rope scaling says:
-//   - linear: inv_freq /= factor (positions divided by factor);
-//   - llama3: per-frequency scaling of Llama 3.1, as HF transformers'
-//     _compute_llama3_parameters defines it: with wavelen = 2*pi/inv_freq,
-//     wavelen < original_ctx/high_freq_factor keeps the frequency,
-//     wavelen > original_ctx/low_freq_factor divides it by factor, and in
-//     between s = (original_ctx/wavelen - low) / (high - low) blends
-//     (1-s) * inv_freq/factor + s * inv_freq.
-// A model may instead carry per-pair factors (GGUF tensor rope_freqs.weight,
+// model's rope scaling keys say (none, linear, llama3: the divisors of
+// model/arch/rope_factors.h). A model may instead carry per-pair factors (GGUF tensor rope_freqs.weight,
 // how llama.cpp's converter stores Llama 3.1/3.2 scaling): inv_freq[i] /= factor[i].
 // The pair is (2i, 2i+1) in normal mode (llama GGUF files, whose Q/K rows the
 // converter permuted) and (i, i + head_dim/2) in neox mode (qwen2).

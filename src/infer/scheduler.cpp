@@ -8,6 +8,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -116,6 +117,7 @@ class Scheduler::Impl {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
+    hook_stop_.request_stop();
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
@@ -187,6 +189,7 @@ class Scheduler::Impl {
   int64_t n_cancelled_by_drain_ = 0;  // guarded by mu_
   std::string drain_reason_;          // guarded by mu_; drain()'s reason for cancelling
   SchedulerStats stats_;              // guarded by mu_
+  std::stop_source hook_stop_;        // before_step's token: requested on destruction or drain's cancel
   std::thread thread_;
 };
 
@@ -244,6 +247,7 @@ int32_t Scheduler::Impl::drain(int64_t timeout_ms, std::string_view reason) {
                                       [this] { return n_active_ == 0 || stopping_; });
   if (idle) return 0;
   cancel_all_ = true;
+  hook_stop_.request_stop();
   cv_.notify_all();
   idle_cv_.wait(lock, [this] { return n_active_ == 0 || stopping_; });
   return static_cast<int32_t>(n_cancelled_by_drain_);
@@ -259,6 +263,12 @@ void Scheduler::Impl::run() {
         return stopping_ || cancel_all_ || !inbox_.empty() || !running_.empty() || !waiting_[0].empty() ||
                !waiting_[1].empty();
       });
+      if (options_.before_step) {
+        // The state is read again below: what changed while the hook held the engine counts.
+        lock.unlock();
+        options_.before_step(hook_stop_.get_token());
+        lock.lock();
+      }
       take_inbox_locked();
       if (stopping_) break;
       cancel_all = cancel_all_;

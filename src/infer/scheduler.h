@@ -39,6 +39,15 @@
 // same way whatever else is in the batch, so a seeded request produces the
 // same text alone or among others.
 //
+// Test hook: SchedulerOptions::before_step, when set, is called on the engine
+// thread before each step (admission, packing, forward pass, sampling) with no
+// lock held; the step then reads the inbox, cancellations and drain requests
+// afresh, so whatever a test did while holding the engine in the hook is seen
+// by that step. It lets tests decide exactly how many steps run before a
+// cancel or an arrival lands (tests/infer/step_gate.h). Its stop_token is
+// requested when the scheduler is destroyed or drain() gives up waiting; the
+// hook must then return promptly. Serving never sets it.
+//
 // Thread-safety: submit(), stats() and SequenceHandle::cancel() may be called
 // from any thread. Observers are called on the engine thread and must not
 // block (hand the event to your own executor and return).
@@ -46,8 +55,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +86,9 @@ struct SchedulerOptions {
   tensor::DType kv_dtype = tensor::DType::kF16;
   bool prefix_cache = true;
   int n_threads = 0;  // forward-pass threads; 0: hardware concurrency
+  // Tests only (see the top of this file): called on the engine thread before
+  // each step; may block until its stop_token is requested. Empty: no hook.
+  std::function<void(std::stop_token)> before_step = {};
 };
 
 struct SequenceRequest {

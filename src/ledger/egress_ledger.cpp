@@ -10,11 +10,11 @@ namespace {
 // Makes a reused statement ready for its next use however this one ends (the
 // error of a failed step was already reported by that step).
 struct ResetAfterUse {
-  store::Statement& statement;
+  db::Statement& statement;
   ~ResetAfterUse() { (void)statement.reset(); }
 };
 
-constexpr store::Migration kMigrations[] = {
+constexpr db::Migration kMigrations[] = {
     {"egress: create table",
      R"sql(
 CREATE TABLE egress(
@@ -69,7 +69,7 @@ Status check_count(const char* field, int64_t value, int64_t max) {
   return ok_status();
 }
 
-Result<EgressEntry> read_entry(const store::Statement& row) {
+Result<EgressEntry> read_entry(const db::Statement& row) {
   EgressEntry entry;
   entry.id = row.column_int64(0);
   entry.record.ts_unix_ms = row.column_int64(1);
@@ -123,21 +123,21 @@ UtcMonth utc_month_containing(int64_t unix_ms) {
           duration_cast<milliseconds>(next.time_since_epoch()).count()};
 }
 
-std::span<const store::Migration> egress_migrations() { return kMigrations; }
+std::span<const db::Migration> egress_migrations() { return kMigrations; }
 
-Result<EgressLedger> EgressLedger::open(store::Database& db) {
+Result<EgressLedger> EgressLedger::open(db::Database& db) {
   // Compiles a statement over every column: a missing table or column fails here, not on the first request.
-  store::Database::Session session = db.lock();
-  HEARTH_ASSIGN_OR_RETURN(store::Statement probe, session.prepare(std::string(kSelectColumns) + " LIMIT 0"));
+  db::Database::Session session = db.lock();
+  HEARTH_ASSIGN_OR_RETURN(db::Statement probe, session.prepare(std::string(kSelectColumns) + " LIMIT 0"));
   return EgressLedger(db);
 }
 
 Result<int64_t> EgressLedger::begin(const EgressRecord& record) {
-  store::Database::Session session = db_->lock();
+  db::Database::Session session = db_->lock();
   return begin(session, record);
 }
 
-Result<int64_t> EgressLedger::begin(store::Database::Session& session, const EgressRecord& record) {
+Result<int64_t> EgressLedger::begin(db::Database::Session& session, const EgressRecord& record) {
   if (record.ts_unix_ms <= 0) {
     return invalid_argument_error("the egress record's time must be positive, not " +
                                   std::to_string(record.ts_unix_ms));
@@ -152,7 +152,7 @@ Result<int64_t> EgressLedger::begin(store::Database::Session& session, const Egr
         insert_, session.prepare("INSERT INTO egress(ts_unix_ms, key_name, data_class, provider, model, body_sha256, "
                                  "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sent')"));
   }
-  store::Statement& insert = *insert_;
+  db::Statement& insert = *insert_;
   ResetAfterUse reset_insert{insert};
   HEARTH_RETURN_IF_ERROR(insert.bind_int64(1, record.ts_unix_ms));
   HEARTH_RETURN_IF_ERROR(insert.bind_text(2, record.key_name));
@@ -166,12 +166,12 @@ Result<int64_t> EgressLedger::begin(store::Database::Session& session, const Egr
 
 Status EgressLedger::finish(int64_t id, int64_t prompt_tokens, int64_t completion_tokens, int64_t cost_udollars,
                             EgressStatus status) {
-  store::Database::Session session = db_->lock();
+  db::Database::Session session = db_->lock();
   return session.write_transaction(
       [&]() -> Status { return finish(session, id, prompt_tokens, completion_tokens, cost_udollars, status); });
 }
 
-Status EgressLedger::finish(store::Database::Session& session, int64_t id, int64_t prompt_tokens,
+Status EgressLedger::finish(db::Database::Session& session, int64_t id, int64_t prompt_tokens,
                             int64_t completion_tokens, int64_t cost_udollars, EgressStatus status) {
   if (status == EgressStatus::kSent)
     return invalid_argument_error("an egress request finishes as ok, error or cancelled");
@@ -183,7 +183,7 @@ Status EgressLedger::finish(store::Database::Session& session, int64_t id, int64
                             session.prepare("UPDATE egress SET prompt_tokens = ?1, completion_tokens = ?2, "
                                             "cost_udollars = ?3, status = ?4 WHERE id = ?5 AND status = 'sent'"));
   }
-  store::Statement& update = *update_;
+  db::Statement& update = *update_;
   ResetAfterUse reset_update{update};
   HEARTH_RETURN_IF_ERROR(update.bind_int64(1, prompt_tokens));
   HEARTH_RETURN_IF_ERROR(update.bind_int64(2, completion_tokens));
@@ -192,7 +192,7 @@ Status EgressLedger::finish(store::Database::Session& session, int64_t id, int64
   HEARTH_RETURN_IF_ERROR(update.bind_int64(5, id));
   HEARTH_RETURN_IF_ERROR(update.run());
   if (session.changes() == 1) return ok_status();
-  HEARTH_ASSIGN_OR_RETURN(store::Statement existing, session.prepare("SELECT status FROM egress WHERE id = ?1"));
+  HEARTH_ASSIGN_OR_RETURN(db::Statement existing, session.prepare("SELECT status FROM egress WHERE id = ?1"));
   HEARTH_RETURN_IF_ERROR(existing.bind_int64(1, id));
   HEARTH_ASSIGN_OR_RETURN(const bool found, existing.step());
   if (!found) return not_found_error("no egress request has id " + std::to_string(id));
@@ -202,10 +202,10 @@ Status EgressLedger::finish(store::Database::Session& session, int64_t id, int64
 
 Result<int64_t> EgressLedger::month_spend_udollars(std::string_view key_name, int64_t now_unix_ms) {
   const UtcMonth month = utc_month_containing(now_unix_ms);
-  store::Database::Session session = db_->lock();
+  db::Database::Session session = db_->lock();
   // Served by the index egress_key_ts. sum() stays an exact integer (and
   // fails rather than wrap, at 9 million rows of the per-request cap).
-  HEARTH_ASSIGN_OR_RETURN(store::Statement query,
+  HEARTH_ASSIGN_OR_RETURN(db::Statement query,
                           session.prepare("SELECT coalesce(sum(cost_udollars), 0) FROM egress "
                                           "WHERE key_name = ?1 AND ts_unix_ms >= ?2 AND ts_unix_ms < ?3"));
   HEARTH_RETURN_IF_ERROR(query.bind_text(1, key_name));
@@ -218,10 +218,10 @@ Result<int64_t> EgressLedger::month_spend_udollars(std::string_view key_name, in
 
 Result<std::vector<EgressEntry>> EgressLedger::query(int64_t since_unix_ms,
                                                      const std::optional<std::string>& key_name) {
-  store::Database::Session session = db_->lock();
+  db::Database::Session session = db_->lock();
   const std::string sql = std::string(kSelectColumns) + " WHERE ts_unix_ms >= ?1" +
                           (key_name ? " AND key_name = ?2" : "") + " ORDER BY ts_unix_ms, id";
-  HEARTH_ASSIGN_OR_RETURN(store::Statement query, session.prepare(sql));
+  HEARTH_ASSIGN_OR_RETURN(db::Statement query, session.prepare(sql));
   HEARTH_RETURN_IF_ERROR(query.bind_int64(1, since_unix_ms));
   if (key_name) HEARTH_RETURN_IF_ERROR(query.bind_text(2, *key_name));
   std::vector<EgressEntry> entries;

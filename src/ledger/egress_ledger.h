@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "store/sqlite_db.h"
+#include "db/sqlite_db.h"
 
 namespace hearth::ledger {
 
@@ -73,7 +73,7 @@ class EgressLedger {
  public:
   // Precondition: `db` holds egress_migrations() (through the state schema)
   // and outlives the ledger. kInternal when the table is missing.
-  static Result<EgressLedger> open(store::Database& db);
+  static Result<EgressLedger> open(db::Database& db);
 
   // Records a request about to leave, status "sent"; its id for finish().
   // kInvalidArgument for a record the ledger will not store (empty or
@@ -88,28 +88,28 @@ class EgressLedger {
   // The cost recorded for `key_name` in the calendar month (UTC) holding
   // `now_unix_ms`. Requests still in flight count 0 until finished.
   Result<int64_t> month_spend_udollars(std::string_view key_name, int64_t now_unix_ms);
-  store::Database& database() { return *db_; }
+  db::Database& database() { return *db_; }
 
   // The same two steps inside the caller's session and transaction (the
   // EgressWriter batches many into one transaction). `session` must be of
   // this ledger's Database.
-  Result<int64_t> begin(store::Database::Session& session, const EgressRecord& record);
-  Status finish(store::Database::Session& session, int64_t id, int64_t prompt_tokens, int64_t completion_tokens,
+  Result<int64_t> begin(db::Database::Session& session, const EgressRecord& record);
+  Status finish(db::Database::Session& session, int64_t id, int64_t prompt_tokens, int64_t completion_tokens,
                 int64_t cost_udollars, EgressStatus status);
 
   // Rows with ts >= since_unix_ms (of one key when given), oldest first.
   Result<std::vector<EgressEntry>> query(int64_t since_unix_ms, const std::optional<std::string>& key_name);
 
  private:
-  explicit EgressLedger(store::Database& db) : db_(&db) {}
-  store::Database* db_;
+  explicit EgressLedger(db::Database& db) : db_(&db) {}
+  db::Database* db_;
   // Prepared once, on first use, and reused: used only inside a Session of
   // db_, whose lock guards them. Finalized with the ledger, before the Database.
-  std::optional<store::Statement> insert_;
-  std::optional<store::Statement> update_;
+  std::optional<db::Statement> insert_;
+  std::optional<db::Statement> update_;
 };
 
-// The steps that make the egress table, in order (see store::Database::migrate).
-std::span<const store::Migration> egress_migrations();
+// The steps that make the egress table, in order (see db::Database::migrate).
+std::span<const db::Migration> egress_migrations();
 
 }  // namespace hearth::ledger

@@ -64,7 +64,7 @@ void EgressWriter::run() {
     Status committed = ok_status();
     {
       // Unlocked again before the callbacks run.
-      store::Database::Session session = ledger_.database().lock();
+      db::Database::Session session = ledger_.database().lock();
       committed = session.write_transaction([&]() -> Status {
         results.clear();
         for (const Write& write : batch) {

@@ -120,6 +120,32 @@ std::string_view file_type_name(FileType type) {
 
 std::span<const FileType> all_file_types() { return kAll; }
 
+uint32_t llama_ftype(FileType type) {
+  switch (type) {
+    case FileType::kF32:
+      return 0;
+    case FileType::kF16:
+      return 1;
+    case FileType::kBF16:
+      return 32;
+    case FileType::kQ8_0:
+      return 7;
+    case FileType::kQ4_0:
+      return 2;
+    case FileType::kQ4_K:
+      return 14;
+    case FileType::kQ5_K:
+      return 16;
+    case FileType::kQ6_K:
+      return 18;
+    case FileType::kQ4_K_M:
+      return 15;
+    case FileType::kQ5_K_M:
+      return 17;
+  }
+  return 0;
+}
+
 DType pick_tensor_type(FileType file_type, TensorRole role, int64_t layer_idx, int64_t n_layer, int64_t n_cols,
                        bool tied_output) {
   const DType base = base_type(file_type);

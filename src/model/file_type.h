@@ -42,6 +42,13 @@ std::optional<FileType> parse_file_type(std::string_view name);  // "q4_k_m", ca
 std::string_view file_type_name(FileType type);
 std::span<const FileType> all_file_types();
 
+// The value of GGUF's general.file_type for a file of this type: llama.cpp's
+// LLAMA_FTYPE number for the mix (f32 -> ALL_F32 0, q8_0 -> MOSTLY_Q8_0 7,
+// q4_k_m -> MOSTLY_Q4_K_M 15). The plain K types, every matrix in one K type
+// but the output, are closest to llama.cpp's _S mixes (q4_k -> Q4_K_S 14).
+// ref: llama.cpp include/llama.h, enum llama_ftype
+uint32_t llama_ftype(FileType type);
+
 enum class TensorRole { kTokenEmbedding, kOutput, kAttnQ, kAttnK, kAttnV, kAttnOutput, kFfnGate, kFfnUp, kFfnDown };
 
 // The type of a weight matrix with rows of n_cols values in layer `layer_idx`

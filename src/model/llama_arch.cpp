@@ -1,28 +1,22 @@
-// Llama-family hyper-parameters from GGUF metadata, and the binding of their
-// tensors by ggml names, with every shape and type checked.
+// Llama-style decoder hyper-parameters from GGUF metadata, and the binding of
+// their tensors, both driven by the family's description (model/arch/), with
+// every key, shape and type checked.
 // ref: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md (standardized key-value pairs)
 #include "model/llama_arch.h"
 
+#include <array>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_set>
 
+#include "model/arch/arch_registry.h"
+#include "model/arch/config_limits.h"
+
 namespace hearth::model {
 namespace {
-
-// Sane upper bounds: well above every published model, low enough that no
-// product of two of them overflows and no buffer sized by them is absurd.
-constexpr int64_t kMaxVocab = int64_t{1} << 22;
-constexpr int64_t kMaxContext = int64_t{1} << 24;
-constexpr int64_t kMaxEmbd = int64_t{1} << 16;
-constexpr int64_t kMaxLayers = 1024;
-constexpr int64_t kMaxHeads = 1024;
-constexpr int64_t kMaxHeadDim = 1024;
-constexpr int64_t kMaxFf = int64_t{1} << 20;
-constexpr double kMaxRopeTheta = 1e10;
-constexpr double kMaxRopeFactor = 1024.0;
 
 // ---- metadata reading: every failure names the key ----
 
@@ -44,12 +38,6 @@ Result<std::optional<int64_t>> read_optional_int(const GgufFile& file, const std
   return std::optional<int64_t>(number.value());
 }
 
-Result<int64_t> read_required_int(const GgufFile& file, const std::string& key, int64_t min, int64_t max) {
-  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> value, read_optional_int(file, key, min, max));
-  if (!value.has_value()) return data_loss_error("model metadata lacks the required key '" + key + "'");
-  return *value;
-}
-
 // A finite number in (min, max], or `fallback` when absent.
 Result<double> read_float(const GgufFile& file, const std::string& key, double fallback, double min_exclusive,
                           double max) {
@@ -67,6 +55,72 @@ Result<double> read_float(const GgufFile& file, const std::string& key, double f
 Result<double> read_required_float(const GgufFile& file, const std::string& key, double min_exclusive, double max) {
   if (file.find(key) == nullptr) return data_loss_error("model metadata lacks the required key '" + key + "'");
   return read_float(file, key, 0.0, min_exclusive, max);
+}
+
+std::string number_string(double value) {
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<int64_t>(value));
+  return std::to_string(value);
+}
+
+// One key of a family's table (model/arch/arch_spec.h, ConfigKey).
+Status read_key(const GgufFile& file, const std::string& prefix, const ConfigKey& spec, LlamaConfig& config) {
+  const std::string key = prefix + std::string(spec.suffix);
+  std::optional<double> value;
+  if (file.find(key) != nullptr) {
+    if (spec.type == KeyType::kUint) {
+      HEARTH_ASSIGN_OR_RETURN(
+          std::optional<int64_t> number,
+          read_optional_int(file, key, static_cast<int64_t>(spec.min), static_cast<int64_t>(spec.max)));
+      value = static_cast<double>(*number);
+    } else {
+      HEARTH_ASSIGN_OR_RETURN(value, read_float(file, key, 0.0, spec.min, spec.max));
+    }
+  }
+
+  if (spec.use == KeyUse::kMustMatch) {
+    if (!value.has_value()) return ok_status();
+    const double needed = spec.value_for(config);
+    if (*value == needed) return ok_status();
+    return Status(spec.mismatch_code, "model metadata key '" + key + "' is " + number_string(*value) +
+                                          ", but hearth's " + config.arch + " graph needs " + number_string(needed) +
+                                          ": " + std::string(spec.note));
+  }
+
+  if (!value.has_value()) {
+    if (spec.value_for == nullptr) return data_loss_error("model metadata lacks the required key '" + key + "'");
+    value = spec.value_for(config);
+    const bool whole = spec.type == KeyType::kFloat || *value == std::floor(*value);
+    const bool in_range = spec.type == KeyType::kUint ? *value >= spec.min && *value <= spec.max
+                                                      : *value > spec.min && *value <= spec.max;
+    if (!whole || !in_range) {
+      return data_loss_error("model metadata lacks '" + key + "', and its default " + std::string(spec.note) + " = " +
+                             number_string(*value) + " is " + (whole ? "out of range" : "not a whole number"));
+    }
+  }
+  if (spec.type == KeyType::kUint) {
+    config.*spec.int_field = static_cast<int64_t>(*value);
+  } else {
+    config.*spec.float_field = static_cast<float>(*value);
+  }
+  return ok_status();
+}
+
+// The rules between keys that the llama-style graph needs, naming the keys.
+Status check_key_relations(const std::string& prefix, const LlamaConfig& config) {
+  if (config.n_head_kv > config.n_head) {
+    return key_error(
+        prefix + "attention.head_count_kv",
+        "is " + std::to_string(config.n_head_kv) + ", more than attention.head_count " + std::to_string(config.n_head));
+  }
+  if (config.n_head % config.n_head_kv != 0) {
+    return data_loss_error("attention.head_count_kv " + std::to_string(config.n_head_kv) +
+                           " does not divide attention.head_count " + std::to_string(config.n_head));
+  }
+  if (config.head_dim % 2 != 0 || config.head_dim < 2) {
+    return data_loss_error("head dimension " + std::to_string(config.head_dim) + " is not even and in [2, " +
+                           std::to_string(kMaxHeadDim) + "]");
+  }
+  return ok_status();
 }
 
 Result<RopeScaling> read_rope_scaling(const GgufFile& file, const std::string& prefix) {
@@ -89,9 +143,12 @@ Result<RopeScaling> read_rope_scaling(const GgufFile& file, const std::string& p
   }
 
   if (type_name == "none") return scaling;
+  // "llama3" is what hearth itself wrote before it followed llama.cpp's
+  // convention (the rope_freqs.weight tensor); such files still load.
   if (type_name != "linear" && type_name != "llama3") {
     return unimplemented_error("RoPE scaling type '" + std::string(type_name) +
-                               "' is not supported (hearth implements none, linear and llama3)");
+                               "' is not supported (hearth implements none, linear, llama3 keys and the "
+                               "rope_freqs.weight tensor)");
   }
   const std::string factor_key = prefix + "rope.scaling.factor";
   HEARTH_ASSIGN_OR_RETURN(double factor, read_required_float(file, factor_key, 0.0, kMaxRopeFactor));
@@ -156,11 +213,11 @@ class Binder {
   uint64_t n_bytes() const { return n_bytes_; }
 
   // Every tensor of the file must have been bound: one the graph ignores would silently change the model.
-  Status check_all_bound() const {
+  Status check_all_bound(const std::string& arch) const {
     for (const GgufTensorInfo& info : file_.tensors()) {
       if (bound_.count(info.name) == 0) {
-        return unimplemented_error("tensor '" + info.name +
-                                   "' is not part of hearth's llama graph; the model needs features hearth lacks");
+        return unimplemented_error("tensor '" + info.name + "' is not part of hearth's " + arch +
+                                   " graph; the model needs features hearth lacks");
       }
     }
     return ok_status();
@@ -199,11 +256,89 @@ Status check_range(const char* field, int64_t value, int64_t min, int64_t max) {
   return ok_status();
 }
 
+Result<const ArchSpec*> find_family(std::string_view arch) {
+  const ArchSpec* spec = find_arch(arch);
+  if (spec == nullptr) {
+    return unimplemented_error("architecture '" + std::string(arch.substr(0, 64)) + "' is not supported (hearth runs " +
+                               arch_names() + ")");
+  }
+  return spec;
+}
+
+// Stores a bound tensor where the llama graph reads it.
+void store(LlamaWeights& weights, WeightSlot slot, int64_t layer_idx, const tensor::WeightView& matrix,
+           const float* vector) {
+  LlamaLayerWeights* layer = layer_idx >= 0 ? &weights.layers[static_cast<size_t>(layer_idx)] : nullptr;
+  switch (slot) {
+    case WeightSlot::kTokenEmbd:
+      weights.token_embd = matrix;
+      return;
+    case WeightSlot::kOutputNorm:
+      weights.output_norm = vector;
+      return;
+    case WeightSlot::kOutput:
+      weights.output = matrix;
+      return;
+    case WeightSlot::kRopeFreqs:
+      weights.rope_freqs = vector;
+      return;
+    case WeightSlot::kAttnNorm:
+      layer->attn_norm = vector;
+      return;
+    case WeightSlot::kAttnQ:
+      layer->wq = matrix;
+      return;
+    case WeightSlot::kAttnK:
+      layer->wk = matrix;
+      return;
+    case WeightSlot::kAttnV:
+      layer->wv = matrix;
+      return;
+    case WeightSlot::kAttnQBias:
+      layer->bq = vector;
+      return;
+    case WeightSlot::kAttnKBias:
+      layer->bk = vector;
+      return;
+    case WeightSlot::kAttnVBias:
+      layer->bv = vector;
+      return;
+    case WeightSlot::kAttnOutput:
+      layer->wo = matrix;
+      return;
+    case WeightSlot::kFfnNorm:
+      layer->ffn_norm = vector;
+      return;
+    case WeightSlot::kFfnGate:
+      layer->w_gate = matrix;
+      return;
+    case WeightSlot::kFfnUp:
+      layer->w_up = matrix;
+      return;
+    case WeightSlot::kFfnDown:
+      layer->w_down = matrix;
+      return;
+  }
+}
+
+Status check_rope_freqs(const float* factors, int64_t n) {
+  for (int64_t freq_idx = 0; freq_idx < n; ++freq_idx) {
+    const float factor = factors[freq_idx];
+    if (!std::isfinite(factor) || factor <= 0.0f) {
+      return data_loss_error("rope_freqs.weight[" + std::to_string(freq_idx) + "] = " + std::to_string(factor) +
+                             " is not a positive finite factor");
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Status validate_llama_config(const LlamaConfig& config) {
-  if (config.arch != "llama" && config.arch != "qwen2") {
-    return invalid_argument_error("LlamaConfig.arch '" + config.arch + "' is neither llama nor qwen2");
+  const ArchSpec* spec = find_arch(config.arch);
+  if (spec == nullptr) {
+    return invalid_argument_error("LlamaConfig.arch '" + config.arch + "' is not a registered family (" + arch_names() +
+                                  ")");
   }
   HEARTH_RETURN_IF_ERROR(check_range("n_vocab", config.n_vocab, 1, kMaxVocab));
   HEARTH_RETURN_IF_ERROR(check_range("n_ctx_train", config.n_ctx_train, 1, kMaxContext));
@@ -236,112 +371,62 @@ Status validate_llama_config(const LlamaConfig& config) {
     }
     HEARTH_RETURN_IF_ERROR(check_range("rope_scaling.original_context", scaling.original_context, 1, kMaxContext));
   }
-  const bool qwen2 = config.arch == "qwen2";
-  if (config.rope_neox != qwen2 || config.has_qkv_bias != qwen2) {
-    return invalid_argument_error("LlamaConfig.rope_neox and has_qkv_bias must be true exactly for qwen2");
+  const LlamaConfig family = family_config(*spec);
+  if (config.rope_neox != family.rope_neox || config.has_qkv_bias != family.has_qkv_bias) {
+    return invalid_argument_error("LlamaConfig.rope_neox and has_qkv_bias must be " +
+                                  std::string(family.rope_neox ? "true" : "false") + " and " +
+                                  (family.has_qkv_bias ? "true" : "false") + " for the " + config.arch + " family");
   }
   return ok_status();
 }
 
 Result<LlamaConfig> read_llama_config(const GgufFile& file) {
-  LlamaConfig config;
   const GgufValue* arch_value = file.find("general.architecture");
   if (arch_value == nullptr) return data_loss_error("model metadata lacks the required key 'general.architecture'");
   Result<std::string_view> arch = arch_value->as_string();
   if (!arch.ok()) return key_error("general.architecture", arch.status().message());
-  if (arch.value() != "llama" && arch.value() != "qwen2") {
-    std::string shown(arch.value().substr(0, 64));
-    return unimplemented_error("architecture '" + shown + "' is not supported (hearth runs llama and qwen2)");
-  }
-  config.arch = std::string(arch.value());
-  config.rope_neox = config.arch == "qwen2";
-  config.has_qkv_bias = config.arch == "qwen2";
+  HEARTH_ASSIGN_OR_RETURN(const ArchSpec* spec, find_family(arch.value()));
+  LlamaConfig config = family_config(*spec);
   const std::string prefix = config.arch + ".";
 
-  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> n_expert,
-                          read_optional_int(file, prefix + "expert_count", 0, 1 << 16));
-  if (n_expert.value_or(0) > 0) {
-    return unimplemented_error("mixture-of-experts models (" + prefix + "expert_count = " + std::to_string(*n_expert) +
-                               ") are not supported");
+  // The vocabulary size is the embedding's row count (keys such as vocab_size are checked against it).
+  const ArchTensor* embd_spec = find_tensor_spec(*spec, WeightSlot::kTokenEmbd);
+  const std::string embd_name(embd_spec->name);
+  const GgufTensorInfo* embd = file.find_tensor(embd_name);
+  if (embd == nullptr) return data_loss_error("the model lacks tensor '" + embd_name + "'");
+  if (embd->ne[1] < 1 || embd->ne[1] > kMaxVocab) {
+    return data_loss_error(embd_name + " has " + std::to_string(embd->ne[1]) + " rows, outside [1, " +
+                           std::to_string(kMaxVocab) + "]");
   }
+  config.n_vocab = embd->ne[1];
 
-  HEARTH_ASSIGN_OR_RETURN(config.n_ctx_train, read_required_int(file, prefix + "context_length", 1, kMaxContext));
-  HEARTH_ASSIGN_OR_RETURN(config.n_embd, read_required_int(file, prefix + "embedding_length", 1, kMaxEmbd));
-  HEARTH_ASSIGN_OR_RETURN(config.n_layer, read_required_int(file, prefix + "block_count", 1, kMaxLayers));
-  HEARTH_ASSIGN_OR_RETURN(config.n_ff, read_required_int(file, prefix + "feed_forward_length", 1, kMaxFf));
-  HEARTH_ASSIGN_OR_RETURN(config.n_head, read_required_int(file, prefix + "attention.head_count", 1, kMaxHeads));
-  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> n_head_kv,
-                          read_optional_int(file, prefix + "attention.head_count_kv", 1, config.n_head));
-  config.n_head_kv = n_head_kv.value_or(config.n_head);
-  if (config.n_head % config.n_head_kv != 0) {
-    return data_loss_error("attention.head_count_kv " + std::to_string(config.n_head_kv) +
-                           " does not divide attention.head_count " + std::to_string(config.n_head));
+  // The fields, the rules between them, then the values the graph fixes (so a
+  // wrong head dimension is reported as such, not as a mismatch it causes).
+  for (const ConfigKey& key : spec->keys) {
+    if (key.use == KeyUse::kSets) HEARTH_RETURN_IF_ERROR(read_key(file, prefix, key, config));
   }
-
-  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> key_length,
-                          read_optional_int(file, prefix + "attention.key_length", 1, kMaxHeadDim));
-  if (key_length.has_value()) {
-    config.head_dim = *key_length;
-  } else {
-    if (config.n_embd % config.n_head != 0) {
-      return data_loss_error("embedding_length " + std::to_string(config.n_embd) +
-                             " is not a multiple of attention.head_count " + std::to_string(config.n_head) +
-                             " and attention.key_length is absent");
-    }
-    config.head_dim = config.n_embd / config.n_head;
+  HEARTH_RETURN_IF_ERROR(check_key_relations(prefix, config));
+  for (const ConfigKey& key : spec->keys) {
+    if (key.use == KeyUse::kMustMatch) HEARTH_RETURN_IF_ERROR(read_key(file, prefix, key, config));
   }
-  if (config.head_dim % 2 != 0 || config.head_dim < 2 || config.head_dim > kMaxHeadDim) {
-    return data_loss_error("head dimension " + std::to_string(config.head_dim) + " is not even and in [2, " +
-                           std::to_string(kMaxHeadDim) + "]");
-  }
-  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> value_length,
-                          read_optional_int(file, prefix + "attention.value_length", 1, kMaxHeadDim));
-  if (value_length.has_value() && *value_length != config.head_dim) {
-    return unimplemented_error("attention.value_length " + std::to_string(*value_length) +
-                               " differs from the key length " + std::to_string(config.head_dim));
-  }
-  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> rope_dims,
-                          read_optional_int(file, prefix + "rope.dimension_count", 1, kMaxHeadDim));
-  if (rope_dims.has_value() && *rope_dims != config.head_dim) {
-    return unimplemented_error("partial rotary embeddings (rope.dimension_count " + std::to_string(*rope_dims) +
-                               " of head dimension " + std::to_string(config.head_dim) + ") are not supported");
-  }
-
-  HEARTH_ASSIGN_OR_RETURN(double rms_eps,
-                          read_required_float(file, prefix + "attention.layer_norm_rms_epsilon", 0.0, 0.5));
-  config.rms_eps = static_cast<float>(rms_eps);
-  HEARTH_ASSIGN_OR_RETURN(double rope_theta, read_float(file, prefix + "rope.freq_base", 10000.0, 1.0, kMaxRopeTheta));
-  config.rope_theta = static_cast<float>(rope_theta);
   HEARTH_ASSIGN_OR_RETURN(config.rope_scaling, read_rope_scaling(file, prefix));
   if (config.rope_scaling.type == RopeScalingType::kLlama3 && file.find_tensor("rope_freqs.weight") != nullptr) {
     return data_loss_error("both rope.scaling.type llama3 and tensor rope_freqs.weight rescale RoPE frequencies");
   }
 
-  // The vocabulary size is the embedding's row count.
-  const GgufTensorInfo* embd = file.find_tensor("token_embd.weight");
-  if (embd == nullptr) return data_loss_error("the model lacks tensor 'token_embd.weight'");
-  if (embd->ne[1] < 1 || embd->ne[1] > kMaxVocab) {
-    return data_loss_error("token_embd.weight has " + std::to_string(embd->ne[1]) + " rows, outside [1, " +
-                           std::to_string(kMaxVocab) + "]");
-  }
-  config.n_vocab = embd->ne[1];
-  HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> vocab_size,
-                          read_optional_int(file, prefix + "vocab_size", 1, kMaxVocab));
-  if (vocab_size.has_value() && *vocab_size != config.n_vocab) {
-    return data_loss_error(prefix + "vocab_size " + std::to_string(*vocab_size) + " differs from the " +
-                           std::to_string(config.n_vocab) + " rows of token_embd.weight");
-  }
   // Padding rows beyond the tokenizer's tokens are fine; tokens without a row are not.
   if (const GgufValue* tokens = file.find("tokenizer.ggml.tokens"); tokens != nullptr) {
     if (tokens->type() != GgufValueType::kArray) {
       return key_error("tokenizer.ggml.tokens", std::string("is ") + gguf_type_name(tokens->type()) + ", not an array");
     }
     if (tokens->array_size() > static_cast<uint64_t>(config.n_vocab)) {
-      return data_loss_error("tokenizer.ggml.tokens has " + std::to_string(tokens->array_size()) +
-                             " tokens but token_embd.weight only " + std::to_string(config.n_vocab) + " rows");
+      return data_loss_error("tokenizer.ggml.tokens has " + std::to_string(tokens->array_size()) + " tokens but " +
+                             embd_name + " only " + std::to_string(config.n_vocab) + " rows");
     }
   }
-  config.tied_output = file.find_tensor("output.weight") == nullptr;
+  if (const ArchTensor* output = find_tensor_spec(*spec, WeightSlot::kOutput); output != nullptr) {
+    config.tied_output = file.find_tensor(std::string(output->name)) == nullptr;
+  }
 
   Status valid = validate_llama_config(config);
   // Every field was range-checked above with its key's name; this is a second line of defense.
@@ -351,88 +436,69 @@ Result<LlamaConfig> read_llama_config(const GgufFile& file) {
 
 Result<LlamaWeights> bind_llama_weights(const GgufFile& file, const LlamaConfig& config) {
   HEARTH_RETURN_IF_ERROR(validate_llama_config(config));
-  const int64_t n_embd = config.n_embd;
-  const int64_t q_dim = config.n_head * config.head_dim;  // both bounded: no overflow
-  const int64_t kv_dim = config.n_head_kv * config.head_dim;
+  const ArchSpec& spec = *find_arch(config.arch);  // validate_llama_config checked it is registered
 
   Binder binder(file);
   LlamaWeights weights;
-  HEARTH_ASSIGN_OR_RETURN(weights.token_embd, binder.matrix("token_embd.weight", config.n_vocab, n_embd));
-  HEARTH_ASSIGN_OR_RETURN(weights.output_norm, binder.vector("output_norm.weight", n_embd));
-  if (config.tied_output) {
-    if (binder.has("output.weight")) {
-      return invalid_argument_error("LlamaConfig.tied_output is set but the file has output.weight");
+  weights.layers.resize(static_cast<size_t>(config.n_layer));
+  bool has_output = false;
+  for (const ModelTensor& tensor : model_tensors(spec, config, TensorSelection::kPossible)) {
+    const ArchTensor& part = *tensor.spec;
+    if (part.slot == WeightSlot::kOutput && config.tied_output) {
+      if (binder.has(tensor.name)) {
+        return invalid_argument_error("LlamaConfig.tied_output is set but the file has " + tensor.name);
+      }
+      continue;
     }
-    weights.output = weights.token_embd;
-  } else {
-    HEARTH_ASSIGN_OR_RETURN(weights.output, binder.matrix("output.weight", config.n_vocab, n_embd));
-  }
-  if (binder.has("rope_freqs.weight")) {
-    if (config.rope_scaling.type == RopeScalingType::kLlama3) {
+    // Optional tensors may be absent, but an untied model needs its output matrix.
+    const bool required = part.written_when == nullptr || part.slot == WeightSlot::kOutput;
+    if (!required && !binder.has(tensor.name)) continue;
+    if (part.slot == WeightSlot::kRopeFreqs && config.rope_scaling.type == RopeScalingType::kLlama3) {
       return data_loss_error("both rope.scaling.type llama3 and tensor rope_freqs.weight rescale RoPE frequencies");
     }
-    HEARTH_ASSIGN_OR_RETURN(weights.rope_freqs, binder.vector("rope_freqs.weight", config.head_dim / 2));
-    for (int64_t freq_idx = 0; freq_idx < config.head_dim / 2; ++freq_idx) {
-      const float factor = weights.rope_freqs[freq_idx];
-      if (!std::isfinite(factor) || factor <= 0.0f) {
-        return data_loss_error("rope_freqs.weight[" + std::to_string(freq_idx) + "] = " + std::to_string(factor) +
-                               " is not a positive finite factor");
-      }
+    if (part.form == TensorForm::kMatrix) {
+      HEARTH_ASSIGN_OR_RETURN(tensor::WeightView view,
+                              binder.matrix(tensor.name, tensor.shape.n_rows, tensor.shape.n_cols));
+      store(weights, part.slot, tensor.layer_idx, view, nullptr);
+      has_output = has_output || part.slot == WeightSlot::kOutput;
+    } else {
+      HEARTH_ASSIGN_OR_RETURN(const float* values, binder.vector(tensor.name, tensor.shape.n_cols));
+      if (part.slot == WeightSlot::kRopeFreqs) HEARTH_RETURN_IF_ERROR(check_rope_freqs(values, tensor.shape.n_cols));
+      store(weights, part.slot, tensor.layer_idx, {}, values);
     }
   }
-
-  weights.layers.resize(static_cast<size_t>(config.n_layer));
-  for (int64_t layer_idx = 0; layer_idx < config.n_layer; ++layer_idx) {
-    LlamaLayerWeights& layer = weights.layers[static_cast<size_t>(layer_idx)];
-    const std::string blk = "blk." + std::to_string(layer_idx) + ".";
-    HEARTH_ASSIGN_OR_RETURN(layer.attn_norm, binder.vector(blk + "attn_norm.weight", n_embd));
-    HEARTH_ASSIGN_OR_RETURN(layer.wq, binder.matrix(blk + "attn_q.weight", q_dim, n_embd));
-    HEARTH_ASSIGN_OR_RETURN(layer.wk, binder.matrix(blk + "attn_k.weight", kv_dim, n_embd));
-    HEARTH_ASSIGN_OR_RETURN(layer.wv, binder.matrix(blk + "attn_v.weight", kv_dim, n_embd));
-    HEARTH_ASSIGN_OR_RETURN(layer.wo, binder.matrix(blk + "attn_output.weight", n_embd, q_dim));
-    if (config.has_qkv_bias) {
-      HEARTH_ASSIGN_OR_RETURN(layer.bq, binder.vector(blk + "attn_q.bias", q_dim));
-      HEARTH_ASSIGN_OR_RETURN(layer.bk, binder.vector(blk + "attn_k.bias", kv_dim));
-      HEARTH_ASSIGN_OR_RETURN(layer.bv, binder.vector(blk + "attn_v.bias", kv_dim));
-    }
-    HEARTH_ASSIGN_OR_RETURN(layer.ffn_norm, binder.vector(blk + "ffn_norm.weight", n_embd));
-    HEARTH_ASSIGN_OR_RETURN(layer.w_gate, binder.matrix(blk + "ffn_gate.weight", config.n_ff, n_embd));
-    HEARTH_ASSIGN_OR_RETURN(layer.w_up, binder.matrix(blk + "ffn_up.weight", config.n_ff, n_embd));
-    HEARTH_ASSIGN_OR_RETURN(layer.w_down, binder.matrix(blk + "ffn_down.weight", n_embd, config.n_ff));
-  }
-  HEARTH_RETURN_IF_ERROR(binder.check_all_bound());
+  if (!has_output) weights.output = weights.token_embd;  // tied
+  HEARTH_RETURN_IF_ERROR(binder.check_all_bound(config.arch));
   weights.n_bytes = binder.n_bytes();
   return weights;
 }
 
-void write_llama_config(const LlamaConfig& config, GgufWriter& writer) {
-  const std::string& arch = config.arch;
-  const auto u32 = [](int64_t value) { return static_cast<uint32_t>(value); };
-  writer.add_string("general.architecture", arch);
-  writer.add_uint32(arch + ".vocab_size", u32(config.n_vocab));
-  writer.add_uint32(arch + ".context_length", u32(config.n_ctx_train));
-  writer.add_uint32(arch + ".embedding_length", u32(config.n_embd));
-  writer.add_uint32(arch + ".block_count", u32(config.n_layer));
-  writer.add_uint32(arch + ".feed_forward_length", u32(config.n_ff));
-  writer.add_uint32(arch + ".attention.head_count", u32(config.n_head));
-  writer.add_uint32(arch + ".attention.head_count_kv", u32(config.n_head_kv));
-  if (config.head_dim != config.n_embd / config.n_head) {
-    writer.add_uint32(arch + ".attention.key_length", u32(config.head_dim));
-    writer.add_uint32(arch + ".attention.value_length", u32(config.head_dim));
+void write_llama_config(const LlamaConfig& config, GgufWriter& writer,
+                        const std::function<bool(const std::string& key)>& keep) {
+  const ArchSpec* spec = find_arch(config.arch);
+  assert(spec != nullptr && "write_llama_config needs a validated config");
+  const auto wanted = [&](const std::string& key) { return !keep || keep(key); };
+  if (wanted("general.architecture")) writer.add_string("general.architecture", config.arch);
+  const std::string prefix = config.arch + ".";
+  for (const ConfigKey& key : spec->keys) {
+    const std::string name = prefix + std::string(key.suffix);
+    if ((key.written_when != nullptr && !key.written_when(config)) || !wanted(name)) continue;
+    if (key.type == KeyType::kUint) {
+      const int64_t value =
+          key.use == KeyUse::kSets ? config.*key.int_field : static_cast<int64_t>(key.value_for(config));
+      writer.add_uint32(name, static_cast<uint32_t>(value));
+    } else {
+      const float value =
+          key.use == KeyUse::kSets ? config.*key.float_field : static_cast<float>(key.value_for(config));
+      writer.add_float32(name, value);
+    }
   }
-  writer.add_float32(arch + ".attention.layer_norm_rms_epsilon", config.rms_eps);
-  writer.add_float32(arch + ".rope.freq_base", config.rope_theta);
-  writer.add_uint32(arch + ".rope.dimension_count", u32(config.head_dim));
-  const RopeScaling& scaling = config.rope_scaling;
-  if (scaling.type == RopeScalingType::kLlama3) {
-    writer.add_string(arch + ".rope.scaling.type", "llama3");
-    writer.add_float32(arch + ".rope.scaling.factor", scaling.factor);
-    writer.add_float32(arch + ".rope.scaling.low_freq_factor", scaling.low_freq_factor);
-    writer.add_float32(arch + ".rope.scaling.high_freq_factor", scaling.high_freq_factor);
-    writer.add_uint32(arch + ".rope.scaling.original_context_length", u32(scaling.original_context));
-  } else if (scaling.type == RopeScalingType::kLinear) {
-    writer.add_string(arch + ".rope.scaling.type", "linear");
-    writer.add_float32(arch + ".rope.scaling.factor", scaling.factor);
+  // llama3 scaling is written as the rope_freqs.weight tensor (model/arch/rope_factors.h), as llama.cpp does.
+  if (config.rope_scaling.type == RopeScalingType::kLinear) {
+    if (wanted(prefix + "rope.scaling.type")) writer.add_string(prefix + "rope.scaling.type", "linear");
+    if (wanted(prefix + "rope.scaling.factor")) {
+      writer.add_float32(prefix + "rope.scaling.factor", config.rope_scaling.factor);
+    }
   }
 }
 

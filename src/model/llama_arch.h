@@ -1,17 +1,12 @@
-// The decoder-only transformer family hearth runs: `llama` (Llama 2/3.x,
-// Mistral, TinyLlama, SmolLM) and `qwen2` (adds Q/K/V biases).
+// The llama-style decoder graph's config and weights, for every family whose
+// description (model/arch/<family>.cpp, found through model/arch/arch_registry.h)
+// lists its keys and tensors: `llama` (Llama 2/3.x, Mistral, TinyLlama,
+// SmolLM) and `qwen2` (adds Q/K/V biases).
 //
-// LlamaConfig is read from GGUF metadata (keys "<arch>.block_count" etc.);
-// LlamaWeights binds the tensors by their GGUF names and checks every shape
-// and type before the engine touches them.
+// LlamaConfig is read from GGUF metadata (keys "<arch>.block_count" etc., as
+// the family's key table says); LlamaWeights binds the family's tensor list by
+// GGUF names and checks every shape and type before the engine touches them.
 // ref: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md (standardized key-value pairs)
-//
-// Tensor names (ggml convention): token_embd.weight, output_norm.weight,
-// output.weight (absent when tied to token_embd), and per layer N:
-// blk.N.attn_norm.weight, blk.N.attn_q.weight, blk.N.attn_k.weight,
-// blk.N.attn_v.weight, blk.N.attn_output.weight, blk.N.ffn_norm.weight,
-// blk.N.ffn_gate.weight, blk.N.ffn_up.weight, blk.N.ffn_down.weight, and for
-// qwen2 blk.N.attn_q.bias, blk.N.attn_k.bias, blk.N.attn_v.bias.
 //
 // RoPE: `llama` files store Q/K rows permuted so that rotary pairs are
 // adjacent (dims 2i, 2i+1: "normal" mode); `qwen2` files keep HF's layout
@@ -19,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,7 +37,7 @@ struct RopeScaling {
 };
 
 struct LlamaConfig {
-  std::string arch;          // "llama" or "qwen2"
+  std::string arch;  // a registered family (model/arch/arch_registry.h): "llama", "qwen2"
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;
   int64_t n_embd = 0;
@@ -52,9 +48,12 @@ struct LlamaConfig {
   int64_t n_ff = 0;
   float rms_eps = 1e-5f;
   float rope_theta = 10000.0f;
-  bool rope_neox = false;    // true for qwen2
+  bool rope_neox = false;  // the family's RopeMode is kNeox (qwen2)
+  // From "<arch>.rope.scaling.*" keys. kLlama3 is written as the tensor
+  // rope_freqs.weight (and a file carrying that tensor reads back as kNone,
+  // the factors bound in LlamaWeights::rope_freqs).
   RopeScaling rope_scaling;
-  bool has_qkv_bias = false; // qwen2
+  bool has_qkv_bias = false;  // the family lists Q/K/V biases (qwen2)
   bool tied_output = false;  // output.weight absent: logits use token_embd.weight
 };
 
@@ -91,12 +90,20 @@ struct LlamaWeights {
   uint64_t n_bytes = 0;              // bytes of all bound tensors, each counted once (the decode bound's numerator)
 };
 
-// The inverse of read_llama_config: writes general.architecture and every
-// "<arch>.*" hyper-parameter key (attention.key_length/value_length only when
-// head_dim differs from n_embd / n_head). For model synthesis and tests.
-void write_llama_config(const LlamaConfig& config, GgufWriter& writer);
+// The inverse of read_llama_config: writes general.architecture and the
+// family's "<arch>.*" keys its table says to write for this config
+// (attention.key_length/value_length only when head_dim differs from
+// n_embd / n_head), and linear RoPE scaling as keys. llama3 scaling is not a
+// key: writers add the rope_freqs.weight tensor the family's tensor list
+// includes for it. Keys for which `keep` returns false are left out (tests
+// write files that lack one). Precondition: validate_llama_config(config) is ok.
+void write_llama_config(const LlamaConfig& config, GgufWriter& writer,
+                        const std::function<bool(const std::string& key)>& keep = {});
 
-// Binds every tensor; each must exist with the expected shape, norms and
+// Binds every tensor of the family's list (model/arch/arch_spec.h,
+// model_tensors): each required one must exist, optional ones may be absent
+// (output.weight: tied to token_embd; rope_freqs.weight: no per-pair factors),
+// each with the expected shape, norms and
 // biases must be F32, matrices any supported type but Q8_K whose row length
 // is a whole number of blocks, every tensor 4-byte aligned. A tensor the
 // graph would not use (expert weights, extra biases) is kUnimplemented rather

@@ -2,14 +2,15 @@
 
 #include <array>
 
+#include "model/arch/arch_registry.h"
+
 namespace hearth::model {
 namespace {
 
 LlamaConfig make_config(std::string_view arch, int64_t n_vocab, int64_t n_ctx_train, int64_t n_embd, int64_t n_layer,
                         int64_t n_head, int64_t n_head_kv, int64_t n_ff, float rms_eps, float rope_theta,
                         bool tied_output) {
-  LlamaConfig config;
-  config.arch = std::string(arch);
+  LlamaConfig config = family_config(*find_arch(arch));  // every catalog arch is registered (CatalogShapesAreValid)
   config.n_vocab = n_vocab;
   config.n_ctx_train = n_ctx_train;
   config.n_embd = n_embd;
@@ -20,8 +21,6 @@ LlamaConfig make_config(std::string_view arch, int64_t n_vocab, int64_t n_ctx_tr
   config.n_ff = n_ff;
   config.rms_eps = rms_eps;
   config.rope_theta = rope_theta;
-  config.rope_neox = arch == "qwen2";
-  config.has_qkv_bias = arch == "qwen2";
   config.tied_output = tied_output;
   return config;
 }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/byte_size.h"
+#include "base/clock.h"
 #include "model/file_type.h"
 #include "model/gguf.h"
 #include "node/model_files.h"
@@ -24,6 +25,9 @@ struct ManagedModel {
   std::string path;
   FileIdentity identity;       // zero for explicit files not stat()ed and invalid entries
   std::string invalid_reason;  // not empty: not servable; nothing below is set
+  // The file was open for writing when it was planned (invalid_reason says so):
+  // planned again at its next use or scan, and a 503 meanwhile.
+  bool being_written = false;
   int64_t created_s = 0;
   model::LlamaConfig config;
   planner::PlanSettings plan_settings;
@@ -35,8 +39,9 @@ struct ManagedModel {
   // Guarded by ModelManager::mutex_.
   std::unique_ptr<ServedModel> served;
   bool loading = false;
+  bool waiting_for_room = false;  // in make_room, waiting for busy models
   bool queued = false;
-  bool retired = false;  // out of the list: unloads when its last lease ends
+  bool retired = false;          // out of the list: unloads when its last lease ends
   bool awaiting_unload = false;  // in ModelManager::retired_
   // A writer opened the file: no new leases; unloads once its sequences are
   // cancelled (overwrite_stopped) and its leases end; planned again after.
@@ -63,11 +68,6 @@ struct ManagedModel {
 };
 
 namespace {
-
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -145,6 +145,7 @@ Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path,
   if (!planned.ok()) {
     if (!tolerate_invalid) return planned;
     entry->invalid_reason = planned.message();
+    entry->being_written = planned.code() == ErrorCode::kUnavailable;
     return entry;
   }
   entry->keep_alive_ms = options_.default_keep_alive_ms;
@@ -214,8 +215,8 @@ Status ModelManager::start() {
       // An invalid entry carries no settings; pinning it is asking for the impossible.
       auto it = options_.settings.find(entry->id);
       if (it != options_.settings.end() && it->second.pinned) {
-        return invalid_argument_error("the pinned model '" + entry->id + "' cannot be served: " +
-                                      entry->invalid_reason);
+        return invalid_argument_error("the pinned model '" + entry->id +
+                                      "' cannot be served: " + entry->invalid_reason);
       }
       continue;
     }
@@ -292,6 +293,7 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.id = entry.id;
   info.path = entry.path;
   info.invalid_reason = entry.invalid_reason;
+  info.being_written = entry.being_written;
   if (!entry.invalid_reason.empty()) return info;
   info.created_s = entry.created_s;
   info.n_ctx = entry.n_ctx;
@@ -299,6 +301,7 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.fits_budget = entry.planned_bytes() <= options_.budget_bytes;
   info.resident = entry.served != nullptr;
   info.loading = entry.loading;
+  info.waiting_for_room = entry.waiting_for_room;
   info.pinned = entry.pinned;
   info.n_active = entry.n_active;
   info.keep_alive_ms = entry.keep_alive_in_force_ms;
@@ -418,11 +421,14 @@ Status ModelManager::rescan() {
     std::string path;
     FileIdentity identity;
     std::string invalid_reason;
+    bool being_written = false;
   };
   std::map<std::string, Known, std::less<>> known;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& entry : entries_) known[entry->id] = {entry->path, entry->identity, entry->invalid_reason};
+    for (const auto& entry : entries_) {
+      known[entry->id] = {entry->path, entry->identity, entry->invalid_reason, entry->being_written};
+    }
   }
   std::vector<EntryPtr> fresh;
   std::set<std::string, std::less<>> present;
@@ -430,7 +436,9 @@ Status ModelManager::rescan() {
     present.insert(file.id);
     if (auto it = known.find(file.id); it != known.end()) {
       const Known& was = it->second;
-      const bool same = was.path == file.path && was.identity == file.identity &&
+      // A file planned while it was being written is planned again: its writer
+      // may have finished without changing what stat() shows.
+      const bool same = was.path == file.path && was.identity == file.identity && !was.being_written &&
                         (file.problem.empty() || was.invalid_reason == file.problem);
       if (same) continue;
     }
@@ -547,13 +555,14 @@ void ModelManager::acquire_async(std::string_view id, std::optional<int64_t> kee
     done(unavailable_error("The server is shutting down"));
     return;
   }
-  if (entry->file_overwritten) {
+  if (entry->file_overwritten || entry->being_written) {
     if (entry->served || entry->loading) {
       lock.unlock();
       done(unavailable_error("The model file " + entry->path + " is being overwritten; retry the request"));
       return;
     }
-    // Unloaded, and the writer let in: plan the new contents (its header alone) before loading them.
+    // Unloaded, and the writer let in (or planned while a writer had it open):
+    // plan the new contents (its header alone) before loading them.
     const EntryPtr stale = entry;
     lock.unlock();
     Result<EntryPtr> replanned = replan(stale);
@@ -564,16 +573,18 @@ void ModelManager::acquire_async(std::string_view id, std::optional<int64_t> kee
     lock.lock();
     entry = *replanned;
     if (stopping_ || entry->file_overwritten) {
-      Status error = unavailable_error(stopping_ ? "The server is shutting down"
-                                                 : "The model file " + entry->path +
-                                                       " is being overwritten; retry the request");
+      Status error =
+          unavailable_error(stopping_ ? "The server is shutting down"
+                                      : "The model file " + entry->path + " is being overwritten; retry the request");
       lock.unlock();
       done(std::move(error));
       return;
     }
   }
   if (!entry->invalid_reason.empty()) {
-    Status error = data_loss_error("The model '" + entry->id + "' cannot be served: " + entry->invalid_reason);
+    const std::string why = "The model '" + entry->id + "' cannot be served: " + entry->invalid_reason;
+    // A copy still under way is worth a retry (503); a broken file is not (500).
+    Status error = entry->being_written ? unavailable_error(why) : data_loss_error(why);
     lock.unlock();
     done(std::move(error));
     return;
@@ -627,7 +638,7 @@ void ModelManager::fail_waiters(std::unique_lock<std::mutex>& lock, Entry& entry
   lock.lock();
 }
 
-Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, const Entry& wanted,
+Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, Entry& wanted,
                                std::vector<std::unique_ptr<ServedModel>>* unloaded) {
   const int64_t deadline_ms = now_ms() + std::max<int64_t>(0, options_.load_wait_ms);
   while (true) {
@@ -672,6 +683,7 @@ Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, const Entry& 
       lock.lock();
       continue;
     }
+    wanted.waiting_for_room = true;
     loader_cv_.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(deadline_ms - now, 1000)));
   }
 }
@@ -733,6 +745,7 @@ void ModelManager::loader_loop() {
       }
       std::vector<std::unique_ptr<ServedModel>> unloaded;
       Status room = make_room(lock, *entry, &unloaded);
+      entry->waiting_for_room = false;
       if (!room.ok()) {
         lock.unlock();
         unloaded.clear();

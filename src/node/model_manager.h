@@ -88,12 +88,18 @@ struct ModelInfo {
   // directory, a dangling link); says why, naming the path. Nothing below is
   // set for such a model.
   std::string invalid_reason;
+  // With invalid_reason: another process had the file open for writing when
+  // it was read (a copy under way). Read again at its next use; 503 meanwhile.
+  bool being_written = false;
   int64_t created_s = 0;
   int64_t n_ctx = 0;         // the context it is (or would be) served with
   planner::MemoryPlan plan;  // its planned bytes at the manager's settings
   bool fits_budget = false;  // plan.total_bytes() <= budget
   bool resident = false;
   bool loading = false;
+  // Its load waits for busy models to end so that it fits the budget (at most
+  // load_wait_ms).
+  bool waiting_for_room = false;
   bool pinned = false;
   int32_t n_active = 0;           // leases held now
   int64_t keep_alive_ms = 0;      // in force after its last request
@@ -212,8 +218,9 @@ class ModelManager {
   // Under mutex_: the pending load to run next, or null.
   EntryPtr next_load_locked();
   // Makes room for `wanted` by unloading idle models (into `unloaded`);
-  // waits for busy ones up to load_wait_ms. Under `lock`.
-  Status make_room(std::unique_lock<std::mutex>& lock, const Entry& wanted,
+  // waits for busy ones up to load_wait_ms (wanted.waiting_for_room is set
+  // while it waits; the caller clears it). Under `lock`.
+  Status make_room(std::unique_lock<std::mutex>& lock, Entry& wanted,
                    std::vector<std::unique_ptr<ServedModel>>* unloaded);
   Status cannot_fit_error(const Entry& entry) const;
   // Under mutex_: the entry with this id, or null.

@@ -3,11 +3,10 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "base/byte_size.h"
 #include "base/duration.h"
+#include "base/file_text.h"
 
 namespace hearth::node {
 namespace {
@@ -143,12 +142,9 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
 }
 
 Result<std::string> read_config_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return io_error("cannot read the config file " + path);
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) return io_error("cannot read the config file " + path);
-  return text.str();
+  Result<std::string> text = read_text_file(path, kMaxConfigBytes);
+  if (!text.ok()) return Status(text.status().code(), "the config file: " + text.status().message());
+  return text;
 }
 
 Result<NodeConfig> load_node_config(const std::string& path, std::string_view home,

@@ -35,7 +35,11 @@ struct NodeConfig {
   std::map<std::string, ModelSettings, std::less<>> models;  // [models.ID]
 };
 
-// The whole text of a config file; kIo "cannot read the config file PATH".
+// A config file larger than this is refused (it is read whole).
+inline constexpr int64_t kMaxConfigBytes = 4 << 20;
+
+// The whole text of a config file; kIo (cannot be read) or kOutOfRange (over
+// kMaxConfigBytes), the message naming the file.
 // (The gateway's parser reads the same file.)
 Result<std::string> read_config_text(const std::string& path);
 

@@ -64,6 +64,10 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
   auto chat_template = text::ChatTemplate::from_gguf(served->model->file());
   if (chat_template.ok()) {
     served->chat_template = std::move(chat_template).value();
+    if (!served->chat_template->fallback_reason().empty() && options.notice) {
+      options.notice("model '" + served->id + "': " + served->chat_template->fallback_reason() + "; using the native " +
+                     std::string(served->chat_template->name()) + " format instead");
+    }
   } else {
     served->chat_template_error = chat_template.status().message();
     if (options.notice) {

@@ -6,6 +6,7 @@
 
 #include "infer/attention.h"
 #include "infer/kv_block_pool.h"
+#include "model/arch/arch_registry.h"
 
 namespace hearth::planner {
 namespace {
@@ -48,39 +49,23 @@ int64_t file_weights_bytes(const model::GgufFile& file) {
 }
 
 Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type) {
-  const int64_t n_embd = config.n_embd;
-  const int64_t q_dim = config.n_head * config.head_dim;
-  const int64_t kv_dim = config.n_head_kv * config.head_dim;
+  HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
+  const model::ArchSpec& spec = *model::find_arch(config.arch);  // validated: registered
   int64_t n_bytes = 0;
-  Status status = ok_status();
-  const auto matrix = [&](model::TensorRole role, int64_t layer_idx, int64_t n_cols, int64_t n_rows) {
-    const tensor::DType dtype =
-        model::pick_tensor_type(file_type, role, layer_idx, config.n_layer, n_cols, config.tied_output);
-    if (n_cols % tensor::dtype_info(dtype).block_elems != 0) {
-      status = invalid_argument_error("rows of " + std::to_string(n_cols) + " values do not fit " +
-                                      std::string(tensor::dtype_info(dtype).name) + " blocks");
-      return;
+  for (const model::ModelTensor& tensor : model::model_tensors(spec, config)) {
+    if (tensor.spec->form == model::TensorForm::kF32Vector) {
+      n_bytes += tensor.shape.n_cols * static_cast<int64_t>(sizeof(float));
+      continue;
     }
-    n_bytes += tensor::row_bytes(dtype, n_cols) * n_rows;
-  };
-  const auto vector = [&](int64_t n) { n_bytes += n * static_cast<int64_t>(sizeof(float)); };
-  using model::TensorRole;
-  matrix(TensorRole::kTokenEmbedding, 0, n_embd, config.n_vocab);
-  for (int64_t layer_idx = 0; layer_idx < config.n_layer; ++layer_idx) {
-    vector(n_embd);  // attn_norm
-    matrix(TensorRole::kAttnQ, layer_idx, n_embd, q_dim);
-    matrix(TensorRole::kAttnK, layer_idx, n_embd, kv_dim);
-    matrix(TensorRole::kAttnV, layer_idx, n_embd, kv_dim);
-    if (config.has_qkv_bias) vector(q_dim + 2 * kv_dim);
-    matrix(TensorRole::kAttnOutput, layer_idx, q_dim, n_embd);
-    vector(n_embd);  // ffn_norm
-    matrix(TensorRole::kFfnGate, layer_idx, n_embd, config.n_ff);
-    matrix(TensorRole::kFfnUp, layer_idx, n_embd, config.n_ff);
-    matrix(TensorRole::kFfnDown, layer_idx, config.n_ff, n_embd);
+    const int64_t n_cols = tensor.shape.n_cols;
+    const tensor::DType dtype = model::pick_tensor_type(file_type, *model::quant_role(tensor.spec->slot),
+                                                        tensor.layer_idx, config.n_layer, n_cols, config.tied_output);
+    if (n_cols % tensor::dtype_info(dtype).block_elems != 0) {
+      return invalid_argument_error("rows of " + std::to_string(n_cols) + " values do not fit " +
+                                    std::string(tensor::dtype_info(dtype).name) + " blocks");
+    }
+    n_bytes += tensor::row_bytes(dtype, n_cols) * tensor.shape.n_rows;
   }
-  vector(n_embd);  // output_norm
-  if (!config.tied_output) matrix(TensorRole::kOutput, 0, n_embd, config.n_vocab);
-  HEARTH_RETURN_IF_ERROR(status);
   return n_bytes;
 }
 

@@ -59,9 +59,10 @@ Status validate_settings(const PlanSettings& settings);
 int64_t file_weights_bytes(const model::GgufFile& file);
 
 // The tensor bytes of a file of `file_type` with `config`'s dimensions, as
-// `hearth synth` writes it (model::pick_tensor_type decides each matrix's
-// type; norms and biases are F32). kInvalidArgument when a row length does
-// not fit the picked type's blocks.
+// `hearth synth` writes it: the family's tensor list (model/arch), where
+// model::pick_tensor_type decides each matrix's type and vectors are F32.
+// kInvalidArgument when the config is invalid or a row length does not fit
+// the picked type's blocks.
 Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type);
 
 // Bytes of the KV pool infer::Scheduler allocates: kv_pool_tokens (default

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "store/url.h"
+#include "net/url.h"
 
 namespace hearth::store {
 namespace {
@@ -74,7 +74,7 @@ Result<std::string> model_name_from_source(std::string_view source, bool is_url)
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   const size_t slash = path.find_last_of('/');
   std::string name(slash == std::string_view::npos ? path : path.substr(slash + 1));
-  if (is_url) name = percent_decode(name);
+  if (is_url) name = net::percent_decode(name);
   if (ends_with_suffix(name)) name.resize(name.size() - kSuffix.size());
   Status valid = validate_new_model_name(name);
   if (!valid.ok()) {

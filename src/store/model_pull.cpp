@@ -16,7 +16,7 @@
 #include "store/partial_file.h"
 #include "store/partial_meta.h"
 #include "store/sha256.h"
-#include "store/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace hearth::store {
 namespace {
@@ -165,7 +165,7 @@ Status copy_local(Pull& pull, PartialFile& file) {
   return ok_status();
 }
 
-Status http_status_error(const Pull& pull, const HttpResponseHead& head) {
+Status http_status_error(const Pull& pull, const net::HttpResponseHead& head) {
   const std::string text = "the server answered " + std::to_string(head.status) +
                            (head.reason.empty() ? "" : " " + head.reason) + " for " + head.url;
   if (head.status == 404 || head.status == 410) return not_found_error(text);
@@ -201,8 +201,8 @@ Status copy_http(Pull& pull, PartialFile& file) {
     bool restart_needed = false;
     std::string restart_reason;
     std::optional<uint64_t> total;
-    HttpHandlers handlers;
-    handlers.on_head = [&](const HttpResponseHead& head) -> Status {
+    net::HttpHandlers handlers;
+    handlers.on_head = [&](const net::HttpResponseHead& head) -> Status {
       if (head.status == 200) {
         if (file.size() > 0) {
           pull.notice("the server sent the whole file (it changed, or does not resume); starting over");
@@ -211,7 +211,7 @@ Status copy_http(Pull& pull, PartialFile& file) {
         total = head.content_length;
       } else if (head.status == 206) {
         if (asked_from == 0) return data_loss_error("the server answered 206 to a request for the whole file");
-        const Result<ContentRange> range = parse_content_range(head.content_range);
+        const Result<net::ContentRange> range = net::parse_content_range(head.content_range);
         if (!range.ok() || range->first != asked_from || range->last + 1 != range->complete_length ||
             (head.content_length && *head.content_length != range->last - range->first + 1)) {
           restart_needed = true;
@@ -252,7 +252,7 @@ Status copy_http(Pull& pull, PartialFile& file) {
       pull.progress(file.size(), total);
       return ok_status();
     };
-    Status fetched = http_get(pull.source.url, headers, pull.options.http, handlers);
+    Status fetched = net::http_get(pull.source.url, headers, pull.options.http, handlers);
     if (restart_needed) {
       if (restarted) return data_loss_error("the server cannot resume the download: " + restart_reason);
       restarted = true;

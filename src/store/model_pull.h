@@ -36,7 +36,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "store/http_client.h"
+#include "net/http_get.h"
 #include "store/model_source.h"
 #include "store/model_store.h"
 
@@ -50,7 +50,7 @@ struct PullOptions {
   std::string name;             // empty: from the source's file name (model_name_from_source)
   std::string expected_sha256;  // empty: the sidecar SOURCE.sha256 of a local source, else none
   bool force = false;           // replace a name that holds other content or a hand-placed file
-  HttpOptions http;
+  net::HttpOptions http;
   size_t copy_chunk_bytes = 1 << 20;  // local sources: bytes per read
   // Bytes of the file so far (resumed bytes included) and its size when known.
   std::function<void(uint64_t done_bytes, std::optional<uint64_t> total_bytes)> progress;

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "store/url.h"
+#include "net/url.h"
 
 namespace hearth::store {
 namespace {
@@ -25,20 +25,20 @@ Result<ModelSource> parse_model_source(std::string_view text) {
     return invalid_argument_error("the source contains a line break or NUL byte");
   }
   ModelSource source;
-  if (starts_with_ignoring_case(text, "http://") || starts_with_ignoring_case(text, "https://")) {
-    HEARTH_ASSIGN_OR_RETURN(source.url, parse_url(text));
+  if (net::starts_with_ignoring_case(text, "http://") || net::starts_with_ignoring_case(text, "https://")) {
+    HEARTH_ASSIGN_OR_RETURN(source.url, net::parse_url(text));
     source.kind = ModelSource::Kind::kHttp;
     source.text = std::string(text.substr(0, text.find('#')));
     return source;
   }
-  if (starts_with_ignoring_case(text, "file://")) {
+  if (net::starts_with_ignoring_case(text, "file://")) {
     std::string_view rest = text.substr(7);
-    if (starts_with_ignoring_case(rest, "localhost/")) rest.remove_prefix(9);
+    if (net::starts_with_ignoring_case(rest, "localhost/")) rest.remove_prefix(9);
     if (rest.empty() || rest.front() != '/') {
       return invalid_argument_error("the file:// URL '" + std::string(text) +
                                     "' names another host; mount it and give the path");
     }
-    source.path = percent_decode(rest);
+    source.path = net::percent_decode(rest);
     source.text = source.path;
     return source;
   }

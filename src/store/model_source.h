@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "store/url.h"
+#include "net/url.h"
 
 namespace hearth::store {
 
@@ -14,7 +14,7 @@ struct ModelSource {
   enum class Kind { kFile, kHttp };
   Kind kind = Kind::kFile;
   std::string path;  // kFile: the path as given (file:// URLs decoded)
-  Url url;           // kHttp
+  net::Url url;           // kHttp
   // The source as the user named it (a URL without its fragment); recorded
   // with a partial download so a resume continues the same source only.
   std::string text;

@@ -16,7 +16,7 @@
 
 #include "base/status.h"
 #include "store/sha256.h"
-#include "store/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace hearth::store {
 

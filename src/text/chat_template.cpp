@@ -102,8 +102,7 @@ std::string_view strip_python_whitespace(std::string_view text) {
   return text.substr(begin, end - begin);
 }
 
-ChatTemplate::ChatTemplate(Family family, std::string_view bos_text, std::string_view eos_text)
-    : family_(family) {
+ChatTemplate::ChatTemplate(Family family, std::string_view bos_text, std::string_view eos_text) : family_(family) {
   const bool is_llama3 = family == Family::kLlama3;
   bos_text_ = !bos_text.empty() ? std::string(bos_text) : is_llama3 ? "<|begin_of_text|>" : "<s>";
   eos_text_ = !eos_text.empty() ? std::string(eos_text) : is_llama3 ? "<|end_of_text|>" : "</s>";
@@ -139,6 +138,20 @@ Result<ChatTemplate> ChatTemplate::from_source(std::string_view jinja, std::stri
                              " (hearth renders llama3, chatml, llama2 and mistral templates)");
 }
 
+Result<ChatTemplate> ChatTemplate::from_jinja(std::string_view jinja, std::string_view bos_text,
+                                              std::string_view eos_text, const jinja::Limits& limits) {
+  auto parsed = jinja::Template::parse(jinja, limits);
+  if (!parsed.ok()) {
+    return Status(parsed.status().code(), "the chat template does not parse: " + parsed.status().message());
+  }
+  ChatTemplate chat(Family::kJinja, {}, {});
+  chat.bos_text_ = std::string(bos_text);
+  chat.eos_text_ = std::string(eos_text);
+  chat.jinja_ = std::make_shared<const jinja::Template>(std::move(parsed).value());
+  chat.jinja_source_ = std::string(jinja);
+  return chat;
+}
+
 Result<ChatTemplate> ChatTemplate::from_gguf(const model::GgufFile& file) {
   std::vector<std::string_view> tokens;
   if (file.find("tokenizer.ggml.tokens") != nullptr) {
@@ -155,7 +168,14 @@ Result<ChatTemplate> ChatTemplate::from_gguf(const model::GgufFile& file) {
 
   if (file.find("tokenizer.chat_template") != nullptr) {
     HEARTH_ASSIGN_OR_RETURN(std::string_view jinja, file.get_string("tokenizer.chat_template"));
-    return from_source(jinja, bos_text, eos_text);
+    Result<ChatTemplate> interpreted = from_jinja(jinja, bos_text, eos_text);
+    if (interpreted.ok()) return interpreted;
+    Result<ChatTemplate> native = from_source(jinja, bos_text, eos_text);
+    if (!native.ok()) {
+      return Status(native.status().code(), interpreted.status().message() + "; " + native.status().message());
+    }
+    native->fallback_reason_ = interpreted.status().message();
+    return native;
   }
   auto has_token = [&](std::string_view text) {
     for (std::string_view token : tokens) {
@@ -177,6 +197,7 @@ std::string_view ChatTemplate::name() const {
     case Family::kChatml: return "chatml";
     case Family::kLlama2: return "llama2";
     case Family::kMistral: return "mistral";
+    case Family::kJinja: return "jinja";
   }
   return "";
 }
@@ -187,19 +208,43 @@ std::string_view ChatTemplate::jinja_source() const {
     case Family::kChatml: return kChatmlJinja;
     case Family::kLlama2: return kLlama2Jinja;
     case Family::kMistral: return kMistralJinja;
+    case Family::kJinja: return jinja_source_;
   }
   return "";
 }
 
 Result<std::string> ChatTemplate::render(std::span<const ChatMessage> messages, bool add_generation_prompt) const {
+  if (family_ == Family::kJinja) return render_jinja(messages, add_generation_prompt);
   HEARTH_RETURN_IF_ERROR(check_roles(messages, name()));
   switch (family_) {
     case Family::kLlama3: return render_llama3(messages, add_generation_prompt);
     case Family::kChatml: return render_chatml(messages, add_generation_prompt);
     case Family::kLlama2: return render_llama2(messages);
     case Family::kMistral: return render_mistral(messages);
+    case Family::kJinja: break;
   }
   return internal_error("unknown chat template family");
+}
+
+Result<std::string> ChatTemplate::render_jinja(std::span<const ChatMessage> messages,
+                                               bool add_generation_prompt) const {
+  if (messages.empty()) return invalid_argument_error("the conversation has no messages");
+  jinja::List message_values;
+  message_values.reserve(messages.size());
+  for (const ChatMessage& message : messages) {
+    auto entry = std::make_shared<jinja::Dict>();
+    entry->set("role", jinja::Value(message.role));
+    entry->set("content", jinja::Value(message.content));
+    message_values.emplace_back(std::move(entry));
+  }
+  jinja::Dict context;
+  context.set("messages", jinja::Value::list(std::move(message_values)));
+  context.set("add_generation_prompt", jinja::Value(add_generation_prompt));
+  context.set("bos_token", jinja::Value(bos_text_));
+  context.set("eos_token", jinja::Value(eos_text_));
+  Result<std::string> rendered = jinja_->render(context);
+  if (!rendered.ok()) return invalid_argument_error("chat template: " + rendered.status().message());
+  return rendered;
 }
 
 Result<std::string> ChatTemplate::render_llama3(std::span<const ChatMessage> messages,

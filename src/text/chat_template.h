@@ -1,7 +1,8 @@
 // ChatTemplate: renders a conversation into the prompt text a model family
-// was trained on. hearth does not run Jinja: it recognizes which published
-// template a model carries (by distinctive markers) and renders that format
-// natively, exactly as the family's published template renders it.
+// was trained on. A model's own tokenizer.chat_template (Jinja) runs in
+// hearth's sandboxed interpreter (text/jinja/); the four native families
+// below are the fallback for files without a template, or whose template
+// does not parse (fallback_reason() says why):
 //
 //   llama3   Meta Llama 3 Instruct: <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{content|trim}<|eot_id|>...
 //   chatml   <|im_start|>user\n{content}<|im_end|>\n... (Qwen2/2.5, Hermes, SmolLM); a static
@@ -22,12 +23,14 @@
 // Immutable once built; render() is const and safe from any number of threads.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "text/jinja/template.h"
 
 namespace hearth::model {
 class GgufFile;
@@ -42,11 +45,16 @@ struct ChatMessage {
 
 class ChatTemplate {
  public:
-  // From tokenizer.chat_template, recognized with from_source(); bos and eos
-  // texts come from the vocabulary. Without a template, the vocabulary decides:
-  // <|im_start|> -> chatml, <|start_header_id|> -> llama3, [INST] -> mistral;
-  // otherwise kNotFound.
+  // From tokenizer.chat_template, run by from_jinja(); a template that does
+  // not parse is recognized with from_source() instead (fallback_reason()
+  // keeps the parse error). bos and eos texts come from the vocabulary.
+  // Without a template, the vocabulary decides: <|im_start|> -> chatml,
+  // <|start_header_id|> -> llama3, [INST] -> mistral; otherwise kNotFound.
   static Result<ChatTemplate> from_gguf(const model::GgufFile& file);
+  // Runs `jinja` in the interpreter with bos_token and eos_token set; the
+  // parse error (with its position) when it does not parse.
+  static Result<ChatTemplate> from_jinja(std::string_view jinja, std::string_view bos_text, std::string_view eos_text,
+                                         const jinja::Limits& limits = {});
   // "llama3", "chatml", "llama2" or "mistral", with the family's usual bos/eos
   // texts; kInvalidArgument naming anything else.
   static Result<ChatTemplate> from_name(std::string_view name);
@@ -57,23 +65,30 @@ class ChatTemplate {
   static Result<ChatTemplate> from_source(std::string_view jinja, std::string_view bos_text = {},
                                           std::string_view eos_text = {});
 
+  // "jinja" for a template run by the interpreter, else the native family.
   std::string_view name() const;
+  // Why a model's own template is not used ("" when it is, or when there was none).
+  const std::string& fallback_reason() const { return fallback_reason_; }
   const std::string& bos_text() const { return bos_text_; }
   const std::string& eos_text() const { return eos_text_; }
   // chatml only: the system prompt used when the conversation has none ("" if none).
   const std::string& default_system() const { return default_system_; }
-  // The family's published Jinja template (what `hearth synth` writes to
-  // tokenizer.chat_template, and what from_source() recognizes as this family).
+  // The template's Jinja source: the model's own, or the native family's
+  // published one (what `hearth synth` writes to tokenizer.chat_template, and
+  // what from_source() recognizes as this family).
   std::string_view jinja_source() const;
 
   // kInvalidArgument naming the problem for an empty conversation, an unknown
   // role, or an order the family's template rejects. add_generation_prompt
   // appends the assistant header (llama3, chatml); llama2 and mistral prompts
-  // already end where the assistant speaks.
+  // already end where the assistant speaks. A Jinja template gets `messages`
+  // (role, content), add_generation_prompt, bos_token and eos_token; its
+  // errors (raise_exception, type errors, a limit) come back as
+  // kInvalidArgument starting "chat template: " with the line and column.
   Result<std::string> render(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
 
  private:
-  enum class Family { kLlama3, kChatml, kLlama2, kMistral };
+  enum class Family { kLlama3, kChatml, kLlama2, kMistral, kJinja };
   ChatTemplate(Family family, std::string_view bos_text, std::string_view eos_text);
 
   Result<std::string> render_llama3(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
@@ -81,7 +96,13 @@ class ChatTemplate {
   Result<std::string> render_llama2(std::span<const ChatMessage> messages) const;
   Result<std::string> render_mistral(std::span<const ChatMessage> messages) const;
 
+  Result<std::string> render_jinja(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
+
   Family family_;
+  // kJinja only: shared because templates are immutable and ChatTemplate is copied.
+  std::shared_ptr<const jinja::Template> jinja_;
+  std::string jinja_source_;
+  std::string fallback_reason_;
   std::string bos_text_;
   std::string eos_text_;
   std::string default_system_;

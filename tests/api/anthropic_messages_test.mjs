@@ -49,14 +49,17 @@ public = ["local", "anthropic"]
 `,
     );
     gateway = await HearthServer.start(['--config', config]);
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
+    // The gateway lists the node's model once its poller has seen the node (an observable state;
+    // the deadline is a guard against a hang, never what passes).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
       const ids = (await (await gateway.fetch('/v1/models')).json()).data.map((m) => m.id);
       if (ids.includes(model_id)) break;
+      assert.ok(Date.now() < deadline, `the gateway never listed ${model_id}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   },
-  { timeout: 60_000 },
+  { timeout: 90_000 },
 );
 
 after(async () => {

@@ -1,7 +1,10 @@
 // A client that goes away mid-stream must stop its generation. With one sequence at a time
 // (--parallel 1), a dozen long streams that every client abandons would hold the engine for a
-// dozen full generations if the server kept generating; a request sent after them must instead be
-// answered in a fraction of that, and the server must stay healthy.
+// dozen full generations if the server kept generating. Judged by what the server reports, not by
+// how long anything takes: each abandoned request's access-log line says 499 (its handler
+// cancelled the sequence before writing it), the engine goes idle, and it generated fewer tokens
+// than the dozen full generations. The one assumption: an 1800-token generation outlasts the
+// client's abort right after the first chunk.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HearthServer, only_model_id, test_model_path } from './hearth_server.mjs';
@@ -34,18 +37,32 @@ function long_request(seed) {
   };
 }
 
-describe('client disconnect', { timeout: 60_000 }, () => {
-  it('stops the generation of a stream whose client aborted', async (t) => {
-    // What one full generation costs here, for scale.
-    const t_full_start = performance.now();
-    const full = await client.chat.completions.create(long_request(0));
-    const t_full_ms = performance.now() - t_full_start;
-    assert.equal(full.usage.completion_tokens, long_max_tokens);
+// The access-log lines of chat requests, but for the one with id `except_id`.
+function chat_lines(lines, except_id) {
+  return lines
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line))
+    .filter((line) => line.route === '/v1/chat/completions' && line.id !== except_id);
+}
+
+async function engine() {
+  const status = await (await server.fetch('/hearth/v1/status')).json();
+  return status.models[0].engine;
+}
+
+describe('client disconnect', { timeout: 120_000 }, () => {
+  it('stops the generation of a stream whose client aborted', async () => {
+    // Loads the model, so the engine's counters exist.
+    const warm = await client.chat.completions.create({ ...long_request(0), max_tokens: 2 });
+    assert.equal(warm.usage.completion_tokens, 2);
+    const generated_before = (await engine()).generated_tokens_total;
 
     const controllers = Array.from({ length: n_abandoned }, () => new AbortController());
-    let first_chunk;
-    const got_first_chunk = new Promise((resolve) => {
-      first_chunk = resolve;
+    // The server writes a stream's first chunk (the role) once it has queued the sequence.
+    let n_started = 0;
+    let all_started;
+    const got_all_started = new Promise((resolve) => {
+      all_started = resolve;
     });
     const readers = controllers.map(async (controller, stream_idx) => {
       let n_chunks = 0;
@@ -55,8 +72,7 @@ describe('client disconnect', { timeout: 60_000 }, () => {
           { signal: controller.signal },
         );
         for await (const chunk of stream) {
-          n_chunks++;
-          first_chunk();
+          if (n_chunks++ === 0 && ++n_started === n_abandoned) all_started();
           if (chunk.choices[0]?.finish_reason) return { n_chunks, finished: true };
         }
         return { n_chunks, finished: false };
@@ -64,13 +80,7 @@ describe('client disconnect', { timeout: 60_000 }, () => {
         return { n_chunks, error };
       }
     });
-    let timer;
-    await Promise.race([
-      got_first_chunk,
-      new Promise((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error('no stream sent a chunk within 20 s')), 20_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    await got_all_started; // bounded by the describe's timeout
     for (const controller of controllers) controller.abort();
     const outcomes = await Promise.all(readers);
     assert.ok(
@@ -78,25 +88,26 @@ describe('client disconnect', { timeout: 60_000 }, () => {
       'an abandoned stream ran to its end',
     );
 
-    const t_next_start = performance.now();
+    // Every handler has written its line: each saw its client leave and cancelled its sequence.
+    const lines = chat_lines(
+      await server.wait_for_stderr((all) => chat_lines(all, warm.id).length >= n_abandoned),
+      warm.id,
+    );
+    assert.equal(lines.length, n_abandoned);
+    for (const line of lines) assert.equal(line.status, 499, JSON.stringify(line));
+    // The engine lets go of them: nothing runs or waits, and it stopped far short of generating
+    // every abandoned answer in full.
+    const idle = await server.wait_for_status((status) => status.queue.running === 0 && status.queue.waiting === 0);
+    const generated = idle.models[0].engine.generated_tokens_total - generated_before;
+    assert.ok(generated < n_abandoned * long_max_tokens, `${generated} tokens generated after the aborts`);
+
     const next = await client.chat.completions.create({
       model,
       messages: [{ role: 'user', content: 'hi' }],
       max_tokens: 8,
       temperature: 0,
     });
-    const t_next_ms = performance.now() - t_next_start;
     assert_schema('CreateChatCompletionResponse', next);
-    // Had the server kept generating, the next request would wait about n_abandoned * t_full_ms.
-    const limit_ms = Math.max(1_000, (n_abandoned * t_full_ms) / 4);
-    t.diagnostic(
-      `full generation ${t_full_ms.toFixed(0)} ms; request after ${n_abandoned} abandoned streams ${t_next_ms.toFixed(0)} ms`,
-    );
-    assert.ok(
-      t_next_ms < limit_ms,
-      `next request took ${t_next_ms.toFixed(0)} ms (one full generation: ${t_full_ms.toFixed(0)} ms, limit ${limit_ms.toFixed(0)} ms)`,
-    );
-
     assert.equal((await server.fetch('/health')).status, 200);
     assert.ok(server.running);
   });

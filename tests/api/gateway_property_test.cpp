@@ -9,6 +9,8 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -61,6 +63,19 @@ class FleetMock {
     std::lock_guard lock(mutex_);
     return std::exchange(chats_, {});
   }
+  // Forgets the status requests counted so far.
+  void reset_polls() {
+    std::lock_guard lock(mutex_);
+    polls_.clear();
+  }
+  // Waits until `prefix` was asked for its status `n` times since
+  // reset_polls(). A gateway polls each node one request after another, so the
+  // second request proves the answer to the first was taken in. False only
+  // past a generous guard.
+  bool wait_for_polls(const std::string& prefix, int n) {
+    std::unique_lock lock(mutex_);
+    return polled_.wait_for(lock, std::chrono::seconds(60), [&] { return polls_[prefix] >= n; });
+  }
 
  private:
   void accept_loop() {
@@ -86,6 +101,10 @@ class FleetMock {
       response.set(http::field::content_type, "application/json");
       {
         std::lock_guard lock(mutex_);
+        if (target.find("/hearth/v1/status") != std::string::npos) {
+          ++polls_[prefix];
+          polled_.notify_all();
+        }
         if (down_.count(prefix) != 0) {
           response.result(http::status::service_unavailable);
           response.body() = R"({"error":{"message":"down","type":"server_error"}})";
@@ -112,6 +131,8 @@ class FleetMock {
   std::mutex mutex_;
   std::set<std::string> down_;        // guarded by mutex_
   std::map<std::string, int> chats_;  // guarded by mutex_
+  std::map<std::string, int> polls_;  // guarded by mutex_: status requests per prefix
+  std::condition_variable polled_;
 };
 
 int post_chat(uint16_t port, const std::string& model, const std::string& data_class) {
@@ -187,6 +208,7 @@ TEST(GatewayPropertyTest, NoConfidentialRequestEverReachesTheCloud) {
     if (rng() % 2 == 0) config->policy.allowed[gateway::DataClass::kConfidential] = {"local", "cloud0"};
     mock.set_down(down);
     mock.take_chats();
+    mock.reset_polls();  // the previous trial's server stopped polling when it shut down
 
     HttpServerOptions options;
     options.port = 0;
@@ -198,7 +220,8 @@ TEST(GatewayPropertyTest, NoConfidentialRequestEverReachesTheCloud) {
     ASSERT_TRUE(server.ok()) << server.status().to_string();
     Status run_status;
     std::thread runner([&] { run_status = (*server)->run(); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // a few polls
+    // Every node's first status answer is in before the first request.
+    for (const gateway::NodeTarget& node : config->nodes) ASSERT_TRUE(mock.wait_for_polls(node.name, 2)) << node.name;
 
     for (int request_idx = 0; request_idx < 4; ++request_idx) {
       const std::string data_class = classes[rng() % 3];

@@ -44,7 +44,9 @@ function start_node_a() {
   return HearthServer.start(['--models-dir', path.join(work_dir, 'a'), '--port', String(node_a_port), '--ctx', '512']);
 }
 
-async function wait_until(predicate, timeout_ms = 10_000) {
+// Polls until `predicate()` holds (an observable state of the fleet, reached once the gateway's
+// poller has seen it); false only past a generous guard, which is a failure, never what passes a test.
+async function wait_until(predicate, timeout_ms = 60_000) {
   const deadline = Date.now() + timeout_ms;
   while (Date.now() < deadline) {
     if (await predicate()) return true;
@@ -126,7 +128,7 @@ confidential = ["local"]
       'the gateway never saw both nodes',
     );
   },
-  { timeout: 60_000 },
+  { timeout: 90_000 },
 );
 
 after(async () => {

@@ -2,7 +2,11 @@
 // model behind one scheduler, driven over a loopback socket (port 0). Checks
 // what only the whole path shows: whole and streamed answers, a client that
 // leaves (streaming or not) frees its sequence at once, and a shutdown whose
-// drain deadline passes ends a stream with an SSE error event.
+// drain deadline passes ends a stream with an SSE error event. The engine is
+// held at a StepGate (the scheduler's before_step hook, carried through the
+// model manager) wherever the outcome would otherwise depend on how fast it
+// generates; a client's departure is known to have landed when its request's
+// access-log line (status 499) is written.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,8 +16,10 @@
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -24,6 +30,7 @@
 #include "model/shape_catalog.h"
 #include "node/model_files.h"
 #include "node/model_manager.h"
+#include "step_gate.h"
 
 namespace hearth::api {
 namespace {
@@ -53,11 +60,13 @@ class GenerationServerTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { std::remove(model_path().c_str()); }
 
-  void start(int64_t drain_timeout_ms) {
+  // With `gated`, the model's engine waits at gate_ before every step.
+  void start(int64_t drain_timeout_ms, bool gated = false) {
     node::ModelManagerOptions options;
     options.load.n_ctx = kContext;
     options.load.scheduler.max_seqs = 2;
     options.load.scheduler.n_threads = 1;
+    if (gated) options.load.scheduler.before_step = gate_.hook();
     options.budget_bytes = int64_t{1} << 32;
     const std::string paths[] = {model_path()};
     auto models = node::ModelManager::create(paths, std::move(options));
@@ -72,7 +81,11 @@ class GenerationServerTest : public ::testing::Test {
     server_options.handle_signals = false;
     server_options.drain_timeout_ms = drain_timeout_ms;
     server_options.shutdown_grace_ms = 500;
-    server_options.access_log = [](std::string_view) {};
+    server_options.access_log = [this](std::string_view line) {
+      std::lock_guard lock(log_mu_);
+      access_lines_.emplace_back(line);
+      log_cv_.notify_all();
+    };
     auto server = HttpServer::create(server_options, *models_);
     ASSERT_TRUE(server.ok()) << server.status().to_string();
     server_ = std::move(server).value();
@@ -112,36 +125,56 @@ class GenerationServerTest : public ::testing::Test {
     http::write(stream, request);
   }
 
-  // Reads a streamed 200 response until its second SSE event (the role chunk
-  // and one more): generation is under way. ASSERTs inside; check HasFatalFailure.
-  void read_until_generating(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                             http::response_parser<http::string_body>& parser) {
+  // Reads a streamed 200 response until its first SSE event (the role chunk,
+  // written before any token): the stream is open. ASSERTs inside; check
+  // HasFatalFailure.
+  void read_until_streaming(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                            http::response_parser<http::string_body>& parser) {
     parser.body_limit(uint64_t{64} << 20);
     http::read_header(stream, buffer, parser);
     ASSERT_EQ(parser.get().result_int(), 200);
-    while (parser.get().body().find("data: ", 10) == std::string::npos) {
+    while (parser.get().body().find("\n\n") == std::string::npos) {
       ASSERT_FALSE(parser.is_done());
       http::read_some(stream, buffer, parser);
     }
   }
 
-  // Waits until the scheduler runs no sequence; false after `timeout`.
-  bool wait_idle(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Waits for an access-log line containing `fragment` (written once the
+  // request's handler is done, after it cancelled its sequence).
+  bool wait_for_access_line(const std::string& fragment) {
+    std::unique_lock lock(log_mu_);
+    return log_cv_.wait_for(lock, kGuard, [&] {
+      for (const std::string& line : access_lines_) {
+        if (line.find(fragment) != std::string::npos) return true;
+      }
+      return false;
+    });
+  }
+
+  // Waits until the scheduler runs no sequence, polling its stats; false only
+  // past a generous guard (a failure, never what makes a test pass).
+  bool wait_idle() {
+    const auto deadline = std::chrono::steady_clock::now() + kGuard;
     while (std::chrono::steady_clock::now() < deadline) {
       const infer::SchedulerStats stats = scheduler().stats();
       if (stats.n_running == 0 && stats.n_waiting == 0) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::this_thread::yield();
     }
     return false;
   }
 
+  static constexpr std::chrono::seconds kGuard{120};
+
+  infer::testing::StepGate gate_;  // declared first: outlives the engine that calls it
   std::unique_ptr<node::ModelManager> models_;
   node::ModelLease lease_;
   std::unique_ptr<HttpServer> server_;
   std::thread runner_;
   Status run_status_;
   asio::io_context io_;
+  std::mutex log_mu_;
+  std::condition_variable log_cv_;
+  std::vector<std::string> access_lines_;  // guarded by log_mu_
 };
 
 TEST_F(GenerationServerTest, WholeAndStreamedAnswersAgree) {
@@ -195,44 +228,52 @@ TEST_F(GenerationServerTest, LongAnswerRunsToItsLimit) {
   EXPECT_EQ(body["usage"]["completion_tokens"], 600);
 }
 
+// The engine runs two steps (two tokens), the client leaves while it is held,
+// and the next step frees the sequence: exactly two tokens were generated.
 TEST_F(GenerationServerTest, ClientLeavingMidStreamCancelsItsSequence) {
-  start(10000);
+  start(10000, /*gated=*/true);
   const int64_t generated_before = scheduler().stats().n_generated_tokens_total;
   {
     beast::tcp_stream stream = connect();
     send_chat(stream, kContext - 64, /*streamed=*/true);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    read_until_generating(stream, buffer, parser);
+    read_until_streaming(stream, buffer, parser);
     ASSERT_FALSE(HasFatalFailure());
+    gate_.run_steps(2);
   }  // closed mid-stream
-  EXPECT_TRUE(wait_idle(std::chrono::milliseconds(2000)));
-  EXPECT_LT(scheduler().stats().n_generated_tokens_total - generated_before, (kContext - 64) / 2);
+  ASSERT_TRUE(wait_for_access_line("\"status\":499"));
+  gate_.open();
+  EXPECT_TRUE(wait_idle());
+  EXPECT_EQ(scheduler().stats().n_generated_tokens_total - generated_before, 2);
 }
 
 TEST_F(GenerationServerTest, ClientLeavingBeforeAWholeAnswerCancelsItsSequence) {
-  start(10000);
+  start(10000, /*gated=*/true);
   const int64_t generated_before = scheduler().stats().n_generated_tokens_total;
   {
     beast::tcp_stream stream = connect();
     send_chat(stream, kContext - 64, /*streamed=*/false);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (scheduler().stats().n_running == 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    gate_.run_steps(2);  // returns once the request is submitted and two tokens are out
+    EXPECT_EQ(scheduler().stats().n_running, 1);
   }  // closed while the answer is being generated
-  EXPECT_TRUE(wait_idle(std::chrono::milliseconds(2000)));
-  EXPECT_LT(scheduler().stats().n_generated_tokens_total - generated_before, (kContext - 64) / 2);
+  ASSERT_TRUE(wait_for_access_line("\"status\":499"));
+  gate_.open();
+  EXPECT_TRUE(wait_idle());
+  EXPECT_EQ(scheduler().stats().n_generated_tokens_total - generated_before, 2);
 }
 
+// Held at the gate, the sequence is still running when the drain deadline
+// (0 ms) passes; the drain's cancel releases the gate.
 TEST_F(GenerationServerTest, ShutdownPastTheDrainDeadlineEndsTheStreamWithAnError) {
-  start(/*drain_timeout_ms=*/0);
+  start(/*drain_timeout_ms=*/0, /*gated=*/true);
   beast::tcp_stream stream = connect();
   send_chat(stream, kContext - 64, /*streamed=*/true);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  read_until_generating(stream, buffer, parser);
+  read_until_streaming(stream, buffer, parser);
   ASSERT_FALSE(HasFatalFailure());
+  gate_.run_steps(2);
   server_->shutdown();
   beast::error_code error;
   while (!parser.is_done() && !error) http::read_some(stream, buffer, parser, error);

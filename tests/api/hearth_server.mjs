@@ -10,11 +10,13 @@
 // once per run and passes them in HEARTH_TEST_MODEL / HEARTH_TEST_MODELS_DIR; a test file run on
 // its own synthesizes them into a temp dir of its own.
 import { spawn, execFileSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 
@@ -22,10 +24,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo_root = path.resolve(here, '..', '..');
 export const hearth_bin = process.env.HEARTH_BIN ?? path.join(repo_root, 'build', 'hearth');
 
-const start_timeout_ms = 20_000;
+const start_timeout_ms = 60_000; // a guard: a loaded machine may take a while to start a process
 const stop_timeout_ms = 15_000;
 const request_timeout_ms = 30_000;
 const stderr_lines_max = 100_000;
+const status_poll_ms = 10;
 
 // Writes the test models: <dir>/tiny.gguf (seed 1) and <dir>/tiny-b.gguf (seed 2). Returns dir.
 export function synthesize_models(dir) {
@@ -90,8 +93,9 @@ process.on('exit', () => {
 });
 
 export class HearthServer {
-  constructor(child, base_url, stdout_lines, stderr_lines, exited) {
+  constructor(child, base_url, stdout_lines, stderr_lines, stderr_events, exited) {
     this.child_ = child;
+    this.stderr_events_ = stderr_events; // emits 'line' after each line is added to stderr_lines
     this.base_url = base_url; // e.g. http://127.0.0.1:41234
     this.stdout_lines = stdout_lines; // every line the server printed on stdout, so far
     this.stderr_lines = stderr_lines; // every line the server printed on stderr, so far
@@ -110,8 +114,10 @@ export class HearthServer {
     live_children_.add(child);
     const stdout_lines = [];
     const stderr_lines = [];
+    const stderr_events = new EventEmitter();
     readline.createInterface({ input: child.stderr }).on('line', (line) => {
       if (stderr_lines.length < stderr_lines_max) stderr_lines.push(line);
+      stderr_events.emit('line');
     });
     const exited = new Promise((resolve) => {
       child.on('close', (code, signal) => {
@@ -152,7 +158,38 @@ export class HearthServer {
         fail(`exited (code ${code}, signal ${signal}) before listening`);
       });
     });
-    return new HearthServer(child, base_url, stdout_lines, stderr_lines, exited);
+    return new HearthServer(child, base_url, stdout_lines, stderr_lines, stderr_events, exited);
+  }
+
+  // Resolves once the lines printed on stderr so far satisfy `ready(stderr_lines)` (checked now and after
+  // each new line); rejects past timeout_ms, a guard against a hang that never decides a test.
+  wait_for_stderr(ready, { timeout_ms = request_timeout_ms } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!ready(this.stderr_lines)) return;
+        clearTimeout(timer);
+        this.stderr_events_.off('line', check);
+        resolve(this.stderr_lines);
+      };
+      const timer = setTimeout(() => {
+        this.stderr_events_.off('line', check);
+        reject(new Error(`stderr did not show what was awaited within ${timeout_ms} ms`));
+      }, timeout_ms);
+      this.stderr_events_.on('line', check);
+      check();
+    });
+  }
+
+  // Polls GET /hearth/v1/status until `ready(status)`; resolves to that status. Rejects past
+  // timeout_ms, a guard against a hang that never decides a test.
+  async wait_for_status(ready, { timeout_ms = request_timeout_ms } = {}) {
+    const deadline = Date.now() + timeout_ms;
+    for (;;) {
+      const status = await (await this.fetch('/hearth/v1/status')).json();
+      if (ready(status)) return status;
+      if (Date.now() > deadline) throw new Error(`status never reached the awaited state: ${JSON.stringify(status)}`);
+      await sleep(status_poll_ms); // spares the cores the server needs to get there
+    }
   }
 
   get pid() {

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/api_keys.h"
-#include "store/sqlite_db.h"
+#include "db/sqlite_db.h"
 #include "temp_dir.h"
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
@@ -15,6 +15,8 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,6 +55,7 @@ class HttpServerTest : public ::testing::Test {
     options.access_log = [this](std::string_view line) {
       std::lock_guard lock(log_mutex_);
       log_lines_.emplace_back(line);
+      log_cv_.notify_all();
     };
     configure(options);
     auto server = HttpServer::create(options, *models_);
@@ -112,6 +115,13 @@ class HttpServerTest : public ::testing::Test {
     return error;
   }
 
+  // Waits until `n` access-log lines were written (each after its response);
+  // false only past a generous guard.
+  bool wait_for_log_lines(size_t n) {
+    std::unique_lock lock(log_mutex_);
+    return log_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return log_lines_.size() >= n; });
+  }
+
   std::vector<json> log_lines() {
     std::lock_guard lock(log_mutex_);
     std::vector<json> out;
@@ -128,7 +138,8 @@ class HttpServerTest : public ::testing::Test {
   Status run_status_;
   asio::io_context io_;
   std::mutex log_mutex_;
-  std::vector<std::string> log_lines_;
+  std::condition_variable log_cv_;
+  std::vector<std::string> log_lines_;  // guarded by log_mutex_
 };
 
 TEST_F(HttpServerTest, Health) {
@@ -246,10 +257,8 @@ TEST_F(HttpServerTest, LogsOneJsonLinePerRequest) {
   request(http::verb::get, "/health");
   request(http::verb::get, "/v1/models/ghost");
   request(http::verb::post, "/v1/completions", R"({"model":"ghost","prompt":"x"})", {{"X-Hearth-Priority", "batch"}});
-  // The line is written after the response; give the I/O thread a moment.
-  for (int attempt = 0; attempt < 100 && log_lines().size() < 3; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // The line is written after the response, on the server's I/O thread.
+  ASSERT_TRUE(wait_for_log_lines(3));
   const std::vector<json> lines = log_lines();
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0]["route"], "/health");
@@ -340,7 +349,7 @@ class HttpServerKeysTest : public HttpServerTest {
  protected:
   void configure(HttpServerOptions& options) override {
     ASSERT_TRUE(dir_.ok());
-    auto db = store::Database::open(dir_.file("hearth.db"));
+    auto db = db::Database::open(dir_.file("hearth.db"));
     ASSERT_TRUE(db.ok()) << db.status().to_string();
     db_ = std::move(db).value();
     ASSERT_TRUE(db_->migrate(gateway::api_key_migrations()).ok());
@@ -362,8 +371,8 @@ class HttpServerKeysTest : public HttpServerTest {
   }
 
   bool require_keys_ = true;
-  store::test::TempDir dir_;
-  std::unique_ptr<store::Database> db_;
+  test::TempDir dir_;
+  std::unique_ptr<db::Database> db_;
   std::unique_ptr<gateway::KeyStore> keys_;
   std::string alice_;
 };
@@ -448,9 +457,9 @@ TEST(HttpServerCreateTest, AnAddressOffLoopbackRequiresKeys) {
   ASSERT_FALSE(without_keys.ok());
   EXPECT_NE(without_keys.status().message().find("API keys"), std::string::npos);
 
-  store::test::TempDir dir;
+  test::TempDir dir;
   ASSERT_TRUE(dir.ok());
-  auto db = store::Database::open(dir.file("hearth.db"));
+  auto db = db::Database::open(dir.file("hearth.db"));
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->migrate(gateway::api_key_migrations()).ok());
   auto keys = gateway::KeyStore::open(**db);

@@ -56,11 +56,13 @@ export async function start_mock_openai() {
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(`data: ${JSON.stringify(chunk(model, { role: 'assistant', content: '' }))}\n\n`);
-      res.write(`data: ${JSON.stringify(chunk(model, { content: 'from the ' }))}\n\n`);
+      const partial = `data: ${JSON.stringify(chunk(model, { content: 'from the ' }))}\n\n`;
       if (model === 'break') {
-        setTimeout(() => res.socket.destroy(), 20);
+        // Cut the connection once the chunks so far are written out: the client gets them, then the break.
+        res.write(partial, () => res.socket.destroy());
         return;
       }
+      res.write(partial);
       res.write(`data: ${JSON.stringify(chunk(model, { content: 'cloud' }))}\n\n`);
       res.write(`data: ${JSON.stringify(chunk(model, {}, 'stop'))}\n\n`);
       if (parsed.stream_options?.include_usage) {

@@ -1,7 +1,6 @@
 // A server over a directory of models (`--models-dir`): GET /v1/models and /v1/models/{id}, routing
 // a request to the model it names, GET /health, and the access log (one JSON line per request).
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { HearthServer, test_models_dir } from './hearth_server.mjs';
@@ -31,13 +30,6 @@ function json_lines(lines) {
       return false;
     }
   });
-}
-
-// Waits until the access log has at least `count` JSON lines (it may be written after the response).
-async function wait_for_log_lines(count) {
-  const deadline = Date.now() + 5_000;
-  while (json_lines(server.stderr_lines).length < count && Date.now() < deadline) await sleep(20);
-  return json_lines(server.stderr_lines).length;
 }
 
 describe('models', { timeout: 30_000 }, () => {
@@ -133,21 +125,23 @@ describe('models', { timeout: 30_000 }, () => {
   });
 
   it('logs one JSON line per request on stderr', async () => {
-    await sleep(300); // lines of the earlier tests' requests are all written by now
-    const start_count = json_lines(server.stderr_lines).length;
-    await (await server.fetch('/health')).arrayBuffer();
-    assert.equal(await wait_for_log_lines(start_count + 1), start_count + 1);
-    await (await server.fetch('/v1/models')).arrayBuffer();
-    await (await server.fetch('/v1/models/no-such-model')).arrayBuffer();
-    await (
-      await server.fetch('/v1/completions', { json: { model: 'tiny', prompt: 'Hi', max_tokens: 2 } })
-    ).arrayBuffer();
-    assert.equal(await wait_for_log_lines(start_count + 4), start_count + 4);
-    await sleep(300); // a second line for any of them would have shown up by now
-    assert.equal(
-      json_lines(server.stderr_lines).length,
-      start_count + 4,
-      json_lines(server.stderr_lines).slice(start_count).join('\n'),
-    );
+    const ids = [];
+    for (const [route, init] of [
+      ['/health', {}],
+      ['/v1/models', {}],
+      ['/v1/models/no-such-model', {}],
+      ['/v1/completions', { json: { model: 'tiny', prompt: 'Hi', max_tokens: 2 } }],
+    ]) {
+      const res = await server.fetch(route, init);
+      await res.arrayBuffer();
+      ids.push(res.headers.get('x-request-id'));
+    }
+    assert.ok(ids.every((id) => id), `X-Request-Id of each: ${ids}`);
+    // Each line is written after its response; stopping the server flushes any still to come.
+    const logged = (lines) => json_lines(lines).map((line) => JSON.parse(line).id);
+    await server.wait_for_stderr((lines) => ids.every((id) => logged(lines).includes(id)));
+    assert.equal((await server.stop()).code, 0);
+    const all = logged(server.stderr_lines);
+    for (const id of ids) assert.equal(all.filter((logged_id) => logged_id === id).length, 1, id);
   });
 });

@@ -44,7 +44,7 @@ class AuditCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok());
-    Result<std::unique_ptr<store::Database>> db = open_state_db(dir_.file("hearth.db"));
+    Result<std::unique_ptr<db::Database>> db = open_state_db(dir_.file("hearth.db"));
     ASSERT_TRUE(db.ok()) << db.status().to_string();
     Result<ledger::EgressLedger> egress = ledger::EgressLedger::open(**db);
     ASSERT_TRUE(egress.ok());
@@ -70,7 +70,7 @@ class AuditCommandTest : public ::testing::Test {
     }
   }
 
-  store::test::TempDir dir_;
+  test::TempDir dir_;
 };
 
 TEST_F(AuditCommandTest, PrintsTheRowsSinceADateWithTotals) {
@@ -146,7 +146,7 @@ TEST_F(AuditCommandTest, BadFlagsAndANewerFileAreOneSentence) {
   EXPECT_NE(run.err.find("--key: a key name is"), std::string::npos) << run.err;
 
   {
-    Result<std::unique_ptr<store::Database>> db = store::Database::open(dir_.file("hearth.db"));
+    Result<std::unique_ptr<db::Database>> db = db::Database::open(dir_.file("hearth.db"));
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->lock().exec("PRAGMA user_version=99").ok());
   }

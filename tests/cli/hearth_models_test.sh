@@ -24,10 +24,7 @@ start_server() {  # start_server OUTFILE ARGS...: sets $port
   local out="$1"; shift
   "$node" "$server_js" --dir "$srv" "$@" >"$out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do
-    grep -q "listening on" "$out" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_until grep -q "listening on" "$out" 2>/dev/null
   port="$(sed -n 's/^listening on //p' "$out")"
 }
 
@@ -128,11 +125,18 @@ check "a chunked body is verified" grep -q "verified against --sha256" "$work/ch
 
 expect_error "a stalled server" "no progress" models pull --models-dir "$models" "$base/stall/stalled.gguf" --timeout 1
 check "a stalled transfer keeps its bytes" test -s "$models/partial/stalled.gguf.part"
-"$hearth" models pull --models-dir "$models" "$base/stall/stalled.gguf" --timeout 3 >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do [ -e "$models/partial/stalled.lock" ] && break; sleep 0.1; done
+# A pull that stalls for as long as the test needs (stopped below): it takes the
+# name's lock before it sends its request, so its request in the log means it holds it.
+stall_requests() { grep -c '"path":"/stall/stalled.gguf"' "$log"; }
+n_stall_requests="$(stall_requests)"
+stalled_pull_started() { [ "$(stall_requests)" -gt "$n_stall_requests" ]; }
+"$hearth" models pull --models-dir "$models" "$base/stall/stalled.gguf" --timeout 600 >/dev/null 2>&1 &
+stalled_pid=$!
+pids+=($stalled_pid)
+check "the stalled pull sent its request" wait_until stalled_pull_started
 expect_error "a second pull of the same name" "another pull" models pull --models-dir "$models" "$base/normal/stalled.gguf"
-wait "${pids[-1]}"
+kill "$stalled_pid" 2>/dev/null
+wait "$stalled_pid" 2>/dev/null
 "$hearth" models rm --models-dir "$models" stalled >"$work/rm-partial.out" 2>&1
 check "rm drops a partial download" grep -q "removed the partial download of stalled" "$work/rm-partial.out"
 check "rm left partial/ empty" test "$(partial_count)" -eq 0
@@ -164,7 +168,8 @@ check "HEARTH_MODELS names the directory" cmp -s "$work/list.out" "$work/env-lis
 "$hearth" models inspect --models-dir "$models" web >"$work/inspect.out" 2>&1
 check "inspect succeeds" test $? -eq 0
 for fact in "in the store, sha256 $web_sha" "architecture   llama" "parameters" "tensor types   q4_0" "context        2048" \
-  "dimensions     embedding 256" "tokenizer      gpt2" "chat template  yes" "plan" "max context"; do
+  "dimensions     embedding 256" "tokenizer      gpt2" "chat template  yes" "plan" "max context" \
+  "file type      Q4_0" "engine         hearth, family llama (" "capabilities: generate; runs this file"; do
   check "inspect shows '$fact'" grep -q "$fact" "$work/inspect.out"
 done
 "$hearth" models inspect "$work/tiny.gguf" >"$work/inspect-path.out" 2>&1
@@ -195,7 +200,7 @@ expect_error "rm in a missing directory" "does not exist" models rm --models-dir
 "$hearth" serve --models-dir "$models" --port 0 >"$work/serve.out" 2>"$work/serve.err" &
 serve_pid=$!
 pids+=($serve_pid)
-for _ in $(seq 300); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+wait_until grep -q "listening on" "$work/serve.out" 2>/dev/null
 serve_url="$(sed -n 's/^hearth: listening on //p' "$work/serve.out")"
 "$node" -e "fetch('$serve_url/v1/models').then((r) => r.text()).then((t) => process.stdout.write(t))" >"$work/served.json" 2>&1
 for name in web redirected chunked tls; do

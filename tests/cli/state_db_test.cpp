@@ -59,8 +59,8 @@ TEST(StateDbTest, FlagThenEnvironmentThenHome) {
 }
 
 TEST(StateDbTest, TheSchemaHoldsEveryAreasStepsOnceInTheirOrder) {
-  const std::vector<store::Migration> schema = state_schema();
-  const auto position = [&schema](const store::Migration& step) {
+  const std::vector<db::Migration> schema = state_schema();
+  const auto position = [&schema](const db::Migration& step) {
     int64_t found = -1;
     int n_found = 0;
     for (size_t step_idx = 0; step_idx < schema.size(); ++step_idx) {
@@ -73,9 +73,9 @@ TEST(StateDbTest, TheSchemaHoldsEveryAreasStepsOnceInTheirOrder) {
     return found;
   };
   size_t n_area_steps = 0;
-  for (std::span<const store::Migration> area : {gateway::api_key_migrations(), ledger::egress_migrations()}) {
+  for (std::span<const db::Migration> area : {gateway::api_key_migrations(), ledger::egress_migrations()}) {
     int64_t previous = -1;
-    for (const store::Migration& step : area) {
+    for (const db::Migration& step : area) {
       const int64_t at = position(step);
       EXPECT_GT(at, previous) << step.name << " comes before an earlier step of its area";
       previous = at;
@@ -86,18 +86,18 @@ TEST(StateDbTest, TheSchemaHoldsEveryAreasStepsOnceInTheirOrder) {
 }
 
 TEST(StateDbTest, OpenMigratesAFreshFileAndRefusesANewerOne) {
-  store::test::TempDir dir;
+  test::TempDir dir;
   ASSERT_TRUE(dir.ok());
   const std::string path = dir.file("state/hearth.db");
   {
-    Result<std::unique_ptr<store::Database>> db = open_state_db(path);
+    Result<std::unique_ptr<db::Database>> db = open_state_db(path);
     ASSERT_TRUE(db.ok()) << db.status().to_string();
     EXPECT_EQ(*(*db)->schema_version(), static_cast<int64_t>(state_schema().size()));
     EXPECT_TRUE(gateway::KeyStore::open(**db).ok());
     EXPECT_TRUE(ledger::EgressLedger::open(**db).ok());
     ASSERT_TRUE((*db)->lock().exec("PRAGMA user_version=99").ok());
   }
-  Result<std::unique_ptr<store::Database>> newer = open_state_db(path);
+  Result<std::unique_ptr<db::Database>> newer = open_state_db(path);
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.status().code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(newer.status().message().find("newer than this hearth"), std::string::npos);

@@ -10,6 +10,9 @@
 
 #include "infer/llama_forward.h"
 #include "infer/llama_model.h"
+#include "model/arch/arch_registry.h"
+#include "model/arch/family_support.h"
+#include "model/arch/rope_factors.h"
 #include "model/gguf.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
@@ -86,6 +89,53 @@ TEST(SynthTest, SameSeedSameBytes) {
   }
   std::filesystem::remove(temp_path("seed_a.gguf"));
   std::filesystem::remove(temp_path("seed_b.gguf"));
+}
+
+// Every registered family: synth writes its tensor list with standard keys
+// only, and the file binds (the registry's own tests cover the rest).
+TEST(SynthTest, EveryFamilySynthesizesAFileThatBinds) {
+  ThreadPool pool(2);
+  for (const model::ArchSpec* spec : model::all_archs()) {
+    SCOPED_TRACE(std::string(spec->name));
+    model::LlamaConfig config = model::family_config(*spec);
+    config.n_vocab = 1024;
+    config.n_ctx_train = 512;
+    config.n_embd = 64;
+    config.n_layer = 2;
+    config.n_head = 4;
+    config.n_head_kv = 2;
+    config.head_dim = 16;
+    config.n_ff = 128;
+    config.rope_scaling = {model::RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 64};
+    const model::ModelShape shape{spec->name, "hearth test shape", "chatml", config};
+    SynthOptions options;
+    options.shape = &shape;
+    options.file_type = model::FileType::kQ8_0;
+    options.out_path = temp_path(std::string(spec->name) + "_family.gguf");
+    ASSERT_TRUE(synthesize_model(options, pool, nullptr).ok());
+    auto file = model::GgufFile::open(options.out_path);
+    std::filesystem::remove(options.out_path);
+    ASSERT_TRUE(file.ok()) << file.status().to_string();
+
+    const model::FamilySupport support = model::check_family_support(*file);
+    EXPECT_EQ(support.spec, spec);
+    EXPECT_TRUE(support.runnable.ok()) << support.runnable.to_string();
+    Result<uint64_t> file_type = file->get_uint("general.file_type");
+    ASSERT_TRUE(file_type.ok()) << file_type.status().to_string();
+    EXPECT_EQ(*file_type, 7u) << "llama.cpp's MOSTLY_Q8_0";
+    const std::vector<model::ModelTensor> tensors = model::model_tensors(*spec, config);
+    ASSERT_EQ(file->tensors().size(), tensors.size());
+    for (const model::ModelTensor& tensor : tensors) EXPECT_NE(file->find_tensor(tensor.name), nullptr) << tensor.name;
+    // llama3 scaling: the factors llama.cpp's converter writes, no nonstandard keys.
+    for (const std::string& key : file->keys()) EXPECT_EQ(key.find(".rope.scaling."), std::string::npos) << key;
+    const model::GgufTensorInfo* factors = file->find_tensor("rope_freqs.weight");
+    ASSERT_NE(factors, nullptr);
+    const std::vector<double> divisors = model::rope_freq_divisors(config);
+    ASSERT_EQ(factors->ne[0], static_cast<int64_t>(divisors.size()));
+    for (size_t pair_idx = 0; pair_idx < divisors.size(); ++pair_idx) {
+      EXPECT_EQ(reinterpret_cast<const float*>(factors->data)[pair_idx], static_cast<float>(divisors[pair_idx]));
+    }
+  }
 }
 
 TEST(SynthTest, MissingShapeOrPathIsAnError) {

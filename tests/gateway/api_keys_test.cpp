@@ -15,7 +15,7 @@
 namespace hearth::gateway {
 namespace {
 
-using store::Database;
+using db::Database;
 
 // A clock the test moves by hand.
 struct FakeClock {
@@ -87,7 +87,7 @@ class KeyStoreTest : public ::testing::Test {
     return created.ok() ? std::move(created).value() : CreatedKey{};
   }
 
-  store::test::TempDir dir_;
+  test::TempDir dir_;
   FakeClock clock_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<KeyStore> keys_;
@@ -172,7 +172,7 @@ TEST_F(KeyStoreTest, WrongAndMalformedTokensAreRefused) {
 TEST_F(KeyStoreTest, StoresTheHashAndPrefixNeverTheSecret) {
   const CreatedKey created = create(*keys_, "alice");
   Database::Session session = db_->lock();
-  Result<store::Statement> query = session.prepare("SELECT * FROM api_keys");
+  Result<db::Statement> query = session.prepare("SELECT * FROM api_keys");
   ASSERT_TRUE(query.ok());
   ASSERT_TRUE(*query->step());
   bool saw_hash = false;

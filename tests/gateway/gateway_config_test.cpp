@@ -71,6 +71,17 @@ TEST(GatewayConfigTest, ReadsTheDocumentedShape) {
   EXPECT_TRUE(config->allows(DataClass::kConfidential, "local"));
 }
 
+// One URL parser: what `hearth models pull` accepts, a node url accepts too
+// (schemes and hosts in any letter case, https, a trailing slash).
+TEST(GatewayConfigTest, NodeAndProviderUrlsAreReadAsThePullReadsThem) {
+  const std::string text =
+      "[[nodes]]\nname = \"studio\"\nurl = \"HTTPS://Studio.local:8770\"\n"
+      "[[providers]]\nname = \"vllm\"\nkind = \"openai-compatible\"\nbase_url = \"Http://gpu.example:8000/v1/\"\n";
+  auto config = parse_gateway_config(text, "gw.toml", kNodeKeys);
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->nodes[0].url, "HTTPS://Studio.local:8770");
+}
+
 TEST(GatewayConfigTest, WithoutAPolicyNothingLeavesAndRequestsAreConfidential) {
   auto config = parse_gateway_config("[[providers]]\nname = \"openai\"\nkind = \"openai\"\n", "gw.toml", {});
   ASSERT_TRUE(config.ok()) << config.status().to_string();
@@ -95,7 +106,9 @@ TEST(GatewayConfigTest, ErrorsNameTheLine) {
            Case{"[[aliases]]\nname = \"chat\"\ncloud = [\"nowhere:gpt\"]\n", "gw.toml:1: ", "'nowhere'"},
            Case{"[[aliases]]\nname = \"chat\"\ncloud = [\"gpt\"]\n", "gw.toml:1: ", "provider:model"},
            Case{"[[aliases]]\nname = \"chat\"\n", "gw.toml:1: ", "neither local nor cloud"},
-           Case{"[[nodes]]\nname = \"a\"\nurl = \"ftp://x\"\n", "gw.toml:1: ", "http://host:port"},
+           Case{"[[nodes]]\nname = \"a\"\nurl = \"ftp://x\"\n", "gw.toml:1: ", "not a usable http(s) base URL"},
+           Case{"[[nodes]]\nname = \"a\"\nurl = \"http://x:1?y=2\"\n", "gw.toml:1: ", "has a query"},
+           Case{"[[nodes]]\nname = \"a\"\nurl = \"http://x:99999\"\n", "gw.toml:1: ", "port out of range"},
            Case{"[[nodes]]\nname = \"a\"\nurl = \"http://x:1\"\n[[nodes]]\nname = \"a\"\nurl = \"http://y:1\"\n",
                 "gw.toml:4: ", "two nodes"},
            Case{"[[nodes]]\nurl = \"http://x:1\"\n", "gw.toml:1: ", "needs 'name'"},

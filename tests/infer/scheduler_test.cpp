@@ -1,7 +1,9 @@
 // Scheduler on tiny random models. Expected outputs come from the Generator
 // over a private InferContext (one sequence, no batching), so every test
 // checks that batching, chunked prefill, the paged cache and the prefix cache
-// change nothing about what a request produces.
+// change nothing about what a request produces. Tests about what happens
+// between steps (cancel, arrivals, queue limits, drain) hold the engine at a
+// StepGate so the event lands after a known number of steps.
 #include "infer/scheduler.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 
 #include "infer/generator.h"
 #include "infer/llama_forward.h"
+#include "step_gate.h"
 #include "tiny_model.h"
 
 namespace hearth::infer {
@@ -50,7 +53,6 @@ class Recorder : public SequenceObserver {
   void on_token(const TokenEvent& event) override {
     std::lock_guard lock(mu_);
     text_ += event.text;
-    ++n_tokens_;
     if (event.top_logprobs.size() > 0 || event.token.logprob != 0.0f) {
       logprobs_.push_back(event.token);
       top_.emplace_back(event.top_logprobs.begin(), event.top_logprobs.end());
@@ -82,10 +84,6 @@ class Recorder : public SequenceObserver {
     EXPECT_TRUE(cv_.wait_for(lock, 60s, [this] { return done_; })) << "request " << tag_ << " never finished";
     return finished_;
   }
-  void wait_for_tokens(int64_t n) {
-    std::unique_lock lock(mu_);
-    EXPECT_TRUE(cv_.wait_for(lock, 60s, [&] { return n_tokens_ >= n || done_; }));
-  }
   std::string text() {
     std::lock_guard lock(mu_);
     return text_;
@@ -105,7 +103,6 @@ class Recorder : public SequenceObserver {
   std::mutex mu_;
   std::condition_variable cv_;
   std::string text_;
-  int64_t n_tokens_ = 0;
   std::vector<TokenLogprob> logprobs_;
   std::vector<std::vector<TokenLogprob>> top_;
   bool done_ = false;
@@ -214,7 +211,9 @@ TEST_P(SchedulerTest, StopStringEndsTheTextAsTheGeneratorDoes) {
 
 TEST_P(SchedulerTest, ConcurrentSeededRequestsMatchTheirSoloRuns) {
   // A small token budget mixes decode tokens and prompt chunks in one step.
-  auto scheduler = make({.n_ctx = 256, .max_seqs = 16, .max_batch_tokens = 24});
+  // Held until all are submitted, so they run together however fast the engine.
+  testing::StepGate gate;
+  auto scheduler = make({.n_ctx = 256, .max_seqs = 16, .max_batch_tokens = 24, .before_step = gate.hook()});
   ASSERT_NE(scheduler, nullptr);
   constexpr int kRequests = 12;
   std::vector<std::string> expected;
@@ -228,6 +227,7 @@ TEST_P(SchedulerTest, ConcurrentSeededRequestsMatchTheirSoloRuns) {
     recorders.push_back(std::make_shared<Recorder>(idx));
     submit(*scheduler, std::move(requests[static_cast<size_t>(idx)]), recorders.back());
   }
+  gate.open();
   for (int idx = 0; idx < kRequests; ++idx) {
     const Finished finished = recorders[static_cast<size_t>(idx)]->wait();
     EXPECT_EQ(finished.n_generated_tokens, 10 + idx);
@@ -314,19 +314,23 @@ TEST_P(SchedulerTest, RejectsBadRequestsBeforeQueueing) {
   EXPECT_EQ(scheduler->submit(std::move(bad_temperature), recorder).status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(scheduler->submit(request(prompt(4, 0), 4, 0), nullptr).status().code(), ErrorCode::kInvalidArgument);
 
-  // Queue limit: one running (long enough to outlast the test's submits),
-  // one waiting, the third is refused.
-  auto queue_test = make({.n_ctx = 4096, .max_seqs = 1, .max_queued = 1});
+  // Queue limit: one running (held at the gate after its first step), one
+  // waiting, the third is refused.
+  testing::StepGate gate;
+  auto queue_test = make({.n_ctx = 256, .max_seqs = 1, .max_queued = 1, .before_step = gate.hook()});
   ASSERT_NE(queue_test, nullptr);
   auto running = std::make_shared<Recorder>(1);
-  auto handle = submit(*queue_test, request(prompt(4, 0), 4000, 0), running);
-  running->wait_for_tokens(1);
+  auto handle = submit(*queue_test, request(prompt(4, 0), 200, 0), running);
+  gate.run_steps(1);  // admitted: no longer queued
   auto waiting = std::make_shared<Recorder>(2);
   submit(*queue_test, request(prompt(4, 1), 4, 0), waiting);
   auto refused = queue_test->submit(request(prompt(4, 2), 4, 0), std::make_shared<Recorder>(3));
   EXPECT_EQ(refused.status().code(), ErrorCode::kResourceExhausted);
   handle->cancel();
-  EXPECT_EQ(running->wait().reason, FinishReason::kCancelled);
+  gate.open();
+  const Finished cancelled = running->wait();
+  EXPECT_EQ(cancelled.reason, FinishReason::kCancelled);
+  EXPECT_EQ(cancelled.n_generated_tokens, 1);
   EXPECT_EQ(waiting->wait().reason, FinishReason::kLength);
 }
 
@@ -341,19 +345,22 @@ TEST_P(SchedulerTest, RejectsBadOptions) {
 }
 
 TEST_P(SchedulerTest, CancelStopsAtOnceAndFreesBlocks) {
-  auto scheduler = make({.n_ctx = 256, .max_seqs = 1});
+  testing::StepGate gate;
+  auto scheduler = make({.n_ctx = 256, .max_seqs = 1, .before_step = gate.hook()});
   ASSERT_NE(scheduler, nullptr);
   auto running = std::make_shared<Recorder>();
   auto handle = submit(*scheduler, request(prompt(30, 5), 200, 0), running);
   auto queued = std::make_shared<Recorder>();
   auto queued_handle = submit(*scheduler, request(prompt(30, 6), 200, 0), queued);
-  running->wait_for_tokens(2);
+  // Step 1 prefills the first request and samples its first token; step 2 its second.
+  gate.run_steps(2);
   queued_handle->cancel();
   handle->cancel();
   handle->cancel();  // idempotent
+  gate.open();
   const Finished finished = running->wait();
   EXPECT_EQ(finished.reason, FinishReason::kCancelled);
-  EXPECT_LT(finished.n_generated_tokens, 200);
+  EXPECT_EQ(finished.n_generated_tokens, 2) << "the cancel did not land at the next step";
   EXPECT_EQ(queued->wait().reason, FinishReason::kCancelled);
   const SchedulerStats stats = scheduler->stats();
   EXPECT_EQ(stats.kv_blocks_used, 0);
@@ -363,52 +370,58 @@ TEST_P(SchedulerTest, CancelStopsAtOnceAndFreesBlocks) {
 
 TEST_P(SchedulerTest, InteractivePromptPausesBatchWork) {
   EventLog log;
-  auto scheduler = make({.n_ctx = 256, .max_seqs = 4, .max_batch_tokens = 8});
+  testing::StepGate gate;
+  auto scheduler = make({.n_ctx = 256, .max_seqs = 4, .max_batch_tokens = 8, .before_step = gate.hook()});
   ASSERT_NE(scheduler, nullptr);
   auto batch = std::make_shared<Recorder>(1, &log);
   SequenceRequest batch_req = request(prompt(10, 7), 240, 0);
   batch_req.priority = Priority::kBatch;
   submit(*scheduler, std::move(batch_req), batch);
-  batch->wait_for_tokens(3);
-  // 60 prompt tokens at 8 per step: 8 steps of prefill.
-  auto interactive = std::make_shared<Recorder>(2, &log);
-  submit(*scheduler, request(prompt(60, 8), 5, 0), interactive);
-  size_t n_at_submit = 0;
+  // The 10-token batch prompt takes two steps of 8; then one token a step.
+  gate.run_steps(4);
   {
     std::lock_guard lock(log.mu);
-    n_at_submit = log.token_owners.size();
+    ASSERT_EQ(log.token_owners, std::vector<int>(3, 1));
   }
+  // 60 prompt tokens at 8 per step: 8 steps of prefill, batch work sitting out.
+  auto interactive = std::make_shared<Recorder>(2, &log);
+  submit(*scheduler, request(prompt(60, 8), 5, 0), interactive);
+  gate.run_steps(8);
+  {
+    std::lock_guard lock(log.mu);
+    std::vector<int> expected(3, 1);
+    expected.push_back(2);
+    EXPECT_EQ(log.token_owners, expected) << "batch work ran during an interactive prefill";
+  }
+  gate.open();
   interactive->wait();
   batch->wait();
   std::lock_guard lock(log.mu);
-  // Between the submit and the interactive request's first token, at most
-  // the step already under way at submit may give batch work a token.
-  const auto first_interactive = std::find(log.token_owners.begin(), log.token_owners.end(), 2);
-  ASSERT_NE(first_interactive, log.token_owners.end());
-  const auto submitted_at = log.token_owners.begin() + static_cast<std::ptrdiff_t>(n_at_submit);
-  ASSERT_LE(submitted_at, first_interactive);
-  EXPECT_LE(std::count(submitted_at, first_interactive, 1), 1)
-      << "batch work kept running during an interactive prefill";
   EXPECT_EQ(log.finish_order.front(), 2);
 }
 
 TEST_P(SchedulerTest, InteractiveTakesTheStepFromBatchAtTheSequenceLimit) {
   EventLog log;
-  auto scheduler = make({.n_ctx = 256, .max_seqs = 1});
+  testing::StepGate gate;
+  // A pool with room for both: the interactive request is admitted beyond max_seqs.
+  auto scheduler = make({.n_ctx = 256, .max_seqs = 1, .kv_pool_tokens = 512, .before_step = gate.hook()});
   ASSERT_NE(scheduler, nullptr);
   auto batch = std::make_shared<Recorder>(1, &log);
   SequenceRequest batch_req = request(prompt(10, 9), 240, 0);
   batch_req.priority = Priority::kBatch;
   submit(*scheduler, std::move(batch_req), batch);
-  batch->wait_for_tokens(2);
+  gate.run_steps(2);  // the batch request runs, two tokens in
   auto interactive = std::make_shared<Recorder>(2, &log);
   submit(*scheduler, request(prompt(10, 10), 20, 0), interactive);
+  gate.open();
   EXPECT_EQ(interactive->wait().n_generated_tokens, 20);
   EXPECT_EQ(batch->wait().n_generated_tokens, 240);
   std::lock_guard lock(log.mu);
-  // Once the interactive request produced its first token, it ran alone.
+  // The interactive request came in after the batch one's second token and
+  // from then on ran alone.
   const auto first = std::find(log.token_owners.begin(), log.token_owners.end(), 2);
   ASSERT_NE(first, log.token_owners.end());
+  EXPECT_EQ(first - log.token_owners.begin(), 2) << "the interactive request waited for the batch one to end";
   EXPECT_EQ(std::count(first, first + 20, 2), 20);
 }
 
@@ -434,14 +447,16 @@ TEST_P(SchedulerTest, BatchPromptsShareOneSmallChunkPerStep) {
 
 TEST_P(SchedulerTest, AdmitsFirstComeFirstServedAtTheSequenceLimit) {
   EventLog log;
-  auto scheduler = make({.n_ctx = 256, .max_seqs = 2});
+  testing::StepGate gate;
+  auto scheduler = make({.n_ctx = 256, .max_seqs = 2, .before_step = gate.hook()});
   ASSERT_NE(scheduler, nullptr);
   std::vector<std::shared_ptr<Recorder>> recorders;
-  // Long enough that all four are submitted while the first still runs.
+  // All four wait at the gate before the first step.
   for (int idx = 0; idx < 4; ++idx) {
     recorders.push_back(std::make_shared<Recorder>(idx, &log));
     submit(*scheduler, request(prompt(8, idx), 200, 0), recorders.back());
   }
+  gate.open();
   for (auto& recorder : recorders) EXPECT_EQ(recorder->wait().n_generated_tokens, 200);
   std::lock_guard lock(log.mu);
   ASSERT_EQ(log.finish_order.size(), 4u);
@@ -493,18 +508,22 @@ TEST_P(SchedulerTest, DrainFinishesOrCancelsAndThenRefuses) {
   EXPECT_EQ(scheduler->submit(request(prompt(4, 0), 4, 0), std::make_shared<Recorder>()).status().code(),
             ErrorCode::kUnavailable);
 
-  auto other = make({.n_ctx = 4096});
+  // The long request is held at the gate, so the drain's deadline passes with
+  // it running; the drain's cancel releases the gate (its stop_token).
+  testing::StepGate gate;
+  auto other = make({.n_ctx = 256, .before_step = gate.hook()});
   ASSERT_NE(other, nullptr);
   auto short_one = std::make_shared<Recorder>();
   auto long_one = std::make_shared<Recorder>();
   submit(*other, request(prompt(4, 1), 3, 0), short_one);
-  submit(*other, request(prompt(4, 2), 4000, 0), long_one);
-  long_one->wait_for_tokens(1);
-  short_one->wait();
+  submit(*other, request(prompt(4, 2), 200, 0), long_one);
+  gate.run_steps(3);  // both prefilled in step 1; the short one's third token in step 3
+  EXPECT_EQ(short_one->wait().reason, FinishReason::kLength);
   EXPECT_EQ(other->drain(1), 1);
   const Finished finished = long_one->wait();
   EXPECT_EQ(finished.reason, FinishReason::kCancelled);
   EXPECT_EQ(finished.error.code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(finished.n_generated_tokens, 3);
 }
 
 TEST_P(SchedulerTest, ChurnWithCancellationsLeaksNoBlocks) {

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "infer/rng.h"
+#include "model/arch/arch_registry.h"
+#include "model/arch/rope_factors.h"
 #include "model/gguf_writer.h"
 #include "tensor/quant.h"
 
@@ -110,48 +112,74 @@ std::string temp_model_path(const std::string& stem) {
 }
 
 Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
+  // An architecture hearth has no family for gets llama's keys and tensors under its name (refusal tests).
+  const model::ArchSpec* registered = model::find_arch(spec.arch);
+  const model::ArchSpec* family = registered != nullptr ? registered : model::find_arch("llama");
   ModelBuilder builder(spec);
   model::GgufWriter& writer = builder.writer();
-  const int64_t head_dim = spec.resolved_head_dim();
-  model::LlamaConfig config;
-  config.arch = spec.arch;
+  model::LlamaConfig config = model::family_config(*family);
   config.n_vocab = spec.n_vocab;
   config.n_ctx_train = spec.n_ctx_train;
   config.n_embd = spec.n_embd;
   config.n_layer = spec.n_layer;
   config.n_head = spec.n_head;
   config.n_head_kv = spec.n_head_kv;
-  config.head_dim = head_dim;
+  config.head_dim = spec.resolved_head_dim();
   config.n_ff = spec.n_ff;
   config.rms_eps = spec.rms_eps;
   config.rope_theta = spec.rope_theta;
   config.rope_scaling = spec.rope_scaling;
-  model::write_llama_config(config, writer);
+  config.tied_output = spec.tied_output;
+  HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
+  if (registered != nullptr) {
+    model::write_llama_config(config, writer);
+  } else {
+    writer.add_string("general.architecture", spec.arch);
+    model::write_llama_config(config, writer, [](const std::string& key) { return key != "general.architecture"; });
+  }
   writer.add_string("general.name", "infer test model");
 
-  const int64_t q_dim = spec.n_head * head_dim;
-  const int64_t kv_dim = spec.n_head_kv * head_dim;
-  // Embedding rows of rms ~1 (the first norm rescales them anyway).
-  builder.add_matrix("token_embd.weight", spec.n_vocab, spec.n_embd, std::sqrt(static_cast<double>(spec.n_embd)));
-  builder.add_vector("output_norm.weight", spec.n_embd, 1.0, 0.2);
-  if (!spec.tied_output) builder.add_matrix("output.weight", spec.n_vocab, spec.n_embd, 2.0);
-  for (int64_t layer_idx = 0; layer_idx < spec.n_layer; ++layer_idx) {
-    const std::string prefix = "blk." + std::to_string(layer_idx) + ".";
-    builder.add_vector(prefix + "attn_norm.weight", spec.n_embd, 1.0, 0.2);
-    // Gain 1.5 on Q and K makes scores O(2): attention is peaked, not uniform.
-    builder.add_matrix(prefix + "attn_q.weight", q_dim, spec.n_embd, 1.5);
-    builder.add_matrix(prefix + "attn_k.weight", kv_dim, spec.n_embd, 1.5);
-    builder.add_matrix(prefix + "attn_v.weight", kv_dim, spec.n_embd, 1.0);
-    if (spec.arch == "qwen2") {
-      builder.add_vector(prefix + "attn_q.bias", q_dim, 0.0, 0.5);
-      builder.add_vector(prefix + "attn_k.bias", kv_dim, 0.0, 0.5);
-      builder.add_vector(prefix + "attn_v.bias", kv_dim, 0.0, 0.5);
+  // The family's tensor list, in its order (the random draws follow it).
+  for (const model::ModelTensor& tensor : model::model_tensors(*family, config)) {
+    const int64_t n_cols = tensor.shape.n_cols;
+    switch (tensor.spec->slot) {
+      case model::WeightSlot::kTokenEmbd:
+        // Embedding rows of rms ~1 (the first norm rescales them anyway).
+        builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, std::sqrt(static_cast<double>(n_cols)));
+        break;
+      case model::WeightSlot::kOutput:
+        builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 2.0);
+        break;
+      case model::WeightSlot::kAttnQ:
+      case model::WeightSlot::kAttnK:
+      case model::WeightSlot::kFfnGate:
+        // Gain 1.5 on Q and K makes scores O(2): attention is peaked, not uniform.
+        builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 1.5);
+        break;
+      case model::WeightSlot::kAttnV:
+      case model::WeightSlot::kAttnOutput:
+      case model::WeightSlot::kFfnUp:
+      case model::WeightSlot::kFfnDown:
+        builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 1.0);
+        break;
+      case model::WeightSlot::kOutputNorm:
+      case model::WeightSlot::kAttnNorm:
+      case model::WeightSlot::kFfnNorm:
+        builder.add_vector(tensor.name, n_cols, 1.0, 0.2);
+        break;
+      case model::WeightSlot::kAttnQBias:
+      case model::WeightSlot::kAttnKBias:
+      case model::WeightSlot::kAttnVBias:
+        builder.add_vector(tensor.name, n_cols, 0.0, 0.5);
+        break;
+      case model::WeightSlot::kRopeFreqs: {
+        // llama3 scaling as llama.cpp's converter stores it; the reference restates HF's formula instead.
+        std::vector<float> factors;
+        for (double divisor : model::rope_freq_divisors(config)) factors.push_back(static_cast<float>(divisor));
+        writer.add_tensor(tensor.name, {n_cols}, DType::kF32, f32_bytes(factors));
+        break;
+      }
     }
-    builder.add_matrix(prefix + "attn_output.weight", spec.n_embd, q_dim, 1.0);
-    builder.add_vector(prefix + "ffn_norm.weight", spec.n_embd, 1.0, 0.2);
-    builder.add_matrix(prefix + "ffn_gate.weight", spec.n_ff, spec.n_embd, 1.5);
-    builder.add_matrix(prefix + "ffn_up.weight", spec.n_ff, spec.n_embd, 1.0);
-    builder.add_matrix(prefix + "ffn_down.weight", spec.n_embd, spec.n_ff, 1.0);
   }
   return writer.write(path);
 }

@@ -1,5 +1,6 @@
-// Random-weight llama-family models for the engine tests, written with
-// GgufWriter in any weight type. The values are drawn so activations stay
+// Random-weight models of the registered families for the engine tests, their
+// tensors as the family's list (model/arch) says, written with GgufWriter in
+// any weight type. The values are drawn so activations stay
 // O(1) through the layers and attention is far from uniform, so a wrong
 // rotation, head mapping or mask changes the logits visibly.
 #pragma once
@@ -17,7 +18,9 @@
 namespace hearth::infer::testing {
 
 struct TinyModelSpec {
-  std::string arch = "llama";  // "llama" (normal RoPE) or "qwen2" (neox RoPE, Q/K/V biases)
+  // A registered family: "llama" (normal RoPE) or "qwen2" (neox RoPE, Q/K/V
+  // biases). Any other name is written with llama's keys and tensors.
+  std::string arch = "llama";
   int64_t n_vocab = 96;
   int64_t n_embd = 64;
   int64_t n_layer = 2;

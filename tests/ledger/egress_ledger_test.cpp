@@ -14,7 +14,7 @@
 namespace hearth::ledger {
 namespace {
 
-using store::Database;
+using db::Database;
 
 // UTC instants (checked against Python's calendar.timegm).
 constexpr int64_t kOct31Last = 1'793'491'199'000 + 999;  // 2026-10-31T23:59:59.999Z
@@ -77,7 +77,7 @@ class EgressLedgerTest : public ::testing::Test {
     return entries.ok() ? std::move(entries).value() : std::vector<EgressEntry>{};
   }
 
-  store::test::TempDir dir_;
+  test::TempDir dir_;
   std::unique_ptr<Database> db_;
   std::optional<EgressLedger> ledger_;
 };

@@ -28,14 +28,14 @@ EgressRecord record(int64_t ts_unix_ms) {
 }
 
 TEST(EgressWriterTest, AcknowledgesEachWriteOnlyOnceCommitted) {
-  store::test::TempDir dir;
-  auto db = store::Database::open(dir.path() + "/hearth.db");
+  test::TempDir dir;
+  auto db = db::Database::open(dir.path() + "/hearth.db");
   ASSERT_TRUE(db.ok()) << db.status().to_string();
   ASSERT_TRUE((*db)->migrate(egress_migrations()).ok());
   auto ledger = EgressLedger::open(**db);
   ASSERT_TRUE(ledger.ok());
   // A second connection sees what the writer acknowledged.
-  auto reader_db = store::Database::open(dir.path() + "/hearth.db");
+  auto reader_db = db::Database::open(dir.path() + "/hearth.db");
   ASSERT_TRUE(reader_db.ok());
   auto reader = EgressLedger::open(**reader_db);
   ASSERT_TRUE(reader.ok());
@@ -82,8 +82,8 @@ TEST(EgressWriterTest, AcknowledgesEachWriteOnlyOnceCommitted) {
 }
 
 TEST(EgressWriterTest, ABadRecordFailsAloneAndIsNotWritten) {
-  store::test::TempDir dir;
-  auto db = store::Database::open(dir.path() + "/hearth.db");
+  test::TempDir dir;
+  auto db = db::Database::open(dir.path() + "/hearth.db");
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->migrate(egress_migrations()).ok());
   auto ledger = EgressLedger::open(**db);

@@ -116,12 +116,17 @@ TEST(LlamaArch, WrittenConfigReadsBackEqual) {
     EXPECT_EQ(read->rope_theta, config.rope_theta);
     EXPECT_EQ(read->rope_neox, config.rope_neox);
     EXPECT_EQ(read->has_qkv_bias, config.has_qkv_bias);
-    EXPECT_EQ(read->rope_scaling.type, config.rope_scaling.type);
-    EXPECT_EQ(read->rope_scaling.factor, config.rope_scaling.factor);
     if (config.rope_scaling.type == RopeScalingType::kLlama3) {
-      EXPECT_EQ(read->rope_scaling.low_freq_factor, config.rope_scaling.low_freq_factor);
-      EXPECT_EQ(read->rope_scaling.high_freq_factor, config.rope_scaling.high_freq_factor);
-      EXPECT_EQ(read->rope_scaling.original_context, config.rope_scaling.original_context);
+      // Written as llama.cpp does: the rope_freqs.weight tensor, which binding hands to the engine.
+      EXPECT_EQ(read->rope_scaling.type, RopeScalingType::kNone);
+      EXPECT_EQ(file->find("llama.rope.scaling.type"), nullptr);
+      ASSERT_NE(file->find_tensor("rope_freqs.weight"), nullptr);
+      Result<LlamaWeights> weights = bind_llama_weights(*file, *read);
+      ASSERT_TRUE(weights.ok()) << weights.status().to_string();
+      EXPECT_NE(weights->rope_freqs, nullptr);
+    } else {
+      EXPECT_EQ(read->rope_scaling.type, config.rope_scaling.type);
+      EXPECT_EQ(read->rope_scaling.factor, config.rope_scaling.factor);
     }
   }
 }
@@ -328,12 +333,16 @@ TEST(LlamaArch, RopeFreqsTensorIsBoundAndChecked) {
   ASSERT_TRUE(zero.ok());
   expect_error(load(zero.value()), ErrorCode::kDataLoss, "rope_freqs.weight[2]");
 
-  LlamaConfig llama3 = config;
-  llama3.rope_scaling.type = RopeScalingType::kLlama3;
-  llama3.rope_scaling.factor = 8.0f;
-  GgufFile both = make_model(llama3, {.edit_tensors = [](std::vector<TensorSpec>& specs) {
-                               specs.push_back({"rope_freqs.weight", {4}, DType::kF32});
-                             }});
+  // An older hearth file's llama3 keys and the tensor together: which one is meant is unclear.
+  RopeScaling llama3;
+  llama3.type = RopeScalingType::kLlama3;
+  llama3.factor = 8.0f;
+  GgufFile both =
+      make_model(config, {.add_keys = [&](GgufWriter& w) { test::add_legacy_llama3_keys(w, "llama", llama3); },
+                          .edit_tensors =
+                              [](std::vector<TensorSpec>& specs) {
+                                specs.push_back({"rope_freqs.weight", {4}, DType::kF32});
+                              }});
   expect_error(load(both), ErrorCode::kDataLoss, "both");
 }
 
@@ -348,14 +357,20 @@ TEST(LlamaArch, DefaultsForOptionalKeys) {
   EXPECT_TRUE(bind_llama_weights(file, config.value()).ok());
 }
 
+// Files hearth wrote before it followed llama.cpp (llama3 scaling as keys,
+// not as rope_freqs.weight) still load, with the scaling the keys state.
 TEST(LlamaArch, RopeScalingKeys) {
-  LlamaConfig want = test::tiny_config("llama");
-  want.rope_scaling.type = RopeScalingType::kLlama3;
-  want.rope_scaling.factor = 32.0f;
-  want.rope_scaling.low_freq_factor = 2.0f;
-  want.rope_scaling.high_freq_factor = 8.0f;
-  want.rope_scaling.original_context = 4096;
-  Result<LlamaConfig> llama3 = read_llama_config(make_model(want));
+  const LlamaConfig want = test::tiny_config("llama");
+  RopeScaling scaling;
+  scaling.type = RopeScalingType::kLlama3;
+  scaling.factor = 32.0f;
+  scaling.low_freq_factor = 2.0f;
+  scaling.high_freq_factor = 8.0f;
+  scaling.original_context = 4096;
+  const auto legacy_keys = [&](std::set<std::string> skip) {
+    return [&scaling, skip](GgufWriter& w) { test::add_legacy_llama3_keys(w, "llama", scaling, skip); };
+  };
+  Result<LlamaConfig> llama3 = read_llama_config(make_model(want, {.add_keys = legacy_keys({})}));
   ASSERT_TRUE(llama3.ok()) << llama3.status().to_string();
   EXPECT_EQ(llama3->rope_scaling.type, RopeScalingType::kLlama3);
   EXPECT_FLOAT_EQ(llama3->rope_scaling.factor, 32.0f);
@@ -364,9 +379,9 @@ TEST(LlamaArch, RopeScalingKeys) {
   EXPECT_EQ(llama3->rope_scaling.original_context, 4096);
 
   // llama3 with only the factor: Llama 3.1's published defaults.
-  Result<LlamaConfig> defaults = read_llama_config(
-      make_model(want, {.skip_keys = {"llama.rope.scaling.low_freq_factor", "llama.rope.scaling.high_freq_factor",
-                                      "llama.rope.scaling.original_context_length"}}));
+  Result<LlamaConfig> defaults = read_llama_config(make_model(
+      want, {.add_keys = legacy_keys({"llama.rope.scaling.low_freq_factor", "llama.rope.scaling.high_freq_factor",
+                                      "llama.rope.scaling.original_context_length"})}));
   ASSERT_TRUE(defaults.ok()) << defaults.status().to_string();
   EXPECT_FLOAT_EQ(defaults->rope_scaling.low_freq_factor, 1.0f);
   EXPECT_FLOAT_EQ(defaults->rope_scaling.high_freq_factor, 4.0f);
@@ -460,7 +475,8 @@ TEST(LlamaArch, BadKeysAreNamed) {
        {"llama.attention.head_count", "llama.attention.head_count_kv"},
        u32("llama.attention.head_count", 3),
        ErrorCode::kDataLoss,
-       "not a multiple"},
+       "'llama.attention.key_length', and its default embedding_length / attention.head_count = 10.666667 is not "
+       "a whole number"},
       {"zero rms eps",
        {"llama.attention.layer_norm_rms_epsilon"},
        f32("llama.attention.layer_norm_rms_epsilon", 0.0f),
@@ -483,9 +499,17 @@ TEST(LlamaArch, BadKeysAreNamed) {
        str("llama.rope.scaling.type", "linear"),
        ErrorCode::kDataLoss,
        "'llama.rope.scaling.factor'"},
-      {"partial rotary", {}, u32("llama.rope.dimension_count", 4), ErrorCode::kUnimplemented, "partial rotary"},
+      {"partial rotary",
+       {"llama.rope.dimension_count"},
+       u32("llama.rope.dimension_count", 4),
+       ErrorCode::kUnimplemented,
+       "partial rotary"},
       {"value length differs", {}, u32("llama.attention.value_length", 16), ErrorCode::kUnimplemented, "value_length"},
-      {"vocab size differs", {}, u32("llama.vocab_size", 9), ErrorCode::kDataLoss, "vocab_size 9"},
+      {"vocab size differs",
+       {"llama.vocab_size"},
+       u32("llama.vocab_size", 9),
+       ErrorCode::kDataLoss,
+       "'llama.vocab_size' is 9, but hearth's llama graph needs 8"},
       {"more tokens than rows",
        {"tokenizer.ggml.tokens"},
        [](GgufWriter& w) { w.add_string_array("tokenizer.ggml.tokens", std::vector<std::string>(9, "t")); },
@@ -502,12 +526,17 @@ TEST(LlamaArch, BadKeysAreNamed) {
     GgufFile file = make_model(test::tiny_config("llama"), {.skip_keys = key_case.skip, .add_keys = key_case.add});
     expect_error(read_llama_config(file).status(), key_case.code, key_case.fragment);
   }
-  // llama3 needs high_freq_factor > low_freq_factor.
-  LlamaConfig bad_llama3 = test::tiny_config("llama");
-  bad_llama3.rope_scaling.type = RopeScalingType::kLlama3;
-  bad_llama3.rope_scaling.low_freq_factor = 4.0f;
-  bad_llama3.rope_scaling.high_freq_factor = 4.0f;
-  expect_error(read_llama_config(make_model(bad_llama3)).status(), ErrorCode::kDataLoss, "high_freq_factor");
+  // llama3 keys need high_freq_factor > low_freq_factor.
+  RopeScaling bad_llama3;
+  bad_llama3.type = RopeScalingType::kLlama3;
+  bad_llama3.low_freq_factor = 4.0f;
+  bad_llama3.high_freq_factor = 4.0f;
+  expect_error(
+      read_llama_config(
+          make_model(test::tiny_config("llama"),
+                     {.add_keys = [&](GgufWriter& w) { test::add_legacy_llama3_keys(w, "llama", bad_llama3); }}))
+          .status(),
+      ErrorCode::kDataLoss, "high_freq_factor");
 }
 
 TEST(LlamaArch, FewerTokensThanRowsIsFine) {

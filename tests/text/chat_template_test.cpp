@@ -144,3 +144,55 @@ TEST(ChatTemplateTest, StripMatchesPythonIsspace) {
 
 }  // namespace
 }  // namespace hearth::text
+
+namespace hearth::text {
+namespace {
+
+// The interpreter, running each family's published template, renders what
+// the native renderer writes (the native families are the fallback).
+TEST(ChatTemplateTest, InterpreterAgreesWithNativeFamilies) {
+  const std::vector<Messages> conversations = {
+      {{"user", "Hi"}},
+      {{"system", "Be brief."}, {"user", "  Hi!\n"}, {"assistant", "Hello."}, {"user", "Bye"}},
+      {{"user", "Grüße 👋"}, {"assistant", " ok "}, {"user", "line\nbreak"}},
+  };
+  for (const char* family : {"llama3", "chatml", "llama2", "mistral"}) {
+    auto native = ChatTemplate::from_name(family);
+    ASSERT_TRUE(native.ok());
+    auto interpreted = ChatTemplate::from_jinja(native->jinja_source(), native->bos_text(), native->eos_text());
+    ASSERT_TRUE(interpreted.ok()) << family << ": " << interpreted.status().to_string();
+    EXPECT_EQ(interpreted->name(), "jinja");
+    for (const Messages& messages : conversations) {
+      // The published Mistral template refuses system messages (the native one merges them).
+      if (std::string_view(family) == "mistral" && messages[0].role == "system") continue;
+      for (bool add_generation_prompt : {true, false}) {
+        auto want = native->render(messages, add_generation_prompt);
+        auto got = interpreted->render(messages, add_generation_prompt);
+        ASSERT_TRUE(want.ok() && got.ok()) << family << ": " << got.status().to_string();
+        EXPECT_EQ(*got, *want) << family;
+      }
+    }
+  }
+}
+
+TEST(ChatTemplateTest, JinjaErrorsAreInvalidArgumentWithPosition) {
+  auto chat = ChatTemplate::from_name("mistral");
+  ASSERT_TRUE(chat.ok());
+  auto interpreted = ChatTemplate::from_jinja(chat->jinja_source(), "<s>", "</s>");
+  ASSERT_TRUE(interpreted.ok());
+  const Messages bad = {{"user", "a"}, {"user", "b"}};
+  auto rendered = interpreted->render(bad, true);
+  ASSERT_FALSE(rendered.ok());
+  EXPECT_EQ(rendered.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(rendered.status().message().find("chat template: template error at line 1"), std::string::npos)
+      << rendered.status().message();
+  EXPECT_NE(rendered.status().message().find("must alternate"), std::string::npos);
+
+  auto broken = ChatTemplate::from_jinja("{% if messages %}never closed", "", "");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("does not parse"), std::string::npos);
+  EXPECT_NE(broken.status().message().find("line 1, column 1"), std::string::npos) << broken.status().message();
+}
+
+}  // namespace
+}  // namespace hearth::text

@@ -74,7 +74,10 @@ TEST_P(TokenizerGgufRoundTripTest, SpecEncodingsAndTemplateSurvive) {
 
   auto chat = ChatTemplate::from_gguf(file);
   ASSERT_TRUE(chat.ok()) << chat.status().to_string();
-  EXPECT_EQ(chat->name(), style == "spm" ? "llama2" : style);
+  // The family's published template survives and runs in the interpreter.
+  EXPECT_EQ(chat->name(), "jinja");
+  EXPECT_EQ(chat->fallback_reason(), "");
+  EXPECT_EQ(chat->jinja_source(), ChatTemplate::from_name(style == "spm" ? "llama2" : style)->jinja_source());
   EXPECT_EQ(chat->bos_text(), want.tokens[want.bos_id]);
   EXPECT_EQ(chat->eos_text(), want.tokens[want.eos_id]);
 }
@@ -175,6 +178,36 @@ TEST(TokenizerGgufTest, MalformedFilesAreErrorsNamingTheKey) {
     writer.add_string_array("tokenizer.ggml.tokens", {"a"});
     expect_error(writer, "t5", ErrorCode::kUnimplemented, "t5");
   }
+}
+
+}  // namespace
+}  // namespace hearth::text
+
+namespace hearth::text {
+namespace {
+
+// A template the interpreter cannot parse falls back to the native family its
+// markers name, and says why; one that names no family is refused with both reasons.
+TEST(TokenizerGgufTest, UnparseableTemplateFallsBackToNativeFamily) {
+  model::GgufWriter writer;
+  writer.add_string("tokenizer.ggml.model", "gpt2");
+  writer.add_string_array("tokenizer.ggml.tokens", {"<|im_start|>", "<|im_end|>", "a"});
+  writer.add_string("tokenizer.chat_template", "{% for m in messages %}<|im_start|>{{ m.role }{% endfor %}");
+  const model::GgufFile file = write_and_open(writer, "broken_template");
+  auto chat = ChatTemplate::from_gguf(file);
+  ASSERT_TRUE(chat.ok()) << chat.status().to_string();
+  EXPECT_EQ(chat->name(), "chatml");
+  EXPECT_NE(chat->fallback_reason().find("does not parse"), std::string::npos) << chat->fallback_reason();
+  EXPECT_NE(chat->fallback_reason().find("line 1"), std::string::npos) << chat->fallback_reason();
+
+  model::GgufWriter unknown;
+  unknown.add_string("tokenizer.ggml.model", "gpt2");
+  unknown.add_string_array("tokenizer.ggml.tokens", {"a", "b"});
+  unknown.add_string("tokenizer.chat_template", "{{ unclosed");
+  auto refused = ChatTemplate::from_gguf(write_and_open(unknown, "unknown_template"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("does not parse"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("unrecognized chat template"), std::string::npos);
 }
 
 }  // namespace

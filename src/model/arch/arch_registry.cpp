@@ -1,0 +1,33 @@
+#include "model/arch/arch_registry.h"
+
+#include <array>
+
+#include "model/arch/families.h"
+
+namespace hearth::model {
+namespace {
+
+// Adding a family: its description file, one line here, one in families.h.
+const std::array<const ArchSpec*, 2>& registry() {
+  static const std::array<const ArchSpec*, 2> families = {&llama_arch(), &qwen2_arch()};
+  return families;
+}
+
+}  // namespace
+
+const ArchSpec* find_arch(std::string_view name) {
+  for (const ArchSpec* spec : registry()) {
+    if (spec->name == name) return spec;
+  }
+  return nullptr;
+}
+
+std::span<const ArchSpec* const> all_archs() { return registry(); }
+
+std::string arch_names() {
+  std::string names;
+  for (const ArchSpec* spec : registry()) names += (names.empty() ? "" : ", ") + std::string(spec->name);
+  return names;
+}
+
+}  // namespace hearth::model

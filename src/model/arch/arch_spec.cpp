@@ -1,0 +1,84 @@
+// What a family's description implies: its fixed config fields and its
+// concrete tensor list.
+#include "model/arch/arch_spec.h"
+
+namespace hearth::model {
+
+std::string capability_names(Capabilities caps) {
+  static constexpr std::pair<Capability, const char*> kNames[] = {{Capability::kGenerate, "generate"}};
+  std::string names;
+  for (const auto& [cap, name] : kNames) {
+    if ((caps & capability_bit(cap)) != 0) names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  return names.empty() ? "none" : names;
+}
+
+const ArchTensor* find_tensor_spec(const ArchSpec& spec, WeightSlot slot) {
+  for (const ArchTensor& tensor : spec.tensors) {
+    if (tensor.slot == slot) return &tensor;
+  }
+  return nullptr;
+}
+
+LlamaConfig family_config(const ArchSpec& spec) {
+  LlamaConfig config;
+  config.arch = std::string(spec.name);
+  config.rope_neox = spec.rope_mode == RopeMode::kNeox;
+  config.has_qkv_bias = find_tensor_spec(spec, WeightSlot::kAttnQBias) != nullptr;
+  return config;
+}
+
+std::optional<TensorRole> quant_role(WeightSlot slot) {
+  switch (slot) {
+    case WeightSlot::kTokenEmbd:
+      return TensorRole::kTokenEmbedding;
+    case WeightSlot::kOutput:
+      return TensorRole::kOutput;
+    case WeightSlot::kAttnQ:
+      return TensorRole::kAttnQ;
+    case WeightSlot::kAttnK:
+      return TensorRole::kAttnK;
+    case WeightSlot::kAttnV:
+      return TensorRole::kAttnV;
+    case WeightSlot::kAttnOutput:
+      return TensorRole::kAttnOutput;
+    case WeightSlot::kFfnGate:
+      return TensorRole::kFfnGate;
+    case WeightSlot::kFfnUp:
+      return TensorRole::kFfnUp;
+    case WeightSlot::kFfnDown:
+      return TensorRole::kFfnDown;
+    case WeightSlot::kOutputNorm:
+    case WeightSlot::kRopeFreqs:
+    case WeightSlot::kAttnNorm:
+    case WeightSlot::kAttnQBias:
+    case WeightSlot::kAttnKBias:
+    case WeightSlot::kAttnVBias:
+    case WeightSlot::kFfnNorm:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::vector<ModelTensor> model_tensors(const ArchSpec& spec, const LlamaConfig& config, TensorSelection which) {
+  const auto selected = [&](const ArchTensor& tensor) {
+    return which == TensorSelection::kPossible || tensor.written_when == nullptr || tensor.written_when(config);
+  };
+  std::vector<ModelTensor> tensors;
+  for (const ArchTensor& tensor : spec.tensors) {
+    if (tensor.scope == TensorScope::kGlobal && selected(tensor)) {
+      tensors.push_back({std::string(tensor.name), &tensor, -1, tensor.shape(config)});
+    }
+  }
+  for (int64_t layer_idx = 0; layer_idx < config.n_layer; ++layer_idx) {
+    const std::string prefix = "blk." + std::to_string(layer_idx) + ".";
+    for (const ArchTensor& tensor : spec.tensors) {
+      if (tensor.scope == TensorScope::kPerBlock && selected(tensor)) {
+        tensors.push_back({prefix + std::string(tensor.name), &tensor, layer_idx, tensor.shape(config)});
+      }
+    }
+  }
+  return tensors;
+}
+
+}  // namespace hearth::model

@@ -1,0 +1,166 @@
+// ArchSpec: the one description of a model family (GGUF's
+// "general.architecture"): the hyper-parameter keys it reads, the tensors it
+// carries, its RoPE mode and what hearth can do with it. Each family has one
+// ArchSpec in src/model/arch/<family>.cpp, listed in arch_registry.cpp.
+// Everything that needs a family's keys or tensors iterates these lists:
+// read/write_llama_config, bind_llama_weights, `hearth synth`, the planner's
+// weight bytes, `hearth models inspect` and the test-model writers.
+// ref: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md (standardized key-value pairs, tensor names)
+//
+// A family's table reads like this (see llama.cpp in this folder):
+//
+//   constexpr ConfigKey kKeys[] = {{.suffix = "block_count", .int_field = &LlamaConfig::n_layer, ...}, ...};
+//   constexpr ArchTensor kTensors[] = {kTokenEmbd, kOutputNorm, kOutput, kAttnNorm, kAttnQ, ...};
+//   const ArchSpec kLlama = {.name = "llama", .keys = kKeys, .tensors = kTensors, ...};
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/file_type.h"
+#include "model/llama_arch.h"
+
+namespace hearth::model {
+
+// What an engine built on this family can serve. A bit set so later families
+// (embedding encoders, speech) add bits without changing the existing ones.
+enum class Capability : uint32_t { kGenerate = 1u << 0 };
+using Capabilities = uint32_t;
+constexpr Capabilities capability_bit(Capability cap) { return static_cast<Capabilities>(cap); }
+// "generate" (comma-separated, in bit order); "none" for an empty set.
+std::string capability_names(Capabilities caps);
+
+// Which dims RoPE pairs: (2i, 2i+1) for files whose Q/K rows the converter
+// permuted (llama), (i, i + head_dim/2) for HF's own layout (qwen2: "neox").
+enum class RopeMode { kNormal, kNeox };
+
+// ---- hyper-parameter keys: "<arch>.<suffix>" ----
+
+enum class KeyType { kUint, kFloat };
+
+enum class KeyUse {
+  // The value is stored in int_field / float_field. When absent, `value_for`
+  // gives it from the fields read before it (nullptr: the key is required).
+  kSets,
+  // The graph fixes the value (value_for(config)); the file may state it and
+  // must agree, else `mismatch_code` (kUnimplemented: a feature hearth lacks).
+  // Checked after every kSets key is read.
+  kMustMatch,
+};
+
+struct ConfigKey {
+  std::string_view suffix;  // "attention.head_count_kv"
+  KeyUse use = KeyUse::kSets;
+  KeyType type = KeyType::kUint;
+  int64_t LlamaConfig::*int_field = nullptr;  // kSets, kUint
+  float LlamaConfig::*float_field = nullptr;  // kSets, kFloat
+  double min = 0;                             // kUint: [min, max]; kFloat: (min, max]
+  double max = 0;
+  double (*value_for)(const LlamaConfig&) = nullptr;
+  // Whether write_llama_config writes the key for a config; nullptr: always.
+  bool (*written_when)(const LlamaConfig&) = nullptr;
+  ErrorCode mismatch_code = ErrorCode::kUnimplemented;
+  // kSets with value_for: how the default is derived ("head_count"); kMustMatch: why the value is fixed.
+  std::string_view note;
+};
+
+// ---- tensors ----
+
+// Per-block tensors are named "blk.<N>." + name for N < n_layer.
+enum class TensorScope { kGlobal, kPerBlock };
+
+// kMatrix: any weight type the kernels run (quantized or float), 2-D
+// [n_rows x n_cols] stored as ne = {n_cols, n_rows}; kF32Vector: n_cols F32 values.
+enum class TensorForm { kMatrix, kF32Vector };
+
+// Where binding stores a tensor in LlamaWeights (and, for matrices, the role
+// model::pick_tensor_type gives a type for). A family with tensors the llama
+// graph lacks adds slots here and fields to its weights struct.
+enum class WeightSlot {
+  kTokenEmbd,
+  kOutputNorm,
+  kOutput,
+  kRopeFreqs,
+  kAttnNorm,
+  kAttnQ,
+  kAttnK,
+  kAttnV,
+  kAttnQBias,
+  kAttnKBias,
+  kAttnVBias,
+  kAttnOutput,
+  kFfnNorm,
+  kFfnGate,
+  kFfnUp,
+  kFfnDown,
+};
+
+// How `hearth synth` and the test writers fill a tensor: random weights,
+// norm gains of 1, or values computed from the config (RoPE frequency factors).
+enum class TensorFill { kRandom, kOnes, kRopeFactors };
+
+struct TensorShape {
+  int64_t n_cols = 0;  // ne[0]: inputs of a matrix, length of a vector
+  int64_t n_rows = 1;  // ne[1]: outputs of a matrix; 1 for a vector
+};
+
+struct ArchTensor {
+  std::string_view name;  // "output.weight"; per block: "attn_q.weight"
+  TensorScope scope = TensorScope::kGlobal;
+  TensorForm form = TensorForm::kMatrix;
+  WeightSlot slot = WeightSlot::kTokenEmbd;
+  TensorShape (*shape)(const LlamaConfig&) = nullptr;
+  // nullptr: required. Otherwise optional: a file may lack it, and writers
+  // (synth, the planner, test models) include it when this says so.
+  bool (*written_when)(const LlamaConfig&) = nullptr;
+  TensorFill fill = TensorFill::kRandom;
+  std::string_view note;  // what an absent optional tensor means, for docs and inspect
+};
+
+struct ArchSpec {
+  std::string_view name;         // general.architecture
+  std::string_view description;  // "Llama 2/3.x, Mistral 7B, SmolLM, TinyLlama"
+  RopeMode rope_mode = RopeMode::kNormal;
+  Capabilities capabilities = 0;
+  std::span<const ConfigKey> keys;
+  std::span<const ArchTensor> tensors;
+};
+
+// ---- what the descriptions imply ----
+
+// The tensor of `spec` that fills `slot`; nullptr when the family lacks it.
+const ArchTensor* find_tensor_spec(const ArchSpec& spec, WeightSlot slot);
+
+// A LlamaConfig with the family's fixed fields set (arch, rope_neox,
+// has_qkv_bias); the dimensions are left for the caller.
+LlamaConfig family_config(const ArchSpec& spec);
+
+// The role model::pick_tensor_type decides a matrix's type by; nullopt for
+// slots that hold F32 vectors.
+std::optional<TensorRole> quant_role(WeightSlot slot);
+
+// One concrete tensor of a model: "blk.3.attn_q.weight" with its shape.
+struct ModelTensor {
+  std::string name;
+  const ArchTensor* spec = nullptr;
+  int64_t layer_idx = -1;  // -1 for global tensors
+  TensorShape shape;
+};
+
+enum class TensorSelection {
+  kWritten,   // required tensors and the optional ones written for this config
+  kPossible,  // every tensor the family may carry
+};
+
+// The tensors of a model of `spec` with `config`'s dimensions, in file order:
+// global tensors, then each block's, each in the order the spec lists them.
+// Preconditions: validate_llama_config(config) is ok (the shapes cannot overflow).
+std::vector<ModelTensor> model_tensors(const ArchSpec& spec, const LlamaConfig& config,
+                                       TensorSelection which = TensorSelection::kWritten);
+
+}  // namespace hearth::model
