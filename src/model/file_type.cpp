@@ -142,6 +142,20 @@ uint32_t llama_ftype(FileType type) {
       return 15;
     case FileType::kQ5_K_M:
       return 17;
+    case FileType::kQ4_1:
+      return 3;
+    case FileType::kQ5_0:
+      return 8;
+    case FileType::kQ5_1:
+      return 9;
+    case FileType::kQ2_K:
+      return 10;
+    case FileType::kQ3_K:
+      return 11;  // Q3_K_S
+    case FileType::kIQ4_NL:
+      return 25;
+    case FileType::kIQ4_XS:
+      return 30;
   }
   return 0;
 }

@@ -45,7 +45,8 @@ std::span<const FileType> all_file_types();
 // The value of GGUF's general.file_type for a file of this type: llama.cpp's
 // LLAMA_FTYPE number for the mix (f32 -> ALL_F32 0, q8_0 -> MOSTLY_Q8_0 7,
 // q4_k_m -> MOSTLY_Q4_K_M 15). The plain K types, every matrix in one K type
-// but the output, are closest to llama.cpp's _S mixes (q4_k -> Q4_K_S 14).
+// but the output, are closest to llama.cpp's _S mixes (q4_k -> Q4_K_S 14,
+// q3_k -> Q3_K_S 11).
 // ref: llama.cpp include/llama.h, enum llama_ftype
 uint32_t llama_ftype(FileType type);
 
