@@ -52,6 +52,107 @@ def scalar_q4_0(block: bytes) -> list[np.float32]:
     return y
 
 
+def scalar_q5_0(block: bytes) -> list[np.float32]:
+    d = _f32(_half(block, 0))
+    qh = struct.unpack("<I", block[2:6])[0]
+    y = [None] * 32
+    for j in range(16):
+        xh_0 = ((qh >> j) << 4) & 0x10
+        xh_1 = (qh >> (j + 12)) & 0x10
+        y[j] = _f32(_f32(((block[6 + j] & 0x0F) | xh_0) - 16) * d)
+        y[j + 16] = _f32(_f32(((block[6 + j] >> 4) | xh_1) - 16) * d)
+    return y
+
+
+def scalar_q4_1(block: bytes) -> list[np.float32]:
+    d, m = _f32(_half(block, 0)), _f32(_half(block, 2))
+    y = [None] * 32
+    for j in range(16):
+        y[j] = _f32(_f32(_f32(block[4 + j] & 0x0F) * d) + m)
+        y[j + 16] = _f32(_f32(_f32(block[4 + j] >> 4) * d) + m)
+    return y
+
+
+def scalar_q5_1(block: bytes) -> list[np.float32]:
+    d, m = _f32(_half(block, 0)), _f32(_half(block, 2))
+    qh = struct.unpack("<I", block[4:8])[0]
+    y = [None] * 32
+    for j in range(16):
+        xh_0 = ((qh >> j) << 4) & 0x10
+        xh_1 = (qh >> (j + 12)) & 0x10
+        y[j] = _f32(_f32(_f32((block[8 + j] & 0x0F) | xh_0) * d) + m)
+        y[j + 16] = _f32(_f32(_f32((block[8 + j] >> 4) | xh_1) * d) + m)
+    return y
+
+
+KVALUES_IQ4NL = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
+
+
+def scalar_iq4_nl(block: bytes) -> list[np.float32]:
+    d = _f32(_half(block, 0))
+    y = [None] * 32
+    for j in range(16):
+        y[j] = _f32(d * _f32(KVALUES_IQ4NL[block[2 + j] & 0xF]))
+        y[j + 16] = _f32(d * _f32(KVALUES_IQ4NL[block[2 + j] >> 4]))
+    return y
+
+
+def scalar_iq4_xs(block: bytes) -> list[np.float32]:
+    d = _f32(_half(block, 0))
+    scales_h = struct.unpack("<H", block[2:4])[0]
+    y = []
+    for ib in range(8):
+        ls = ((block[4 + ib // 2] >> 4 * (ib % 2)) & 0xF) | (((scales_h >> 2 * ib) & 3) << 4)
+        dl = _f32(d * _f32(ls - 32))
+        qs = block[8 + 16 * ib:24 + 16 * ib]
+        lo = [_f32(dl * _f32(KVALUES_IQ4NL[v & 0xF])) for v in qs]
+        hi = [_f32(dl * _f32(KVALUES_IQ4NL[v >> 4])) for v in qs]
+        y.extend(lo + hi)
+    return y
+
+
+def scalar_q3_k(block: bytes) -> list[np.float32]:
+    hm, q, d_all = block[0:32], block[32:96], _f32(_half(block, 108))
+    aux = list(struct.unpack("<3I", block[96:108])) + [0]
+    kmask1, kmask2 = 0x03030303, 0x0F0F0F0F
+    tmp = aux[2]
+    aux[2] = ((aux[0] >> 4) & kmask2) | (((tmp >> 4) & kmask1) << 4)
+    aux[3] = ((aux[1] >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4)
+    aux[0] = (aux[0] & kmask2) | (((tmp >> 0) & kmask1) << 4)
+    aux[1] = (aux[1] & kmask2) | (((tmp >> 2) & kmask1) << 4)
+    scales = np.frombuffer(struct.pack("<4I", *aux), dtype=np.int8)
+    y, is_, m, qo = [], 0, 1, 0
+    for _ in range(2):
+        shift = 0
+        for _ in range(4):
+            dl = _f32(d_all * _f32(int(scales[is_]) - 32))
+            is_ += 1
+            y.extend(_f32(dl * _f32(((q[qo + l] >> shift) & 3) - (0 if hm[l] & m else 4))) for l in range(16))
+            dl = _f32(d_all * _f32(int(scales[is_]) - 32))
+            is_ += 1
+            y.extend(_f32(dl * _f32(((q[qo + l + 16] >> shift) & 3) - (0 if hm[l + 16] & m else 4))) for l in range(16))
+            shift += 2
+            m <<= 1
+        qo += 32
+    return y
+
+
+def scalar_q2_k(block: bytes) -> list[np.float32]:
+    sc, q = block[0:16], block[16:80]
+    d, dmin = _f32(_half(block, 80)), _f32(_half(block, 82))
+    y, is_, qo = [], 0, 0
+    for _ in range(2):
+        shift = 0
+        for _ in range(4):
+            for off in (0, 16):
+                dl, ml = _f32(d * _f32(sc[is_] & 0xF)), _f32(dmin * _f32(sc[is_] >> 4))
+                is_ += 1
+                y.extend(_f32(_f32(dl * _f32((q[qo + off + l] >> shift) & 3)) - ml) for l in range(16))
+            shift += 2
+        qo += 32
+    return y
+
+
 def scalar_q8_0(block: bytes) -> list[np.float32]:
     d = _f32(_half(block, 0))
     return [_f32(np.int8(np.uint8(block[2 + j]).view(np.int8)) * d) for j in range(32)]
@@ -125,7 +226,8 @@ def scalar_q6_k(block: bytes) -> list[np.float32]:
     return y
 
 
-SCALAR = {"q4_0": scalar_q4_0, "q8_0": scalar_q8_0, "q4_k": scalar_q4_k,
+SCALAR = {"q4_0": scalar_q4_0, "q5_0": scalar_q5_0, "q4_1": scalar_q4_1, "q5_1": scalar_q5_1, "iq4_nl": scalar_iq4_nl, "iq4_xs": scalar_iq4_xs,
+          "q3_k": scalar_q3_k, "q2_k": scalar_q2_k, "q8_0": scalar_q8_0, "q4_k": scalar_q4_k,
           "q5_k": scalar_q5_k, "q6_k": scalar_q6_k}
 
 
@@ -144,7 +246,7 @@ class QuantReferenceTest(unittest.TestCase):
             np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32), err_msg=name)
 
     def test_block_sizes(self):
-        for name, nbytes in (("q4_0", 18), ("q8_0", 34), ("q4_k", 144), ("q5_k", 176), ("q6_k", 210)):
+        for name, nbytes in (("q4_0", 18), ("q5_0", 22), ("q4_1", 20), ("q5_1", 24), ("iq4_nl", 18), ("iq4_xs", 136), ("q3_k", 110), ("q2_k", 84), ("q8_0", 34), ("q4_k", 144), ("q5_k", 176), ("q6_k", 210)):
             self.assertEqual(qr.LAYOUTS[name].block_bytes, nbytes)
 
     def test_bf16_and_f16(self):

@@ -14,7 +14,7 @@ struct FileTypeName {
   std::string_view name;
 };
 
-constexpr std::array<FileTypeName, 10> kNames = {{
+constexpr std::array<FileTypeName, 17> kNames = {{
     {FileType::kF32, "f32"},
     {FileType::kF16, "f16"},
     {FileType::kBF16, "bf16"},
@@ -25,18 +25,34 @@ constexpr std::array<FileTypeName, 10> kNames = {{
     {FileType::kQ6_K, "q6_k"},
     {FileType::kQ4_K_M, "q4_k_m"},
     {FileType::kQ5_K_M, "q5_k_m"},
+    {FileType::kQ5_0, "q5_0"},
+    {FileType::kQ5_1, "q5_1"},
+    {FileType::kQ4_1, "q4_1"},
+    {FileType::kIQ4_NL, "iq4_nl"},
+    {FileType::kIQ4_XS, "iq4_xs"},
+    {FileType::kQ3_K, "q3_k"},
+    {FileType::kQ2_K, "q2_k"},
 }};
 
-constexpr std::array<FileType, 10> kAll = {FileType::kF32,    FileType::kF16,   FileType::kBF16, FileType::kQ8_0,
-                                           FileType::kQ4_0,   FileType::kQ4_K,  FileType::kQ5_K, FileType::kQ6_K,
-                                           FileType::kQ4_K_M, FileType::kQ5_K_M};
+constexpr std::array<FileType, 17> kAll = {
+    FileType::kF32,  FileType::kF16,    FileType::kBF16,   FileType::kQ8_0,   FileType::kQ4_0, FileType::kQ4_K,
+    FileType::kQ5_K, FileType::kQ6_K,   FileType::kQ4_K_M, FileType::kQ5_K_M, FileType::kQ5_0, FileType::kQ5_1,
+    FileType::kQ4_1, FileType::kIQ4_NL, FileType::kIQ4_XS, FileType::kQ3_K,   FileType::kQ2_K};
 
-bool is_k_type(DType type) { return type == DType::kQ4_K || type == DType::kQ5_K || type == DType::kQ6_K; }
-
-// K types need whole 256-value super-blocks per row.
+// K types and IQ4_XS need whole 256-value super-blocks per row; the low-bit
+// ones fall back to IQ4_NL, as llama.cpp's quantizer does.
 DType fit_to_row(DType wanted, int64_t n_cols) {
-  if (!is_k_type(wanted) || n_cols % 256 == 0) return wanted;
-  return wanted == DType::kQ4_K ? DType::kQ4_0 : DType::kQ8_0;
+  if (tensor::dtype_info(wanted).block_elems != 256 || n_cols % 256 == 0) return wanted;
+  switch (wanted) {
+    case DType::kQ4_K:
+      return DType::kQ4_0;
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kIQ4_XS:
+      return DType::kIQ4_NL;
+    default:
+      return DType::kQ8_0;
+  }
 }
 
 // llama.cpp's use_more_bits: the first and last eighth of the layers and every third between.
@@ -56,6 +72,20 @@ DType base_type(FileType file_type) {
       return DType::kQ8_0;
     case FileType::kQ4_0:
       return DType::kQ4_0;
+    case FileType::kQ5_0:
+      return DType::kQ5_0;
+    case FileType::kQ5_1:
+      return DType::kQ5_1;
+    case FileType::kQ4_1:
+      return DType::kQ4_1;
+    case FileType::kIQ4_NL:
+      return DType::kIQ4_NL;
+    case FileType::kIQ4_XS:
+      return DType::kIQ4_XS;
+    case FileType::kQ3_K:
+      return DType::kQ3_K;
+    case FileType::kQ2_K:
+      return DType::kQ2_K;
     case FileType::kQ4_K:
       return DType::kQ4_K;
     case FileType::kQ5_K:
@@ -112,6 +142,20 @@ uint32_t llama_ftype(FileType type) {
       return 15;
     case FileType::kQ5_K_M:
       return 17;
+    case FileType::kQ4_1:
+      return 3;
+    case FileType::kQ5_0:
+      return 8;
+    case FileType::kQ5_1:
+      return 9;
+    case FileType::kQ2_K:
+      return 10;
+    case FileType::kQ3_K:
+      return 11;  // Q3_K_S
+    case FileType::kIQ4_NL:
+      return 25;
+    case FileType::kIQ4_XS:
+      return 30;
   }
   return 0;
 }

@@ -26,6 +26,9 @@ constexpr uint32_t kMaxDims = 4;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, one dim, type, offset
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                  // empty key, type, one-byte value
 constexpr uint64_t kMaxValueTypeId = static_cast<uint64_t>(GgufValueType::kFloat64);
+// What a user whose file has a tensor type hearth cannot run should fetch instead:
+// the common llama.cpp file types, all made only of types hearth runs.
+constexpr std::string_view kSupportedTypesAdvice = "use a Q4_K_M, Q5_K_M, Q6_K or Q8_0 file of this model instead";
 
 // A forward-only cursor over the file bytes; every read is bounds-checked.
 class ByteReader {
@@ -399,8 +402,11 @@ Status GgufFile::parse_all(const GgufLimits& limits) {
     if (!reader.read(&type_id)) return truncated(reader, "the type of " + named);
     const tensor::DTypeInfo* type = tensor::find_dtype(type_id);
     if (type == nullptr) {
-      return unimplemented_error(named + " has ggml type " + std::to_string(type_id) + at_byte(type_offset) +
-                                 ", which hearth does not support");
+      const std::string_view type_name = tensor::ggml_type_name(type_id);
+      return unimplemented_error(named + " has ggml type " + std::to_string(type_id) +
+                                 (type_name.empty() ? " (unknown)" : " (" + std::string(type_name) + ")") +
+                                 at_byte(type_offset) + ", which hearth cannot run; " +
+                                 std::string(kSupportedTypesAdvice));
     }
     info.dtype = type->dtype;
     Result<uint64_t> n_bytes = tensor_bytes(info, *type);

@@ -16,11 +16,18 @@ enum class DType : uint32_t {
   kF32 = 0,
   kF16 = 1,
   kQ4_0 = 2,
+  kQ4_1 = 3,
+  kQ5_0 = 6,
+  kQ5_1 = 7,
   kQ8_0 = 8,
+  kQ2_K = 10,
+  kQ3_K = 11,
   kQ4_K = 12,
   kQ5_K = 13,
   kQ6_K = 14,
   kQ8_K = 15,  // activation type for K-quant dot products; never a weight in hearth's files
+  kIQ4_NL = 20,
+  kIQ4_XS = 23,
   kBF16 = 30,
 };
 
@@ -33,6 +40,9 @@ struct DTypeInfo {
 
 // nullptr when the id is not a type hearth supports.
 const DTypeInfo* find_dtype(uint32_t ggml_type_id);
+// ggml's upper-case name of any type id ggml has defined ("IQ2_XXS", "Q4_1"),
+// supported by hearth or not, for messages; empty for an id ggml never used.
+std::string_view ggml_type_name(uint32_t ggml_type_id);
 const DTypeInfo& dtype_info(DType dtype);
 // Accepts the lower-case names above ("q4_k" and "Q4_K" alike); nullopt otherwise.
 std::optional<DType> parse_dtype(std::string_view name);

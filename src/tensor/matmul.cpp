@@ -50,6 +50,9 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
           case ActivationLayout::kQ8_0:
             quantize_activations_q8_0(src, reinterpret_cast<ActBlockQ8_0*>(dst), w.n_cols);
             break;
+          case ActivationLayout::kQ8_1:
+            quantize_activations_q8_1(src, reinterpret_cast<ActBlockQ8_1*>(dst), w.n_cols);
+            break;
           case ActivationLayout::kQ8_0Pairs:
             quantize_activations_q8_0_pairs(src, reinterpret_cast<ActPairQ8_0*>(dst), w.n_cols);
             break;

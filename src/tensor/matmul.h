@@ -3,7 +3,7 @@
 // Weights are row-major as GGUF stores them: row r of a [n_rows x n_cols]
 // matrix starts at data + r * row_bytes(dtype, n_cols), and ne[0] of the
 // GGUF tensor is n_cols. For quantized weights the activations are quantized
-// once per call to 8 bits (Q8_0 for Q4_0/Q8_0, Q8_K for the K types) and the
+// once per call to 8 bits (Q8_0 for the 32-value blocks, Q8_K for the 256-value ones) and the
 // kernels use integer dot products, as the fast engines do.
 #pragma once
 

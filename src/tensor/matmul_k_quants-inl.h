@@ -137,15 +137,8 @@ void rows_q6_k(const MatmulTile& tile, int64_t token0) {
   bind_q8_k_rows<kTokens>(tile, token0, act);
   const __m256i low_mask = _mm256_set1_epi8(0x0F);
   const __m256i bits45 = _mm256_set1_epi8(0x30);
-  // scale_pick[k]: int16 word 2k of a 128-bit lane to every word of the lower lane,
-  // word 2k+1 to every word of the upper lane.
   __m256i scale_pick[4];
-  for (int quarter_idx = 0; quarter_idx < 4; ++quarter_idx) {
-    const int low_word = 2 * quarter_idx;
-    scale_pick[quarter_idx] =
-        _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(2 * low_word | (2 * low_word + 1) << 8)),
-                          _mm_set1_epi16(static_cast<int16_t>(2 * low_word + 2 | (2 * low_word + 3) << 8)));
-  }
+  make_pair_scale_picks(scale_pick);
   for (int64_t row_idx = 0; row_idx < tile.n_rows; ++row_idx) {
     const BlockQ6_K* w = reinterpret_cast<const BlockQ6_K*>(tile.w + row_idx * tile.w_row_bytes);
     __m256 acc[kTokens];

@@ -12,8 +12,10 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "tensor/matmul_block32-inl.h"
 #include "tensor/matmul_float-inl.h"
 #include "tensor/matmul_k_quants-inl.h"
+#include "tensor/matmul_low_bit_k-inl.h"
 #include "tensor/matmul_q8_0-inl.h"
 #include "tensor/matmul_simd-inl.h"
 
@@ -32,6 +34,12 @@ void run_token_group(DType weight_dtype, const MatmulTile& tile, int64_t token0)
       return rows_float<kTokens, BF16Weights>(tile, token0);
     case DType::kQ4_0:
       return rows_q4_0<kTokens>(tile, token0);
+    case DType::kQ4_1:
+      return rows_block32<kTokens, Q4_1Kernel>(tile, token0);
+    case DType::kQ5_0:
+      return rows_block32<kTokens, Q5_0Kernel>(tile, token0);
+    case DType::kQ5_1:
+      return rows_block32<kTokens, Q5_1Kernel>(tile, token0);
     case DType::kQ8_0:
       return rows_q8_0<kTokens>(tile, token0);
     case DType::kQ4_K:
@@ -40,6 +48,14 @@ void run_token_group(DType weight_dtype, const MatmulTile& tile, int64_t token0)
       return rows_q4_q5_k<kTokens, true, BlockQ5_K>(tile, token0);
     case DType::kQ6_K:
       return rows_q6_k<kTokens>(tile, token0);
+    case DType::kIQ4_NL:
+      return rows_block32<kTokens, IQ4_NLKernel>(tile, token0);
+    case DType::kIQ4_XS:
+      return rows_iq4_xs<kTokens>(tile, token0);
+    case DType::kQ3_K:
+      return rows_q3_k<kTokens>(tile, token0);
+    case DType::kQ2_K:
+      return rows_q2_k<kTokens>(tile, token0);
     case DType::kQ8_K:
       break;  // not a weight type; matmul rejects it before dispatch
   }
@@ -77,11 +93,19 @@ ActivationLayout activation_layout(DType weight_dtype) {
   switch (weight_dtype) {
     case DType::kQ4_0:
       return ActivationLayout::kQ8_0Pairs;
+    case DType::kQ5_0:
     case DType::kQ8_0:
+    case DType::kIQ4_NL:
       return ActivationLayout::kQ8_0;
+    case DType::kQ4_1:
+    case DType::kQ5_1:
+      return ActivationLayout::kQ8_1;
     case DType::kQ4_K:
     case DType::kQ5_K:
     case DType::kQ6_K:
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kIQ4_XS:
       return ActivationLayout::kQ8_K;
     default:
       return ActivationLayout::kF32;
@@ -92,6 +116,8 @@ int64_t activation_row_bytes(DType weight_dtype, int64_t n_cols) {
   switch (activation_layout(weight_dtype)) {
     case ActivationLayout::kQ8_0:
       return n_cols / kQ8_0BlockElems * static_cast<int64_t>(sizeof(ActBlockQ8_0));
+    case ActivationLayout::kQ8_1:
+      return n_cols / kQ8_0BlockElems * static_cast<int64_t>(sizeof(ActBlockQ8_1));
     case ActivationLayout::kQ8_0Pairs:
       return act_pairs_q8_0(n_cols) * static_cast<int64_t>(sizeof(ActPairQ8_0));
     case ActivationLayout::kQ8_K:

@@ -10,21 +10,22 @@ namespace hearth::tensor {
 
 // A block of rows of a weight matrix times a block of activation rows.
 struct MatmulTile {
-  const uint8_t* w;        // first weight row of the tile
-  int64_t w_row_bytes;     // row_bytes(dtype, n_cols)
+  const uint8_t* w;     // first weight row of the tile
+  int64_t w_row_bytes;  // row_bytes(dtype, n_cols)
   int64_t n_rows;
-  const uint8_t* act;      // first activation row of the tile (see activation_layout)
+  const uint8_t* act;  // first activation row of the tile (see activation_layout)
   int64_t act_row_bytes;
   int64_t n_tokens;
   int64_t n_cols;
-  float* y;                // y[token * y_stride + row], relative to the tile
+  float* y;  // y[token * y_stride + row], relative to the tile
   int64_t y_stride;
 };
 
 // What matmul feeds a weight type's kernel (activation_quant.h): the floats as
-// given for float weights, ActBlockQ8_0 rows for Q8_0, ActPairQ8_0 rows for
-// Q4_0, BlockQ8_K rows for the K types.
-enum class ActivationLayout { kF32, kQ8_0, kQ8_0Pairs, kQ8_K };
+// given for float weights, ActBlockQ8_0 rows for Q8_0 (and Q5_0, IQ4_NL),
+// ActBlockQ8_1 rows for Q4_1 and Q5_1, ActPairQ8_0 rows for Q4_0, BlockQ8_K
+// rows for the K types (and IQ4_XS).
+enum class ActivationLayout { kF32, kQ8_0, kQ8_1, kQ8_0Pairs, kQ8_K };
 ActivationLayout activation_layout(DType weight_dtype);
 int64_t activation_row_bytes(DType weight_dtype, int64_t n_cols);
 

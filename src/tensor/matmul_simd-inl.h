@@ -79,6 +79,18 @@ HWY_INLINE __m256i dot_u6_s8_scaled_avx2(__m256i u, __m256i x, __m256i scale) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), scale);
 }
 
+// For kernels with one int16 scale per 16 values (Q6_K, Q3_K, Q2_K), given a
+// register holding eight scales in both 128-bit lanes: picks[k] spreads word 2k
+// to every word of the lower lane and word 2k+1 to every word of the upper lane.
+HWY_INLINE void make_pair_scale_picks(__m256i picks[4]) {
+  for (int pair_idx = 0; pair_idx < 4; ++pair_idx) {
+    const int low_word = 2 * pair_idx;
+    picks[pair_idx] =
+        _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(2 * low_word | (2 * low_word + 1) << 8)),
+                          _mm_set1_epi16(static_cast<int16_t>(2 * low_word + 2 | (2 * low_word + 3) << 8)));
+  }
+}
+
 #else  // Highway 128-bit
 
 using D8 = hn::Full128<int8_t>;

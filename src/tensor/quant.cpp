@@ -15,8 +15,10 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "tensor/block32_unpack-inl.h"
 #include "tensor/f16_vec-inl.h"
 #include "tensor/fp16.h"
+#include "tensor/low_bit_k_unpack-inl.h"
 #include "tensor/q6_k_unpack-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -55,6 +57,20 @@ HWY_INLINE void scale_shift_quants(const int8_t* HWY_RESTRICT q, float d, float 
   }
 }
 
+// out[i] = d * q[i] + m for n (a multiple of 16) quants.
+HWY_INLINE void scale_add_quants(const int8_t* HWY_RESTRICT q, float d, float m, float* HWY_RESTRICT out, int n) {
+  const DF df;
+  const hn::RebindToSigned<DF> di32;
+  const hn::Rebind<int8_t, DF> di8;
+  const int lanes = static_cast<int>(hn::Lanes(df));
+  const auto d_vec = hn::Set(df, d);
+  const auto m_vec = hn::Set(df, m);
+  for (int idx = 0; idx < n; idx += lanes) {
+    const auto values = hn::ConvertTo(df, hn::PromoteTo(di32, hn::LoadU(di8, q + idx)));
+    hn::StoreU(hn::Add(hn::Mul(d_vec, values), m_vec), df, out + idx);
+  }
+}
+
 void dequantize_q4_0(const BlockQ4_0* blocks, float* dst, int64_t n_blocks) {
   const DU8 du8;
   HWY_ALIGN int8_t q[kQ4_0BlockElems];
@@ -65,6 +81,26 @@ void dequantize_q4_0(const BlockQ4_0* blocks, float* dst, int64_t n_blocks) {
     hn::StoreU(hn::BitCast(D8(), hn::Sub(hn::ShiftRight<4>(packed), eight)), D8(), q + 16);
     // quant_ref computes float(q) * d; multiplication commutes exactly.
     scale_quants(q, f16_to_f32(blocks[block_idx].d), dst + block_idx * kQ4_0BlockElems, kQ4_0BlockElems);
+  }
+}
+
+// The 32-value block types other than Q4_0/Q8_0: Decode(block, first, second)
+// gives the int8 quants (block32_unpack-inl.h), value = d * q (+ m when kHasMin).
+template <class Block, bool kHasMin, class Decode>
+void dequantize_block32(const Block* blocks, float* dst, int64_t n_blocks, Decode decode) {
+  HWY_ALIGN int8_t q[kQ32BlockElems];
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const Block& block = blocks[block_idx];
+    hn::Vec<D8> first, second;
+    decode(block, first, second);
+    hn::StoreU(first, D8(), q);
+    hn::StoreU(second, D8(), q + 16);
+    float* out = dst + block_idx * kQ32BlockElems;
+    if constexpr (kHasMin) {
+      scale_add_quants(q, f16_to_f32(block.d), f16_to_f32(block.m), out, kQ32BlockElems);
+    } else {
+      scale_quants(q, f16_to_f32(block.d), out, kQ32BlockElems);
+    }
   }
 }
 
@@ -137,6 +173,57 @@ void dequantize_q6_k(const BlockQ6_K* blocks, float* dst, int64_t n_blocks) {
   }
 }
 
+void dequantize_iq4_xs(const BlockIQ4_XS* blocks, float* dst, int64_t n_blocks) {
+  HWY_ALIGN int8_t q[32];
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const BlockIQ4_XS& block = blocks[block_idx];
+    const float d = f16_to_f32(block.d);
+    for (int sub_idx = 0; sub_idx < 8; ++sub_idx) {
+      hn::Vec<D8> first, second;
+      decode_iq4_levels(block.qs + 16 * sub_idx, first, second);
+      hn::StoreU(first, D8(), q);
+      hn::StoreU(second, D8(), q + 16);
+      scale_quants(q, d * static_cast<float>(iq4_xs_scale(block, sub_idx)),
+                   dst + block_idx * kQKBlockElems + 32 * sub_idx, 32);
+    }
+  }
+}
+
+// Q2_K and Q3_K: sub-block 8h + 2k + p holds values 128h + 32k + 16p .. + 15.
+void dequantize_q3_k(const BlockQ3_K* blocks, float* dst, int64_t n_blocks) {
+  const DU8 du8;
+  HWY_ALIGN int8_t q[16];
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const BlockQ3_K& block = blocks[block_idx];
+    const float d = f16_to_f32(block.d);
+    int8_t scales[16];
+    unpack_q3_k_scales(block.scales, scales);
+    for (int sub_idx = 0; sub_idx < 16; ++sub_idx) {
+      const int half_idx = sub_idx / 8, group_idx = (sub_idx % 8) / 2, part_idx = sub_idx % 2;
+      const auto plus_4 = q3_k_quants_plus_4(du8, block, half_idx, part_idx, group_idx);
+      hn::StoreU(hn::BitCast(D8(), hn::Sub(plus_4, hn::Set(du8, 4))), D8(), q);
+      scale_quants(q, d * static_cast<float>(scales[sub_idx]), dst + block_idx * kQKBlockElems + 16 * sub_idx, 16);
+    }
+  }
+}
+
+void dequantize_q2_k(const BlockQ2_K* blocks, float* dst, int64_t n_blocks) {
+  const DU8 du8;
+  HWY_ALIGN int8_t q[16];
+  for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
+    const BlockQ2_K& block = blocks[block_idx];
+    const float d = f16_to_f32(block.d);
+    const float dmin = f16_to_f32(block.dmin);
+    for (int sub_idx = 0; sub_idx < 16; ++sub_idx) {
+      const int half_idx = sub_idx / 8, group_idx = (sub_idx % 8) / 2, part_idx = sub_idx % 2;
+      hn::StoreU(hn::BitCast(D8(), q2_k_quants(du8, block, half_idx, part_idx, group_idx)), D8(), q);
+      const uint8_t scale_min = block.scales[sub_idx];
+      scale_shift_quants(q, d * static_cast<float>(scale_min & 0xF), dmin * static_cast<float>(scale_min >> 4),
+                         dst + block_idx * kQKBlockElems + 16 * sub_idx, 16);
+    }
+  }
+}
+
 void dequantize_q8_k(const BlockQ8_K* blocks, float* dst, int64_t n_blocks) {
   for (int64_t block_idx = 0; block_idx < n_blocks; ++block_idx) {
     scale_quants(blocks[block_idx].qs, blocks[block_idx].d, dst + block_idx * kQKBlockElems, kQKBlockElems);
@@ -163,6 +250,14 @@ void dequantize_row_impl(DType dtype, const void* src, float* dst, int64_t n) {
     }
     case DType::kQ4_0:
       return dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n_blocks);
+    case DType::kQ4_1:
+      return dequantize_block32<BlockQ4_1, true>(static_cast<const BlockQ4_1*>(src), dst, n_blocks, decode_q4_1);
+    case DType::kQ5_1:
+      return dequantize_block32<BlockQ5_1, true>(static_cast<const BlockQ5_1*>(src), dst, n_blocks, decode_q5_1);
+    case DType::kIQ4_NL:
+      return dequantize_block32<BlockIQ4_NL, false>(static_cast<const BlockIQ4_NL*>(src), dst, n_blocks, decode_iq4_nl);
+    case DType::kQ5_0:
+      return dequantize_block32<BlockQ5_0, false>(static_cast<const BlockQ5_0*>(src), dst, n_blocks, decode_q5_0);
     case DType::kQ8_0:
       return dequantize_q8_0(static_cast<const BlockQ8_0*>(src), dst, n_blocks);
     case DType::kQ4_K: {
@@ -181,6 +276,12 @@ void dequantize_row_impl(DType dtype, const void* src, float* dst, int64_t n) {
       }
       return;
     }
+    case DType::kIQ4_XS:
+      return dequantize_iq4_xs(static_cast<const BlockIQ4_XS*>(src), dst, n_blocks);
+    case DType::kQ3_K:
+      return dequantize_q3_k(static_cast<const BlockQ3_K*>(src), dst, n_blocks);
+    case DType::kQ2_K:
+      return dequantize_q2_k(static_cast<const BlockQ2_K*>(src), dst, n_blocks);
     case DType::kQ6_K:
       return dequantize_q6_k(static_cast<const BlockQ6_K*>(src), dst, n_blocks);
     case DType::kQ8_K:

@@ -165,7 +165,9 @@ TEST(GgufCorrupt, TensorInfoErrors) {
   expect_error(one_tensor("t", {uint64_t{1} << 32, uint64_t{1} << 32}, kF32, 0, 32), ErrorCode::kDataLoss, "overflows");
   expect_error(one_tensor("t", {uint64_t{1} << 62}, kF32, 0, 32), ErrorCode::kDataLoss, "row size overflows");
   expect_error(one_tensor("t", {2, uint64_t{1} << 61}, kF32, 0, 32), ErrorCode::kDataLoss, "byte size overflows");
-  expect_error(one_tensor("t", {8}, 7, 0, 32), ErrorCode::kUnimplemented, "tensor 't' has ggml type 7");
+  expect_error(one_tensor("t", {256}, 16, 0, 66), ErrorCode::kUnimplemented, "tensor 't' has ggml type 16 (IQ2_XXS)");
+  expect_error(one_tensor("t", {256}, 16, 0, 66), ErrorCode::kUnimplemented, "use a Q4_K_M, Q5_K_M, Q6_K or Q8_0 file");
+  expect_error(one_tensor("t", {8}, 77, 0, 32), ErrorCode::kUnimplemented, "tensor 't' has ggml type 77 (unknown)");
   expect_error(one_tensor("t", {48}, kQ4_0, 0, 64), ErrorCode::kDataLoss, "not whole q4_0 blocks");
   expect_error(one_tensor("t", {8}, kF32, 16, 64), ErrorCode::kDataLoss, "not a multiple of the alignment 32");
   expect_error(one_tensor("t", {8}, kF32, 0, 31), ErrorCode::kDataLoss, "tensor 't' needs bytes [0, 0 + 32)");

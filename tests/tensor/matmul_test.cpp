@@ -55,7 +55,8 @@ std::vector<float> kernel_activations(DType dtype, const std::vector<float>& x, 
     float* dst = xq.data() + token_idx * n_cols;
     switch (activation_layout(dtype)) {
       case ActivationLayout::kQ8_0:
-      case ActivationLayout::kQ8_0Pairs: {  // the same values in another order
+      case ActivationLayout::kQ8_1:
+      case ActivationLayout::kQ8_0Pairs: {  // the same values in another order (Q8_1 adds sums)
         std::vector<ActBlockQ8_0> blocks(static_cast<size_t>(n_cols / 32));
         quantize_activations_q8_0_ref(src, blocks.data(), n_cols);
         for (int64_t col = 0; col < n_cols; ++col) dst[col] = blocks[col / 32].qs[col % 32] * blocks[col / 32].d;
@@ -213,8 +214,9 @@ TEST_P(MatmulTest, EachTokenRowIsIndependentOfTheBatch) {
 std::string dtype_name(const ::testing::TestParamInfo<DType>& info) { return std::string(dtype_info(info.param).name); }
 
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulTest,
-                         ::testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ8_0,
-                                           DType::kQ4_K, DType::kQ5_K, DType::kQ6_K),
+                         ::testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1,
+                                           DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K,
+                                           DType::kQ6_K, DType::kIQ4_NL, DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K),
                          dtype_name);
 
 TEST(MatmulTest, ActivationQuantizationMatchesReferenceOnEveryTarget) {
@@ -230,6 +232,18 @@ TEST(MatmulTest, ActivationQuantizationMatchesReferenceOnEveryTarget) {
     EXPECT_EQ(std::memcmp(got.data(), expected.data(), sizeof(ActBlockQ8_0) * got.size()), 0);
     quantize_activations_q8_k(x.data(), reinterpret_cast<BlockQ8_K*>(got_k.data()), 4096);
     EXPECT_EQ(got_k, expected_k);
+    // Q8_1: the Q8_0 values plus d * sum.
+    std::vector<ActBlockQ8_1> q8_1_expected(4096 / 32), q8_1_got(4096 / 32);
+    quantize_activations_q8_1_ref(x.data(), q8_1_expected.data(), 4096);
+    quantize_activations_q8_1(x.data(), q8_1_got.data(), 4096);
+    EXPECT_EQ(std::memcmp(q8_1_got.data(), q8_1_expected.data(), sizeof(ActBlockQ8_1) * q8_1_got.size()), 0);
+    for (size_t block_idx = 0; block_idx < q8_1_expected.size(); ++block_idx) {
+      ASSERT_EQ(q8_1_expected[block_idx].d, expected[block_idx].d);
+      ASSERT_EQ(std::memcmp(q8_1_expected[block_idx].qs, expected[block_idx].qs, 32), 0);
+      int sum = 0;
+      for (int8_t q : expected[block_idx].qs) sum += q;
+      ASSERT_EQ(q8_1_expected[block_idx].d_sum, expected[block_idx].d * static_cast<float>(sum));
+    }
     // Pairs, with an odd block count (the last pair half empty): same values as the blocks.
     const int64_t n_odd = 4096 - 32;
     std::vector<ActPairQ8_0> pairs_expected(static_cast<size_t>(act_pairs_q8_0(n_odd)));

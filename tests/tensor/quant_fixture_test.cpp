@@ -70,7 +70,8 @@ TEST_P(QuantFixtureTest, DequantizeMatchesNumpyReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFixtureTypes, QuantFixtureTest,
-                         ::testing::Values("q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16"));
+                         ::testing::Values("q4_0", "q8_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "q5_0", "q5_1",
+                                           "q4_1", "iq4_nl", "iq4_xs", "q3_k", "q2_k"));
 
 }  // namespace
 }  // namespace hearth::tensor
