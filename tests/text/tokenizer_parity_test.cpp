@@ -20,7 +20,8 @@
 // tests/text/tokenizer_ref/make_tokenizer_fixtures.mjs with HF tokenizers'
 // Node bindings (format in that script) and unpacked by CMake into
 // HEARTH_REAL_TOKENIZER_DIR. There decode is checked with skip_special both
-// false and true.
+// false and true, and each converted file's chat template is rendered and
+// its prompt encoded.
 //
 // A missing fixture is a failure, not a skip: parity that is not checked is
 // not parity.
@@ -35,6 +36,7 @@
 #include <vector>
 
 #include "model/gguf.h"
+#include "text/chat_template.h"
 #include "text/tokenizer.h"
 
 #ifndef HEARTH_FIXTURE_DIR
@@ -289,6 +291,21 @@ void check_real_parity(const std::string& name) {
   }
   ASSERT_TRUE(cases.ok() && cases.at_end()) << name << ".cases.bin: " << cases.error();
   EXPECT_GE(n_cases, 5000u);
+
+  // The converted file also serves a chat: its own template runs, and the
+  // turn markers it renders come back as single added tokens.
+  auto chat = ChatTemplate::from_gguf(*file);
+  ASSERT_TRUE(chat.ok()) << chat.status().to_string();
+  EXPECT_EQ(chat->name(), "jinja") << chat->fallback_reason();
+  const std::vector<ChatMessage> messages = {{"system", "Be brief."}, {"user", "Hello!"}};
+  auto prompt = chat->render(messages, /*add_generation_prompt=*/true);
+  ASSERT_TRUE(prompt.ok()) << prompt.status().to_string();
+  const std::vector<int32_t> prompt_ids = tokenizer.encode(*prompt, /*add_special=*/false, /*parse_special=*/true);
+  EXPECT_EQ(tokenizer.decode(prompt_ids, /*skip_special=*/false), *prompt);
+  const bool has_marker = std::any_of(prompt_ids.begin(), prompt_ids.end(), [&](int32_t id) {
+    return tokenizer.token_type(id) == TokenType::kControl || tokenizer.token_type(id) == TokenType::kUserDefined;
+  });
+  EXPECT_TRUE(has_marker) << printable(*prompt);
   EXPECT_EQ(n_encode_mismatches, 0) << "encode mismatches of " << n_cases << " cases";
   EXPECT_EQ(n_decode_mismatches, 0) << "decode mismatches of " << n_cases << " cases";
 }
