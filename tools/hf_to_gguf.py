@@ -67,7 +67,27 @@ LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{
                   r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 QWEN2_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
                  r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
-KNOWN_PRE = {LLAMA3_PATTERN: "llama-bpe", QWEN2_PATTERN: "qwen2"}
+# DeepSeek V3: digit groups, then runs of CJK ideographs and kana, then this pattern
+# (the CR and LF in its classes are the characters themselves, as tokenizer.json has them).
+DEEPSEEK_V3_PATTERN = ("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+"
+                       "|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*"
+                       "|\\s*[\r\n]+|\\s+(?!\\S)|\\s+")
+DEEPSEEK_V3_CJK_PATTERN = "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+"
+# Mistral's "tekken" (Mistral Nemo, Pixtral): case-aware words, single digits.
+TEKKEN_PATTERN = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+"
+                  r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*"
+                  r"|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+# The Split patterns of a byte-level tokenizer.json, in order -> tokenizer.ggml.pre.
+KNOWN_PRE = {
+    (LLAMA3_PATTERN,): "llama-bpe",
+    (QWEN2_PATTERN,): "qwen2",
+    (r"\p{N}{1,3}", DEEPSEEK_V3_CJK_PATTERN, DEEPSEEK_V3_PATTERN): "deepseek-v3",
+    (TEKKEN_PATTERN,): "tekken",
+}
+# The normalizer hearth applies for a tokenizer.ggml.pre (GGUF has no key for
+# it, so the pre-tokenizer name implies it, as in the families that use it);
+# a tokenizer.json whose normalizer is anything else is refused.
+PRE_NORMALIZER = {"qwen2": "NFC"}
 
 # llama.cpp token types
 TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED, TOKEN_BYTE = 1, 2, 3, 4, 5, 6
@@ -379,6 +399,29 @@ def _template_adds(post: Any, token_id: int | None, at_start: bool) -> bool | No
     return None
 
 
+def _normalizer_kind(normalizer: Any) -> str | None:
+    """The one normalization a tokenizer.json asks for: None, "NFC", or its JSON when it is anything else."""
+    steps = [n for n in _walk(normalizer) if n.get("type") != "Sequence"]
+    if not steps:
+        return None
+    if len(steps) == 1 and steps[0].get("type") == "NFC":
+        return "NFC"
+    return json.dumps(normalizer)[:200]
+
+
+def _check_spm_normalizer(normalizer: Any) -> None:
+    """SentencePiece-style BPE in hearth escapes spaces as U+2581 and may prepend one; nothing else."""
+    for node in _walk(normalizer):
+        kind = node.get("type")
+        if kind == "Sequence":
+            continue
+        if kind == "Replace" and node.get("pattern") == {"String": " "} and node.get("content") == SPM_SPACE:
+            continue
+        if kind == "Prepend" and node.get("prepend") == SPM_SPACE:
+            continue
+        raise ConversionError(f"SentencePiece-style normalizer step {json.dumps(node)[:200]} is not supported")
+
+
 def read_tokenizer(model_dir: str, n_vocab: int | None = None,
                    params: ModelParams | None = None, pre_override: str | None = None) -> TokenizerSpec:
     tj = _read_json(os.path.join(model_dir, "tokenizer.json"))
@@ -474,25 +517,32 @@ def read_tokenizer(model_dir: str, n_vocab: int | None = None,
     if is_byte_level:
         pre = pre_override
         if pre is None:
-            patterns = [n["pattern"].get("Regex") for n in pre_nodes
-                        if n.get("type") == "Split" and isinstance(n.get("pattern"), dict)]
-            if len(patterns) == 1 and patterns[0] in KNOWN_PRE:
-                pre = KNOWN_PRE[patterns[0]]
+            patterns = tuple(n["pattern"].get("Regex") for n in pre_nodes
+                             if n.get("type") == "Split" and isinstance(n.get("pattern"), dict))
+            if patterns in KNOWN_PRE:
+                pre = KNOWN_PRE[patterns]
             elif not patterns and any(n.get("type") == "ByteLevel" and n.get("use_regex", True)
                                       for n in pre_nodes):
                 pre = "gpt2"
             else:
-                raise ConversionError(f"unknown pre-tokenizer split {patterns}; pass --tokenizer-pre")
+                raise ConversionError(f"unknown pre-tokenizer split {list(patterns)}; pass --tokenizer-pre")
+        normalizer = _normalizer_kind(tj.get("normalizer"))
+        if normalizer != PRE_NORMALIZER.get(pre):
+            raise ConversionError(f"normalizer {normalizer} does not go with pre-tokenizer {pre!r} "
+                                  f"(which normalizes with {PRE_NORMALIZER.get(pre)})")
         return TokenizerSpec("gpt2", pre, tokens, types, None, [f"{a} {b}" for a, b in merges],
                              special_ids, bool(add_bos), bool(add_eos), None, chat_template)
 
     # SentencePiece-style: a merged token's score is -(1 + index of the first
     # merge producing it), so merging the highest-scoring adjacent pair first
     # (llama.cpp / sentencepiece BPE) follows the merge order; others score 0.
+    # User-defined tokens that merges produce (Gemma's runs of U+2581) are
+    # ranked too: HF's BPE builds them from their parts like any other token.
+    _check_spm_normalizer(tj.get("normalizer"))
     rank: dict[str, int] = {}
     for index, (a, b) in enumerate(merges):
         rank.setdefault(a + b, index)
-    scores = [-(1.0 + rank[t]) if t in rank and types[i] == TOKEN_NORMAL else 0.0
+    scores = [-(1.0 + rank[t]) if t in rank and types[i] in (TOKEN_NORMAL, TOKEN_USER_DEFINED) else 0.0
               for i, t in enumerate(tokens)]
     add_space_prefix = any(n.get("type") == "Prepend" and n.get("prepend") == SPM_SPACE for n in norm_nodes) or \
         any(n.get("type") == "Metaspace" and n.get("prepend_scheme", "always") != "never"

@@ -429,7 +429,7 @@ def make_hf_dir(path: str, arch: str, rng: np.random.Generator) -> dict[str, np.
     specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"]
     tokenizer = {
         "added_tokens": [{"id": 280 + i, "content": s, "special": True} for i, s in enumerate(specials)],
-        "normalizer": None,
+        "normalizer": None if arch == "llama" else {"type": "NFC"},
         "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
             {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
             {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]},
@@ -778,6 +778,99 @@ class HfToGgufTest(unittest.TestCase):
         write_safetensors(os.path.join(tmp, "model.safetensors"), sd)
         with self.assertRaises(hf_to_gguf.ConversionError):
             hf_to_gguf.convert_model(tmp, os.path.join(tmp, "x.gguf"))
+
+
+def write_tokenizer_dir(path: str, tokenizer: dict, config: dict | None = None) -> str:
+    with open(os.path.join(path, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer, f, ensure_ascii=False)
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump(config or {}, f)
+    return path
+
+
+def byte_level_tokenizer(patterns: list[str], normalizer: dict | None = None) -> dict:
+    splits = [{"type": "Split", "pattern": {"Regex": p}, "behavior": "Isolated", "invert": False} for p in patterns]
+    return {
+        "added_tokens": [], "normalizer": normalizer, "post_processor": None, "decoder": {"type": "ByteLevel"},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": splits + [
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]},
+        "model": {"type": "BPE", "vocab": {t: i for i, t in enumerate(_byte_level_alphabet())}, "merges": []},
+    }
+
+
+class TokenizerConversionTest(unittest.TestCase):
+    """The tokenizer part of hf_to_gguf on small tokenizer.json files shaped like the real ones."""
+
+    def test_pre_tokenizer_names(self):
+        cases = [
+            ([hf_to_gguf.LLAMA3_PATTERN], None, "llama-bpe"),
+            ([hf_to_gguf.QWEN2_PATTERN], {"type": "NFC"}, "qwen2"),
+            ([r"\p{N}{1,3}", hf_to_gguf.DEEPSEEK_V3_CJK_PATTERN, hf_to_gguf.DEEPSEEK_V3_PATTERN],
+             {"type": "Sequence", "normalizers": []}, "deepseek-v3"),
+            ([hf_to_gguf.TEKKEN_PATTERN], None, "tekken"),
+        ]
+        for patterns, normalizer, pre in cases:
+            with tempfile.TemporaryDirectory() as tmp:
+                spec = hf_to_gguf.read_tokenizer(write_tokenizer_dir(tmp, byte_level_tokenizer(patterns, normalizer)))
+                self.assertEqual((spec.model, spec.pre), ("gpt2", pre))
+
+    def test_normalizer_must_be_the_one_the_pre_tokenizer_implies(self):
+        for patterns, normalizer in (([hf_to_gguf.LLAMA3_PATTERN], {"type": "NFC"}),
+                                     ([hf_to_gguf.QWEN2_PATTERN], None),
+                                     ([hf_to_gguf.TEKKEN_PATTERN], {"type": "NFKC"})):
+            with tempfile.TemporaryDirectory() as tmp:
+                write_tokenizer_dir(tmp, byte_level_tokenizer(patterns, normalizer))
+                with self.assertRaises(hf_to_gguf.ConversionError):
+                    hf_to_gguf.read_tokenizer(tmp)
+
+    def gemma_like(self) -> dict:
+        # <pad> <eos> <bos> <unk>, a user-defined run of two U+2581, 256 byte tokens, then pieces.
+        sp = hf_to_gguf.SPM_SPACE
+        vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, sp + sp: 4}
+        for b in range(256):
+            vocab[f"<0x{b:02X}>"] = len(vocab)
+        for piece in (sp, "a", "b", "ab", sp + "a"):
+            vocab[piece] = len(vocab)
+        added = [{"id": i, "content": t, "special": i < 4} for t, i in vocab.items() if i <= 4]
+        return {
+            "added_tokens": added,
+            "normalizer": {"type": "Replace", "pattern": {"String": " "}, "content": sp},
+            "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious"},
+            "post_processor": None,
+            "decoder": {"type": "Sequence", "decoders": [
+                {"type": "Replace", "pattern": {"String": sp}, "content": " "}, {"type": "ByteFallback"},
+                {"type": "Fuse"}]},
+            "model": {"type": "BPE", "vocab": vocab, "unk_token": "<unk>", "byte_fallback": True,
+                      "merges": [["a", "b"], [sp, sp], [sp, "a"]]},
+        }
+
+    def test_gemma_style_sentencepiece_bpe(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            write_tokenizer_dir(tmp, self.gemma_like(), {"bos_token": "<bos>", "eos_token": "<eos>",
+                                                         "unk_token": "<unk>", "add_bos_token": True})
+            spec = hf_to_gguf.read_tokenizer(tmp)
+        self.assertEqual(spec.model, "llama")
+        self.assertIs(spec.add_space_prefix, False)  # no Prepend normalizer: no dummy prefix
+        self.assertTrue(spec.add_bos)
+        self.assertEqual((spec.special_ids["bos"], spec.special_ids["eos"], spec.special_ids["unk"]), (2, 1, 3))
+        self.assertEqual(spec.token_types[:5], [hf_to_gguf.TOKEN_CONTROL, hf_to_gguf.TOKEN_CONTROL,
+                                                hf_to_gguf.TOKEN_CONTROL, hf_to_gguf.TOKEN_UNKNOWN,
+                                                hf_to_gguf.TOKEN_USER_DEFINED])
+        self.assertEqual(spec.token_types[5], hf_to_gguf.TOKEN_BYTE)
+        # Scores follow the merge order, the user-defined run of U+2581 included.
+        tokens = spec.tokens
+        self.assertEqual(spec.scores[tokens.index("ab")], -1.0)
+        self.assertEqual(spec.scores[4], -2.0)
+        self.assertEqual(spec.scores[tokens.index(hf_to_gguf.SPM_SPACE + "a")], -3.0)
+        self.assertEqual(spec.scores[tokens.index("a")], 0.0)
+
+    def test_sentencepiece_normalizer_steps_are_checked(self):
+        tokenizer = self.gemma_like()
+        tokenizer["normalizer"] = {"type": "Sequence", "normalizers": [tokenizer["normalizer"], {"type": "NFKC"}]}
+        with tempfile.TemporaryDirectory() as tmp:
+            write_tokenizer_dir(tmp, tokenizer)
+            with self.assertRaises(hf_to_gguf.ConversionError):
+                hf_to_gguf.read_tokenizer(tmp)
 
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")

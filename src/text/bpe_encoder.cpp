@@ -4,6 +4,7 @@
 #include <queue>
 
 #include "text/byte_level.h"
+#include "text/unicode_normalization.h"
 #include "text/utf8.h"
 
 namespace hearth::text {
@@ -45,6 +46,11 @@ Result<BpeEncoder> BpeEncoder::create(const Vocab& vocab, const std::vector<std:
 }
 
 void BpeEncoder::encode(std::string_view text, std::vector<int32_t>& out) const {
+  std::string normalized;
+  if (pre_tokenizer_.normalization() == Normalization::kNfc) {
+    normalized = nfc_normalize(text);
+    text = normalized;
+  }
   std::vector<std::string_view> words;
   pre_tokenizer_.split(text, words);
   for (std::string_view word : words) encode_word(word, out);

@@ -30,7 +30,8 @@ class BpeEncoder {
   static Result<BpeEncoder> create(const Vocab& vocab, const std::vector<std::string>& merges,
                                    PreTokenizer pre_tokenizer, int32_t unk_id);
 
-  // Appends the tokens of `text` (plain text, no special tokens) to `out`.
+  // Appends the tokens of `text` (plain text, no special tokens) to `out`,
+  // after the pre-tokenizer's normalization (NFC for "qwen2").
   void encode(std::string_view text, std::vector<int32_t>& out) const;
 
   int64_t n_merges() const { return static_cast<int64_t>(merges_.size()); }

@@ -24,24 +24,81 @@ constexpr const char* kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 // HF Digits(individual_digits=true).
 constexpr const char* kSingleDigitPattern = R"(\p{N})";
+// ref: tokenizer.json of deepseek-ai/DeepSeek-V3: digit groups, then runs of
+// CJK ideographs and kana, then the word pattern (tokenizer.json spells the
+// class ranges and CR/LF as the characters themselves).
+constexpr const char* kDigitGroupPattern = R"(\p{N}{1,3})";
+constexpr const char* kDeepseekV3CjkPattern = R"([\x{4E00}-\x{9FA5}\x{3040}-\x{309F}\x{30A0}-\x{30FF}]+)";
+constexpr const char* kDeepseekV3Pattern =
+    R"re([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re";
+// ref: tokenizer.json of mistralai/Mistral-Nemo-Instruct-2407 ("tekken"):
+// case-aware words, single digits.
+constexpr const char* kTekkenPattern =
+    R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
+// HF tokenizers matches with Oniguruma, whose \s is Unicode White_Space.
+// PCRE2's \s (with UCP) also matches U+180E MONGOLIAN VOWEL SEPARATOR, no
+// longer White_Space since Unicode 6.3, so the patterns above keep HF's text
+// and \s / \S are compiled as this set.
+constexpr std::string_view kWhiteSpaceSet =
+    R"(\t-\r\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
 
 struct PreTokenizerDef {
   std::vector<const char*> names;
   std::vector<const char*> patterns;
   bool ignore_merges;
+  Normalization normalization = Normalization::kNone;
 };
 
 const std::vector<PreTokenizerDef>& definitions() {
   static const std::vector<PreTokenizerDef> defs = {
       {{"llama-bpe", "llama3", "llama-v3", "falcon3"}, {kLlama3Pattern}, true},
       {{"dbrx", "smaug-bpe", "chatglm-bpe"}, {kLlama3Pattern}, false},
-      {{"qwen2", "stablelm2", "megrez"}, {kQwen2Pattern}, false},
+      // Qwen2, 2.5 and 3 tokenizer.json files normalize to NFC first.
+      {{"qwen2"}, {kQwen2Pattern}, false, Normalization::kNfc},
+      {{"stablelm2", "megrez"}, {kQwen2Pattern}, false},
       {{"gpt2", "gpt-2", "default", "phi-2", "roberta-bpe", "mpt", "olmo", "jais"}, {kGpt2Pattern}, false},
       {{"smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b"},
        {kSingleDigitPattern, kGpt2Pattern},
        false},
+      {{"deepseek-v3"}, {kDigitGroupPattern, kDeepseekV3CjkPattern, kDeepseekV3Pattern}, false},
+      {{"tekken"}, {kTekkenPattern}, true},
   };
   return defs;
+}
+
+// `pattern` with every \s and \S spelled out as kWhiteSpaceSet (see there).
+// kInternal for \S inside a character class, which no pattern here has.
+Result<std::string> spell_out_white_space(std::string_view pattern) {
+  std::string out;
+  out.reserve(pattern.size() + 256);
+  bool in_class = false;
+  for (size_t pos = 0; pos < pattern.size(); ++pos) {
+    const char c = pattern[pos];
+    if (c == '\\' && pos + 1 < pattern.size()) {
+      const char escaped = pattern[++pos];
+      if (escaped == 's') {
+        out += in_class ? std::string(kWhiteSpaceSet) : "[" + std::string(kWhiteSpaceSet) + "]";
+      } else if (escaped == 'S') {
+        if (in_class) return internal_error("pre-tokenizer pattern has \\S inside a character class");
+        out += "[^" + std::string(kWhiteSpaceSet) + "]";
+      } else {
+        out += c;
+        out += escaped;
+      }
+      continue;
+    }
+    out += c;
+    if (c == '[' && !in_class) {
+      in_class = true;
+      // A ']' first in a class (after an optional '^') is a literal.
+      if (pos + 1 < pattern.size() && pattern[pos + 1] == '^') out += pattern[++pos];
+      if (pos + 1 < pattern.size() && pattern[pos + 1] == ']') out += pattern[++pos];
+    } else if (c == ']' && in_class) {
+      in_class = false;
+    }
+  }
+  return out;
 }
 
 struct MatchDataDeleter {
@@ -76,10 +133,12 @@ Result<PreTokenizer> PreTokenizer::create(std::string_view name) {
 
     PreTokenizer pre;
     pre.ignore_merges_ = def.ignore_merges;
-    for (const char* pattern : def.patterns) {
+    pre.normalization_ = def.normalization;
+    for (const char* hf_pattern : def.patterns) {
+      HEARTH_ASSIGN_OR_RETURN(std::string pattern, spell_out_white_space(hf_pattern));
       int error_code = 0;
       PCRE2_SIZE error_offset = 0;
-      pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern), PCRE2_ZERO_TERMINATED,
+      pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), pattern.size(),
                                        PCRE2_UTF | PCRE2_UCP, &error_code, &error_offset, nullptr);
       if (code == nullptr) {
         std::array<PCRE2_UCHAR, 256> message{};
@@ -89,7 +148,7 @@ Result<PreTokenizer> PreTokenizer::create(std::string_view name) {
       }
       auto regex = std::make_unique<Regex>();
       regex->code.reset(code);
-      regex->pattern = pattern;
+      regex->pattern = std::move(pattern);
       // JIT is only a speed-up: the interpreter gives the same matches.
       pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
       pre.regexes_.push_back(std::move(regex));

@@ -7,10 +7,17 @@
 // Names (GGUF tokenizer.ggml.pre):
 //   "llama-bpe", "llama3", "llama-v3", "falcon3"      Llama 3 regex, merges ignored for whole-word tokens
 //   "dbrx", "smaug-bpe", "chatglm-bpe"                Llama 3 regex
-//   "qwen2", "stablelm2", "megrez"                    Llama 3 regex with single digits
+//   "qwen2"                                           Llama 3 regex with single digits, after NFC
+//   "stablelm2", "megrez"                             Llama 3 regex with single digits
 //   "gpt2", "gpt-2", "default", "phi-2", "roberta-bpe", "mpt", "olmo", "jais"   GPT-2 regex
 //   "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b"
 //                                                     single digits, then the GPT-2 regex
+//   "deepseek-v3"                                     digit groups, CJK/kana runs, then DeepSeek's word regex
+//   "tekken"                                          Mistral Nemo's case-aware regex, single digits,
+//                                                     merges ignored for whole-word tokens
+//
+// \s and \S mean Unicode White_Space, as in HF tokenizers' Oniguruma (PCRE2's
+// own \s also matches U+180E).
 //
 // Text that is not valid UTF-8 is first cut at each ill-formed subpart; the
 // regexes see only the valid runs and every ill-formed subpart is its own
@@ -27,6 +34,11 @@
 
 namespace hearth::text {
 
+// The Unicode normalization a family's tokenizer.json applies to plain text
+// before pre-tokenizing. GGUF has no key for it: the pre-tokenizer name
+// implies it.
+enum class Normalization { kNone, kNfc };
+
 class PreTokenizer {
  public:
   // kUnimplemented naming `name` when it is not one of the names above.
@@ -42,6 +54,8 @@ class PreTokenizer {
   // Llama 3 style: a word that is itself a vocabulary entry becomes that token
   // without applying merges (HF BPE "ignore_merges").
   bool ignore_merges() const { return ignore_merges_; }
+  // Applied by the caller (BpeEncoder) before split().
+  Normalization normalization() const { return normalization_; }
 
  private:
   struct Regex;  // compiled PCRE2 pattern
@@ -49,6 +63,7 @@ class PreTokenizer {
 
   std::vector<std::unique_ptr<Regex>> regexes_;
   bool ignore_merges_ = false;
+  Normalization normalization_ = Normalization::kNone;
 };
 
 }  // namespace hearth::text

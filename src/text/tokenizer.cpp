@@ -149,7 +149,9 @@ std::string Tokenizer::token_to_bytes(int32_t id, bool render_special) const {
     case TokenType::kByte:
       return is_spm_ ? std::string(1, static_cast<char>(vocab_->byte_value(id))) : byte_level_decode(text);
     case TokenType::kUserDefined:
-      return text;
+      // SentencePiece vocabularies escape spaces in user-defined pieces too
+      // (Gemma's runs of U+2581), and HF's decoder turns them back.
+      return is_spm_ ? unescape_spaces(text) : text;
     case TokenType::kUnknown:
     case TokenType::kControl:
     case TokenType::kUnused:

@@ -1,7 +1,8 @@
 // Tokenizer: text <-> token ids for the two families GGUF models ship with:
 // "llama" (SentencePiece-style BPE over U+2581-escaped text, byte fallback)
 // and "gpt2" (byte-level BPE after a regex pre-tokenizer: GPT-2, Llama 3,
-// Qwen2, SmolLM). Built from a TokenizerSpec (tests, `hearth synth`) or from a
+// Qwen2/3, SmolLM, DeepSeek V3, Mistral Nemo), and Gemma's SentencePiece BPE
+// as "llama" without a space prefix. Built from a TokenizerSpec (tests, `hearth synth`) or from a
 // GGUF file's tokenizer.* keys.
 //
 //   HEARTH_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::from_gguf(file));
@@ -12,8 +13,9 @@
 // special_token_splitter.h: user-defined always, control only with
 // parse_special); (2) "llama": a space is prepended to each text run at the
 // start or after a special token (add_space_prefix), spaces become U+2581 and
-// the run is merged by score; "gpt2": the run is split by the pre-tokenizer
-// regex and each word merged by rank; (3) with add_special, bos_id is
+// the run is merged by score; "gpt2": the run is normalized as the
+// pre-tokenizer says (NFC for "qwen2"), split by its regexes and each word
+// merged by rank; (3) with add_special, bos_id is
 // prepended when add_bos and eos_id appended when add_eos.
 // Text need not be valid UTF-8: ill-formed bytes are encoded as bytes (byte
 // tokens or byte-level characters), never dropped silently when the
@@ -61,7 +63,8 @@ class Tokenizer {
 
   // The bytes token `id` contributes to detokenized text: "llama" normal
   // tokens with U+2581 as ' ', byte tokens as their byte, "gpt2" tokens mapped
-  // back from byte-level characters, user-defined tokens verbatim. Control,
+  // back from byte-level characters, user-defined tokens verbatim ("llama":
+  // with U+2581 as ' '). Control,
   // unknown, unused and undefined tokens give their text only when
   // render_special, else nothing; an id out of range gives nothing. The bytes
   // of one token may be part of a UTF-8 character: stream them through

@@ -34,6 +34,37 @@ TEST(PreTokenizerTest, Qwen2SplitsSingleDigits) {
   EXPECT_FALSE(PreTokenizer::create("qwen2")->ignore_merges());
 }
 
+TEST(PreTokenizerTest, DeepseekV3) {
+  // Digit groups first, then CJK/kana runs, then punctuation-led ASCII words.
+  EXPECT_EQ(split("deepseek-v3", "Hello world 12345 \xE4\xBD\xA0\xE5\xA5\xBD\xE3\x81\xB2!!\nx.append(1)  \n"),
+            (Words{"Hello", " world", " ", "123", "45", " ", "\xE4\xBD\xA0\xE5\xA5\xBD\xE3\x81\xB2", "!!\n", "x",
+                   ".append", "(", "1", ")", "  \n"}));
+  EXPECT_FALSE(PreTokenizer::create("deepseek-v3")->ignore_merges());
+}
+
+TEST(PreTokenizerTest, Tekken) {
+  // Case-aware words (an upper-case run joins the lower-case run after it), single digits.
+  EXPECT_EQ(split("tekken", "HelloWorld ABCdef 123 a/b//\n  x"),
+            (Words{"Hello", "World", " ABCdef", " ", "1", "2", "3", " a", "/b", "//\n", " ", " x"}));
+  EXPECT_TRUE(PreTokenizer::create("tekken")->ignore_merges());
+}
+
+TEST(PreTokenizerTest, WhiteSpaceIsUnicodeWhiteSpace) {
+  // U+180E MONGOLIAN VOWEL SEPARATOR is not White_Space (PCRE2's own \s says
+  // it is): as in HF tokenizers it starts a word like any other non-letter.
+  EXPECT_EQ(split("llama-bpe", "x\xE1\xA0\x8Ey"), (Words{"x", "\xE1\xA0\x8Ey"}));
+  EXPECT_EQ(split("llama-bpe", "x \xE1\xA0\x8E"), (Words{"x", " \xE1\xA0\x8E"}));
+  // U+3000 IDEOGRAPHIC SPACE and U+0085 NEXT LINE are; the last one before a
+  // word goes with the word, as a space does.
+  EXPECT_EQ(split("llama-bpe", "x\xE3\x80\x80\xC2\x85y"), (Words{"x", "\xE3\x80\x80", "\xC2\x85y"}));
+  EXPECT_EQ(split("llama-bpe", "x\xE3\x80\x80\xC2\x85"), (Words{"x", "\xE3\x80\x80\xC2\x85"}));
+}
+
+TEST(PreTokenizerTest, Qwen2NormalizesToNfc) {
+  EXPECT_EQ(PreTokenizer::create("qwen2")->normalization(), Normalization::kNfc);
+  EXPECT_EQ(PreTokenizer::create("llama-bpe")->normalization(), Normalization::kNone);
+}
+
 TEST(PreTokenizerTest, Gpt2) {
   EXPECT_EQ(split("gpt2", "Hello world's 12345 ok\n\n  x"),
             (Words{"Hello", " world", "'s", " 12345", " ok", "\n\n ", " x"}));
@@ -55,7 +86,7 @@ TEST(PreTokenizerTest, IllFormedBytesAreWordsOfTheirOwn) {
 
 TEST(PreTokenizerTest, WordsCoverTheTextExactly) {
   const std::string text = "  Mixed: caf\xC3\xA9, 1234567 \xF0\x9F\x98\x80\xF0\x9F\x98\x80 \t\n end \xFF\xFE tail  ";
-  for (const char* pre : {"llama-bpe", "qwen2", "gpt2", "smollm"}) {
+  for (const char* pre : {"llama-bpe", "qwen2", "gpt2", "smollm", "deepseek-v3", "tekken"}) {
     std::string joined;
     for (const std::string& word : split(pre, text)) {
       EXPECT_FALSE(word.empty());

@@ -78,6 +78,17 @@ TEST(BpeTokenizerTest, Llama3IgnoresMergesForWholeWordTokens) {
   EXPECT_EQ(qwen2->encode("hello", false, false), (Ids{256, 'l', 'l', 'o'}));
 }
 
+TEST(BpeTokenizerTest, Qwen2NormalizesToNfcFirst) {
+  // "e" + U+0301 COMBINING ACUTE ACCENT is "é" (C3 A9) after NFC, as in Qwen's tokenizer.json.
+  auto qwen2 = make(byte_level_spec("qwen2", {"\xC3\xA9"}, {"\xC3 \xA9"}));
+  const int32_t e_acute = id_of(*qwen2, "\xC3\xA9");
+  EXPECT_EQ(qwen2->encode("e\xCC\x81", false, false), (Ids{e_acute}));
+  EXPECT_EQ(qwen2->encode("\xC3\xA9", false, false), (Ids{e_acute}));
+  // Other families keep the text as it is.
+  auto llama3 = make(byte_level_spec("llama-bpe", {"\xC3\xA9"}, {"\xC3 \xA9"}));
+  EXPECT_EQ(llama3->encode("e\xCC\x81", false, false), (Ids{'e', 0xCC, 0x81}));
+}
+
 TEST(BpeTokenizerTest, SpecialTokensAndAddSpecial) {
   TokenizerSpec spec = byte_level_spec("llama-bpe", {}, {}, {"<|begin_of_text|>", "<|eot_id|>", "<|eot_id|>x"});
   spec.bos_id = 256;
@@ -175,6 +186,19 @@ TEST(SpmTokenizerTest, MergesHighestScoreFirst) {
   EXPECT_EQ(tokenizer->decode(Ids{1, kFirstPiece + 5, 3 + 0xC3, 3 + 0xA9}, false), "<s> h\xC3\xA9");
   EXPECT_EQ(tokenizer->token_to_bytes(kFirstPiece + 10), " hello");
   EXPECT_TRUE(tokenizer->is_end_of_generation(2));
+}
+
+TEST(SpmTokenizerTest, UserDefinedPiecesDecodeEscapedSpaces) {
+  // Gemma's vocabulary has runs of U+2581 as user-defined tokens; HF's decoder
+  // turns every U+2581 back into a space, theirs included.
+  TokenizerSpec spec = spm_spec({{"\xE2\x96\x81", -1}, {"\xE2\x96\x81\xE2\x96\x81", -2}});
+  spec.token_types.back() = static_cast<int32_t>(TokenType::kUserDefined);
+  spec.add_space_prefix = false;
+  auto tokenizer = make(std::move(spec));
+  const int32_t two_spaces = kFirstPiece + 1;
+  EXPECT_EQ(tokenizer->encode("  ", false, false), (Ids{two_spaces}));
+  EXPECT_EQ(tokenizer->token_to_bytes(two_spaces), "  ");
+  EXPECT_EQ(tokenizer->decode(Ids{two_spaces, kFirstPiece}, true), "   ");
 }
 
 TEST(SpmTokenizerTest, SpacePrefixAfterSpecialTokens) {
