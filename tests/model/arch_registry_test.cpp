@@ -84,7 +84,9 @@ TEST(ArchRegistry, EveryDescriptionIsWellFormed) {
       } else {
         EXPECT_EQ(key.int_field != nullptr, key.type == KeyType::kUint);
         EXPECT_EQ(key.float_field != nullptr, key.type == KeyType::kFloat);
-        if (key.value_for != nullptr) EXPECT_FALSE(key.note.empty()) << "say how the default is derived";
+        if (key.value_for != nullptr) {
+          EXPECT_FALSE(key.note.empty()) << "say how the default is derived";
+        }
       }
     }
     std::set<std::string_view> names;
@@ -96,7 +98,9 @@ TEST(ArchRegistry, EveryDescriptionIsWellFormed) {
       EXPECT_NE(tensor.shape, nullptr);
       EXPECT_FALSE(tensor.name.starts_with("blk.")) << "per-block names carry no prefix";
       EXPECT_EQ(quant_role(tensor.slot).has_value(), tensor.form == TensorForm::kMatrix);
-      if (tensor.written_when != nullptr) EXPECT_FALSE(tensor.note.empty()) << "say what absence means";
+      if (tensor.written_when != nullptr) {
+        EXPECT_FALSE(tensor.note.empty()) << "say what absence means";
+      }
     }
     EXPECT_NE(find_tensor_spec(*spec, WeightSlot::kTokenEmbd), nullptr) << "the vocabulary is token_embd's rows";
     const LlamaConfig family = family_config(*spec);
