@@ -23,8 +23,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "infer/sequence.h"
@@ -58,6 +60,19 @@ struct EngineStats {
   double decode_tps = 0.0;   // decode tokens per second of decode, all sequences together
 };
 
+// kEmbed: token ids of each input (each at least one id, at most n_ctx).
+struct EmbedRequest {
+  std::vector<std::vector<int32_t>> inputs;
+};
+
+struct EmbedResult {
+  std::vector<std::vector<float>> vectors;  // one per input, in order, L2-normalized
+  int64_t n_prompt_tokens = 0;              // the inputs' tokens together
+};
+
+// Receives a request's result once, on the engine's thread; must not block.
+using EmbedCallback = std::function<void(Result<EmbedResult>)>;
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -73,6 +88,15 @@ class Engine {
   // without kGenerate refuses with kFailedPrecondition.
   virtual Result<std::shared_ptr<SequenceHandle>> submit(SequenceRequest&& request,
                                                          std::shared_ptr<SequenceObserver> observer);
+
+  // kEmbed: queues the inputs; `done` receives their vectors (or the error
+  // that ended the request: kUnavailable when the engine drains). Errors
+  // before anything is queued: kInvalidArgument (no input, an empty one),
+  // kOutOfRange (an id outside the vocabulary, an input longer than n_ctx:
+  // the message names the input's index), kResourceExhausted (the queue is
+  // full), kUnavailable (draining); an engine without kEmbed refuses with
+  // kFailedPrecondition.
+  virtual Status embed(EmbedRequest&& request, EmbedCallback done);
 
   // Stops admitting work, lets what runs finish, and returns when none is left
   // or `timeout_ms` passed, after which the rest is cancelled with kUnavailable

@@ -119,7 +119,7 @@ Result<ModelFileHeader> read_model_header(const std::string& path) {
   if (!weights.ok()) return Status(weights.status().code(), "cannot load " + path + ": " + weights.status().message());
   ModelFileHeader header;
   header.config = *config;
-  header.capabilities = model::find_arch(config->arch)->capabilities;  // read_llama_config: registered
+  header.capabilities = model::model_capabilities(*config);
   header.weights_bytes = planner::file_weights_bytes(*file);
   return header;
 }
