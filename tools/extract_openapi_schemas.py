@@ -16,6 +16,7 @@ ROOTS = [
     "CreateChatCompletionResponse",
     "CreateChatCompletionStreamResponse",
     "CreateCompletionResponse",
+    "CreateEmbeddingResponse",
     "ListModelsResponse",
     "Model",
     "ErrorResponse",

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "api/json_fields.h"
+#include "api/model_lease_wait.h"
 #include "api/sequence_channel.h"
 #include "api/sse.h"
 #include "base/clock.h"
@@ -14,18 +15,6 @@ namespace {
 // Bytes a client may send ahead (pipelining) while a request is handled;
 // past this the connection stops watching the socket for the client leaving.
 constexpr size_t kMaxPipelinedBytes = 64 * 1024;
-
-// Wakes the handler's coroutine: SequenceChannel notifications and the
-// disconnect watch post here. I/O thread only.
-struct Waiter {
-  asio::steady_timer* timer = nullptr;  // the handler's timer while it runs; null after
-  bool woken = false;
-
-  void wake() {
-    woken = true;
-    if (timer != nullptr) timer->cancel();
-  }
-};
 
 // A read on the socket while the request is handled: it completes only when
 // the client sends more (kept for the next request) or leaves.
@@ -93,24 +82,6 @@ ApiError submit_error(const Status& status, GenerationKind kind) {
   }
 }
 
-// A model that could not be leased: unknown (404), too large for this node
-// whatever happens (400, saying what would fit), busy or shutting down (503),
-// or a failed load (500, naming the file).
-ApiError acquire_error(const Status& status, bool stopping) {
-  switch (status.code()) {
-    case ErrorCode::kNotFound:
-      return api_error(status, "model", "model_not_found");
-    case ErrorCode::kFailedPrecondition:
-      return api_error(status, "model", "model_too_large");
-    case ErrorCode::kDataLoss:  // the model's file is not servable (the message says why)
-      return api_error(status, "model", "model_file_invalid");
-    case ErrorCode::kUnavailable:
-      return api_error(status, "", stopping ? "server_shutting_down" : "model_busy");
-    default:
-      return api_error(status, "model", "model_load_failed");
-  }
-}
-
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -133,16 +104,6 @@ asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& st
   co_await http::async_write_header(connection.stream, serializer, asio::redirect_error(asio::use_awaitable, error));
   connection.stream.expires_never();
   co_return !error;
-}
-
-// Waits until the waiter is woken (returns at once if it already was).
-asio::awaitable<void> wait_for_wake(Waiter& waiter, asio::steady_timer& timer) {
-  if (!waiter.woken) {
-    timer.expires_at(asio::steady_timer::time_point::max());
-    boost::system::error_code cancelled;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
-  }
-  waiter.woken = false;
 }
 
 }  // namespace
@@ -169,45 +130,27 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   }
 
   // Checked from the plan, before a model that cannot answer is loaded.
-  if (std::optional<node::ModelInfo> info = ctx.models.info(parsed->model());
-      info && info->invalid_reason.empty() &&
-      !model::has_capability(info->capabilities, model::Capability::kGenerate)) {
-    ApiError error = api_error(infer::missing_capability_error("the model '" + parsed->model() + "': text generation",
-                                                               model::Capability::kGenerate, info->capabilities),
-                               "model", "model_not_supported");
-    co_await write_error(connection, state, std::move(error));
+  if (std::optional<ApiError> refused =
+          capability_error(ctx.models, parsed->model(), model::Capability::kGenerate, "text generation")) {
+    co_await write_error(connection, state, std::move(*refused));
     co_return;
   }
 
   auto executor = connection.stream.get_executor();
   auto waiter = std::make_shared<Waiter>();
   asio::steady_timer timer(executor);
-  waiter->timer = &timer;
-  struct ForgetTimer {
-    Waiter& waiter;
-    ~ForgetTimer() { waiter.timer = nullptr; }
-  } forget_timer{*waiter};
+  WaiterTimer attached(*waiter, timer);
 
   // Lease the model, loading it (on the manager's thread) if it is not resident.
-  auto acquired = std::make_shared<std::optional<Result<node::ModelLease>>>();
-  ctx.models.acquire_async(parsed->model(), parsed->generation().keep_alive_ms,
-                           [executor, waiter, acquired](Result<node::ModelLease> lease) {
-                             auto shared_lease = std::make_shared<Result<node::ModelLease>>(std::move(lease));
-                             asio::post(executor, [waiter, acquired, shared_lease] {
-                               *acquired = std::move(*shared_lease);
-                               waiter->wake();
-                             });
-                           });
-  connection.wake_handler = [waiter] { waiter->wake(); };
-  while (!acquired->has_value() && connection.stream.socket().is_open()) co_await wait_for_wake(*waiter, timer);
-  connection.wake_handler = nullptr;
-  if (!acquired->has_value()) co_return;  // closed while loading (shutdown); the lease is released when it lands
-  if (!(*acquired)->ok()) {
-    ApiError error = acquire_error((*acquired)->status(), ctx.stopping);
+  std::optional<Result<node::ModelLease>> acquired =
+      co_await lease_model(ctx, connection, parsed->model(), parsed->generation().keep_alive_ms, waiter, timer);
+  if (!acquired) co_return;  // closed while loading (shutdown); the lease is released when it lands
+  if (!acquired->ok()) {
+    ApiError error = acquire_error(acquired->status(), ctx.stopping);
     co_await write_error(connection, state, std::move(error));
     co_return;
   }
-  node::ModelLease lease = std::move(**acquired).value();
+  node::ModelLease lease = std::move(*acquired).value();
 
   ApiResult<GenerationJob> prepared = build_generation_job(*parsed, *lease, state.id, unix_now_ms() / 1000, ctx.ids);
   if (!prepared.ok()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "api/embeddings_handler.h"
 #include "api/gateway_handler.h"
 #include "api/gateway_status.h"
 #include "api/generation_handler.h"
@@ -16,7 +17,6 @@
 
 namespace hearth::api {
 namespace {
-
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -209,6 +209,12 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       co_await write_error(connection, state, std::move(*refused));
       co_return;
     }
+  }
+  if (match->route == Route::kEmbeddings) {
+    // Served by this node's own models (a gateway does not route embeddings to other nodes yet).
+    co_await handle_embeddings(ctx, connection, request, state);
+    if (state.key) ctx.limiter.add_tokens(state.key->name, state.record.prompt_tokens.value_or(0), steady_now_ms());
+    co_return;
   }
   if (generates) {
     const GenerationKind kind = match->route == Route::kChatCompletions ? GenerationKind::kChat

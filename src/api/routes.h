@@ -4,6 +4,7 @@
 // path is a 404.
 //
 //   POST /v1/chat/completions   POST /v1/completions   POST /v1/messages (Anthropic's API)
+//   POST /v1/embeddings
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
 //   GET  /hearth/v1/status
 #pragma once
@@ -14,7 +15,7 @@
 
 namespace hearth::api {
 
-enum class Route { kChatCompletions, kCompletions, kMessages, kListModels, kGetModel, kHealth, kStatus };
+enum class Route { kChatCompletions, kCompletions, kMessages, kEmbeddings, kListModels, kGetModel, kHealth, kStatus };
 
 struct RouteMatch {
   Route route = Route::kHealth;

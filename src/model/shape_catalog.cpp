@@ -45,17 +45,26 @@ LlamaConfig with_window(LlamaConfig config, int64_t sliding_window) {
   return config;
 }
 
+// An embedding model: llama.cpp's pooling_type value (3: the last token).
+LlamaConfig with_pooling(LlamaConfig config, int64_t pooling) {
+  config.pooling = pooling;
+  return config;
+}
+
 LlamaConfig with_linear_rope(LlamaConfig config, float factor) {
   config.rope_scaling.type = RopeScalingType::kLinear;
   config.rope_scaling.factor = factor;
   return config;
 }
 
-const std::array<ModelShape, 12>& catalog() {
-  static const std::array<ModelShape, 12> shapes = {{
+const std::array<ModelShape, 14>& catalog() {
+  static const std::array<ModelShape, 14> shapes = {{
       // A few MB: rows are multiples of 256 so every type, K-quants included, applies unchanged.
       {"tiny", "hearth test shape", "llama3",
        make_config("llama", 1024, 2048, 256, 2, 4, 2, 768, 1e-5f, 10000.0f, false)},
+      // tiny's size as a qwen3 embedding model (last-token pooling), for the embedding tests.
+      {"tiny-embedding", "hearth test shape", "chatml",
+       with_pooling(make_config("qwen3", 1024, 2048, 256, 2, 4, 2, 768, 1e-6f, 1000000.0f, true), 3)},
       {"smollm-135m", "HuggingFaceTB/SmolLM-135M config.json", "chatml",
        make_config("llama", 49152, 2048, 576, 30, 9, 3, 1536, 1e-5f, 10000.0f, true)},
       {"qwen2.5-0.5b", "Qwen/Qwen2.5-0.5B config.json", "chatml",
@@ -66,6 +75,11 @@ const std::array<ModelShape, 12>& catalog() {
        with_llama3_rope(make_config("llama", 128256, 131072, 4096, 32, 32, 8, 14336, 1e-5f, 500000.0f, false), 8.0f)},
       {"qwen3-0.6b", "Qwen/Qwen3-0.6B config.json", "chatml",
        with_head_dim(make_config("qwen3", 151936, 40960, 1024, 28, 16, 8, 3072, 1e-6f, 1000000.0f, true), 128)},
+      // Qwen3's 0.6B decoder as an embedding model: the last token's final hidden state, normalized.
+      {"qwen3-embedding-0.6b", "Qwen/Qwen3-Embedding-0.6B config.json", "chatml",
+       with_pooling(
+           with_head_dim(make_config("qwen3", 151669, 32768, 1024, 28, 16, 8, 3072, 1e-6f, 1000000.0f, true), 128),
+           3)},
       {"qwen3-8b", "Qwen/Qwen3-8B config.json", "chatml",
        with_head_dim(make_config("qwen3", 151936, 40960, 4096, 36, 32, 8, 12288, 1e-6f, 1000000.0f, false), 128)},
       {"qwen3-14b", "Qwen/Qwen3-14B config.json", "chatml",

@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "infer/decoder_engine.h"
+#include "infer/embedding_engine.h"
 #include "infer/llama_model.h"
+#include "model/arch/arch_registry.h"
 
 namespace hearth::node {
 
@@ -19,6 +21,34 @@ int64_t serving_context(const model::LlamaConfig& config, const ServedModelOptio
   const int64_t n_ctx_train = config.n_ctx_train;
   if (options.n_ctx > 0) return n_ctx_train > 0 ? std::min(options.n_ctx, n_ctx_train) : options.n_ctx;
   return n_ctx_train > 0 ? std::min(kDefaultContext, n_ctx_train) : kDefaultContext;
+}
+
+infer::EmbeddingEngineOptions embedding_options(const model::LlamaConfig& config, const ServedModelOptions& options) {
+  infer::EmbeddingEngineOptions embedding;
+  embedding.n_ctx = serving_context(config, options);
+  embedding.max_batch_tokens = options.scheduler.max_batch_tokens;
+  embedding.max_queued = options.scheduler.max_queued;
+  embedding.kv_block_tokens = options.scheduler.kv_block_tokens;
+  embedding.kv_dtype = options.scheduler.kv_dtype;
+  embedding.n_threads = options.scheduler.n_threads;
+  return embedding;
+}
+
+Result<std::unique_ptr<infer::Engine>> start_engine(std::unique_ptr<infer::LlamaModel> model,
+                                                    const text::Tokenizer& tokenizer,
+                                                    const ServedModelOptions& options) {
+  const model::Capabilities capabilities = model::model_capabilities(model->config());
+  if (model::has_capability(capabilities, model::Capability::kEmbed)) {
+    const infer::EmbeddingEngineOptions embedding = embedding_options(model->config(), options);
+    HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<infer::EmbeddingEngine> engine,
+                            infer::EmbeddingEngine::create(std::move(model), embedding));
+    return std::unique_ptr<infer::Engine>(std::move(engine));
+  }
+  infer::SchedulerOptions scheduler_options = options.scheduler;
+  scheduler_options.n_ctx = serving_context(model->config(), options);
+  HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<infer::DecoderEngine> engine,
+                          infer::DecoderEngine::create(std::move(model), tokenizer, scheduler_options));
+  return std::unique_ptr<infer::Engine>(std::move(engine));
 }
 
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
@@ -74,15 +104,14 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     }
   } else {
     served->chat_template_error = chat_template.status().message();
-    if (options.notice) {
+    if (options.notice &&
+        model::has_capability(model::model_capabilities(model->config()), model::Capability::kGenerate)) {
       options.notice("model '" + served->id + "' has no chat template hearth can render (" +
                      served->chat_template_error + "); it serves /v1/completions only");
     }
   }
 
-  infer::SchedulerOptions scheduler_options = options.scheduler;
-  scheduler_options.n_ctx = serving_context(model->config(), options);
-  auto engine = infer::DecoderEngine::create(std::move(model), *served->tokenizer, scheduler_options);
+  auto engine = start_engine(std::move(model), *served->tokenizer, options);
   if (!engine.ok()) {
     return Status(engine.status().code(), "cannot start the engine for " + path + ": " + engine.status().message());
   }

@@ -11,7 +11,9 @@
 #include <string>
 
 #include "base/status.h"
+#include "infer/embedding_engine.h"
 #include "infer/engine.h"
+#include "infer/llama_model.h"
 #include "infer/scheduler.h"
 #include "model/llama_arch.h"
 #include "node/file_lease.h"
@@ -59,9 +61,7 @@ struct ServedModel {
 };
 
 // Maps the file, builds its tokenizer and chat template and starts the
-// engine its family calls for (hearth's decoder for the families that
-// generate; a new kind of engine is added here and in ModelManager's
-// planning). Errors name the file. With `on_overwrite`, first takes a
+// engine it calls for (start_engine). Errors name the file. With `on_overwrite`, first takes a
 // FileLease on the file whose on_break it is (see file_lease.h for what it may
 // do); kUnavailable while another process has the file open for writing (a
 // copy in progress: retry later); where the file system or its owner allows
@@ -70,6 +70,17 @@ struct ServedModel {
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
                                                        const ServedModelOptions& options,
                                                        std::function<void()> on_overwrite = {});
+
+// The engine a loaded model is served with, by what its file says it is
+// (model::model_capabilities): an infer::EmbeddingEngine for an embedding
+// model, else an infer::DecoderEngine. The one place a new engine kind is
+// chosen (its plan goes in ModelManager::plan_entry).
+Result<std::unique_ptr<infer::Engine>> start_engine(std::unique_ptr<infer::LlamaModel> model,
+                                                    const text::Tokenizer& tokenizer,
+                                                    const ServedModelOptions& options);
+
+// The embedding engine's options for a model served with `options`.
+infer::EmbeddingEngineOptions embedding_options(const model::LlamaConfig& config, const ServedModelOptions& options);
 
 // The file's modification time (Unix seconds); 0 when it cannot be read.
 int64_t file_modification_time_s(const std::string& path);

@@ -1,0 +1,99 @@
+#include "api/embeddings_handler.h"
+
+#include <memory>
+#include <optional>
+
+#include "api/embeddings.h"
+#include "api/generation_job.h"
+#include "api/model_lease_wait.h"
+#include "api/openai_errors.h"
+
+namespace hearth::api {
+namespace {
+
+ApiError embed_error(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kResourceExhausted:
+      return api_error(status, "", "queue_full");
+    case ErrorCode::kUnavailable:
+      return api_error(status, "", "server_shutting_down");
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kOutOfRange:
+      return api_error(status, "input");
+    default:
+      return api_error(status);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> handle_embeddings(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                        RequestState& state) {
+  ApiResult<EmbeddingsRequest> parsed = parse_embeddings_request(to_std(request.body()));
+  if (!parsed.ok()) {
+    co_await write_error(connection, state, ApiError(parsed.error()));
+    co_return;
+  }
+  state.record.model = parsed->model;
+  // An unknown id rescans the models directory first: the model may have been added since.
+  if (!ctx.models.contains(parsed->model) && (!ctx.models.rescan().ok() || !ctx.models.contains(parsed->model))) {
+    co_await write_error(connection, state, model_not_found_error(parsed->model));
+    co_return;
+  }
+  if (std::optional<ApiError> refused =
+          capability_error(ctx.models, parsed->model, model::Capability::kEmbed, "embeddings")) {
+    co_await write_error(connection, state, std::move(*refused));
+    co_return;
+  }
+
+  auto executor = connection.stream.get_executor();
+  auto waiter = std::make_shared<Waiter>();
+  asio::steady_timer timer(executor);
+  WaiterTimer attached(*waiter, timer);
+  std::optional<Result<node::ModelLease>> acquired =
+      co_await lease_model(ctx, connection, parsed->model, std::nullopt, waiter, timer);
+  if (!acquired) co_return;  // closed while loading (shutdown)
+  if (!acquired->ok()) {
+    co_await write_error(connection, state, acquire_error(acquired->status(), ctx.stopping));
+    co_return;
+  }
+  node::ModelLease lease = std::move(*acquired).value();
+
+  ApiResult<infer::EmbedRequest> embed = build_embed_request(*parsed, *lease->tokenizer, lease->n_ctx());
+  if (!embed.ok()) {
+    co_await write_error(connection, state, ApiError(embed.error()));
+    co_return;
+  }
+  int64_t n_tokens = 0;
+  for (const std::vector<int32_t>& ids : embed->inputs) n_tokens += static_cast<int64_t>(ids.size());
+  state.record.prompt_tokens = n_tokens;
+
+  // The engine thread hands the result to the I/O thread.
+  auto result = std::make_shared<std::optional<Result<infer::EmbedResult>>>();
+  Status submitted =
+      lease->engine->embed(std::move(*embed), [executor, waiter, result](Result<infer::EmbedResult> done) {
+        auto shared = std::make_shared<Result<infer::EmbedResult>>(std::move(done));
+        asio::post(executor, [waiter, result, shared] {
+          *result = std::move(*shared);
+          waiter->wake();
+        });
+      });
+  if (!submitted.ok()) {
+    co_await write_error(connection, state, embed_error(submitted));
+    co_return;
+  }
+  // The lease keeps the model loaded until the result lands, even if the client left.
+  while (!result->has_value()) co_await wait_for_wake(*waiter, timer);
+  if (!(*result)->ok()) {
+    co_await write_error(connection, state, embed_error((*result)->status()));
+    co_return;
+  }
+  ApiResult<std::string> body = render_embeddings_response(*parsed, result->value().value());
+  if (!body.ok()) {
+    co_await write_error(connection, state, ApiError(body.error()));
+    co_return;
+  }
+  co_await write_json(connection, state, 200, std::move(body).value());
+}
+
+}  // namespace hearth::api

@@ -1,0 +1,61 @@
+#include "api/model_lease_wait.h"
+
+#include <utility>
+
+namespace hearth::api {
+
+asio::awaitable<void> wait_for_wake(Waiter& waiter, asio::steady_timer& timer) {
+  if (!waiter.woken) {
+    timer.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code cancelled;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
+  }
+  waiter.woken = false;
+}
+
+asio::awaitable<std::optional<Result<node::ModelLease>>> lease_model(ServerContext& ctx, Connection& connection,
+                                                                     const std::string& model_id,
+                                                                     std::optional<int64_t> keep_alive_ms,
+                                                                     std::shared_ptr<Waiter> waiter,
+                                                                     asio::steady_timer& timer) {
+  auto executor = connection.stream.get_executor();
+  auto acquired = std::make_shared<std::optional<Result<node::ModelLease>>>();
+  ctx.models.acquire_async(model_id, keep_alive_ms, [executor, waiter, acquired](Result<node::ModelLease> lease) {
+    auto shared_lease = std::make_shared<Result<node::ModelLease>>(std::move(lease));
+    asio::post(executor, [waiter, acquired, shared_lease] {
+      *acquired = std::move(*shared_lease);
+      waiter->wake();
+    });
+  });
+  connection.wake_handler = [waiter] { waiter->wake(); };
+  while (!acquired->has_value() && connection.stream.socket().is_open()) co_await wait_for_wake(*waiter, timer);
+  connection.wake_handler = nullptr;
+  if (!acquired->has_value()) co_return std::nullopt;
+  co_return std::move(*acquired);
+}
+
+ApiError acquire_error(const Status& status, bool stopping) {
+  switch (status.code()) {
+    case ErrorCode::kNotFound:
+      return api_error(status, "model", "model_not_found");
+    case ErrorCode::kFailedPrecondition:
+      return api_error(status, "model", "model_too_large");
+    case ErrorCode::kDataLoss:  // the model's file is not servable (the message says why)
+      return api_error(status, "model", "model_file_invalid");
+    case ErrorCode::kUnavailable:
+      return api_error(status, "", stopping ? "server_shutting_down" : "model_busy");
+    default:
+      return api_error(status, "model", "model_load_failed");
+  }
+}
+
+std::optional<ApiError> capability_error(const node::ModelManager& models, const std::string& model_id,
+                                         model::Capability needed, std::string_view what) {
+  std::optional<node::ModelInfo> info = models.info(model_id);
+  if (!info || !info->invalid_reason.empty() || model::has_capability(info->capabilities, needed)) return std::nullopt;
+  return api_error(
+      infer::missing_capability_error("the model '" + model_id + "': " + std::string(what), needed, info->capabilities),
+      "model", "model_not_supported");
+}
+
+}  // namespace hearth::api

@@ -1,0 +1,69 @@
+// Leasing a model from a handler's coroutine: the model manager loads on its
+// own thread, and the handler waits on the I/O thread for the lease without
+// blocking it (the Waiter is woken through the connection's executor).
+//
+//   auto waiter = std::make_shared<Waiter>();
+//   asio::steady_timer timer(connection.stream.get_executor());
+//   WaiterTimer attached(*waiter, timer);
+//   std::optional<Result<node::ModelLease>> lease = co_await lease_model(ctx, connection, id, keep_alive, waiter,
+//   timer); if (!lease) co_return;                                          // the connection closed meanwhile if
+//   (!lease->ok()) { write acquire_error(lease->status(), ctx.stopping); co_return; }
+//
+// I/O thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/http_connection.h"
+#include "api/openai_errors.h"
+#include "node/model_manager.h"
+
+namespace hearth::api {
+
+// Wakes a handler's coroutine: engine notifications and the disconnect watch
+// post here. I/O thread only.
+struct Waiter {
+  asio::steady_timer* timer = nullptr;  // the handler's timer while it runs; null after
+  bool woken = false;
+
+  void wake() {
+    woken = true;
+    if (timer != nullptr) timer->cancel();
+  }
+};
+
+// Attaches the handler's timer to a waiter for the scope of the handler.
+struct WaiterTimer {
+  WaiterTimer(Waiter& waiter_in, asio::steady_timer& timer) : waiter(waiter_in) { waiter.timer = &timer; }
+  ~WaiterTimer() { waiter.timer = nullptr; }
+  WaiterTimer(const WaiterTimer&) = delete;
+  WaiterTimer& operator=(const WaiterTimer&) = delete;
+  Waiter& waiter;
+};
+
+// Waits until the waiter is woken (returns at once if it already was).
+asio::awaitable<void> wait_for_wake(Waiter& waiter, asio::steady_timer& timer);
+
+// Leases `model_id`, loading it if it is not resident. nullopt when the
+// connection closed while the load ran (the lease is released when it lands).
+asio::awaitable<std::optional<Result<node::ModelLease>>> lease_model(ServerContext& ctx, Connection& connection,
+                                                                     const std::string& model_id,
+                                                                     std::optional<int64_t> keep_alive_ms,
+                                                                     std::shared_ptr<Waiter> waiter,
+                                                                     asio::steady_timer& timer);
+
+// A model that could not be leased: unknown (404), too large for this node
+// whatever happens (400, saying what would fit), busy or shutting down (503),
+// or a failed load (500, naming the file).
+ApiError acquire_error(const Status& status, bool stopping);
+
+// A 400 model_not_supported when the model (as planned: nothing is loaded)
+// cannot serve `what` (e.g. "text generation"); nullopt when it can, or when
+// the model is unknown or invalid (leasing it says so).
+std::optional<ApiError> capability_error(const node::ModelManager& models, const std::string& model_id,
+                                         model::Capability needed, std::string_view what);
+
+}  // namespace hearth::api
