@@ -746,6 +746,27 @@ def write_model_metadata(w: GgufWriter, p: ModelParams, name: str, out_type: str
     # llama3 scaling is the rope_freqs.weight tensor (map_tensors), with no keys.
 
 
+# sentence-transformers' pooling modes -> llama.cpp's llama_pooling_type (1 mean, 2 cls, 3 last).
+POOLING_MODES = {"pooling_mode_mean_tokens": 1, "pooling_mode_cls_token": 2, "pooling_mode_lasttoken": 3}
+
+
+def read_pooling(model_dir: str) -> int:
+    """The pooling of a sentence-transformers directory (modules.json naming a Pooling module and its
+    config.json), as llama.cpp's converter writes it to <arch>.pooling_type; 0 for a plain model."""
+    modules = _read_json(os.path.join(model_dir, "modules.json"))
+    if not modules:
+        return 0
+    for module in modules:
+        if module.get("type", "").endswith("Pooling"):
+            config = _read_json(os.path.join(model_dir, module.get("path", ""), "config.json")) or {}
+            chosen = [value for mode, value in POOLING_MODES.items() if config.get(mode)]
+            if len(chosen) != 1:
+                raise ConversionError(f"{model_dir}: the Pooling module must choose one of "
+                                      f"{sorted(POOLING_MODES)}, got {config}")
+            return chosen[0]
+    return 0
+
+
 def convert_model(model_dir: str, out_path: str, out_type: str = "f32", name: str | None = None,
                   pre_override: str | None = None) -> None:
     if out_type not in MATRIX_TYPES:
@@ -758,6 +779,9 @@ def convert_model(model_dir: str, out_path: str, out_type: str = "f32", name: st
     spec = read_tokenizer(model_dir, params.n_vocab, params, pre_override)
     w = GgufWriter()
     write_model_metadata(w, params, name or os.path.basename(os.path.normpath(model_dir)), out_type)
+    pooling = read_pooling(model_dir)
+    if pooling:
+        w.add_uint32(f"{params.arch}.pooling_type", pooling)
     write_tokenizer(w, spec)
     for tname, value in tensors:
         if value.ndim == 1:
