@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
 #include "api/anthropic_adapter.h"
+#include "api/embeddings.h"
+#include "api/embeddings_handler.h"
 #include "api/generation_handler.h"
 #include "api/generation_job.h"
 #include "api/json_fields.h"
@@ -449,8 +452,20 @@ std::vector<std::string> gateway_model_ids(const GatewayState& gateway, const no
   return {ids.begin(), ids.end()};
 }
 
-asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
-                                                GenerationKind kind, RequestState& state) {
+namespace {
+
+// What the gateway routes, apart from where: the upstream path, how a node
+// would check the body, and how this node serves it itself.
+struct GatewayEndpoint {
+  std::string path;  // "/chat/completions", "/embeddings": under a target's base URL
+  // OpenAI streams of generated text: a cloud stream is asked for its usage (for the ledger).
+  bool streams_usage = false;
+  std::function<std::optional<ApiError>(std::string_view body)> validate;
+  std::function<asio::awaitable<void>(const HttpRequest& local)> serve_locally;
+};
+
+asio::awaitable<void> route_through_gateway(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                            RequestState& state, const GatewayEndpoint& endpoint) {
   GatewayState& gateway = *ctx.gateway;
   const std::shared_ptr<const gateway::GatewayConfig> config = gateway.config;  // this request's, even across a reload
   ApiResult<RoutedBody> routed = read_routed_body(to_std(request.body()));
@@ -461,13 +476,9 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
   }
   state.record.model = routed->model;
   // Checked as a node would check it, so that nothing a node would refuse
-  // leaves for the cloud (and its ledger row). Features hearth's engine lacks
-  // (tools, n > 1, ...) may still go to a provider that has them: the fields
-  // read before such a feature are checked, the provider checks the rest.
-  if (ApiResult<ParsedGeneration> parsed = parse_generation(kind, to_std(request.body()));
-      !parsed.ok() && parsed.error().code != kUnsupportedFeatureCode) {
-    ApiError error = parsed.error();
-    co_await write_error(connection, state, std::move(error));
+  // leaves for the cloud (and its ledger row).
+  if (std::optional<ApiError> invalid = endpoint.validate(to_std(request.body()))) {
+    co_await write_error(connection, state, std::move(*invalid));
     co_return;
   }
   const gateway::DataClass floor = state.key ? state.key->data_class : config->policy.default_class;
@@ -493,9 +504,6 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
     co_return;
   }
 
-  const std::string endpoint_path = kind == GenerationKind::kChat       ? "/chat/completions"
-                                    : kind == GenerationKind::kMessages ? "/messages"
-                                                                        : "/completions";
   std::vector<std::string> failures;
   const uint64_t routed_generation = gateway.generation;
   std::optional<ApiError> refused;
@@ -512,16 +520,16 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
       HttpRequest local = request;
       local.body() = dump_json(body);
       local.prepare_payload();
-      co_await handle_generation(ctx, connection, local, kind, state);
+      co_await endpoint.serve_locally(local);
       co_return;
     }
-    if (target.kind == gateway::TargetKind::kCloud && kind != GenerationKind::kMessages && routed->stream &&
+    if (target.kind == gateway::TargetKind::kCloud && endpoint.streams_usage && routed->stream &&
         !body.contains("stream_options")) {
       // So the ledger learns the tokens: the client sees one more chunk, with usage and no choices.
       body["stream_options"] = {{"include_usage", true}};
     }
     std::string forwarded = dump_json(body);
-    std::string path = endpoint_path;
+    std::string path = endpoint.path;
     const gateway::DataClass request_class = *data_class;
     std::shared_ptr<const gateway::GatewayConfig> routed_config = config;
     Attempt attempt = co_await proxy_to(ctx, connection, request, state, target, std::move(forwarded), std::move(path),
@@ -542,6 +550,44 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
   }
   ApiError error{502, "server_error", std::move(message), "", "upstream_failed"};
   co_await write_error(connection, state, std::move(error));
+}
+
+}  // namespace
+
+asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                                GenerationKind kind, RequestState& state) {
+  GatewayEndpoint endpoint;
+  endpoint.path = kind == GenerationKind::kChat       ? "/chat/completions"
+                  : kind == GenerationKind::kMessages ? "/messages"
+                                                      : "/completions";
+  endpoint.streams_usage = kind != GenerationKind::kMessages;
+  // Features hearth's engine lacks (tools, n > 1, ...) may still go to a
+  // provider that has them: the fields read before such a feature are
+  // checked, the provider checks the rest.
+  endpoint.validate = [kind](std::string_view body) -> std::optional<ApiError> {
+    ApiResult<ParsedGeneration> parsed = parse_generation(kind, body);
+    if (parsed.ok() || parsed.error().code == kUnsupportedFeatureCode) return std::nullopt;
+    return parsed.error();
+  };
+  endpoint.serve_locally = [&ctx, &connection, kind, &state](const HttpRequest& local) {
+    return handle_generation(ctx, connection, local, kind, state);
+  };
+  co_await route_through_gateway(ctx, connection, request, state, endpoint);
+}
+
+asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                                RequestState& state) {
+  GatewayEndpoint endpoint;
+  endpoint.path = "/embeddings";
+  endpoint.validate = [](std::string_view body) -> std::optional<ApiError> {
+    ApiResult<EmbeddingsRequest> parsed = parse_embeddings_request(body);
+    if (parsed.ok()) return std::nullopt;
+    return parsed.error();
+  };
+  endpoint.serve_locally = [&ctx, &connection, &state](const HttpRequest& local) {
+    return handle_embeddings(ctx, connection, local, state);
+  };
+  co_await route_through_gateway(ctx, connection, request, state, endpoint);
 }
 
 }  // namespace hearth::api

@@ -1,4 +1,4 @@
-// POST /v1/chat/completions and /v1/completions on a server with a gateway
+// POST /v1/chat/completions, /v1/completions, /v1/messages and /v1/embeddings on a server with a gateway
 // config: decide the request's data class (its API key's floor, raised by an
 // X-Hearth-Data-Class header, never lowered), ask the router for targets
 // (gateway/router.h), then run it on this node's own engine or proxy it to a
@@ -80,6 +80,12 @@ Result<std::map<std::string, std::string>> read_upstream_keys(const gateway::Gat
 
 asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
                                                 GenerationKind kind, RequestState& state);
+
+// POST /v1/embeddings the same way: routed by model and data class to this
+// node's own embedding engine, a node, or an OpenAI-compatible provider (an
+// Anthropic provider has no embeddings: the next target is tried).
+asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                                RequestState& state);
 
 // This node's models as the router sees them.
 gateway::NodeStatus self_status(const node::ModelManager& models);

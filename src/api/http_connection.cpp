@@ -211,8 +211,11 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     }
   }
   if (match->route == Route::kEmbeddings) {
-    // Served by this node's own models (a gateway does not route embeddings to other nodes yet).
-    co_await handle_embeddings(ctx, connection, request, state);
+    if (ctx.gateway != nullptr) {
+      co_await handle_gateway_embeddings(ctx, connection, request, state);
+    } else {
+      co_await handle_embeddings(ctx, connection, request, state);
+    }
     if (state.key) ctx.limiter.add_tokens(state.key->name, state.record.prompt_tokens.value_or(0), steady_now_ms());
     co_return;
   }

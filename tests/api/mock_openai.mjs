@@ -1,8 +1,8 @@
-// A stand-in for a cloud provider that speaks OpenAI's chat completions API, on loopback:
-// it records every request it receives (so tests can prove what did or did not leave the
-// shop) and answers with a fixed completion, streamed or whole (with a usage chunk when
-// stream_options.include_usage asks, as OpenAI does). The model "break" streams two chunks and
-// then drops the connection.
+// A stand-in for a cloud provider that speaks OpenAI's chat completions and embeddings APIs, on
+// loopback: it records every request it receives (so tests can prove what did or did not leave
+// the shop) and answers with a fixed completion, streamed or whole (with a usage chunk when
+// stream_options.include_usage asks, as OpenAI does), or fixed 4-value embeddings. The model
+// "break" streams two chunks and then drops the connection.
 //
 //   const cloud = await start_mock_openai();
 //   ... cloud.url ('http://127.0.0.1:PORT/v1'), cloud.requests ([{path, headers, body, client_port}]) ...
@@ -43,6 +43,19 @@ export async function start_mock_openai() {
         // recorded as null; answered 400 below
       }
       requests.push({ path: req.url, headers: req.headers, body: parsed, client_port: req.socket.remotePort });
+      if (req.method === 'POST' && req.url === '/v1/embeddings' && parsed !== null) {
+        const inputs = Array.isArray(parsed.input) ? parsed.input : [parsed.input];
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.5, 0.5, 0.5, 0.5] })),
+            model: parsed.model,
+            usage: { prompt_tokens: 7 * inputs.length, total_tokens: 7 * inputs.length },
+          }),
+        );
+        return;
+      }
       if (req.method !== 'POST' || req.url !== '/v1/chat/completions' || parsed === null) {
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: 'bad request', type: 'invalid_request_error', param: null, code: null } }));
