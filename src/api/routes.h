@@ -5,7 +5,7 @@
 //
 //   POST /v1/chat/completions   POST /v1/completions   POST /v1/messages (Anthropic's API)
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
-//   GET  /hearth/v1/status
+//   GET  /hearth/v1/status    GET /hearth/v1/costs
 #pragma once
 
 #include <optional>
@@ -14,7 +14,7 @@
 
 namespace hearth::api {
 
-enum class Route { kChatCompletions, kCompletions, kMessages, kListModels, kGetModel, kHealth, kStatus };
+enum class Route { kChatCompletions, kCompletions, kMessages, kListModels, kGetModel, kHealth, kStatus, kCosts };
 
 struct RouteMatch {
   Route route = Route::kHealth;

@@ -11,6 +11,7 @@
 #include "base/byte_size.h"
 #include "base/duration.h"
 #include "cli/models_dir.h"
+#include "cli/config_file.h"
 #include "cli/state_db.h"
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
@@ -88,16 +89,14 @@ int run_serve(const ServeArgs& args) {
   // truncation under its mapping at least says what happened.
   node::install_sigbus_notice();
   // A config file is read (and its errors reported) even when flags override it.
-  node::NodeConfig config;
-  gateway::GatewayConfig gateway_config;
+  HearthConfig whole_config;
   if (!args.config_path.empty()) {
-    auto loaded = node::load_node_config(args.config_path, env_or_empty("HOME"), gateway::gateway_config_keys());
+    auto loaded = load_hearth_config(args.config_path, env_or_empty("HOME"));
     if (!loaded.ok()) return fail(loaded.status().message());
-    config = std::move(loaded).value();
-    auto gateway_loaded = gateway::load_gateway_config(args.config_path, node::node_config_keys());
-    if (!gateway_loaded.ok()) return fail(gateway_loaded.status().message());
-    gateway_config = std::move(gateway_loaded).value();
+    whole_config = std::move(loaded).value();
   }
+  const node::NodeConfig& config = whole_config.node;
+  const gateway::GatewayConfig& gateway_config = whole_config.gateway;
   const bool is_gateway = gateway_config.routes_anywhere();
   auto source = model_source(args, config);
   if (!source.ok()) {
@@ -188,10 +187,15 @@ int run_serve(const ServeArgs& args) {
   if (!keys.ok()) return fail(keys.status().message());
   auto egress = ledger::EgressLedger::open(**db);
   if (!egress.ok()) return fail(egress.status().message());
+  auto usage = ledger::UsageLedger::open(**db);
+  if (!usage.ok()) return fail(usage.status().message());
   api::HttpServerOptions server_options;
   server_options.require_keys = args.require_keys || config.require_keys;
   server_options.keys = keys->get();
   server_options.egress = &*egress;
+  server_options.usage = &*usage;
+  server_options.node_name = node_name(whole_config.costs);
+  server_options.costs = cost_settings(whole_config);
   server_options.host = args.host;
   server_options.port = static_cast<uint16_t>(args.port);
   server_options.max_body_bytes = args.max_body_bytes;
@@ -200,7 +204,7 @@ int run_serve(const ServeArgs& args) {
     server_options.gateway = std::make_shared<const gateway::GatewayConfig>(gateway_config);
     // SIGHUP re-reads the gateway's sections; the node's own keys (models, budget) need a restart.
     server_options.reload_gateway = [config_path = args.config_path] {
-      return gateway::load_gateway_config(config_path, node::node_config_keys());
+      return load_gateway_sections(config_path);
     };
     std::fprintf(stderr, "hearth serve: gateway to %zu node(s) and %zu provider(s); requests without a key are %s\n",
                  gateway_config.nodes.size(), gateway_config.providers.size(),
