@@ -79,6 +79,18 @@ TEST(TcoTest, BreakEvenBeyondLife) {
   EXPECT_FALSE(out->break_even_within_life);
 }
 
+TEST(TcoTest, BurstyShopBreaksEvenPastTheLife) {
+  // docs/costs.md: 4% of each month at work (29.2 h), idle drawing the load figure.
+  TcoInputs in = story();
+  in.utilization_ppm = 40'000;
+  auto out = compute_tco(in);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->rent_month_udollars, 87'660'000);
+  EXPECT_EQ(out->energy_month_udollars, 13'149'000);
+  EXPECT_EQ(*out->break_even_month, 61);
+  EXPECT_FALSE(out->break_even_within_life);
+}
+
 TEST(TcoTest, RefusesInputsOutOfRange) {
   TcoInputs in = story();
   in.life_months = 0;
