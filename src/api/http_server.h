@@ -28,6 +28,7 @@
 #include "gateway/gateway_config.h"
 #include "ledger/cost_report.h"
 #include "ledger/egress_ledger.h"
+#include "ledger/rapl_meter.h"
 #include "ledger/usage_ledger.h"
 #include "node/model_manager.h"
 
@@ -74,6 +75,9 @@ struct HttpServerOptions {
   ledger::UsageLedger* usage = nullptr;
   std::string node_name;
   ledger::CostSettings costs;
+  // `[costs] power = "rapl"`: each usage row holds the packages' energy over
+  // its wall time. Must outlive the server.
+  const ledger::RaplMeter* rapl = nullptr;
 };
 
 class HttpServer {

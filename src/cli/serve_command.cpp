@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -196,6 +197,13 @@ int run_serve(const ServeArgs& args) {
   server_options.usage = &*usage;
   server_options.node_name = node_name(whole_config.costs);
   server_options.costs = cost_settings(whole_config);
+  std::optional<ledger::RaplMeter> rapl;
+  if (whole_config.costs.measure_rapl) {
+    auto meter = ledger::RaplMeter::open("/sys/class/powercap");
+    if (!meter.ok()) return fail("[costs] power = \"rapl\": " + meter.status().message());
+    rapl.emplace(std::move(meter).value());
+    server_options.rapl = &*rapl;
+  }
   server_options.host = args.host;
   server_options.port = static_cast<uint16_t>(args.port);
   server_options.max_body_bytes = args.max_body_bytes;

@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view kKeys[] = {"costs"};
 constexpr std::string_view kCostsKeys =
-    "node, purchase_usd, purchase_date, life_months, watts_load, watts_idle, kwh_usd, gpu_hourly_usd, compare";
+    "node, purchase_usd, purchase_date, life_months, watts_load, watts_idle, power, kwh_usd, gpu_hourly_usd, "
+    "compare";
 
 Status config_error(const std::string& source_name, const toml::source_region& where, const std::string& message) {
   return invalid_argument_error(source_name + ":" + std::to_string(where.begin.line) + ": " + message);
@@ -187,12 +188,14 @@ Result<CostConfig> parse_cost_config(std::string_view text, const std::string& s
   std::optional<int64_t> idle_mw;
   std::optional<int64_t> kwh;
   std::string date;
+  std::string power;
   HEARTH_RETURN_IF_ERROR(reader.text("node", &config.node));
   HEARTH_RETURN_IF_ERROR(reader.usd("purchase_usd", &purchase));
   HEARTH_RETURN_IF_ERROR(reader.text("purchase_date", &date));
   HEARTH_RETURN_IF_ERROR(reader.integer("life_months", &life, 1, kMaxLifeMonths));
   HEARTH_RETURN_IF_ERROR(reader.watts("watts_load", &load_mw));
   HEARTH_RETURN_IF_ERROR(reader.watts("watts_idle", &idle_mw));
+  HEARTH_RETURN_IF_ERROR(reader.text("power", &power));
   HEARTH_RETURN_IF_ERROR(reader.usd("kwh_usd", &kwh));
   HEARTH_RETURN_IF_ERROR(reader.usd("gpu_hourly_usd", &config.gpu_hourly_udollars));
   if (const toml::node* compare = reader.get("compare")) HEARTH_RETURN_IF_ERROR(read_compare(*compare, source_name, &config));
@@ -219,9 +222,20 @@ Result<CostConfig> parse_cost_config(std::string_view text, const std::string& s
     }
     config.hardware = hardware;
   }
+  if (!power.empty()) {
+    if (power != "rapl" && power != "config") {
+      return config_error(source_name, reader.get("power")->source(),
+                          "[costs] power must be \"rapl\" (measured) or \"config\" (watts_load), not '" + power + "'");
+    }
+    config.measure_rapl = power == "rapl";
+    if (config.measure_rapl && !kwh) {
+      return config_error(source_name, costs->source(), "[costs] power = \"rapl\" needs kwh_usd (the electricity price)");
+    }
+  }
   if (kwh) {
-    if (!load_mw) {
-      return config_error(source_name, costs->source(), "[costs] kwh_usd needs watts_load (the draw while serving)");
+    if (!load_mw && !config.measure_rapl) {
+      return config_error(source_name, costs->source(),
+                          "[costs] kwh_usd needs watts_load (the draw while serving) or power = \"rapl\"");
     }
     config.kwh_udollars = *kwh;
   } else if (load_mw || idle_mw) {

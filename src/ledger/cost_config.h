@@ -12,6 +12,7 @@
 //   life_months = 48
 //   watts_load = 60                # while serving; a number of watts (decimals allowed)
 //   watts_idle = 7                 # the rest of the time
+//   power = "rapl"                 # measure each request's energy (Linux RAPL; default "config": the watts above)
 //   kwh_usd = "0.30"
 //   gpu_hourly_usd = "3"           # a rented GPU instance, per hour
 //
@@ -59,6 +60,7 @@ struct CostConfig {
   int64_t kwh_udollars = 0;
   std::optional<int64_t> gpu_hourly_udollars;
   std::vector<CloudPrice> compare;  // [[costs.compare]]
+  bool measure_rapl = false;        // power = "rapl" (needs kwh_usd)
 };
 
 // The top-level keys this file owns (the node's and the gateway's parsers skip them).

@@ -90,6 +90,18 @@ TEST(CostConfigTest, RefusesUnknownKeysAndShapes) {
   expect_error("[costs\n", "/etc/hearth.toml:1");
 }
 
+TEST(CostConfigTest, PowerMeasuredOrConfigured) {
+  auto rapl = parse("[costs]\npower = \"rapl\"\nkwh_usd = \"0.25\"\n");
+  ASSERT_TRUE(rapl.ok()) << rapl.status().to_string();
+  EXPECT_TRUE(rapl->measure_rapl);
+  EXPECT_EQ(rapl->kwh_udollars, 250'000);
+  auto configured = parse("[costs]\npower = \"config\"\nwatts_load = 60\nkwh_usd = \"0.25\"\n");
+  ASSERT_TRUE(configured.ok());
+  EXPECT_FALSE(configured->measure_rapl);
+  expect_error("[costs]\npower = \"meter\"\nkwh_usd = \"0.25\"\n", "power must be \"rapl\"");
+  expect_error("[costs]\npower = \"rapl\"\n", "power = \"rapl\" needs kwh_usd");
+}
+
 TEST(CostConfigTest, ParsesDates) {
   auto date = parse_utc_date("1970-01-02");
   ASSERT_TRUE(date.ok());
