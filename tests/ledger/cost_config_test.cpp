@@ -74,7 +74,8 @@ TEST(CostConfigTest, RefusesIncompleteOrBadHardware) {
   expect_error("[costs]\nwatts_load = -5\nkwh_usd = \"0.3\"\n", "watts_load must be a number of watts");
   expect_error("[costs]\nwatts_load = \"60W\"\nkwh_usd = \"0.3\"\n", "watts_load must be a number of watts");
   expect_error("[costs]\nkwh_usd = \"0.3\"\n", "kwh_usd needs watts_load");
-  expect_error("[costs]\nwatts_load = 60\n", "need kwh_usd");
+  expect_error("[costs]\npurchase_usd = \"1\"\nlife_months = 1\nwatts_load = 60\n", "need kwh_usd");
+  expect_error("[costs]\nwatts_load = 60\nkwh_usd = \"0.3\"\n", "needs both purchase_usd and life_months");
   expect_error("[costs]\nnode = \"core 01\"\n", "node must be printable ASCII without spaces");
 }
 
@@ -95,7 +96,8 @@ TEST(CostConfigTest, PowerMeasuredOrConfigured) {
   ASSERT_TRUE(rapl.ok()) << rapl.status().to_string();
   EXPECT_TRUE(rapl->measure_rapl);
   EXPECT_EQ(rapl->kwh_udollars, 250'000);
-  auto configured = parse("[costs]\npower = \"config\"\nwatts_load = 60\nkwh_usd = \"0.25\"\n");
+  auto configured = parse(
+      "[costs]\npower = \"config\"\npurchase_usd = \"1\"\nlife_months = 1\nwatts_load = 60\nkwh_usd = \"0.25\"\n");
   ASSERT_TRUE(configured.ok());
   EXPECT_FALSE(configured->measure_rapl);
   expect_error("[costs]\npower = \"meter\"\nkwh_usd = \"0.25\"\n", "power must be \"rapl\"");
