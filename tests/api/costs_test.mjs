@@ -36,6 +36,21 @@ async function chat(secret, content) {
   served.push({ key: secret ? 'alice' : null, ...body.usage });
 }
 
+// A streamed answer is recorded the same way; its usage comes in the last chunk.
+async function stream_chat(content) {
+  const stream = await server.openai().chat.completions.create({
+    model: 'tiny',
+    messages: [{ role: 'user', content }],
+    max_tokens: 6,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let usage = null;
+  for await (const chunk of stream) usage = chunk.usage ?? usage;
+  assert.ok(usage);
+  served.push({ key: null, prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens });
+}
+
 before(
   async () => {
     work_dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-costs-'));
@@ -78,6 +93,7 @@ describe('costs', { timeout: 120_000 }, () => {
     await chat(alice, 'one');
     await chat(alice, 'two two');
     await chat(undefined, 'three three three');
+    await stream_chat('four');
     const res = await server.fetch(`/hearth/v1/costs?month=${this_month()}`);
     assert.equal(res.status, 200);
     const costs = await res.json();
@@ -87,7 +103,7 @@ describe('costs', { timeout: 120_000 }, () => {
     const total = costs.total;
     const prompt = served.reduce((sum, row) => sum + row.prompt_tokens, 0);
     const completion = served.reduce((sum, row) => sum + row.completion_tokens, 0);
-    assert.equal(total.local.requests, 3);
+    assert.equal(total.local.requests, 4);
     assert.equal(total.local.prompt_tokens, prompt);
     assert.equal(total.local.completion_tokens, completion);
     assert.ok(total.local.wall_us > 0);
@@ -112,11 +128,11 @@ describe('costs', { timeout: 120_000 }, () => {
 
     assert.deepEqual(
       costs.by_model.map((line) => [line.name, line.local.requests]),
-      [['tiny', 3]],
+      [['tiny', 4]],
     );
     assert.deepEqual(
       costs.by_key.map((line) => [line.name, line.local.requests]),
-      [[null, 1], ['alice', 2]],
+      [[null, 2], ['alice', 2]],
     );
     const alice_prompt = served.filter((row) => row.key === 'alice').reduce((sum, row) => sum + row.prompt_tokens, 0);
     assert.equal(costs.by_key[1].local.prompt_tokens, alice_prompt);
