@@ -1,6 +1,8 @@
 // GET /hearth/v1/costs[?month=YYYY-MM]: this node's cost report for a
 // calendar month (UTC; default: the current one) as api/costs_json.h renders
-// it. Reads hearth.db on the I/O thread (two indexed GROUP BY queries over one
+// it. The server first waits for the usage writer to commit what it holds
+// (one transaction; ledger/usage_writer.h), so the report counts every
+// request finished before this one. Reads hearth.db on the I/O thread (two indexed GROUP BY queries over one
 // month's rows); a report over very many rows is better read with `hearth
 // costs` on the node itself.
 //
