@@ -155,7 +155,11 @@ Result<int64_t> parse_utc_date(std::string_view text) {
     return value;
   };
   const auto invalid = [&] {
-    return invalid_argument_error("'" + std::string(text) + "' is not a date like 2026-01-15");
+    // Appended, not "'" + std::string(text): GCC 12 warns (-Wrestrict) on that form.
+    std::string message(1, '\'');
+    message.append(text);
+    message.append("' is not a date like 2026-01-15");
+    return invalid_argument_error(std::move(message));
   };
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return invalid();
   const int year_number = digits(0, 4);

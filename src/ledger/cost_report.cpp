@@ -84,7 +84,11 @@ int64_t add_months(int64_t unix_ms, int64_t months) {
 Result<UtcMonth> parse_utc_month(std::string_view text) {
   using namespace std::chrono;
   const auto invalid = [&] {
-    return invalid_argument_error("'" + std::string(text) + "' is not a month like 2026-11");
+    // Appended, not "'" + std::string(text): GCC 12 warns (-Wrestrict) on that form.
+    std::string message(1, '\'');
+    message.append(text);
+    message.append("' is not a month like 2026-11");
+    return invalid_argument_error(std::move(message));
   };
   if (text.size() != 7 || text[4] != '-') return invalid();
   int year_number = 0;

@@ -1,0 +1,70 @@
+// What recording a local request costs the request path: UsageWriter::record
+// (check + queue; the writer thread commits batches) against inserting the
+// row in a transaction of its own on the caller's thread, which is what the
+// request path would pay without the writer. hearth.db in a temp dir.
+//
+//   build/tests/ledger/bench_usage_writer --benchmark_min_time=2
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "ledger/usage_writer.h"
+
+namespace {
+
+using hearth::ledger::UsageLedger;
+using hearth::ledger::UsageRecord;
+using hearth::ledger::UsageWriter;
+
+struct TempDb {
+  TempDb() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "hearth_usage_bench_XXXXXX").string();
+    dir = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
+    auto opened = hearth::db::Database::open(dir + "/hearth.db");
+    if (!opened.ok()) std::abort();  // a benchmark with no file measures nothing
+    db = std::move(opened).value();
+    if (!db->migrate(hearth::ledger::usage_migrations()).ok()) std::abort();
+  }
+  ~TempDb() {
+    db.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+  std::string dir;
+  std::unique_ptr<hearth::db::Database> db;
+};
+
+UsageRecord row(int64_t ts) { return UsageRecord{ts, "core-01", "alice", "qwen2.5-7b", 512, 128, 2'500'000, std::nullopt}; }
+
+void BM_RecordThroughWriter(benchmark::State& state) {
+  TempDb temp;
+  auto ledger = UsageLedger::open(*temp.db);
+  if (!ledger.ok()) std::abort();
+  UsageWriter writer(*ledger);
+  int64_t ts = 1;
+  for (auto _ : state) {
+    if (!writer.record(row(ts++)).ok()) state.SkipWithError("queue full");
+  }
+  state.PauseTiming();
+  (void)writer.flush();
+  state.ResumeTiming();
+  state.counters["dropped"] = static_cast<double>(writer.stats().dropped);
+}
+BENCHMARK(BM_RecordThroughWriter)->UseRealTime();
+
+void BM_InsertOnCallersThread(benchmark::State& state) {
+  TempDb temp;
+  auto ledger = UsageLedger::open(*temp.db);
+  if (!ledger.ok()) std::abort();
+  int64_t ts = 1;
+  for (auto _ : state) {
+    if (!ledger->insert(row(ts++)).ok()) state.SkipWithError("insert failed");
+  }
+}
+BENCHMARK(BM_InsertOnCallersThread)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
