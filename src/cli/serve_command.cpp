@@ -258,7 +258,8 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
                   "Serve every *.gguf here (default: $HEARTH_MODELS, models_dir of --config, "
                   "~/.local/share/hearth/models)");
   cmd->add_option("--config", args->config_path,
-                  "TOML config file (models_dir, memory_budget, keep_alive, load_wait, [models.ID] pinned/keep_alive)")
+                  "TOML config file (models_dir, memory_budget, keep_alive, load_wait, [models.ID] pinned/keep_alive; "
+                  "the gateway's sections, docs/gateway.md; [costs], docs/costs.md)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "Port to listen on (0: any free port)")
