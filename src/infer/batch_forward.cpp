@@ -92,7 +92,7 @@ int64_t BatchForward::scratch_bytes() const {
   return static_cast<int64_t>(n_floats * sizeof(float) + queries_.capacity() * sizeof(AttentionQuery));
 }
 
-std::span<const float> BatchForward::forward(std::span<const BatchSequence> batch) {
+std::span<const float> BatchForward::forward(std::span<const BatchSequence> batch, Output output) {
   const int64_t n_embd = config_.n_embd;
   const int64_t n_pairs = rope_.n_pairs();
   const tensor::WeightView& embd = model_.weights().token_embd;
@@ -149,6 +149,7 @@ std::span<const float> BatchForward::forward(std::span<const BatchSequence> batc
     }
     token0 += n_seq_tokens;
   }
+  if (output == Output::kHidden) return {xn_.data(), elems(n_logit_rows, n_embd)};
   if (logits_.size() < elems(n_logit_rows, config_.n_vocab)) logits_.resize(elems(n_logit_rows, config_.n_vocab));
   tensor::matmul(weights.output, xn_.data(), n_logit_rows, logits_.data(), pool_);
   return {logits_.data(), elems(n_logit_rows, config_.n_vocab)};

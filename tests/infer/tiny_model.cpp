@@ -151,6 +151,7 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   config.rope_scaling = spec.rope_scaling;
   config.tied_output = spec.tied_output;
   config.sliding_window = spec.sliding_window;
+  config.pooling = spec.pooling;
   HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
   if (registered != nullptr) {
     model::write_llama_config(config, writer);

@@ -35,6 +35,7 @@ struct TinyModelSpec {
   model::RopeScaling rope_scaling;
   bool tied_output = false;
   int64_t sliding_window = 0;                        // gemma3: attention.sliding_window (required there)
+  int64_t pooling = 0;                               // <arch>.pooling_type: an embedding model (qwen3)
   tensor::DType matrix_dtype = tensor::DType::kF32;  // every 2-D weight, token_embd included
   uint64_t seed = 1;
 
