@@ -36,7 +36,9 @@ struct TempDb {
   std::unique_ptr<hearth::db::Database> db;
 };
 
-UsageRecord row(int64_t ts) { return UsageRecord{ts, "core-01", "alice", "qwen2.5-7b", 512, 128, 2'500'000, std::nullopt}; }
+UsageRecord row(int64_t ts) {
+  return UsageRecord{ts, "core-01", "alice", "qwen2.5-7b", 512, 128, 2'500'000, std::nullopt};
+}
 
 void BM_RecordThroughWriter(benchmark::State& state) {
   TempDb temp;

@@ -50,8 +50,9 @@ nlohmann::json cost_report_json(const ledger::CostReport& report, const std::str
   if (settings.hardware) {
     const ledger::OwnedHardware& owned = *settings.hardware;
     hardware = {{"purchase_udollars", owned.purchase_udollars},
-                {"purchase_date", owned.purchase_unix_ms == 0 ? nlohmann::json(nullptr)
-                                                              : nlohmann::json(format_utc_ms(owned.purchase_unix_ms).substr(0, 10))},
+                {"purchase_date", owned.purchase_unix_ms == 0
+                                      ? nlohmann::json(nullptr)
+                                      : nlohmann::json(format_utc_ms(owned.purchase_unix_ms).substr(0, 10))},
                 {"life_months", owned.life_months},
                 {"watts_load_mw", owned.watts_load_mw},
                 {"watts_idle_mw", owned.watts_idle_mw},

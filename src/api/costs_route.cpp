@@ -21,8 +21,7 @@ ApiResult<ledger::UtcMonth> costs_month(std::string_view target, int64_t now_uni
         eq == std::string_view::npos ? std::optional<std::string>("") : percent_decode(pair.substr(eq + 1));
     if (!name || !value) return api_error(invalid_argument_error("The query string is not valid percent-encoding"));
     if (*name != "month") {
-      return api_error(invalid_argument_error("Unknown query parameter '" + name->substr(0, 64) +
-                                              "' (known: month)"),
+      return api_error(invalid_argument_error("Unknown query parameter '" + name->substr(0, 64) + "' (known: month)"),
                        name->substr(0, 64));
     }
     if (month) return api_error(invalid_argument_error("The query parameter 'month' is given twice"), "month");
@@ -42,7 +41,8 @@ ApiResult<std::string> costs_body(const CostsSources& sources, std::string_view 
   if (sources.usage == nullptr || sources.egress == nullptr || sources.settings == nullptr) {
     return api_error(unavailable_error("This server keeps no state database (hearth.db): no costs to report"));
   }
-  Result<ledger::CostReport> report = ledger::build_cost_report(*sources.usage, *sources.egress, *sources.settings, *month);
+  Result<ledger::CostReport> report =
+      ledger::build_cost_report(*sources.usage, *sources.egress, *sources.settings, *month);
   if (!report.ok()) return api_error(report.status());
   return dump_json(cost_report_json(*report, sources.node, *sources.settings));
 }

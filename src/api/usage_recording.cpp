@@ -15,8 +15,8 @@ LocalUsageStart begin_local_usage(const ServerContext& ctx) {
   return start;
 }
 
-void record_local_usage(ServerContext& ctx, const RequestState& state, const std::string& model,
-                        int64_t prompt_tokens, int64_t completion_tokens, const LocalUsageStart& start) {
+void record_local_usage(ServerContext& ctx, const RequestState& state, const std::string& model, int64_t prompt_tokens,
+                        int64_t completion_tokens, const LocalUsageStart& start) {
   if (ctx.usage_writer == nullptr) return;
   ledger::UsageRecord row;
   row.ts_unix_ms = unix_now_ms();

@@ -32,7 +32,7 @@ struct LocalUsageStart {
 LocalUsageStart begin_local_usage(const ServerContext& ctx);
 
 // Nothing when the server keeps no usage ledger.
-void record_local_usage(ServerContext& ctx, const RequestState& state, const std::string& model,
-                        int64_t prompt_tokens, int64_t completion_tokens, const LocalUsageStart& start);
+void record_local_usage(ServerContext& ctx, const RequestState& state, const std::string& model, int64_t prompt_tokens,
+                        int64_t completion_tokens, const LocalUsageStart& start);
 
 }  // namespace hearth::api

@@ -5,7 +5,8 @@
 namespace hearth::cli {
 namespace {
 
-std::vector<std::string_view> joined(std::span<const std::string_view> first, std::span<const std::string_view> second) {
+std::vector<std::string_view> joined(std::span<const std::string_view> first,
+                                     std::span<const std::string_view> second) {
   std::vector<std::string_view> out(first.begin(), first.end());
   out.insert(out.end(), second.begin(), second.end());
   return out;

@@ -43,7 +43,8 @@ std::string printable(const std::string& text) {
 
 void print_lines(const char* title, const std::vector<ledger::CostLine>& lines, const ledger::CostSettings& settings) {
   if (lines.empty()) return;
-  std::vector<std::string> header = {title, "req local", "tokens in", "tokens out", "local USD", "cloud req", "cloud USD"};
+  std::vector<std::string> header = {title,       "req local", "tokens in", "tokens out",
+                                     "local USD", "cloud req", "cloud USD"};
   for (const ledger::CloudPrice& price : settings.clouds) header.push_back("at " + price.name);
   if (settings.gpu_hourly_udollars) header.push_back("at " + std::string(ledger::kRentedGpuName));
   std::vector<std::vector<std::string>> rows;
@@ -84,14 +85,14 @@ void print_text(const ledger::CostReport& report, const std::string& node, const
               db_path.c_str());
   std::printf("Local:  %lld requests, %lld tokens in, %lld tokens out, %.3f s wall\n",
               static_cast<long long>(total.local.n_requests), static_cast<long long>(total.local.prompt_tokens),
-              static_cast<long long>(total.local.completion_tokens),
-              static_cast<double>(total.local.wall_us) / 1e6);
+              static_cast<long long>(total.local.completion_tokens), static_cast<double>(total.local.wall_us) / 1e6);
   if (!settings.hardware) {
     std::printf("        cost unknown: the config has no [costs] purchase_usd/life_months (docs/costs.md)\n");
   } else {
     std::printf("        cost USD %s (capex share %s + energy %s)", usd(total.local_cost_udollars).c_str(),
                 usd(total.local_capex_udollars).c_str(), usd(total.local_energy_udollars).c_str());
-    if (total.local_per_mtok_udollars) std::printf(", USD %s per 1M tokens", usd(*total.local_per_mtok_udollars).c_str());
+    if (total.local_per_mtok_udollars)
+      std::printf(", USD %s per 1M tokens", usd(*total.local_per_mtok_udollars).c_str());
     std::printf("\n        this month's amortization: USD %s%s\n", usd(report.month_capex_udollars).c_str(),
                 report.within_life ? "" : " (outside the hardware's life)");
   }
@@ -101,8 +102,8 @@ void print_text(const ledger::CostReport& report, const std::string& node, const
     std::printf("No prices to compare against: add [[providers]] prices, [[costs.compare]] or gpu_hourly_usd.\n");
   }
   for (const ledger::Counterfactual& entry : total.counterfactual) {
-    std::printf("The local tokens at %s: USD %s (savings USD %s)\n", entry.name.c_str(), usd(entry.cost_udollars).c_str(),
-                usd(entry.savings_udollars).c_str());
+    std::printf("The local tokens at %s: USD %s (savings USD %s)\n", entry.name.c_str(),
+                usd(entry.cost_udollars).c_str(), usd(entry.savings_udollars).c_str());
   }
   print_lines("model", report.by_model, settings);
   print_lines("key", report.by_key, settings);
@@ -137,8 +138,8 @@ int run_costs(const CostsArgs& args) {
   Result<ledger::CostReport> report = ledger::build_cost_report(*usage, *egress, settings, *month);
   if (!report.ok()) return fail(report.status().message());
   if (args.json) {
-    std::printf("%s\n", api::cost_report_json(*report, node, settings).dump(2, ' ', false,
-                                                                            nlohmann::json::error_handler_t::replace)
+    std::printf("%s\n", api::cost_report_json(*report, node, settings)
+                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                             .c_str());
   } else {
     print_text(*report, node, settings, *db_path);
@@ -150,8 +151,9 @@ int run_costs(const CostsArgs& args) {
 
 void add_costs_command(CLI::App& app, std::function<int()>& run) {
   auto args = std::make_shared<CostsArgs>();
-  CLI::App* cmd = app.add_subcommand("costs", "A month's costs: local tokens and their cost, cloud spend, "
-                                               "what the same tokens would have cost in the cloud");
+  CLI::App* cmd = app.add_subcommand("costs",
+                                     "A month's costs: local tokens and their cost, cloud spend, "
+                                     "what the same tokens would have cost in the cloud");
   cmd->add_option("--month", args->month, "The month, e.g. 2026-11 (UTC; default: this month)");
   cmd->add_option("--config", args->config_path, "The config file with [costs] and providers' prices");
   cmd->add_option("--state-dir", args->state_dir,

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "api/costs_json.h"
 #include <cerrno>
 #include <cstring>
+#include "api/costs_json.h"
 #include "base/money.h"
 #include "cli/decimal_flag.h"
 #include "cli/tco_svg.h"
@@ -46,7 +46,8 @@ Result<int64_t> usd_flag(std::string_view flag, const std::string& text) {
 Result<ledger::TcoInputs> read_inputs(const TcoArgs& args) {
   ledger::TcoInputs in;
   HEARTH_ASSIGN_OR_RETURN(in.capex_udollars, usd_flag("--capex", args.capex));
-  HEARTH_ASSIGN_OR_RETURN(in.life_months, parse_decimal_flag("--life-months", args.life_months, 0, 1, ledger::kMaxLifeMonths));
+  HEARTH_ASSIGN_OR_RETURN(in.life_months,
+                          parse_decimal_flag("--life-months", args.life_months, 0, 1, ledger::kMaxLifeMonths));
   HEARTH_ASSIGN_OR_RETURN(in.watts_load_mw, parse_decimal_flag("--watts", args.watts, 3, 0, ledger::kMaxWattsMw));
   in.watts_idle_mw = in.watts_load_mw;
   if (!args.idle_watts.empty()) {
@@ -125,7 +126,8 @@ int run_tco(const TcoArgs& args) {
 
 void add_tco_command(CLI::App& app, std::function<int()>& run) {
   auto args = std::make_shared<TcoArgs>();
-  CLI::App* cmd = app.add_subcommand("tco", "Owned hardware against a rented GPU: break-even, cost per 1M tokens, plot");
+  CLI::App* cmd =
+      app.add_subcommand("tco", "Owned hardware against a rented GPU: break-even, cost per 1M tokens, plot");
   cmd->add_option("--capex", args->capex, "Purchase price in dollars, e.g. 4500")->required();
   cmd->add_option("--life-months", args->life_months, "Months the hardware is meant to serve, e.g. 48")->required();
   cmd->add_option("--watts", args->watts, "Power draw while working, in watts, e.g. 60")->required();

@@ -51,7 +51,9 @@ std::string render_tco_svg(const ledger::TcoResult& tco) {
   const int64_t y_max = (top + y_step - 1) / y_step * y_step;
   const double plot_w = kWidth - kLeft - kRight;
   const double plot_h = kHeight - kTop - kBottom;
-  const auto x_of = [&](int64_t month) { return kLeft + plot_w * static_cast<double>(month) / static_cast<double>(life); };
+  const auto x_of = [&](int64_t month) {
+    return kLeft + plot_w * static_cast<double>(month) / static_cast<double>(life);
+  };
   const auto y_of = [&](int64_t udollars) {
     return kTop + plot_h - plot_h * static_cast<double>(udollars) / static_cast<double>(y_max);
   };
@@ -63,8 +65,9 @@ std::string render_tco_svg(const ledger::TcoResult& tco) {
          "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   svg += "<text x=\"" + number(kWidth / 2) +
-         "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">Cumulative cost: owned (" + dollars(tco.inputs.capex_udollars) +
-         ", " + std::to_string(life) + " months) vs rented GPU (" + dollars(tco.rent_month_udollars) + "/month)</text>\n";
+         "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">Cumulative cost: owned (" +
+         dollars(tco.inputs.capex_udollars) + ", " + std::to_string(life) + " months) vs rented GPU (" +
+         dollars(tco.rent_month_udollars) + "/month)</text>\n";
   // Grid and y labels.
   for (int64_t value = 0; value <= y_max; value += y_step) {
     const std::string y = number(y_of(value));
@@ -76,8 +79,8 @@ std::string render_tco_svg(const ledger::TcoResult& tco) {
   // x labels.
   const int64_t x_step = tick_step(life, 12);
   for (int64_t month = 0; month <= life; month += x_step) {
-    svg += "<text x=\"" + number(x_of(month)) + "\" y=\"" + number(kTop + plot_h + 18) +
-           "\" text-anchor=\"middle\">" + std::to_string(month) + "</text>\n";
+    svg += "<text x=\"" + number(x_of(month)) + "\" y=\"" + number(kTop + plot_h + 18) + "\" text-anchor=\"middle\">" +
+           std::to_string(month) + "</text>\n";
   }
   svg += "<text x=\"" + number(kLeft + plot_w / 2) + "\" y=\"" + number(kHeight - 18) +
          "\" text-anchor=\"middle\">months since purchase</text>\n";

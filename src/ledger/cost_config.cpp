@@ -110,11 +110,13 @@ class CostTableReader {
 Status read_compare(const toml::node& value, const std::string& source_name, CostConfig* config) {
   const auto* array = value.as_array();
   if (array == nullptr) {
-    return config_error(source_name, value.source(), "costs.compare must be an array of tables: write [[costs.compare]]");
+    return config_error(source_name, value.source(),
+                        "costs.compare must be an array of tables: write [[costs.compare]]");
   }
   for (const toml::node& element : *array) {
     const auto* table = element.as_table();
-    if (table == nullptr) return config_error(source_name, element.source(), "each costs.compare entry must be a table");
+    if (table == nullptr)
+      return config_error(source_name, element.source(), "each costs.compare entry must be a table");
     CostTableReader reader(*table, source_name, "[[costs.compare]]");
     CloudPrice price;
     std::optional<int64_t> input;
@@ -130,7 +132,8 @@ Status read_compare(const toml::node& value, const std::string& source_name, Cos
     }
     for (const CloudPrice& other : config->compare) {
       if (other.name == price.name) {
-        return config_error(source_name, table->source(), "two [[costs.compare]] entries are named '" + price.name + "'");
+        return config_error(source_name, table->source(),
+                            "two [[costs.compare]] entries are named '" + price.name + "'");
       }
     }
     price.input_udollars_per_mtok = *input;
@@ -202,7 +205,8 @@ Result<CostConfig> parse_cost_config(std::string_view text, const std::string& s
   HEARTH_RETURN_IF_ERROR(reader.text("power", &power));
   HEARTH_RETURN_IF_ERROR(reader.usd("kwh_usd", &kwh));
   HEARTH_RETURN_IF_ERROR(reader.usd("gpu_hourly_usd", &config.gpu_hourly_udollars));
-  if (const toml::node* compare = reader.get("compare")) HEARTH_RETURN_IF_ERROR(read_compare(*compare, source_name, &config));
+  if (const toml::node* compare = reader.get("compare"))
+    HEARTH_RETURN_IF_ERROR(read_compare(*compare, source_name, &config));
   HEARTH_RETURN_IF_ERROR(reader.reject_unknown(kCostsKeys));
 
   const bool any_hardware = purchase || life || load_mw || idle_mw || !date.empty();
@@ -233,7 +237,8 @@ Result<CostConfig> parse_cost_config(std::string_view text, const std::string& s
     }
     config.measure_rapl = power == "rapl";
     if (config.measure_rapl && !kwh) {
-      return config_error(source_name, costs->source(), "[costs] power = \"rapl\" needs kwh_usd (the electricity price)");
+      return config_error(source_name, costs->source(),
+                          "[costs] power = \"rapl\" needs kwh_usd (the electricity price)");
     }
   }
   if (kwh) {
@@ -243,7 +248,8 @@ Result<CostConfig> parse_cost_config(std::string_view text, const std::string& s
     }
     config.kwh_udollars = *kwh;
   } else if (load_mw || idle_mw) {
-    return config_error(source_name, costs->source(), "[costs] watts_load and watts_idle need kwh_usd (the electricity price)");
+    return config_error(source_name, costs->source(),
+                        "[costs] watts_load and watts_idle need kwh_usd (the electricity price)");
   }
   return config;
 }

@@ -35,8 +35,8 @@
 
 namespace hearth::ledger {
 
-inline constexpr int64_t kMaxLifeMonths = 600;                  // 50 years
-inline constexpr int64_t kMaxWattsMw = 100'000'000;             // 100 kW
+inline constexpr int64_t kMaxLifeMonths = 600;                   // 50 years
+inline constexpr int64_t kMaxWattsMw = 100'000'000;              // 100 kW
 inline constexpr int64_t kMaxPriceUdollars = 1'000'000'000'000;  // USD 1,000,000 (purchase, per hour, per kWh, per 1M)
 
 struct OwnedHardware {

@@ -33,7 +33,8 @@ PicoDollars capex_share_pd(int64_t capex_udollars, int64_t life_months, int64_t 
 
 PicoDollars cloud_cost_pd(int64_t prompt_tokens, int64_t completion_tokens, int64_t input_udollars_per_mtok,
                           int64_t output_udollars_per_mtok) {
-  return PicoDollars{prompt_tokens} * input_udollars_per_mtok + PicoDollars{completion_tokens} * output_udollars_per_mtok;
+  return PicoDollars{prompt_tokens} * input_udollars_per_mtok +
+         PicoDollars{completion_tokens} * output_udollars_per_mtok;
 }
 
 PicoDollars rent_cost_pd(int64_t hourly_udollars, int64_t wall_us) {

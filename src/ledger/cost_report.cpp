@@ -38,9 +38,9 @@ CostLine price_line(std::string name, const Sums& sums, const CostSettings& sett
   if (settings.hardware) {
     const OwnedHardware& hardware = *settings.hardware;
     if (within_life) capex_pd = capex_share_pd(hardware.purchase_udollars, hardware.life_months, sums.local.wall_us);
-    energy_pd = measured_energy_cost_pd(sums.local.measured_energy_uj, settings.kwh_udollars) +
-                energy_cost_pd(hardware.watts_load_mw, sums.local.wall_us - sums.local.measured_wall_us,
-                               settings.kwh_udollars);
+    energy_pd =
+        measured_energy_cost_pd(sums.local.measured_energy_uj, settings.kwh_udollars) +
+        energy_cost_pd(hardware.watts_load_mw, sums.local.wall_us - sums.local.measured_wall_us, settings.kwh_udollars);
   }
   const PicoDollars local_pd = capex_pd + energy_pd;
   line.local_capex_udollars = to_udollars(capex_pd);
@@ -122,13 +122,12 @@ Result<CostReport> build_cost_report(UsageLedger& usage, EgressLedger& egress, c
   report.hardware_configured = settings.hardware.has_value();
   if (settings.hardware) {
     const OwnedHardware& hardware = *settings.hardware;
-    report.within_life =
-        hardware.purchase_unix_ms == 0 ||
-        (hardware.purchase_unix_ms < month.end_unix_ms &&
-         add_months(hardware.purchase_unix_ms, hardware.life_months) > month.start_unix_ms);
+    report.within_life = hardware.purchase_unix_ms == 0 ||
+                         (hardware.purchase_unix_ms < month.end_unix_ms &&
+                          add_months(hardware.purchase_unix_ms, hardware.life_months) > month.start_unix_ms);
     if (report.within_life) {
-      report.month_capex_udollars = static_cast<int64_t>(divide_round_half_up(
-          PicoDollars{hardware.purchase_udollars}, PicoDollars{hardware.life_months}));
+      report.month_capex_udollars = static_cast<int64_t>(
+          divide_round_half_up(PicoDollars{hardware.purchase_udollars}, PicoDollars{hardware.life_months}));
     }
   }
 

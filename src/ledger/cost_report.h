@@ -42,9 +42,9 @@ struct CostSettings {
 };
 
 struct Counterfactual {
-  std::string name;             // a CloudPrice's name, or kRentedGpuName
-  int64_t cost_udollars = 0;    // the local tokens (or wall time) at that price
-  int64_t savings_udollars = 0; // cost - local cost (negative: the cloud would have been cheaper)
+  std::string name;              // a CloudPrice's name, or kRentedGpuName
+  int64_t cost_udollars = 0;     // the local tokens (or wall time) at that price
+  int64_t savings_udollars = 0;  // cost - local cost (negative: the cloud would have been cheaper)
 };
 
 struct CostLine {
@@ -52,8 +52,8 @@ struct CostLine {
   UsageTotals local;
   int64_t local_capex_udollars = 0;
   int64_t local_energy_udollars = 0;
-  int64_t local_cost_udollars = 0;                  // capex + energy, rounded once
-  std::optional<int64_t> local_per_mtok_udollars;   // per 1M tokens in + out; nullopt without tokens
+  int64_t local_cost_udollars = 0;                 // capex + energy, rounded once
+  std::optional<int64_t> local_per_mtok_udollars;  // per 1M tokens in + out; nullopt without tokens
   int64_t cloud_requests = 0;
   int64_t cloud_prompt_tokens = 0;
   int64_t cloud_completion_tokens = 0;
@@ -72,7 +72,7 @@ struct CostReport {
   CostLine total;
   std::vector<CostLine> by_model;  // local model ids and cloud model names, sorted
   std::vector<CostLine> by_key;
-  std::vector<CostLine> by_node;   // local rows only
+  std::vector<CostLine> by_node;  // local rows only
 };
 
 // "YYYY-MM" (1970-01 .. 9999-12) as its UTC range; kInvalidArgument otherwise.

@@ -34,8 +34,8 @@ Result<TcoResult> compute_tco(const TcoInputs& in) {
   out.busy_hours_milli = static_cast<int64_t>(divide_round_half_up(PicoDollars{busy_us}, PicoDollars{3'600'000}));
 
   const PicoDollars capex_pd = PicoDollars{in.capex_udollars} * kPicosPerMicro;
-  const PicoDollars energy_pd =
-      energy_cost_pd(in.watts_load_mw, busy_us, in.kwh_udollars) + energy_cost_pd(in.watts_idle_mw, idle_us, in.kwh_udollars);
+  const PicoDollars energy_pd = energy_cost_pd(in.watts_load_mw, busy_us, in.kwh_udollars) +
+                                energy_cost_pd(in.watts_idle_mw, idle_us, in.kwh_udollars);
   const PicoDollars rent_pd = rent_cost_pd(in.gpu_hourly_udollars, busy_us);
   out.capex_month_udollars = to_udollars(divide_round_half_up(capex_pd, PicoDollars{in.life_months}));
   out.energy_month_udollars = to_udollars(energy_pd);
@@ -66,12 +66,11 @@ Result<TcoResult> compute_tco(const TcoInputs& in) {
     out.tokens_month = static_cast<int64_t>(divide_round_half_up(PicoDollars{*in.tps_milli} * busy_us, tokens_den));
     // Owned per 1M tokens = (capex / life + energy) / tokens_month, in pico-dollars per token
     //                     = (capex + life * energy) * 1e9 / (life * tps_milli * busy_us).
-    out.owned_per_mtok_udollars = static_cast<int64_t>(
-        divide_round_half_up((capex_pd + energy_pd * in.life_months) * tokens_den,
-                             PicoDollars{in.life_months} * *in.tps_milli * busy_us));
+    out.owned_per_mtok_udollars = static_cast<int64_t>(divide_round_half_up(
+        (capex_pd + energy_pd * in.life_months) * tokens_den, PicoDollars{in.life_months} * *in.tps_milli * busy_us));
     // Rented per 1M tokens = hourly / (tokens per hour) * 1e6 = hourly_ud * 1e6 * 1000 / (tps_milli * 3600).
-    out.rented_per_mtok_udollars = static_cast<int64_t>(divide_round_half_up(
-        PicoDollars{in.gpu_hourly_udollars} * 1'000'000'000, PicoDollars{*in.tps_milli} * 3600));
+    out.rented_per_mtok_udollars = static_cast<int64_t>(
+        divide_round_half_up(PicoDollars{in.gpu_hourly_udollars} * 1'000'000'000, PicoDollars{*in.tps_milli} * 3600));
   }
   return out;
 }

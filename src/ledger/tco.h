@@ -29,12 +29,12 @@ inline constexpr int64_t kPartsPerMillion = 1'000'000;
 inline constexpr int64_t kMaxTpsMilli = 1'000'000'000;  // a million tokens per second
 
 struct TcoInputs {
-  int64_t capex_udollars = 0;       // >= 0
-  int64_t life_months = 0;          // 1..kMaxLifeMonths
-  int64_t watts_load_mw = 0;        // 0..kMaxWattsMw
-  int64_t watts_idle_mw = 0;        // 0..kMaxWattsMw
-  int64_t kwh_udollars = 0;         // 0..kMaxPriceUdollars
-  int64_t gpu_hourly_udollars = 0;  // 0..kMaxPriceUdollars
+  int64_t capex_udollars = 0;                  // >= 0
+  int64_t life_months = 0;                     // 1..kMaxLifeMonths
+  int64_t watts_load_mw = 0;                   // 0..kMaxWattsMw
+  int64_t watts_idle_mw = 0;                   // 0..kMaxWattsMw
+  int64_t kwh_udollars = 0;                    // 0..kMaxPriceUdollars
+  int64_t gpu_hourly_udollars = 0;             // 0..kMaxPriceUdollars
   int64_t utilization_ppm = kPartsPerMillion;  // share of each month at work: 1..1,000,000
   std::optional<int64_t> tps_milli;            // throughput (tokens/s * 1000), both ways; 1..kMaxTpsMilli
 };
@@ -48,18 +48,18 @@ struct TcoMonth {
 
 struct TcoResult {
   TcoInputs inputs;
-  int64_t busy_hours_milli = 0;            // per month, hours * 1000
-  int64_t capex_month_udollars = 0;        // capex / life: the amortization per month
-  int64_t energy_month_udollars = 0;       // owned hardware's electricity per month
-  int64_t rent_month_udollars = 0;         // the rented GPU per month
+  int64_t busy_hours_milli = 0;       // per month, hours * 1000
+  int64_t capex_month_udollars = 0;   // capex / life: the amortization per month
+  int64_t energy_month_udollars = 0;  // owned hardware's electricity per month
+  int64_t rent_month_udollars = 0;    // the rented GPU per month
   // First month at whose end renting has cost at least as much as owning;
   // nullopt when renting never catches up (rent per month <= energy per month).
   std::optional<int64_t> break_even_month;
   std::optional<int64_t> break_even_day;  // the day (from purchase, 30.4375-day months), rounded up
   bool break_even_within_life = false;
-  int64_t owned_life_udollars = 0;   // capex + life * energy
-  int64_t rented_life_udollars = 0;  // life * rent
-  int64_t savings_life_udollars = 0; // rented - owned (negative: renting is cheaper)
+  int64_t owned_life_udollars = 0;    // capex + life * energy
+  int64_t rented_life_udollars = 0;   // life * rent
+  int64_t savings_life_udollars = 0;  // rented - owned (negative: renting is cheaper)
   // With a throughput: tokens per month and the cost per 1M tokens each way
   // (owned: (amortization + energy) per month / tokens per month; rented:
   // hourly price / tokens per hour).

@@ -73,8 +73,7 @@ UsageTotals& UsageTotals::operator+=(const UsageTotals& other) {
 
 Status check_usage_record(const UsageRecord& record) {
   if (record.ts_unix_ms <= 0) {
-    return invalid_argument_error("the usage record's time must be positive, not " +
-                                  std::to_string(record.ts_unix_ms));
+    return invalid_argument_error("the usage record's time must be positive, not " + std::to_string(record.ts_unix_ms));
   }
   HEARTH_RETURN_IF_ERROR(check_name("node", record.node, kUsageNameMaxBytes, false));
   HEARTH_RETURN_IF_ERROR(check_name("key name", record.key_name, kUsageKeyNameMaxBytes, true));

@@ -23,8 +23,8 @@
 
 namespace hearth::ledger {
 
-inline constexpr size_t kUsageNameMaxBytes = 256;     // node, model
-inline constexpr size_t kUsageKeyNameMaxBytes = 64;   // as API key names
+inline constexpr size_t kUsageNameMaxBytes = 256;    // node, model
+inline constexpr size_t kUsageKeyNameMaxBytes = 64;  // as API key names
 inline constexpr int64_t kUsageTokensMax = int64_t{1} << 40;
 inline constexpr int64_t kUsageWallMaxUs = int64_t{366} * 24 * 3600 * 1'000'000;  // a year for one request
 
@@ -37,8 +37,8 @@ struct UsageRecord {
   std::string model;       // the model id as served
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
-  int64_t wall_us = 0;                  // the engine's wall time for this request (submit to finish)
-  std::optional<int64_t> energy_uj;     // measured (RAPL) over that wall time; nullopt: not measured
+  int64_t wall_us = 0;               // the engine's wall time for this request (submit to finish)
+  std::optional<int64_t> energy_uj;  // measured (RAPL) over that wall time; nullopt: not measured
 };
 
 // The sums over a set of rows.

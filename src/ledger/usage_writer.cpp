@@ -72,7 +72,8 @@ void UsageWriter::run() {
       });
     }
     if (!committed.ok()) {
-      HEARTH_LOG(kWarn, "usage ledger: " + std::to_string(batch.size()) + " rows not recorded: " + committed.to_string());
+      HEARTH_LOG(kWarn,
+                 "usage ledger: " + std::to_string(batch.size()) + " rows not recorded: " + committed.to_string());
     }
     {
       std::lock_guard lock(mutex_);

@@ -35,8 +35,8 @@
 namespace hearth::ledger {
 
 struct UsageWriterOptions {
-  size_t max_batch = 256;     // rows per transaction
-  size_t max_queue = 65536;   // rows waiting; beyond it new rows are dropped (counted)
+  size_t max_batch = 256;    // rows per transaction
+  size_t max_queue = 65536;  // rows waiting; beyond it new rows are dropped (counted)
 };
 
 struct UsageWriterStats {
@@ -70,14 +70,14 @@ class UsageWriter {
   UsageLedger& ledger_;
   const UsageWriterOptions options_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_;       // the writer: work or stop
-  std::condition_variable written_;    // flush(): a batch ended
-  std::deque<UsageRecord> queue_;      // guarded by mutex_
-  int64_t n_queued_total_ = 0;         // guarded by mutex_: rows ever queued
-  int64_t n_done_total_ = 0;           // guarded by mutex_: rows ever written or failed
-  Status last_batch_ = ok_status();    // guarded by mutex_
-  UsageWriterStats stats_;             // guarded by mutex_
-  bool stopping_ = false;              // guarded by mutex_
+  std::condition_variable wake_;     // the writer: work or stop
+  std::condition_variable written_;  // flush(): a batch ended
+  std::deque<UsageRecord> queue_;    // guarded by mutex_
+  int64_t n_queued_total_ = 0;       // guarded by mutex_: rows ever queued
+  int64_t n_done_total_ = 0;         // guarded by mutex_: rows ever written or failed
+  Status last_batch_ = ok_status();  // guarded by mutex_
+  UsageWriterStats stats_;           // guarded by mutex_
+  bool stopping_ = false;            // guarded by mutex_
   std::thread thread_;
 };
 

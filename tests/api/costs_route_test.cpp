@@ -63,8 +63,8 @@ TEST(CostsRouteTest, RendersTheReport) {
   EXPECT_EQ(json["month"], "2026-11");
   EXPECT_EQ(json["start"], "2026-11-01T00:00:00.000Z");
   EXPECT_EQ(json["node"], "core-01");
-  EXPECT_EQ(json["total"]["local"]["energy_udollars"], 18'000);     // 60 W, 1 h, 0.30/kWh
-  EXPECT_EQ(json["total"]["local"]["capex_udollars"], 128'337);     // 4500 / (48 * 730.5)
+  EXPECT_EQ(json["total"]["local"]["energy_udollars"], 18'000);  // 60 W, 1 h, 0.30/kWh
+  EXPECT_EQ(json["total"]["local"]["capex_udollars"], 128'337);  // 4500 / (48 * 730.5)
   EXPECT_EQ(json["total"]["counterfactual"][0]["cost_udollars"], 150'000);
   EXPECT_EQ(json["by_key"][0]["name"], nullptr);
   EXPECT_EQ(json["hardware"]["purchase_date"], nullptr);

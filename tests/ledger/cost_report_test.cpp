@@ -30,8 +30,8 @@ class CostReportTest : public ::testing::Test {
     egress_.emplace(std::move(egress).value());
   }
 
-  void add_usage(int64_t ts, const std::string& model, const std::string& key, int64_t in, int64_t out,
-                 int64_t wall_us, std::optional<int64_t> energy_uj = std::nullopt) {
+  void add_usage(int64_t ts, const std::string& model, const std::string& key, int64_t in, int64_t out, int64_t wall_us,
+                 std::optional<int64_t> energy_uj = std::nullopt) {
     UsageRecord row{ts, "core-01", key, model, in, out, wall_us, energy_uj};
     ASSERT_TRUE(usage_->insert(row).ok());
   }

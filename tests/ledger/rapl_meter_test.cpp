@@ -31,9 +31,9 @@ TEST(RaplMeterTest, SumsPackagesAndSkipsSubzones) {
   EXPECT_EQ(meter->n_zones(), 2u);
   auto before = meter->read();
   ASSERT_TRUE(before.ok());
-  write_zone(root, "intel-rapl:0", 61'000, 262'143'328'850);   // +60 mJ
+  write_zone(root, "intel-rapl:0", 61'000, 262'143'328'850);  // +60 mJ
   write_zone(root, "intel-rapl:0:0", 9'999'999, 262'143'328'850);
-  write_zone(root, "intel-rapl:1", 32'000, 262'143'328'850);   // +30 mJ
+  write_zone(root, "intel-rapl:1", 32'000, 262'143'328'850);  // +30 mJ
   auto after = meter->read();
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(meter->energy_between(*before, *after), 90'000);

@@ -22,19 +22,19 @@ TEST(TcoTest, StoryExampleAtFullUtilization) {
   auto out = compute_tco(story());
   ASSERT_TRUE(out.ok()) << out.status().to_string();
   EXPECT_EQ(out->busy_hours_milli, 730'500);
-  EXPECT_EQ(out->capex_month_udollars, 93'750'000);         // 4500 / 48
-  EXPECT_EQ(out->energy_month_udollars, 13'149'000);        // 60 W * 730.5 h * 0.30
-  EXPECT_EQ(out->rent_month_udollars, 2'191'500'000);       // 3 * 730.5
+  EXPECT_EQ(out->capex_month_udollars, 93'750'000);    // 4500 / 48
+  EXPECT_EQ(out->energy_month_udollars, 13'149'000);   // 60 W * 730.5 h * 0.30
+  EXPECT_EQ(out->rent_month_udollars, 2'191'500'000);  // 3 * 730.5
   ASSERT_TRUE(out->break_even_month.has_value());
-  EXPECT_EQ(*out->break_even_month, 3);                     // 4500 / (2191.5 - 13.149) = 2.07 months
+  EXPECT_EQ(*out->break_even_month, 3);  // 4500 / (2191.5 - 13.149) = 2.07 months
   EXPECT_EQ(*out->break_even_day, 63);
   EXPECT_TRUE(out->break_even_within_life);
-  EXPECT_EQ(out->owned_life_udollars, 5'131'152'000);       // 4500 + 48 * 13.149
-  EXPECT_EQ(out->rented_life_udollars, 105'192'000'000);    // 48 * 2191.5
+  EXPECT_EQ(out->owned_life_udollars, 5'131'152'000);     // 4500 + 48 * 13.149
+  EXPECT_EQ(out->rented_life_udollars, 105'192'000'000);  // 48 * 2191.5
   EXPECT_EQ(out->savings_life_udollars, 100'060'848'000);
-  EXPECT_EQ(*out->tokens_month, 78'894'000);                // 30 tok/s * 2,629,800 s
-  EXPECT_EQ(*out->owned_per_mtok_udollars, 1'354'970);      // 106.899 / 78.894
-  EXPECT_EQ(*out->rented_per_mtok_udollars, 27'777'778);    // 3 / 108,000 tokens * 1M
+  EXPECT_EQ(*out->tokens_month, 78'894'000);              // 30 tok/s * 2,629,800 s
+  EXPECT_EQ(*out->owned_per_mtok_udollars, 1'354'970);    // 106.899 / 78.894
+  EXPECT_EQ(*out->rented_per_mtok_udollars, 27'777'778);  // 3 / 108,000 tokens * 1M
   ASSERT_EQ(out->months.size(), 49u);
   EXPECT_EQ(out->months[0].owned_udollars, 4'500'000'000);
   EXPECT_EQ(out->months[0].rented_udollars, 0);
@@ -49,7 +49,7 @@ TEST(TcoTest, HalfUtilizationWithIdleDraw) {
   in.watts_idle_mw = 10'000;
   auto out = compute_tco(in);
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(out->energy_month_udollars, 7'670'250);   // (60 + 10) W * 365.25 h * 0.30
+  EXPECT_EQ(out->energy_month_udollars, 7'670'250);  // (60 + 10) W * 365.25 h * 0.30
   EXPECT_EQ(out->rent_month_udollars, 1'095'750'000);
   EXPECT_EQ(*out->break_even_month, 5);
   EXPECT_EQ(*out->break_even_day, 126);

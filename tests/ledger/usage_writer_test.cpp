@@ -131,8 +131,9 @@ TEST_F(UsageWriterTest, RefusesInvalidRecordsAtTheDoor) {
 
 TEST_F(UsageWriterTest, TableRefusesNegativeCountsEvenPastTheChecks) {
   db::Database::Session session = db_->lock();
-  EXPECT_FALSE(session.exec("INSERT INTO usage(ts_unix_ms, node, key_name, model, prompt_tokens, completion_tokens, "
-                            "wall_us) VALUES (1, 'n', '', 'm', -1, 0, 0)")
+  EXPECT_FALSE(session
+                   .exec("INSERT INTO usage(ts_unix_ms, node, key_name, model, prompt_tokens, completion_tokens, "
+                         "wall_us) VALUES (1, 'n', '', 'm', -1, 0, 0)")
                    .ok());
 }
 
