@@ -7,6 +7,7 @@
 #include "api/generation_job.h"
 #include "api/model_lease_wait.h"
 #include "api/openai_errors.h"
+#include "api/usage_recording.h"
 
 namespace hearth::api {
 namespace {
@@ -68,6 +69,7 @@ asio::awaitable<void> handle_embeddings(ServerContext& ctx, Connection& connecti
   for (const std::vector<int32_t>& ids : embed->inputs) n_tokens += static_cast<int64_t>(ids.size());
   state.record.prompt_tokens = n_tokens;
 
+  const LocalUsageStart usage_start = begin_local_usage(ctx);  // the usage ledger's wall time starts here
   // The engine thread hands the result to the I/O thread.
   auto result = std::make_shared<std::optional<Result<infer::EmbedResult>>>();
   Status submitted =
@@ -88,6 +90,7 @@ asio::awaitable<void> handle_embeddings(ServerContext& ctx, Connection& connecti
     co_await write_error(connection, state, embed_error((*result)->status()));
     co_return;
   }
+  record_local_usage(ctx, state, parsed->model, result->value()->n_prompt_tokens, 0, usage_start);
   ApiResult<std::string> body = render_embeddings_response(*parsed, result->value().value());
   if (!body.ok()) {
     co_await write_error(connection, state, ApiError(body.error()));

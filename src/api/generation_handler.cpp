@@ -7,6 +7,7 @@
 #include "api/model_lease_wait.h"
 #include "api/sequence_channel.h"
 #include "api/sse.h"
+#include "api/usage_recording.h"
 #include "base/clock.h"
 
 namespace hearth::api {
@@ -172,6 +173,7 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   // Runs on the engine thread: only hands the wake-up to the I/O thread.
   auto channel = std::make_shared<SequenceChannel>(
       job.logprobs, [executor, waiter] { asio::post(executor, [waiter] { waiter->wake(); }); });
+  const LocalUsageStart usage_start = begin_local_usage(ctx);  // the usage ledger's wall time starts here
   Result<std::shared_ptr<infer::SequenceHandle>> submitted = lease->engine->submit(std::move(job.sequence), channel);
   if (!submitted.ok()) {
     channel->close();
@@ -265,6 +267,7 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   state.record.prompt_tokens = finish->n_prompt_tokens;
   state.record.completion_tokens = finish->n_generated_tokens;
   state.record.cached_tokens = finish->n_cached_prompt_tokens;
+  record_local_usage(ctx, state, parsed->model(), finish->n_prompt_tokens, finish->n_generated_tokens, usage_start);
   if (finish->reason == infer::FinishReason::kCancelled || !finish->error.ok()) {
     // Cancelled without an error, or with kUnavailable: the drain deadline passed (or the engine stopped).
     const ApiError error = finish->error.ok() ? shutdown_cancel_error()

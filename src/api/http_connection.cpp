@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "api/costs_route.h"
 #include "api/embeddings_handler.h"
 #include "api/gateway_handler.h"
 #include "api/gateway_status.h"
@@ -233,6 +234,20 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       const int64_t n_tokens = state.record.prompt_tokens.value_or(0) + state.record.completion_tokens.value_or(0);
       ctx.limiter.add_tokens(state.key->name, n_tokens, steady_now_ms());
     }
+    co_return;
+  }
+  if (match->route == Route::kCosts) {
+    // Every request finished before this one is in the report: wait for the writer's queue (one transaction).
+    if (ctx.usage_writer != nullptr) (void)ctx.usage_writer->flush();
+    const CostsSources sources{ctx.options.usage, ctx.egress, &ctx.options.costs, ctx.options.node_name};
+    ApiResult<std::string> costs = costs_body(sources, target, unix_now_ms());
+    if (!costs.ok()) {
+      ApiError error = costs.error();
+      co_await write_error(connection, state, std::move(error));
+      co_return;
+    }
+    std::string body = std::move(costs).value();
+    co_await write_json(connection, state, 200, std::move(body));
     co_return;
   }
   std::optional<node::ModelInfo> model_info;

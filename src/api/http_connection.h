@@ -27,6 +27,7 @@
 #include "gateway/rate_limiter.h"
 #include "ledger/egress_ledger.h"
 #include "ledger/egress_writer.h"
+#include "ledger/usage_writer.h"
 #include "node/model_manager.h"
 
 namespace hearth::api {
@@ -59,6 +60,9 @@ struct ServerContext {
   // Every request to a cloud provider is recorded through it before it leaves
   // (off the I/O thread, group-committed). Set with `egress`.
   ledger::EgressWriter* egress_writer = nullptr;
+  // Every generation served here is recorded through it (api/usage_recording.h).
+  // Null without hearth.db.
+  ledger::UsageWriter* usage_writer = nullptr;
   gateway::RateLimiter limiter;       // per key
   bool stopping = false;              // shutdown began: every response closes its connection
   bool drained = false;               // schedulers drained: idle connections close, busy ones after their response

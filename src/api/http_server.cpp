@@ -31,6 +31,10 @@ class HttpServer::Impl {
       egress_writer_ = std::make_unique<ledger::EgressWriter>(*options_.egress);
       ctx_->egress_writer = egress_writer_.get();
     }
+    if (options_.usage != nullptr) {
+      usage_writer_ = std::make_unique<ledger::UsageWriter>(*options_.usage);
+      ctx_->usage_writer = usage_writer_.get();
+    }
   }
 
   ~Impl() {
@@ -217,6 +221,8 @@ class HttpServer::Impl {
   std::unique_ptr<GatewayState> gateway_;  // null unless options_.gateway
   // After io_ too: its last callbacks post to the io_context, which must still exist.
   std::unique_ptr<ledger::EgressWriter> egress_writer_;
+  // Used by handlers only while run() runs; its destructor commits every queued row.
+  std::unique_ptr<ledger::UsageWriter> usage_writer_;
   asio::ip::tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::signal_set reload_signal_{io_};

@@ -26,7 +26,10 @@
 #include "base/status.h"
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
+#include "ledger/cost_report.h"
 #include "ledger/egress_ledger.h"
+#include "ledger/rapl_meter.h"
+#include "ledger/usage_ledger.h"
 #include "node/model_manager.h"
 
 namespace hearth::api {
@@ -65,6 +68,16 @@ struct HttpServerOptions {
   // the server.
   gateway::KeyStore* keys = nullptr;
   ledger::EgressLedger* egress = nullptr;
+  // hearth.db's usage ledger: every generation served on this node is
+  // recorded through a ledger::UsageWriter (off the I/O thread; what a crash
+  // can lose is in ledger/usage_writer.h), under `node_name`. With `egress`,
+  // GET /hearth/v1/costs reports them priced by `costs`. Must outlive the server.
+  ledger::UsageLedger* usage = nullptr;
+  std::string node_name;
+  ledger::CostSettings costs;
+  // `[costs] power = "rapl"`: each usage row holds the packages' energy over
+  // its wall time. Must outlive the server.
+  const ledger::RaplMeter* rapl = nullptr;
 };
 
 class HttpServer {

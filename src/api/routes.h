@@ -6,7 +6,7 @@
 //   POST /v1/chat/completions   POST /v1/completions   POST /v1/messages (Anthropic's API)
 //   POST /v1/embeddings
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
-//   GET  /hearth/v1/status
+//   GET  /hearth/v1/status    GET /hearth/v1/costs
 #pragma once
 
 #include <optional>
@@ -15,7 +15,17 @@
 
 namespace hearth::api {
 
-enum class Route { kChatCompletions, kCompletions, kMessages, kEmbeddings, kListModels, kGetModel, kHealth, kStatus };
+enum class Route {
+  kChatCompletions,
+  kCompletions,
+  kMessages,
+  kEmbeddings,
+  kListModels,
+  kGetModel,
+  kHealth,
+  kStatus,
+  kCosts,
+};
 
 struct RouteMatch {
   Route route = Route::kHealth;

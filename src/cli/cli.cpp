@@ -7,12 +7,14 @@
 
 #include "cli/audit_command.h"
 #include "cli/bench_command.h"
+#include "cli/costs_command.h"
 #include "cli/keys_command.h"
 #include "cli/models_command.h"
 #include "cli/plan_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 #include "cli/synth_command.h"
+#include "cli/tco_command.h"
 #include "cli/version.h"
 
 namespace hearth::cli {
@@ -36,6 +38,8 @@ int run_cli(int argc, char** argv) {
   add_models_command(app, action);
   add_keys_command(app, action);
   add_audit_command(app, action);
+  add_costs_command(app, action);
+  add_tco_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

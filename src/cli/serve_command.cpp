@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "base/byte_size.h"
 #include "base/duration.h"
 #include "cli/models_dir.h"
+#include "cli/config_file.h"
 #include "cli/state_db.h"
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
@@ -88,16 +90,14 @@ int run_serve(const ServeArgs& args) {
   // truncation under its mapping at least says what happened.
   node::install_sigbus_notice();
   // A config file is read (and its errors reported) even when flags override it.
-  node::NodeConfig config;
-  gateway::GatewayConfig gateway_config;
+  HearthConfig whole_config;
   if (!args.config_path.empty()) {
-    auto loaded = node::load_node_config(args.config_path, env_or_empty("HOME"), gateway::gateway_config_keys());
+    auto loaded = load_hearth_config(args.config_path, env_or_empty("HOME"));
     if (!loaded.ok()) return fail(loaded.status().message());
-    config = std::move(loaded).value();
-    auto gateway_loaded = gateway::load_gateway_config(args.config_path, node::node_config_keys());
-    if (!gateway_loaded.ok()) return fail(gateway_loaded.status().message());
-    gateway_config = std::move(gateway_loaded).value();
+    whole_config = std::move(loaded).value();
   }
+  const node::NodeConfig& config = whole_config.node;
+  const gateway::GatewayConfig& gateway_config = whole_config.gateway;
   const bool is_gateway = gateway_config.routes_anywhere();
   auto source = model_source(args, config);
   if (!source.ok()) {
@@ -188,10 +188,22 @@ int run_serve(const ServeArgs& args) {
   if (!keys.ok()) return fail(keys.status().message());
   auto egress = ledger::EgressLedger::open(**db);
   if (!egress.ok()) return fail(egress.status().message());
+  auto usage = ledger::UsageLedger::open(**db);
+  if (!usage.ok()) return fail(usage.status().message());
   api::HttpServerOptions server_options;
   server_options.require_keys = args.require_keys || config.require_keys;
   server_options.keys = keys->get();
   server_options.egress = &*egress;
+  server_options.usage = &*usage;
+  server_options.node_name = node_name(whole_config.costs);
+  server_options.costs = cost_settings(whole_config);
+  std::optional<ledger::RaplMeter> rapl;
+  if (whole_config.costs.measure_rapl) {
+    auto meter = ledger::RaplMeter::open("/sys/class/powercap");
+    if (!meter.ok()) return fail("[costs] power = \"rapl\": " + meter.status().message());
+    rapl.emplace(std::move(meter).value());
+    server_options.rapl = &*rapl;
+  }
   server_options.host = args.host;
   server_options.port = static_cast<uint16_t>(args.port);
   server_options.max_body_bytes = args.max_body_bytes;
@@ -200,7 +212,7 @@ int run_serve(const ServeArgs& args) {
     server_options.gateway = std::make_shared<const gateway::GatewayConfig>(gateway_config);
     // SIGHUP re-reads the gateway's sections; the node's own keys (models, budget) need a restart.
     server_options.reload_gateway = [config_path = args.config_path] {
-      return gateway::load_gateway_config(config_path, node::node_config_keys());
+      return load_gateway_sections(config_path);
     };
     std::fprintf(stderr, "hearth serve: gateway to %zu node(s) and %zu provider(s); requests without a key are %s\n",
                  gateway_config.nodes.size(), gateway_config.providers.size(),
@@ -246,7 +258,8 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
                   "Serve every *.gguf here (default: $HEARTH_MODELS, models_dir of --config, "
                   "~/.local/share/hearth/models)");
   cmd->add_option("--config", args->config_path,
-                  "TOML config file (models_dir, memory_budget, keep_alive, load_wait, [models.ID] pinned/keep_alive)")
+                  "TOML config file (models_dir, memory_budget, keep_alive, load_wait, [models.ID] pinned/keep_alive; "
+                  "the gateway's sections, docs/gateway.md; [costs], docs/costs.md)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "Port to listen on (0: any free port)")

@@ -4,6 +4,7 @@
 
 #include "gateway/api_keys.h"
 #include "ledger/egress_ledger.h"
+#include "ledger/usage_ledger.h"
 
 namespace hearth::cli {
 
@@ -30,6 +31,7 @@ std::vector<db::Migration> state_schema() {
   return {
       gateway::api_key_migrations()[0],  // 1: api_keys
       ledger::egress_migrations()[0],    // 2: egress
+      ledger::usage_migrations()[0],     // 3: usage
   };
 }
 

@@ -216,6 +216,32 @@ Result<int64_t> EgressLedger::month_spend_udollars(std::string_view key_name, in
   return query.column_int64(0);
 }
 
+Result<std::vector<EgressGroup>> EgressLedger::groups(int64_t start_unix_ms, int64_t end_unix_ms) {
+  db::Database::Session session = db_->lock();
+  HEARTH_ASSIGN_OR_RETURN(
+      db::Statement query,
+      session.prepare("SELECT provider, model, key_name, count(*), sum(prompt_tokens), sum(completion_tokens), "
+                      "sum(cost_udollars) FROM egress WHERE ts_unix_ms >= ?1 AND ts_unix_ms < ?2 "
+                      "GROUP BY provider, model, key_name ORDER BY provider, model, key_name"));
+  HEARTH_RETURN_IF_ERROR(query.bind_int64(1, start_unix_ms));
+  HEARTH_RETURN_IF_ERROR(query.bind_int64(2, end_unix_ms));
+  std::vector<EgressGroup> groups;
+  while (true) {
+    HEARTH_ASSIGN_OR_RETURN(const bool has_row, query.step());
+    if (!has_row) break;
+    EgressGroup group;
+    group.provider = query.column_text(0);
+    group.model = query.column_text(1);
+    group.key_name = query.column_text(2);
+    group.n_requests = query.column_int64(3);
+    group.prompt_tokens = query.column_int64(4);
+    group.completion_tokens = query.column_int64(5);
+    group.cost_udollars = query.column_int64(6);
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
 Result<std::vector<EgressEntry>> EgressLedger::query(int64_t since_unix_ms,
                                                      const std::optional<std::string>& key_name) {
   db::Database::Session session = db_->lock();

@@ -62,6 +62,17 @@ struct EgressEntry {
   EgressStatus status = EgressStatus::kSent;
 };
 
+// The sums of the egress rows of one (provider, model, key) group.
+struct EgressGroup {
+  std::string provider;
+  std::string model;
+  std::string key_name;
+  int64_t n_requests = 0;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t cost_udollars = 0;
+};
+
 // [start, end) of the calendar month (UTC) that holds `unix_ms`.
 struct UtcMonth {
   int64_t start_unix_ms = 0;
@@ -96,6 +107,10 @@ class EgressLedger {
   Result<int64_t> begin(db::Database::Session& session, const EgressRecord& record);
   Status finish(db::Database::Session& session, int64_t id, int64_t prompt_tokens, int64_t completion_tokens,
                 int64_t cost_udollars, EgressStatus status);
+
+  // Rows with start <= ts < end summed per (provider, model, key), in that
+  // order; rows still at "sent" count as requests with zero tokens and cost.
+  Result<std::vector<EgressGroup>> groups(int64_t start_unix_ms, int64_t end_unix_ms);
 
   // Rows with ts >= since_unix_ms (of one key when given), oldest first.
   Result<std::vector<EgressEntry>> query(int64_t since_unix_ms, const std::optional<std::string>& key_name);

@@ -13,6 +13,8 @@ TEST(RoutesTest, MatchesEveryRoute) {
   EXPECT_EQ(match_route("GET", "/health")->route, Route::kHealth);
   EXPECT_EQ(match_route("GET", "/hearth/v1/status")->route, Route::kStatus);
   EXPECT_FALSE(match_route("POST", "/hearth/v1/status")->method_allowed);
+  EXPECT_EQ(match_route("GET", "/hearth/v1/costs?month=2026-11")->route, Route::kCosts);
+  EXPECT_FALSE(match_route("POST", "/hearth/v1/costs")->method_allowed);
   const auto model = match_route("GET", "/v1/models/tiny-b");
   ASSERT_TRUE(model);
   EXPECT_EQ(model->route, Route::kGetModel);

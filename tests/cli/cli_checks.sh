@@ -19,7 +19,7 @@ expect_error() {  # expect_error NAME PATTERN ARGS...: a refusal, not a crash, w
   "$hearth" "$@" >/dev/null 2>"$work/err"
   local rc=$?
   check "$name exits non-zero without crashing" test "$rc" -ne 0 -a "$rc" -lt 128
-  check "$name says why" grep -qi "$pattern" "$work/err"
+  check "$name says why" grep -qi -e "$pattern" "$work/err"
 }
 
 wait_until() {  # wait_until CONDITION-COMMAND...: polls until it holds; false only past a 2-minute guard
