@@ -43,7 +43,12 @@ ApiResult<GenerationJob> build_generation_job(const ParsedGeneration& parsed, co
     job.renderer = std::make_unique<AnthropicMessageRenderer>(meta, static_cast<int64_t>(job.sequence.prompt.size()));
   } else if (parsed.kind == GenerationKind::kChat) {
     job.logprobs = parsed.chat.logprobs;
-    job.renderer = std::make_unique<ChatRenderer>(meta, job.logprobs);
+    std::optional<ToolOutput> tools;
+    if (parsed.chat.tools_active()) {
+      tools = ToolOutput{tool_format_of(*served.chat_template), parsed.chat.tool_call_forced(),
+                         parsed.chat.parallel_tool_calls};
+    }
+    job.renderer = std::make_unique<ChatRenderer>(meta, job.logprobs, tools);
   } else {
     job.logprobs = parsed.completion.logprobs >= 0;
     job.renderer = std::make_unique<CompletionRenderer>(meta, job.logprobs);
