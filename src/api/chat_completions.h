@@ -31,13 +31,6 @@ namespace hearth::api {
 ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request, const node::ServedModel& served,
                                                       uint64_t random_seed, PromptTruncation* truncation);
 
-// How the answer of a request with tools is read back (api/tool_calls.h).
-struct ToolOutput {
-  ToolFormat format = ToolFormat::kHermes;
-  bool forced = false;  // tool_choice required or a function: the output is a call
-  bool parallel = true;  // parallel_tool_calls false: only the first call is kept
-};
-
 // With tools: the model's calls become message.tool_calls (whole) or
 // tool_calls deltas (streamed: text that cannot be a call streams as content;
 // from where a call may start, the rest is held back, parsed at the end, and

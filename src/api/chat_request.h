@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,7 @@ namespace hearth::api {
 struct ChatTool {
   std::string name;
   std::string description;
-  std::string parameters_json;  // the parameters schema as compact JSON ("{}" when absent)
+  nlohmann::ordered_json parameters = nlohmann::ordered_json::object();  // the schema, in the client's key order
   int32_t parameters_node = -1;  // in ChatRequest::tool_grammar, when a call is forced
 };
 

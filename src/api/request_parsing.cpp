@@ -371,8 +371,7 @@ void read_tools(FieldReader& fields, const nlohmann::ordered_json& ordered, Chat
       fn.reject_unknown();
       if (fn.failed()) tool.fail(fn.error());
       const nlohmann::ordered_json& ordered_fn = ordered["tools"][tool_idx]["function"];
-      parsed.parameters_json =
-          parameters != nullptr ? ordered_fn["parameters"].dump(-1, ' ', false, json::error_handler_t::replace) : "{}";
+      if (parameters != nullptr) parsed.parameters = ordered_fn["parameters"];
     }
     tool.reject_unknown();
     if (tool.failed()) {
@@ -444,18 +443,18 @@ void read_tool_choice(FieldReader& fields, ChatRequest* request) {
 }
 
 // The parameters of the tools a forced call may use, compiled into tool_grammar.
-void compile_forced_tools(FieldReader& fields, const nlohmann::ordered_json& ordered, ChatRequest* request) {
+// `param_of` names a tool's schema in errors.
+template <typename ParamOf>
+void compile_forced_tools(FieldReader& fields, ChatRequest* request, const ParamOf& param_of) {
   if (fields.failed() || !request->tool_call_forced()) return;
   for (size_t tool_idx = 0; tool_idx < request->tools.size(); ++tool_idx) {
     ChatTool& tool = request->tools[tool_idx];
     if (request->tool_choice == ToolChoice::kFunction && tool.name != request->tool_choice_name) continue;
-    const nlohmann::ordered_json& function = ordered["tools"][tool_idx]["function"];
-    if (!function.contains("parameters") || function["parameters"].is_null()) {
+    if (tool.parameters.empty()) {
       tool.parameters_node = request->tool_grammar.add_any_object();
       continue;
     }
-    const std::string param = "tools[" + std::to_string(tool_idx) + "].function.parameters";
-    ApiResult<int32_t> node = add_json_schema(&request->tool_grammar, function["parameters"], param);
+    ApiResult<int32_t> node = add_json_schema(&request->tool_grammar, tool.parameters, param_of(tool_idx));
     if (!node.ok()) {
       fields.fail(node.error());
       return;
@@ -667,7 +666,8 @@ ApiResult<ChatRequest> parse_chat_request(std::string_view body) {
   read_tools(fields, ordered, &request);
   read_tool_choice(fields, &request);
   fields.boolean("parallel_tool_calls", &request.parallel_tool_calls);
-  compile_forced_tools(fields, ordered, &request);
+  compile_forced_tools(fields, &request,
+                       [](size_t idx) { return "tools[" + std::to_string(idx) + "].function.parameters"; });
   read_response_format(fields, ordered, &request);
   if (!fields.failed() && request.response_grammar != nullptr && request.tool_call_forced()) {
     fields.fail(invalid_field_error("response_format",
@@ -715,6 +715,157 @@ bool read_anthropic_text(const json& content, const std::string& param, std::str
   return true;
 }
 
+// One Anthropic message's content: text blocks (joined by "\n"), an
+// assistant's tool_use blocks (its tool calls) and a user's tool_result blocks
+// (each a "tool" message, ahead of the user's text). `ordered` is the same
+// content from an insertion-ordered parse, or null when it has no tool_use.
+bool read_anthropic_message(const json& content, const nlohmann::ordered_json* ordered, const std::string& role,
+                            const std::string& param, FieldReader& fields, std::vector<text::ChatMessage>* out) {
+  text::ChatMessage message{role, ""};
+  if (content.is_string()) {
+    message.content = content.get<std::string>();
+    out->push_back(std::move(message));
+    return true;
+  }
+  if (!content.is_array()) {
+    fields.fail(param, quote(param) + " must be a string or an array of content blocks, got " + json_kind(content));
+    return false;
+  }
+  std::vector<text::ChatMessage> results;
+  bool has_text = false;
+  for (size_t block_idx = 0; block_idx < content.size(); ++block_idx) {
+    const json& block = content[block_idx];
+    const std::string block_param = param + "[" + std::to_string(block_idx) + "]";
+    if (!block.is_object() || !block.contains("type") || !block["type"].is_string()) {
+      fields.fail(block_param, "each content block must be an object with a type");
+      return false;
+    }
+    const std::string type = block["type"].get<std::string>();
+    if (type == "text") {
+      if (!block.contains("text") || !block["text"].is_string()) {
+        fields.fail(block_param + ".text", "a text block needs a string 'text'");
+        return false;
+      }
+      if (has_text) message.content += "\n";
+      message.content += block["text"].get<std::string>();
+      has_text = true;
+    } else if (type == "tool_use" && role == "assistant") {
+      if (!block.contains("id") || !block["id"].is_string() || !block.contains("name") || !block["name"].is_string() ||
+          !block.contains("input") || !block["input"].is_object() || ordered == nullptr) {
+        fields.fail(block_param, "a tool_use block needs a string 'id' and 'name' and an object 'input'");
+        return false;
+      }
+      message.tool_calls.push_back({block["id"].get<std::string>(), block["name"].get<std::string>(),
+                                    template_value((*ordered)[block_idx]["input"])});
+    } else if (type == "tool_result" && role == "user") {
+      if (!block.contains("tool_use_id") || !block["tool_use_id"].is_string()) {
+        fields.fail(block_param + ".tool_use_id", "a tool_result block needs a string 'tool_use_id'");
+        return false;
+      }
+      text::ChatMessage result{"tool", ""};
+      result.tool_call_id = block["tool_use_id"].get<std::string>();
+      if (block.contains("content") &&
+          !read_anthropic_text(block["content"], block_param + ".content", &result.content, fields)) {
+        return false;
+      }
+      results.push_back(std::move(result));
+    } else {
+      fields.fail(not_supported_error(block_param, "A '" + type + "' content block in a " + role + " message"));
+      return false;
+    }
+  }
+  for (text::ChatMessage& result : results) out->push_back(std::move(result));
+  if (has_text || results.empty() || !message.tool_calls.empty()) out->push_back(std::move(message));
+  return true;
+}
+
+// tools: [{name, description?, input_schema, type?: "custom"}]; tool_choice:
+// {type: auto | any | tool | none, name?, disable_parallel_tool_use?}.
+void read_anthropic_tools(FieldReader& fields, const nlohmann::ordered_json& ordered, ChatRequest* request) {
+  const json* tools = fields.get("tools");
+  if (tools != nullptr && !fields.failed()) {
+    if (!tools->is_array() || tools->size() > kMaxTools) {
+      fields.fail("tools", "'tools' must be an array of at most " + std::to_string(kMaxTools) + " tools");
+      return;
+    }
+    nlohmann::ordered_json as_openai = nlohmann::ordered_json::array();
+    for (size_t tool_idx = 0; tool_idx < tools->size(); ++tool_idx) {
+      const std::string prefix = "tools[" + std::to_string(tool_idx) + "].";
+      FieldReader tool((*tools)[tool_idx], prefix, quote(prefix.substr(0, prefix.size() - 1)));
+      std::string type = "custom";
+      tool.string("type", &type);
+      if (!tool.failed() && type != "custom") {
+        tool.fail(not_supported_error(tool.param("type"), "The server tool " + quote(type)));
+      }
+      ChatTool parsed;
+      tool.string("name", &parsed.name, /*required=*/true);
+      if (!tool.failed() && !valid_function_name(parsed.name)) {
+        tool.fail("name", quote(prefix + "name") + " must be 1 to 64 letters, digits, underscores or dashes");
+      }
+      tool.string("description", &parsed.description);
+      const json* schema = tool.get("input_schema");
+      if (!tool.failed() && (schema == nullptr || !schema->is_object())) {
+        tool.fail("input_schema", quote(prefix + "input_schema") + " is required and must be a JSON Schema object");
+      }
+      tool.ignore("cache_control");
+      tool.reject_unknown();
+      if (tool.failed()) {
+        fields.fail(tool.error());
+        return;
+      }
+      for (const ChatTool& earlier : request->tools) {
+        if (earlier.name == parsed.name) {
+          fields.fail(invalid_field_error(prefix + "name", "two tools are named " + quote(parsed.name)));
+          return;
+        }
+      }
+      parsed.parameters = ordered["tools"][tool_idx]["input_schema"];
+      nlohmann::ordered_json function = {{"name", parsed.name}};
+      if (!parsed.description.empty()) function["description"] = parsed.description;
+      function["parameters"] = parsed.parameters;
+      as_openai.push_back({{"type", "function"}, {"function", std::move(function)}});
+      request->tools.push_back(std::move(parsed));
+    }
+    if (!request->tools.empty()) request->template_options.tools = template_value(as_openai);
+  }
+  request->tool_choice = request->tools.empty() ? ToolChoice::kNone : ToolChoice::kAuto;
+  const json* choice = fields.get("tool_choice");
+  if (choice == nullptr || fields.failed()) return;
+  FieldReader reader(*choice, "tool_choice.", "'tool_choice'");
+  std::string type;
+  reader.string("type", &type, /*required=*/true);
+  bool disable_parallel = false;
+  reader.boolean("disable_parallel_tool_use", &disable_parallel);
+  request->parallel_tool_calls = !disable_parallel;
+  if (!reader.failed()) {
+    if (type == "auto") {
+    } else if (type == "none") {
+      request->tool_choice = ToolChoice::kNone;
+    } else if (type == "any") {
+      request->tool_choice = ToolChoice::kRequired;
+    } else if (type == "tool") {
+      reader.string("name", &request->tool_choice_name, /*required=*/true);
+      request->tool_choice = ToolChoice::kFunction;
+    } else {
+      reader.fail("type", "'tool_choice.type' must be auto, any, tool or none, got " + quote(type));
+    }
+  }
+  reader.reject_unknown();
+  if (reader.failed()) {
+    fields.fail(reader.error());
+    return;
+  }
+  if (request->tool_call_forced() && request->tools.empty()) {
+    fields.fail("tool_choice", "'tool_choice' asks for a tool call but the request has no 'tools'");
+  } else if (request->tool_choice == ToolChoice::kFunction &&
+             std::none_of(request->tools.begin(), request->tools.end(),
+                          [&](const ChatTool& tool) { return tool.name == request->tool_choice_name; })) {
+    fields.fail(invalid_field_error("tool_choice.name", "'tool_choice' names the tool " +
+                                                            quote(request->tool_choice_name) +
+                                                            ", which is not in 'tools'"));
+  }
+}
+
 }  // namespace
 
 ApiResult<ChatRequest> parse_messages_request(std::string_view body) {
@@ -733,6 +884,11 @@ ApiResult<ChatRequest> parse_messages_request(std::string_view body) {
   if (!fields.failed() && (messages == nullptr || !messages->is_array() || messages->empty())) {
     fields.fail("messages", "'messages' must be a non-empty array");
   }
+  // tool_use inputs and tool schemas keep the client's key order.
+  nlohmann::ordered_json ordered;
+  if (parsed->contains("tools") || body.find("\"tool_use\"") != std::string_view::npos) {
+    ordered = nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
+  }
   for (size_t message_idx = 0; !fields.failed() && message_idx < messages->size(); ++message_idx) {
     const json& message = (*messages)[message_idx];
     const std::string param = "messages[" + std::to_string(message_idx) + "]";
@@ -746,9 +902,12 @@ ApiResult<ChatRequest> parse_messages_request(std::string_view body) {
       fields.fail(param + ".role", "'role' must be 'user' or 'assistant', got " + quote(role));
       break;
     }
-    text::ChatMessage parsed_message{role, ""};
-    if (!read_anthropic_text(message["content"], param + ".content", &parsed_message.content, fields)) break;
-    request.messages.push_back(std::move(parsed_message));
+    const nlohmann::ordered_json* ordered_content =
+        ordered.is_object() ? &ordered["messages"][message_idx]["content"] : nullptr;
+    if (!read_anthropic_message(message["content"], ordered_content, role, param + ".content", fields,
+                                &request.messages)) {
+      break;
+    }
   }
   infer::SamplingParams& sampling = request.generation.sampling;
   fields.number("temperature", &sampling.temperature, 0.0, 1.0);
@@ -772,7 +931,10 @@ ApiResult<ChatRequest> parse_messages_request(std::string_view body) {
   read_keep_alive(fields, &request.generation.keep_alive_ms);
   fields.boolean("truncate", &request.generation.truncate);
   fields.ignore("metadata");
-  for (const char* unsupported : {"tools", "tool_choice", "thinking", "service_tier", "container", "mcp_servers"}) {
+  read_anthropic_tools(fields, ordered, &request);
+  compile_forced_tools(fields, &request,
+                       [](size_t idx) { return "tools[" + std::to_string(idx) + "].input_schema"; });
+  for (const char* unsupported : {"thinking", "service_tier", "container", "mcp_servers"}) {
     if (fields.has(unsupported)) fields.fail(not_supported_error(unsupported, quote(unsupported)));
   }
   fields.reject_unknown();

@@ -282,7 +282,7 @@ std::vector<text::ChatMessage> messages_with_tools_in_prompt(const std::vector<t
   for (const ChatTool& tool : tools) {
     ordered_json function = {{"name", tool.name}};
     if (!tool.description.empty()) function["description"] = tool.description;
-    function["parameters"] = ordered_json::parse(tool.parameters_json, nullptr, false);
+    function["parameters"] = tool.parameters;
     tool_text += '\n';
     tool_text += ordered_json({{"type", "function"}, {"function", function}})
                      .dump(-1, ' ', false, ordered_json::error_handler_t::replace);
@@ -352,6 +352,11 @@ std::string tool_call_id(ToolFormat format, std::string_view response_id, size_t
     id += kAlphabet[z % kAlphabet.size()];
   }
   return id;
+}
+
+std::string tool_use_id(ToolFormat format, std::string_view response_id, size_t call_index) {
+  const std::string id = tool_call_id(format, response_id, call_index);
+  return format == ToolFormat::kMistral ? id : "toolu_" + id.substr(5);
 }
 
 }  // namespace hearth::api

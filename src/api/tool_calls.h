@@ -86,9 +86,18 @@ void set_forced_call_grammar(infer::JsonGrammar* grammar, ToolFormat format, con
 std::vector<text::ChatMessage> messages_with_tools_in_prompt(const std::vector<text::ChatMessage>& messages,
                                                              const std::vector<ChatTool>& tools);
 
+// How the answer of a request with tools is read back.
+struct ToolOutput {
+  ToolFormat format = ToolFormat::kHermes;
+  bool forced = false;   // tool_choice required or a function: the output is a call
+  bool parallel = true;  // parallel_tool_calls false: only the first call is kept
+};
+
 // A tool call id: "call_" and 24 letters and digits, or, for kMistral (whose
 // template insists), 9 letters and digits. Derived from the response id and
 // the call's index, so unique within and across responses.
 std::string tool_call_id(ToolFormat format, std::string_view response_id, size_t call_index);
+// Anthropic's shape: "toolu_" and 24 letters and digits (kMistral: the 9 its template needs).
+std::string tool_use_id(ToolFormat format, std::string_view response_id, size_t call_index);
 
 }  // namespace hearth::api

@@ -410,7 +410,8 @@ TEST(ParseMessagesRequestTest, ErrorsNameTheField) {
            Case{with(base, "messages",
                      json::array({{{"role", "user"}, {"content", json::array({{{"type", "image"}}})}}})),
                 "messages[0].content[0]"},
-           Case{with(base, "tools", json::array()), "tools"},
+           Case{with(base, "tools", "x"), "tools"},
+           Case{with(base, "tool_choice", {{"type", "any"}}), "tool_choice"},
            Case{with(base, "stop_sequences", json::array({"a", "b", "c", "d", "e"})), "stop_sequences"},
            Case{with(base, "frequency_penalty", 1), "frequency_penalty"},
        }) {

@@ -127,7 +127,7 @@ TEST(ToolPromptTest, TemplatesWithoutToolsGetThemInTheSystemMessage) {
   ChatTool tool;
   tool.name = "get_time";
   tool.description = "Time now";
-  tool.parameters_json = R"({"type":"object"})";
+  tool.parameters = nlohmann::ordered_json::parse(R"({"type":"object"})");
   text::ChatMessage call_message{"assistant", ""};
   call_message.tool_calls.push_back({"call_1", "get_time", text::jinja::Value(R"({"tz":"UTC"})")});
   text::ChatMessage result{"tool", "12:00"};

@@ -4,13 +4,15 @@
 // tool_choice "required" and a named function are enforced by constrained decoding, so even a
 // random model answers with a call whose arguments validate against the tool's parameters; the
 // answer is message.tool_calls (or tool_calls deltas) with finish_reason "tool_calls", and a
-// conversation carrying the calls and their results renders through each template.
+// conversation carrying the calls and their results renders through each template. The same on
+// Anthropic's /v1/messages (tools, tool_choice any/tool, tool_use and tool_result blocks).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { HearthServer, hearth_bin, repo_root, test_model_path } from './hearth_server.mjs';
 import { assert_schema } from './openai_schema.mjs';
@@ -251,3 +253,63 @@ describe('tool request errors and template variables', () => {
     assert.equal((await no_id.json()).error.param, 'messages[1].tool_call_id');
   });
 });
+
+const anthropic_tools = tools.map((tool) => ({
+  name: tool.function.name,
+  description: tool.function.description,
+  input_schema: tool.function.parameters,
+}));
+
+function assert_tool_use(block, names) {
+  assert.equal(block.type, 'tool_use');
+  assert.ok(names.includes(block.name), block.name);
+  const validate = validators[block.name];
+  assert.ok(validate(block.input), `${JSON.stringify(validate.errors)} in ${JSON.stringify(block.input)}`);
+}
+
+for (const model of Object.keys(models)) {
+  describe(`Anthropic tools on ${model}`, () => {
+    const anthropic = () => new Anthropic({ baseURL: server.base_url, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
+
+    it('tool_choice any: a tool_use block, stop_reason tool_use', { timeout: 60_000 }, async () => {
+      const message = await anthropic().messages.create({
+        model,
+        max_tokens: 1200,
+        messages: [{ role: 'user', content: 'Weather in Lyon?' }],
+        tools: anthropic_tools,
+        tool_choice: { type: 'any' },
+      });
+      assert.equal(message.stop_reason, 'tool_use', JSON.stringify(message.content));
+      const uses = message.content.filter((block) => block.type === 'tool_use');
+      assert.equal(uses.length, 1);
+      assert_tool_use(uses[0], ['get_weather', 'get_time']);
+      assert.match(uses[0].id, model === 'nemo' ? /^[A-Za-z0-9]{9}$/ : /^toolu_[A-Za-z0-9]{24}$/);
+    });
+
+    it('streams a named tool and takes its result back', { timeout: 60_000 }, async () => {
+      const stream = anthropic().messages.stream({
+        model,
+        max_tokens: 1200,
+        messages: [{ role: 'user', content: 'What time is it?' }],
+        tools: anthropic_tools,
+        tool_choice: { type: 'tool', name: 'get_time' },
+      });
+      const message = await stream.finalMessage();
+      assert.equal(message.stop_reason, 'tool_use');
+      const use = message.content.find((block) => block.type === 'tool_use');
+      assert_tool_use(use, ['get_time']);
+      const answer = await anthropic().messages.create({
+        model,
+        max_tokens: 4,
+        messages: [
+          { role: 'user', content: 'What time is it?' },
+          { role: 'assistant', content: message.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: '12:00' }] },
+        ],
+        tools: anthropic_tools,
+      });
+      assert.equal(answer.type, 'message');
+      assert.ok(answer.usage.input_tokens > message.usage.input_tokens);
+    });
+  });
+}
