@@ -131,6 +131,18 @@ bool GrammarMatcher::finished() const {
   return !stacks_.empty() && std::all_of(stacks_.begin(), stacks_.end(), [](const Stack& stack) { return stack.empty(); });
 }
 
+int64_t GrammarMatcher::plain_string_room() const {
+  if (stacks_.size() != 1 || stacks_[0].empty()) return -2;
+  const Frame& frame = stacks_[0].back();
+  if (frame.str != 0 || frame.utf8_pending != 0) return -2;
+  const GrammarNode& node = grammar_->node(frame.node);
+  if (node.kind == Kind::kString && frame.phase == 1) {
+    return node.max_length < 0 ? -1 : std::max<int64_t>(0, node.max_length - frame.count);
+  }
+  if (node.kind == Kind::kObject && node.additional >= 0 && frame.phase == kObjKey) return -1;  // a free key
+  return -2;
+}
+
 bool GrammarMatcher::stack_can_finish(const Stack& stack) const {
   for (auto frame = stack.rbegin(); frame != stack.rend(); ++frame) {
     const GrammarNode& node = grammar_->node(frame->node);

@@ -47,6 +47,13 @@ class GrammarMatcher {
   // Complete, and no byte may follow (an object root after its `}`).
   bool finished() const;
 
+  // When the only reading is inside a string's text (not in an escape or a
+  // UTF-8 sequence): how many more code points it may take (-1: no limit).
+  // Any text without '"', '\\' and control bytes, made of whole UTF-8
+  // characters, is then accepted up to that many code points (TokenTrie's
+  // fast path). -2 in any other state.
+  int64_t plain_string_room() const;
+
  private:
   struct Frame {
     int32_t node = 0;

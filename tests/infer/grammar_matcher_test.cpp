@@ -42,7 +42,9 @@ JsonGrammar person_grammar() {
   tags.min_items = 1;
   tags.max_items = 3;
   GrammarNode object = GrammarNode::object_node();
-  object.properties.push_back({"\"name\"", grammar.add(GrammarNode::string_node()), true});
+  GrammarNode name = GrammarNode::string_node();
+  name.max_length = 12;
+  object.properties.push_back({"\"name\"", grammar.add(std::move(name)), true});
   object.properties.push_back({"\"age\"", grammar.add(std::move(age)), false});
   object.properties.push_back({"\"tags\"", grammar.add(std::move(tags)), false});
   object.properties.push_back(
@@ -255,7 +257,7 @@ TEST(TokenTrieTest, RandomConstrainedWalksProduceValidJson) {
   std::vector<std::string> vocab;
   for (int byte = 0x20; byte < 0x7f; ++byte) vocab.emplace_back(1, static_cast<char>(byte));
   for (const char* piece : {"\":", "\",\"", "name", "ok", "age", "tags", "true", "false", "\\n", "\xc3\xa9", "\xe2",
-                            "\x82\xac", "1", "15", "150", "  ", "\n", "\t", "\"]", "\"}", "\\u00"}) {
+                            "\x82\xac", "1", "15", "150", "  ", "\n", "\t", "\"]", "\"}", "\\u00", "abcdefgh", "\xc3\xa9t\xc3\xa9", "\x80", "a\"", "x\xf0\x9f"}) {
     vocab.emplace_back(piece);
   }
   TokenTrie trie(vocab);
@@ -268,6 +270,13 @@ TEST(TokenTrieTest, RandomConstrainedWalksProduceValidJson) {
     for (int step = 0; step < 400 && !matcher.finished(); ++step) {
       const int64_t n_allowed = trie.fill_allowed(matcher, &allowed);
       ASSERT_GT(n_allowed, 0) << text;
+      if (seed <= 20) {
+        // The mask, fast path inside strings included, equals trying every token.
+        for (size_t id = 0; id < vocab.size(); ++id) {
+          GrammarMatcher trial = matcher;
+          ASSERT_EQ(allowed[id] != 0, trial.accept(vocab[id])) << text << " + " << vocab[id];
+        }
+      }
       int64_t pick = static_cast<int64_t>(rng.next_unit() * static_cast<double>(n_allowed));
       for (size_t id = 0; id < allowed.size(); ++id) {
         if (allowed[id] != 0 && pick-- == 0) {
@@ -283,6 +292,12 @@ TEST(TokenTrieTest, RandomConstrainedWalksProduceValidJson) {
     ASSERT_FALSE(value.is_discarded()) << text;
     ASSERT_TRUE(value.is_object()) << text;
     EXPECT_TRUE(value.contains("name") && value["name"].is_string()) << text;
+    if (value.contains("name") && value["name"].is_string()) {
+      const std::string name = value["name"].get<std::string>();
+      size_t n_code_points = 0;
+      for (const char c : name) n_code_points += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+      EXPECT_LE(n_code_points, 12u) << text;
+    }
     EXPECT_TRUE(value.contains("ok") && value["ok"].is_boolean()) << text;
     if (value.contains("age")) {
       EXPECT_TRUE(value["age"].is_number_integer() && value["age"] >= 0 && value["age"] <= 150) << text;
