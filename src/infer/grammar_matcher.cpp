@@ -97,9 +97,10 @@ GrammarMatcher::GrammarMatcher(const JsonGrammar& grammar) : grammar_(&grammar) 
 
 bool GrammarMatcher::accept(uint8_t byte) {
   next_.clear();
+  int branch_budget = kMaxBranchesPerByte;
   for (const Stack& stack : stacks_) {
     Stack copy = stack;
-    feed(std::move(copy), byte, &next_);
+    feed(std::move(copy), byte, &next_, &branch_budget);
   }
   if (next_.empty()) return false;
   // De-duplicate readings that met again (enum values after their shared prefix, say).
@@ -153,17 +154,19 @@ bool GrammarMatcher::stack_can_finish(const Stack& stack) const {
   return true;
 }
 
-void GrammarMatcher::feed(Stack&& stack, uint8_t byte, std::vector<Stack>* out) const {
+void GrammarMatcher::feed(Stack&& stack, uint8_t byte, std::vector<Stack>* out, int* branch_budget) const {
   for (;;) {
     if (stack.empty()) return;  // complete: nothing may follow
     const GrammarNode& node = grammar_->node(stack.back().node);
     if (node.kind == Kind::kAnyOf) {
       // validate() ruled out anyOf loops that read nothing, so this ends.
       for (const int32_t child : node.children) {
+        if (*branch_budget <= 0 || out->size() >= 4 * kMaxStacks) return;
+        --*branch_budget;
         Stack branch = stack;
         branch.back() = Frame{};
         branch.back().node = child;
-        feed(std::move(branch), byte, out);
+        feed(std::move(branch), byte, out, branch_budget);
       }
       return;
     }

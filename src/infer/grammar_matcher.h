@@ -12,7 +12,8 @@
 // that reject it, so a step costs a few frame updates, never a re-parse.
 // Stacks are de-duplicated and capped at kMaxStacks (dropping readings only
 // narrows what may follow: what is accepted stays valid); frames are capped at
-// kMaxDepth (deeper nesting is refused).
+// kMaxDepth (deeper nesting is refused), and a byte explores at most
+// kMaxBranchesPerByte anyOf branches.
 //
 // Numbers with bounds are checked as they are written: a digit is accepted
 // only if some completion of the number can still land within the bounds.
@@ -33,6 +34,9 @@ class GrammarMatcher {
  public:
   static constexpr size_t kMaxStacks = 128;
   static constexpr size_t kMaxDepth = 64;
+  // anyOf branches explored per byte, however the schema nests them (a
+  // hostile schema must not make a byte expensive); past it, readings are dropped.
+  static constexpr int kMaxBranchesPerByte = 4096;
 
   // Precondition: grammar.validate() is ok; the grammar outlives the matcher.
   explicit GrammarMatcher(const JsonGrammar& grammar);
@@ -79,7 +83,7 @@ class GrammarMatcher {
 
   enum class Step : uint8_t { kReject, kConsumed, kConsumedPop, kPopRefeed, kPushRefeed };
 
-  void feed(Stack&& stack, uint8_t byte, std::vector<Stack>* out) const;
+  void feed(Stack&& stack, uint8_t byte, std::vector<Stack>* out, int* branch_budget) const;
   Step step(Stack& stack, uint8_t byte) const;
   Step step_object(Stack& stack, uint8_t byte) const;
   Step step_array(Stack& stack, uint8_t byte) const;

@@ -210,6 +210,39 @@ TEST(GrammarMatcherTest, SequencesWrapAValueInMarkerText) {
   EXPECT_FALSE(complete(grammar, "<tool_call>{\"a\":1}\n</tool_call>"));
 }
 
+TEST(GrammarMatcherTest, NestedAnyOfStaysBoundedPerByte) {
+  // 200 x 200 alternatives that all start alike: a byte explores at most
+  // kMaxBranchesPerByte of them, and what it keeps is still valid.
+  JsonGrammar grammar;
+  std::vector<int32_t> outer;
+  for (int outer_idx = 0; outer_idx < 200; ++outer_idx) {
+    std::vector<int32_t> inner;
+    for (int inner_idx = 0; inner_idx < 200; ++inner_idx) {
+      std::string text = "\"";
+      text += std::to_string(outer_idx * 200 + inner_idx);
+      text += '"';
+      inner.push_back(grammar.add(GrammarNode::literal_node(std::move(text))));
+    }
+    outer.push_back(grammar.add(GrammarNode::any_of(std::move(inner))));
+  }
+  grammar.set_root(grammar.add(GrammarNode::any_of(std::move(outer))));
+  ASSERT_TRUE(grammar.validate().ok());
+  GrammarMatcher matcher(grammar);
+  ASSERT_TRUE(matcher.accept('"'));
+  ASSERT_TRUE(matcher.accept('1'));
+  EXPECT_FALSE(matcher.can_finish());
+  std::string rest;
+  for (uint8_t byte : std::string("0123456789\"")) {
+    GrammarMatcher trial = matcher;
+    if (trial.accept(byte)) {
+      rest.push_back(static_cast<char>(byte));
+      matcher = trial;
+      if (matcher.finished()) break;
+    }
+  }
+  EXPECT_FALSE(rest.empty());
+}
+
 TEST(GrammarMatcherTest, ValidateRefusesBrokenGrammars) {
   JsonGrammar empty;
   EXPECT_FALSE(empty.validate().ok());
