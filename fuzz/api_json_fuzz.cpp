@@ -7,6 +7,9 @@
 //   3  anthropic_request           an OpenAI chat body sent on to an Anthropic provider
 //   4  openai_completion_from_anthropic and openai_error_from_anthropic: an upstream answer
 //   5  AnthropicStream::feed       an upstream event stream, fed in two pieces
+//   6  parse_tool_calls            a model's output read back as tool calls, whole and streamed
+// A chat request with a response_format schema or a forced tool call also runs
+// its compiled grammar over the body's own bytes (infer/grammar_matcher.h).
 // Any crash, sanitizer report, leak or escaped exception is a bug; a 400 is the
 // expected outcome for most inputs.
 #include <cstddef>
@@ -16,16 +19,37 @@
 
 #include "api/anthropic_adapter.h"
 #include "api/request_parsing.h"
+#include "api/tool_calls.h"
+#include "infer/grammar_matcher.h"
 
 namespace {
 
 namespace api = hearth::api;
 
-constexpr uint8_t kReaderCount = 6;
+constexpr uint8_t kReaderCount = 7;
 
-size_t touch_chat(const api::ChatRequest& request) {
+// Feeds `text` to the matcher of `grammar` byte by byte, as far as it goes.
+size_t run_grammar(const hearth::infer::JsonGrammar& grammar, std::string_view text) {
+  if (!grammar.validate().ok()) return 0;
+  hearth::infer::GrammarMatcher matcher(grammar);
+  size_t n_accepted = 0;
+  for (const char byte : text) {
+    if (!matcher.accept(static_cast<uint8_t>(byte))) break;
+    ++n_accepted;
+  }
+  return n_accepted + matcher.can_finish() + matcher.finished();
+}
+
+size_t touch_chat(const api::ChatRequest& request, std::string_view body) {
   size_t checksum = request.model.size() + request.messages.size();
   for (const auto& message : request.messages) checksum += message.role.size() + message.content.size();
+  if (request.response_grammar != nullptr) checksum += run_grammar(*request.response_grammar, body);
+  if (request.tool_call_forced()) {
+    hearth::infer::JsonGrammar grammar = request.tool_grammar;
+    api::set_forced_call_grammar(&grammar, api::ToolFormat::kHermes, request.tools,
+                                 request.tool_choice == api::ToolChoice::kFunction ? request.tool_choice_name : "");
+    checksum += run_grammar(grammar, body);
+  }
   return checksum;
 }
 
@@ -39,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (reader) {
     case 0: {
       auto request = api::parse_chat_request(body);
-      sink = sink + (request.ok() ? touch_chat(*request) : request.error().message.size());
+      sink = sink + (request.ok() ? touch_chat(*request, body) : request.error().message.size());
       break;
     }
     case 1: {
@@ -49,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 2: {
       auto request = api::parse_messages_request(body);
-      sink = sink + (request.ok() ? touch_chat(*request) : request.error().message.size());
+      sink = sink + (request.ok() ? touch_chat(*request, body) : request.error().message.size());
       break;
     }
     case 3: {
@@ -72,6 +96,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const size_t split = body.size() / 2;
       sink = sink + stream.feed(body.substr(0, split)).size();
       sink = sink + stream.feed(body.substr(split)).size() + stream.finished() + stream.usage().output_tokens;
+      break;
+    }
+    case 6: {
+      for (const api::ToolFormat format : {api::ToolFormat::kHermes, api::ToolFormat::kLlama3Json, api::ToolFormat::kMistral}) {
+        const api::ToolCallParse parse = api::parse_tool_calls(format, body);
+        sink = sink + parse.content.size() + parse.calls.size();
+        api::ToolCallStream stream(format, /*forced=*/false);
+        const size_t split = body.size() / 3;
+        sink = sink + stream.push(body.substr(0, split)).size() + stream.push(body.substr(split)).size();
+        sink = sink + stream.finish().calls.size();
+      }
       break;
     }
   }

@@ -47,6 +47,7 @@ int64_t token_count(const json& counts, const char* key, int64_t fallback) {
 
 std::string openai_finish_reason(std::string_view stop_reason) {
   if (stop_reason == "max_tokens") return "length";
+  if (stop_reason == "tool_use") return "tool_calls";
   return "stop";  // end_turn, stop_sequence, and anything newer
 }
 
@@ -70,7 +71,7 @@ namespace {
 
 ApiResult<json> anthropic_request_or_throw(const json& openai_chat, const std::string& model) {
   if (!openai_chat.is_object()) return invalid_field_error("", "The request body must be a JSON object");
-  for (const char* key : {"tools", "tool_choice", "functions", "function_call", "logit_bias", "audio"}) {
+  for (const char* key : {"functions", "function_call", "logit_bias", "audio"}) {
     if (openai_chat.contains(key) && !openai_chat[key].is_null()) return unsupported(key, std::string("'") + key + "'");
   }
   // Compared as JSON (1.0 is 1): value<int>() would convert 1e30, which is undefined.
@@ -99,6 +100,32 @@ ApiResult<json> anthropic_request_or_throw(const json& openai_chat, const std::s
     if (role == "system" || role == "developer") {
       if (!system.empty()) system += "\n\n";
       system += *text;
+    } else if (role == "assistant" && message.contains("tool_calls") && message["tool_calls"].is_array() &&
+               !message["tool_calls"].empty()) {
+      json blocks = json::array();
+      if (!text->empty()) blocks.push_back({{"type", "text"}, {"text", *text}});
+      for (const json& call : message["tool_calls"]) {
+        if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) {
+          return invalid_field_error(param + ".tool_calls", "each tool call needs a function");
+        }
+        const json& function = call["function"];
+        json input = json::parse(function.value("arguments", "{}"), nullptr, /*allow_exceptions=*/false);
+        if (!input.is_object()) {
+          return invalid_field_error(param + ".tool_calls", "a tool call's arguments must be a JSON object");
+        }
+        blocks.push_back(
+            {{"type", "tool_use"}, {"id", call.value("id", "")}, {"name", function.value("name", "")}, {"input", input}});
+      }
+      messages.push_back({{"role", "assistant"}, {"content", std::move(blocks)}});
+    } else if (role == "tool") {
+      const json result = {{"type", "tool_result"}, {"tool_use_id", message.value("tool_call_id", "")}, {"content", *text}};
+      // Consecutive results answer one assistant turn: one user message.
+      if (!messages.empty() && messages.back()["role"] == "user" && messages.back()["content"].is_array() &&
+          !messages.back()["content"].empty() && messages.back()["content"].back().value("type", "") == "tool_result") {
+        messages.back()["content"].push_back(result);
+      } else {
+        messages.push_back({{"role", "user"}, {"content", json::array({result})}});
+      }
     } else if (role == "user" || role == "assistant") {
       messages.push_back({{"role", role}, {"content", *text}});
     } else {
@@ -125,6 +152,45 @@ ApiResult<json> anthropic_request_or_throw(const json& openai_chat, const std::s
     out["stop_sequences"] = value->is_string() ? json::array({*value}) : *value;
   }
   if (openai_chat.value("stream", false)) out["stream"] = true;
+  if (const auto tools = openai_chat.find("tools"); tools != openai_chat.end() && !tools->is_null()) {
+    if (!tools->is_array()) return invalid_field_error("tools", "'tools' must be an array");
+    json converted = json::array();
+    for (size_t tool_idx = 0; tool_idx < tools->size(); ++tool_idx) {
+      const json& tool = (*tools)[tool_idx];
+      const std::string param = "tools[" + std::to_string(tool_idx) + "]";
+      if (!tool.is_object() || tool.value("type", "") != "function" || !tool.contains("function") ||
+          !tool["function"].is_object() || !tool["function"].contains("name")) {
+        return invalid_field_error(param, "each tool must be {\"type\": \"function\", \"function\": {\"name\", ...}}");
+      }
+      const json& function = tool["function"];
+      json entry = {{"name", function["name"]}};
+      if (function.contains("description")) entry["description"] = function["description"];
+      entry["input_schema"] = function.contains("parameters") && function["parameters"].is_object()
+                                  ? function["parameters"]
+                                  : json{{"type", "object"}};
+      converted.push_back(std::move(entry));
+    }
+    if (!converted.empty()) out["tools"] = std::move(converted);
+  }
+  json tool_choice;
+  if (const auto choice = openai_chat.find("tool_choice"); choice != openai_chat.end() && !choice->is_null()) {
+    if (*choice == "none") {
+      tool_choice = {{"type", "none"}};
+    } else if (*choice == "auto") {
+      tool_choice = {{"type", "auto"}};
+    } else if (*choice == "required") {
+      tool_choice = {{"type", "any"}};
+    } else if (choice->is_object() && choice->contains("function") && (*choice)["function"].is_object()) {
+      tool_choice = {{"type", "tool"}, {"name", (*choice)["function"].value("name", "")}};
+    } else {
+      return invalid_field_error("tool_choice", "'tool_choice' must be none, auto, required or a function");
+    }
+  }
+  if (openai_chat.contains("parallel_tool_calls") && openai_chat["parallel_tool_calls"] == false && out.contains("tools")) {
+    if (tool_choice.is_null()) tool_choice = {{"type", "auto"}};
+    if (tool_choice["type"] != "none") tool_choice["disable_parallel_tool_use"] = true;
+  }
+  if (!tool_choice.is_null() && out.contains("tools")) out["tool_choice"] = std::move(tool_choice);
   return out;
 }
 
@@ -140,9 +206,15 @@ Result<std::string> openai_completion_or_throw(std::string_view body, const std:
     return data_loss_error("the Anthropic provider's answer is not a message");
   }
   std::string text;
+  json tool_calls = json::array();
   for (const json& block : message["content"]) {
     if (block.is_object() && block.value("type", "") == "text" && block.contains("text") && block["text"].is_string()) {
       text += block["text"].get<std::string>();
+    } else if (block.is_object() && block.value("type", "") == "tool_use") {
+      const json input = block.contains("input") ? block["input"] : json::object();
+      tool_calls.push_back({{"id", block.value("id", "")},
+                            {"type", "function"},
+                            {"function", {{"name", block.value("name", "")}, {"arguments", dump_json(input)}}}});
     }
   }
   if (const auto counts = message.find("usage"); counts != message.end() && counts->is_object()) {
@@ -152,13 +224,18 @@ Result<std::string> openai_completion_or_throw(std::string_view body, const std:
   const std::string stop_reason = message.contains("stop_reason") && message["stop_reason"].is_string()
                                       ? message["stop_reason"].get<std::string>()
                                       : "end_turn";
+  json reply = {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}};
+  if (!tool_calls.empty()) {
+    if (text.empty()) reply["content"] = nullptr;
+    reply["tool_calls"] = std::move(tool_calls);
+  }
   const json out = {
       {"id", id},
       {"object", "chat.completion"},
       {"created", created_s},
       {"model", message.value("model", "")},
       {"choices", json::array({{{"index", 0},
-                                {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
+                                {"message", std::move(reply)},
                                 {"logprobs", nullptr},
                                 {"finish_reason", openai_finish_reason(stop_reason)}}})},
       {"usage",
@@ -217,9 +294,31 @@ std::string AnthropicStream::on_event(const json& event) {
     }
     return chunk({{"role", "assistant"}, {"content", ""}}, nullptr);
   }
+  if (type == "content_block_start") {
+    const auto block = event.find("content_block");
+    if (block == event.end() || !block->is_object() || block->value("type", "") != "tool_use") return {};
+    const auto call_index = static_cast<int64_t>(tool_blocks_.size());
+    tool_blocks_.emplace_back(event.value("index", int64_t{-1}), call_index);
+    return chunk({{"tool_calls", json::array({{{"index", call_index},
+                                               {"id", block->value("id", "")},
+                                               {"type", "function"},
+                                               {"function", {{"name", block->value("name", "")}, {"arguments", ""}}}}})}},
+                 nullptr);
+  }
   if (type == "content_block_delta") {
     const auto delta = event.find("delta");
-    if (delta == event.end() || !delta->is_object() || delta->value("type", "") != "text_delta") return {};
+    if (delta == event.end() || !delta->is_object()) return {};
+    if (delta->value("type", "") == "input_json_delta") {
+      const int64_t block_index = event.value("index", int64_t{-1});
+      for (const auto& [block, call_index] : tool_blocks_) {
+        if (block != block_index) continue;
+        return chunk({{"tool_calls", json::array({{{"index", call_index},
+                                                   {"function", {{"arguments", delta->value("partial_json", "")}}}}})}},
+                     nullptr);
+      }
+      return {};
+    }
+    if (delta->value("type", "") != "text_delta") return {};
     return chunk({{"content", delta->value("text", "")}}, nullptr);
   }
   if (type == "message_delta") {

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "api/openai_errors.h"
 
@@ -24,8 +26,13 @@ inline constexpr int64_t kAnthropicDefaultMaxTokens = 4096;  // the Messages API
 
 // The Messages API body for an OpenAI chat request, sent as `model`. System
 // and developer messages become `system`; text content parts are joined.
-// 400 naming the field for what Anthropic cannot take (n > 1, tools, tool
-// messages, response_format other than text, non-text parts).
+// Tools become Anthropic tools (parameters -> input_schema), tool_choice
+// auto/none/required/a function -> auto/none/any/tool, parallel_tool_calls
+// false -> disable_parallel_tool_use; assistant tool_calls become tool_use
+// blocks (arguments parsed into `input`) and tool messages user tool_result
+// blocks (consecutive ones in one user message). 400 naming the field for
+// what Anthropic cannot take (n > 1, functions, response_format other than
+// text, non-text parts).
 ApiResult<nlohmann::json> anthropic_request(const nlohmann::json& openai_chat, const std::string& model);
 
 struct AnthropicUsage {
@@ -33,8 +40,9 @@ struct AnthropicUsage {
   int64_t output_tokens = 0;
 };
 
-// A whole Messages API response as an OpenAI chat.completion body.
-// kDataLoss when it is not a message.
+// A whole Messages API response as an OpenAI chat.completion body; tool_use
+// blocks become message.tool_calls and stop_reason tool_use finish_reason
+// "tool_calls". kDataLoss when it is not a message.
 Result<std::string> openai_completion_from_anthropic(std::string_view body, const std::string& id, int64_t created_s,
                                                      AnthropicUsage* usage);
 
@@ -42,7 +50,9 @@ Result<std::string> openai_completion_from_anthropic(std::string_view body, cons
 // OpenAI error body; a body of another shape is quoted in the message.
 std::string openai_error_from_anthropic(std::string_view body, unsigned http_status);
 
-// Streamed Messages API events in, OpenAI chat.completion.chunk events out.
+// Streamed Messages API events in, OpenAI chat.completion.chunk events out; a
+// tool_use block becomes a tool_calls delta with its id and name, and each
+// input_json_delta an arguments delta of the same call index.
 class AnthropicStream {
  public:
   AnthropicStream(std::string id, int64_t created_s, std::string model, bool include_usage)
@@ -63,6 +73,7 @@ class AnthropicStream {
   bool include_usage_;
   std::string pending_;  // bytes of an unfinished event
   std::string finish_reason_ = "stop";
+  std::vector<std::pair<int64_t, int64_t>> tool_blocks_;  // Anthropic block index -> OpenAI tool call index
   AnthropicUsage usage_;
   bool finished_ = false;
 };

@@ -6,17 +6,26 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "api/response_renderer.h"
+#include "api/tool_calls.h"
 
 namespace hearth::api {
 
+// With tools, the model's calls become tool_use blocks ({id, name, input})
+// after the text block, and stop_reason is "tool_use"; streamed, text that
+// cannot start a call streams as text_delta, the rest is held back and sent
+// at the end as one tool_use block per call (content_block_start, one
+// input_json_delta with the whole input, content_block_stop).
 class AnthropicMessageRenderer : public ResponseRenderer {
  public:
   // meta.id is the message id ("msg_..."); n_prompt_tokens is what message_start reports.
-  AnthropicMessageRenderer(ResponseMeta meta, int64_t n_prompt_tokens)
-      : meta_(std::move(meta)), n_prompt_tokens_(n_prompt_tokens) {}
+  AnthropicMessageRenderer(ResponseMeta meta, int64_t n_prompt_tokens, std::optional<ToolOutput> tools = std::nullopt)
+      : meta_(std::move(meta)), n_prompt_tokens_(n_prompt_tokens), tools_(tools) {
+    if (tools_) tool_stream_.emplace(tools_->format, tools_->forced);
+  }
 
   // message_start, content_block_start
   std::string stream_start() override;
@@ -28,8 +37,13 @@ class AnthropicMessageRenderer : public ResponseRenderer {
   std::string response_body(const FinishOutput& finish) override;
 
  private:
+  // The calls a response keeps (the first only without parallel tool use).
+  std::vector<ParsedToolCall> kept_calls(std::vector<ParsedToolCall> calls) const;
+
   ResponseMeta meta_;
   int64_t n_prompt_tokens_;
+  std::optional<ToolOutput> tools_;
+  std::optional<ToolCallStream> tool_stream_;
   std::string content_;  // collected text (whole responses)
 };
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "api/openai_errors.h"
 #include "api/response_renderer.h"
 #include "api/sequence_builder.h"
+#include "api/tool_calls.h"
 #include "infer/scheduler.h"
 #include "node/served_model.h"
 
@@ -29,10 +31,20 @@ namespace hearth::api {
 ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request, const node::ServedModel& served,
                                                       uint64_t random_seed, PromptTruncation* truncation);
 
+// With tools: the model's calls become message.tool_calls (whole) or
+// tool_calls deltas (streamed: text that cannot be a call streams as content;
+// from where a call may start, the rest is held back, parsed at the end, and
+// sent as one delta per call with its id, name and whole arguments), and
+// finish_reason is "tool_calls". An output that is not a well-formed call is
+// content, with the finish_reason it had. Content held back carries no
+// logprobs in a stream.
 class ChatRenderer : public ResponseRenderer {
  public:
   // logprobs: choices[].logprobs.content[] per token (else null).
-  ChatRenderer(ResponseMeta meta, bool logprobs) : meta_(std::move(meta)), logprobs_(logprobs) {}
+  ChatRenderer(ResponseMeta meta, bool logprobs, std::optional<ToolOutput> tools = std::nullopt)
+      : meta_(std::move(meta)), logprobs_(logprobs), tools_(tools) {
+    if (tools_) tool_stream_.emplace(tools_->format, tools_->forced);
+  }
 
   std::string stream_start() override;
   std::string stream_tokens(std::span<const TokenOutput> tokens) override;
@@ -44,8 +56,13 @@ class ChatRenderer : public ResponseRenderer {
   // One "chat.completion.chunk" as an SSE event.
   std::string chunk(nlohmann::json delta, nlohmann::json logprobs, nlohmann::json finish_reason) const;
 
+  // message.tool_calls / a delta's tool_calls ("index" only in deltas).
+  nlohmann::json render_tool_calls(const std::vector<ParsedToolCall>& calls, bool delta) const;
+
   ResponseMeta meta_;
   bool logprobs_;
+  std::optional<ToolOutput> tools_;
+  std::optional<ToolCallStream> tool_stream_;  // streamed responses with tools
   std::string content_;                                       // collected text (whole responses)
   nlohmann::json logprob_entries_ = nlohmann::json::array();  // collected logprobs.content
 };

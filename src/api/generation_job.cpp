@@ -39,11 +39,17 @@ ApiResult<GenerationJob> build_generation_job(const ParsedGeneration& parsed, co
   job.sequence = std::move(sequence).value();
   job.stream = generation.stream;
   const ResponseMeta meta{id, created_s, parsed.model(), generation.include_usage, generation.stop};
+  std::optional<ToolOutput> tools;
+  if (parsed.is_chat() && parsed.chat.tools_active()) {
+    tools = ToolOutput{tool_format_of(*served.chat_template), parsed.chat.tool_call_forced(),
+                       parsed.chat.parallel_tool_calls};
+  }
   if (parsed.kind == GenerationKind::kMessages) {
-    job.renderer = std::make_unique<AnthropicMessageRenderer>(meta, static_cast<int64_t>(job.sequence.prompt.size()));
+    job.renderer =
+        std::make_unique<AnthropicMessageRenderer>(meta, static_cast<int64_t>(job.sequence.prompt.size()), tools);
   } else if (parsed.kind == GenerationKind::kChat) {
     job.logprobs = parsed.chat.logprobs;
-    job.renderer = std::make_unique<ChatRenderer>(meta, job.logprobs);
+    job.renderer = std::make_unique<ChatRenderer>(meta, job.logprobs, tools);
   } else {
     job.logprobs = parsed.completion.logprobs >= 0;
     job.renderer = std::make_unique<CompletionRenderer>(meta, job.logprobs);

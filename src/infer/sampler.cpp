@@ -90,8 +90,10 @@ Result<Sampler> Sampler::create(const SamplingParams& params) {
   return Sampler(params);
 }
 
-int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> recent) {
+int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> recent,
+                        std::span<const uint8_t> allowed) {
   assert(!logits.empty());
+  assert(allowed.empty() || allowed.size() == logits.size());
   const auto n_vocab = static_cast<int64_t>(logits.size());
   work_.assign(logits.begin(), logits.end());
   // NaN would break the orderings below; it can never be a sensible choice.
@@ -99,6 +101,18 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     if (std::isnan(logit)) logit = -std::numeric_limits<float>::infinity();
   }
   apply_penalties(work_, recent, params_);
+  if (!allowed.empty()) {
+    // A masked token keeps no chance whatever the penalties did; an allowed
+    // one at -inf gets the lowest finite logit, so the draw stays
+    // within the allowed set.
+    for (size_t id = 0; id < work_.size(); ++id) {
+      if (allowed[id] == 0) {
+        work_[id] = -std::numeric_limits<float>::infinity();
+      } else if (work_[id] == -std::numeric_limits<float>::infinity()) {
+        work_[id] = std::numeric_limits<float>::lowest();
+      }
+    }
+  }
 
   if (params_.temperature == 0.0f) {
     // max_element returns the first maximum: the lowest id on ties.

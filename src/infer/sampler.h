@@ -55,8 +55,11 @@ class Sampler {
   static Result<Sampler> create(const SamplingParams& params);
 
   // `recent`: the sequence so far, oldest first (prompt and generated tokens).
-  // Precondition: !logits.empty().
-  int32_t sample(std::span<const float> logits, std::span<const int32_t> recent);
+  // `allowed` (constrained decoding), when not empty: one entry per logit;
+  // tokens whose entry is 0 are removed before the chain runs. Preconditions:
+  // !logits.empty(); allowed is empty or has logits.size() entries, one nonzero.
+  int32_t sample(std::span<const float> logits, std::span<const int32_t> recent,
+                 std::span<const uint8_t> allowed = {});
 
   const SamplingParams& params() const { return params_; }
 

@@ -17,8 +17,10 @@
 #include "infer/batch_forward.h"
 #include "infer/kv_block_pool.h"
 #include "infer/prefix_cache.h"
+#include "infer/grammar_matcher.h"
 #include "infer/sampler.h"
 #include "infer/text_stream.h"
+#include "infer/token_trie.h"
 
 namespace hearth::infer {
 namespace {
@@ -86,6 +88,7 @@ struct Sequence {
   int64_t n_blocks_reserved = 0;     // blocks it may still take from the pool
 
   std::optional<Sampler> sampler;
+  std::optional<GrammarMatcher> matcher;  // constrained decoding; over request.grammar
   std::optional<TextStream> stream;
   std::string released;  // text the current token released (the stream's sink appends)
 
@@ -173,6 +176,9 @@ class Scheduler::Impl {
   int32_t n_running_ = 0;               // admitted, not finished
   std::vector<BatchSequence> batch_;
   std::vector<Sequence*> batch_seqs_;
+  std::optional<TokenTrie> trie_;  // the vocabulary's bytes, built for the first constrained sequence
+  std::vector<int32_t> eog_ids_;   // end-of-generation ids, with trie_
+  std::vector<uint8_t> allowed_;   // constrained decoding's token mask
   std::vector<int32_t> top_ids_;  // logprob scratch
   TokenLogprob token_logprob_;
   std::vector<TokenLogprob> top_logprobs_;
@@ -222,6 +228,10 @@ Result<std::shared_ptr<SequenceHandle>> Scheduler::Impl::submit(SequenceRequest&
   seq->tokens.reserve(static_cast<size_t>(n_positions));
   HEARTH_ASSIGN_OR_RETURN(Sampler sampler, Sampler::create(request.params.sampling));
   seq->sampler.emplace(std::move(sampler));
+  if (request.grammar != nullptr) {
+    HEARTH_RETURN_IF_ERROR(request.grammar->validate());
+    seq->matcher.emplace(*request.grammar);  // the request, hence the grammar, moves into seq below
+  }
   Sequence* raw = seq.get();
   seq->stream.emplace(request.params.stop, [raw](std::string_view piece) {
     raw->released.append(piece);
@@ -515,7 +525,34 @@ void Scheduler::Impl::fill_logprobs(std::span<const float> logits, int32_t id, i
 }
 
 void Scheduler::Impl::sample(Sequence& seq, std::span<const float> logits) {
-  const int32_t id = seq.sampler->sample(logits, seq.tokens);
+  std::span<const uint8_t> allowed;
+  if (seq.matcher) {
+    if (!trie_) {
+      std::vector<std::string> token_bytes(static_cast<size_t>(tokenizer_.n_vocab()));
+      for (size_t id = 0; id < token_bytes.size(); ++id) {
+        token_bytes[id] = tokenizer_.token_to_bytes(static_cast<int32_t>(id));
+        if (tokenizer_.is_end_of_generation(static_cast<int32_t>(id))) eog_ids_.push_back(static_cast<int32_t>(id));
+      }
+      trie_.emplace(token_bytes);
+    }
+    int64_t n_allowed = trie_->fill_allowed(*seq.matcher, &allowed_);
+    allowed_.resize(logits.size(), 0);  // ids past the tokenizer's vocabulary have no bytes
+    if (seq.matcher->can_finish()) {
+      for (const int32_t id : eog_ids_) {
+        if (static_cast<size_t>(id) < allowed_.size()) {
+          allowed_[static_cast<size_t>(id)] = 1;
+          ++n_allowed;
+        }
+      }
+    }
+    if (n_allowed == 0) {
+      finish(seq, FinishReason::kCancelled,
+             internal_error("constrained decoding reached a state that no token of the vocabulary continues"));
+      return;
+    }
+    allowed = allowed_;
+  }
+  const int32_t id = seq.sampler->sample(logits, seq.tokens, allowed);
   ++seq.n_generated;
   ++totals_.n_generated_tokens_total;
   if (!seq.t_first_token) seq.t_first_token = Clock::now();
@@ -530,11 +567,18 @@ void Scheduler::Impl::sample(Sequence& seq, std::span<const float> logits) {
     event.top_logprobs = top_logprobs_;
   }
   seq.released.clear();
-  const bool more = seq.stream->push(tokenizer_.token_to_bytes(id));
+  const std::string bytes = tokenizer_.token_to_bytes(id);
+  // The mask allowed only tokens the matcher accepts, so this cannot fail.
+  if (seq.matcher) seq.matcher->accept(bytes);
+  const bool more = seq.stream->push(bytes);
   event.text = seq.released;
   seq.observer->on_token(event);
   if (!more) {
     finish(seq, FinishReason::kStop);  // a stop string completed (the sink never cancels)
+    return;
+  }
+  if (seq.matcher && seq.matcher->finished()) {
+    finish(seq, FinishReason::kStop);  // the constrained output is complete; nothing may follow
     return;
   }
   // submit() checked prompt + max_tokens <= n_ctx, so the context cannot overflow first.

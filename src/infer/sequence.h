@@ -19,6 +19,7 @@
 
 #include "base/status.h"
 #include "infer/generator.h"
+#include "infer/json_grammar.h"
 
 namespace hearth::infer {
 
@@ -29,6 +30,14 @@ struct SequenceRequest {
   GenerateParams params;        // max_tokens, stop strings, sampling
   int32_t n_top_logprobs = -1;  // -1: no logprobs; 0..20: the sampled token's and this many alternatives
   Priority priority = Priority::kInteractive;
+  // Constrained decoding (null: none). Every sampled token keeps the output a
+  // prefix of a sentence of the grammar (infer/grammar_matcher.h); an
+  // end-of-generation token is allowed only where the sentence is complete,
+  // and the sequence finishes (kStop) as soon as nothing may follow. Stop
+  // strings and max_tokens still apply (kLength may cut the sentence short).
+  // A state no token of the vocabulary continues ends the sequence with an
+  // kInternal error (a grammar whose readings all dead-end; not expected).
+  std::shared_ptr<const JsonGrammar> grammar;
 };
 
 struct TokenLogprob {

@@ -213,8 +213,9 @@ std::string_view ChatTemplate::jinja_source() const {
   return "";
 }
 
-Result<std::string> ChatTemplate::render(std::span<const ChatMessage> messages, bool add_generation_prompt) const {
-  if (family_ == Family::kJinja) return render_jinja(messages, add_generation_prompt);
+Result<std::string> ChatTemplate::render(std::span<const ChatMessage> messages, bool add_generation_prompt,
+                                         const ChatTemplateOptions& options) const {
+  if (family_ == Family::kJinja) return render_jinja(messages, add_generation_prompt, options);
   HEARTH_RETURN_IF_ERROR(check_roles(messages, name()));
   switch (family_) {
     case Family::kLlama3: return render_llama3(messages, add_generation_prompt);
@@ -226,8 +227,12 @@ Result<std::string> ChatTemplate::render(std::span<const ChatMessage> messages, 
   return internal_error("unknown chat template family");
 }
 
-Result<std::string> ChatTemplate::render_jinja(std::span<const ChatMessage> messages,
-                                               bool add_generation_prompt) const {
+bool ChatTemplate::accepts_tools() const {
+  return family_ == Family::kJinja && jinja_source_.find("tools") != std::string::npos;
+}
+
+Result<std::string> ChatTemplate::render_jinja(std::span<const ChatMessage> messages, bool add_generation_prompt,
+                                               const ChatTemplateOptions& options) const {
   if (messages.empty()) return invalid_argument_error("the conversation has no messages");
   jinja::List message_values;
   message_values.reserve(messages.size());
@@ -235,9 +240,28 @@ Result<std::string> ChatTemplate::render_jinja(std::span<const ChatMessage> mess
     auto entry = std::make_shared<jinja::Dict>();
     entry->set("role", jinja::Value(message.role));
     entry->set("content", jinja::Value(message.content));
+    // Keys only where the message has them: templates test `is defined`.
+    if (!message.tool_calls.empty()) {
+      jinja::List calls;
+      for (const ChatToolCall& call : message.tool_calls) {
+        auto function = std::make_shared<jinja::Dict>();
+        function->set("name", jinja::Value(call.name));
+        function->set("arguments", call.arguments);
+        auto value = std::make_shared<jinja::Dict>();
+        value->set("id", jinja::Value(call.id));
+        value->set("type", jinja::Value("function"));
+        value->set("function", jinja::Value(std::move(function)));
+        calls.emplace_back(std::move(value));
+      }
+      entry->set("tool_calls", jinja::Value::list(std::move(calls)));
+    }
+    if (!message.tool_call_id.empty()) entry->set("tool_call_id", jinja::Value(message.tool_call_id));
+    if (!message.name.empty()) entry->set("name", jinja::Value(message.name));
     message_values.emplace_back(std::move(entry));
   }
   jinja::Dict context;
+  for (const auto& [name, value] : options.variables) context.set(name, value);
+  if (!options.tools.is_undefined()) context.set("tools", options.tools);
   context.set("messages", jinja::Value::list(std::move(message_values)));
   context.set("add_generation_prompt", jinja::Value(add_generation_prompt));
   context.set("bos_token", jinja::Value(bos_text_));

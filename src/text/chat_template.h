@@ -38,9 +38,37 @@ class GgufFile;
 
 namespace hearth::text {
 
+// A call an assistant message made (OpenAI's tool_calls[i]).
+struct ChatToolCall {
+  std::string id;
+  std::string name;
+  // The arguments as templates read them: a dict when the caller's JSON text
+  // was an object (templates write `arguments | tojson`), else that text as
+  // a string.
+  jinja::Value arguments;
+};
+
 struct ChatMessage {
+  ChatMessage() = default;
+  ChatMessage(std::string role_in, std::string content_in) : role(std::move(role_in)), content(std::move(content_in)) {}
+
   std::string role;
   std::string content;
+  std::vector<ChatToolCall> tool_calls;  // assistant messages; empty: none
+  std::string tool_call_id;              // role "tool": the call it answers ("" when not given)
+  std::string name;                      // role "tool": the function's name ("" when not given)
+};
+
+// What a Jinja template gets beside the messages. Native families ignore
+// both (the caller writes tools into the messages for them).
+struct ChatTemplateOptions {
+  // `tools`: a list of {"type": "function", "function": {name, description,
+  // parameters}}; undefined when the request has none.
+  jinja::Value tools;
+  // Extra variables (chat_template_kwargs: enable_thinking, ...). Names the
+  // renderer sets itself (messages, tools, add_generation_prompt, bos_token,
+  // eos_token) are the caller's to refuse.
+  std::vector<std::pair<std::string, jinja::Value>> variables;
 };
 
 class ChatTemplate {
@@ -85,7 +113,14 @@ class ChatTemplate {
   // (role, content), add_generation_prompt, bos_token and eos_token; its
   // errors (raise_exception, type errors, a limit) come back as
   // kInvalidArgument starting "chat template: " with the line and column.
-  Result<std::string> render(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
+  // Tool calls and tool messages need a Jinja template that takes them
+  // (accepts_tools()); a native family refuses a "tool" role.
+  Result<std::string> render(std::span<const ChatMessage> messages, bool add_generation_prompt,
+                             const ChatTemplateOptions& options = {}) const;
+
+  // A Jinja template that reads `tools` (so it writes the tool list and
+  // renders tool calls and results itself).
+  bool accepts_tools() const;
 
  private:
   enum class Family { kLlama3, kChatml, kLlama2, kMistral, kJinja };
@@ -96,7 +131,8 @@ class ChatTemplate {
   Result<std::string> render_llama2(std::span<const ChatMessage> messages) const;
   Result<std::string> render_mistral(std::span<const ChatMessage> messages) const;
 
-  Result<std::string> render_jinja(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
+  Result<std::string> render_jinja(std::span<const ChatMessage> messages, bool add_generation_prompt,
+                                   const ChatTemplateOptions& options) const;
 
   Family family_;
   // kJinja only: shared because templates are immutable and ChatTemplate is copied.

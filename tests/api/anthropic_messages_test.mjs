@@ -119,7 +119,7 @@ describe('anthropic messages api', { timeout: 60_000 }, () => {
     });
     await assert.rejects(client.messages.create({ ...request(), model: 'no-such-model' }), Anthropic.NotFoundError);
     await assert.rejects(
-      client.messages.create({ ...request(), tools: [{ name: 'x', input_schema: { type: 'object' } }] }),
+      client.messages.create({ ...request(), tools: [{ type: 'web_search_20250305', name: 'web_search' }] }),
       Anthropic.BadRequestError,
     );
   });

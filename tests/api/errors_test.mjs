@@ -80,7 +80,9 @@ const bad_chat_fields = [
   ['logprobs', { logprobs: 'yes' }],
   ['top_logprobs', { logprobs: true, top_logprobs: 21 }],
   ['n', { n: 2 }],
-  ['response_format', { response_format: { type: 'json_object' } }],
+  ['response_format', { response_format: { type: 'yaml' } }],
+  ['response_format.json_schema.schema', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'string', pattern: 'a' } } } }],
+  ['tool_choice', { tool_choice: 'required' }],
 ];
 
 describe('request errors', { timeout: 30_000 }, () => {

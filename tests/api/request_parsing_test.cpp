@@ -187,8 +187,10 @@ TEST(ParseChatTest, MessageErrorsNameTheMessage) {
   expect_names(chat_error(with(chat_base(), "messages",
                                {{{"role", "user"}, {"content", "a"}}, {{"role", "wizard"}, {"content", "hi"}}})),
                "messages[1].role", "wizard");
-  expect_names(chat_error(with(chat_base(), "messages", {{{"role", "tool"}, {"content", "x"}}})), "messages[0].role",
-               "not supported yet");
+  expect_names(chat_error(with(chat_base(), "messages", {{{"role", "tool"}, {"content", "x"}}})),
+               "messages[0].tool_call_id", "tool_call_id");
+  expect_names(chat_error(with(chat_base(), "messages", {{{"role", "function"}, {"content", "x"}}})),
+               "messages[0].role", "not supported yet");
   expect_names(chat_error(with(chat_base(), "messages", {{{"role", "user"}, {"content", "x"}, {"mood", "happy"}}})),
                "messages[0].mood", "messages[0].mood");
   expect_names(
@@ -199,7 +201,9 @@ TEST(ParseChatTest, MessageErrorsNameTheMessage) {
                "messages[0].content[0].text", "messages[0].content[0].text");
   expect_names(chat_error(with(chat_base(), "messages",
                                {{{"role", "assistant"}, {"content", "x"}, {"tool_calls", {{{"id", "1"}}}}}})),
-               "messages[0].tool_calls", "not supported yet");
+               "messages[0].tool_calls[0].type", "messages[0].tool_calls[0].type");
+  expect_names(chat_error(with(chat_base(), "messages", {{{"role", "user"}, {"content", "x"}, {"tool_calls", json::array()}}})),
+               "messages[0].tool_calls", "only allowed in assistant messages");
 }
 
 TEST(ParseChatTest, WrongTypesAndRangesNameTheField) {
@@ -250,7 +254,7 @@ TEST(ParseChatTest, WrongTypesAndRangesNameTheField) {
       {"logit_bias", "x"},
       {"metadata", "x"},
       {"store", "yes"},
-      {"tools", {{{"type", "function"}}}},
+      {"tools", "f"},
       {"tool_choice", "required"},
       {"functions", {{{"name", "f"}}}},
       {"modalities", {"text", "audio"}},
@@ -284,11 +288,14 @@ TEST(ParseChatTest, TopLogprobsNeedsLogprobsAndARange) {
 TEST(ParseChatTest, UnsupportedFeaturesSaySo) {
   const ApiError n = chat_error(with(chat_base(), "n", 2));
   expect_names(n, "n", "not supported yet");
-  for (const char* type : {"json_object", "json_schema"}) {
-    const ApiError format = chat_error(with(chat_base(), "response_format", {{"type", type}}));
-    expect_names(format, "response_format", "not supported yet");
-    EXPECT_NE(format.message.find(type), std::string::npos);
-  }
+  // Constrained output is supported; a schema keyword it cannot enforce says so.
+  const ApiError pattern = chat_error(with(chat_base(), "response_format",
+                                           {{"type", "json_schema"},
+                                            {"json_schema", {{"name", "x"}, {"schema", {{"type", "string"}, {"pattern", "a"}}}}}}));
+  expect_names(pattern, "response_format.json_schema.schema", "'pattern'");
+  EXPECT_EQ(pattern.code, kUnsupportedFeatureCode);
+  expect_names(chat_error(with(chat_base(), "response_format", {{"type", "json_schema"}})),
+               "response_format.json_schema", "json_schema");
   expect_names(chat_error(with(chat_base(), "response_format", "json")), "response_format", "response_format");
   expect_names(chat_error(with(chat_base(), "response_format", json::object())), "response_format.type",
                "response_format.type");
@@ -403,7 +410,8 @@ TEST(ParseMessagesRequestTest, ErrorsNameTheField) {
            Case{with(base, "messages",
                      json::array({{{"role", "user"}, {"content", json::array({{{"type", "image"}}})}}})),
                 "messages[0].content[0]"},
-           Case{with(base, "tools", json::array()), "tools"},
+           Case{with(base, "tools", "x"), "tools"},
+           Case{with(base, "tool_choice", {{"type", "any"}}), "tool_choice"},
            Case{with(base, "stop_sequences", json::array({"a", "b", "c", "d", "e"})), "stop_sequences"},
            Case{with(base, "frequency_penalty", 1), "frequency_penalty"},
        }) {
