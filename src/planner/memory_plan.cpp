@@ -6,6 +6,7 @@
 
 #include "infer/attention.h"
 #include "infer/kv_block_pool.h"
+#include "infer/moe_ffn.h"
 #include "model/arch/arch_registry.h"
 
 namespace hearth::planner {
@@ -58,13 +59,12 @@ Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::Fil
       continue;
     }
     const int64_t n_cols = tensor.shape.n_cols;
-    const tensor::DType dtype = model::pick_tensor_type(file_type, *model::quant_role(tensor.spec->slot),
-                                                        tensor.layer_idx, config.n_layer, n_cols, config.tied_output);
+    const tensor::DType dtype = model::tensor_type_in(file_type, tensor, config);
     if (n_cols % tensor::dtype_info(dtype).block_elems != 0) {
       return invalid_argument_error("rows of " + std::to_string(n_cols) + " values do not fit " +
                                     std::string(tensor::dtype_info(dtype).name) + " blocks");
     }
-    n_bytes += tensor::row_bytes(dtype, n_cols) * tensor.shape.n_rows;
+    n_bytes += tensor::row_bytes(dtype, n_cols) * tensor.shape.n_rows * tensor.shape.n_mats;
   }
   return n_bytes;
 }
@@ -89,12 +89,15 @@ int64_t scratch_bytes(const model::LlamaConfig& config, const PlanSettings& sett
   const int64_t q_dim = config.n_head * config.head_dim;
   const int64_t kv_dim = config.n_head_kv * config.head_dim;
   const int64_t n_pairs = config.head_dim / 2;
-  // x, xn, proj; q, attn; k, v; gate, up; rope cos, sin.
-  const int64_t row_floats = 3 * config.n_embd + 2 * q_dim + 2 * kv_dim + 2 * config.n_ff + 2 * n_pairs;
+  // x, xn, proj; q, attn; k, v; gate, up (dense FFNs); rope cos, sin.
+  const int64_t ffn_floats = config.n_expert > 0 ? 0 : 2 * config.n_ff;
+  const int64_t row_floats = 3 * config.n_embd + 2 * q_dim + 2 * kv_dim + ffn_floats + 2 * n_pairs;
+  const int64_t moe_bytes = config.n_expert > 0 ? infer::MoeFeedForward::scratch_bytes_for(config, batch) : 0;
   const int64_t score_floats = settings.n_threads * settings.n_ctx;
   const int64_t logit_rows = std::min(settings.n_parallel, batch);
   const int64_t n_floats = batch * row_floats + score_floats + logit_rows * config.n_vocab;
-  return n_floats * static_cast<int64_t>(sizeof(float)) + batch * static_cast<int64_t>(sizeof(infer::AttentionQuery));
+  return n_floats * static_cast<int64_t>(sizeof(float)) + batch * static_cast<int64_t>(sizeof(infer::AttentionQuery)) +
+         moe_bytes;
 }
 
 MemoryPlan plan_memory(const model::LlamaConfig& config, int64_t weights_bytes, const PlanSettings& settings) {

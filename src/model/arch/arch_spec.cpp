@@ -29,6 +29,8 @@ LlamaConfig family_config(const ArchSpec& spec) {
   config.scale_embedding = spec.graph.scale_embedding;
   config.global_layer_period = spec.graph.global_layer_period;
   config.rope_local_theta = spec.graph.local_rope_base;
+  config.soft_capping = spec.graph.soft_capping;
+  config.embd_per_head_scale_layers = spec.graph.embd_per_head_scale_layers;
   return config;
 }
 
@@ -47,15 +49,19 @@ std::optional<TensorRole> quant_role(WeightSlot slot) {
     case WeightSlot::kAttnOutput:
       return TensorRole::kAttnOutput;
     case WeightSlot::kFfnGate:
+    case WeightSlot::kFfnGateExps:
       return TensorRole::kFfnGate;
     case WeightSlot::kFfnUp:
     case WeightSlot::kFfnGateUp:
+    case WeightSlot::kFfnUpExps:
       return TensorRole::kFfnUp;
     case WeightSlot::kAttnQkv:
       // llama.cpp's quantizer gives attn_qkv the type rules of attn_v.
       return TensorRole::kAttnV;
     case WeightSlot::kFfnDown:
+    case WeightSlot::kFfnDownExps:
       return TensorRole::kFfnDown;
+    case WeightSlot::kFfnGateInp:
     case WeightSlot::kOutputNorm:
     case WeightSlot::kRopeFreqs:
     case WeightSlot::kAttnNorm:
@@ -70,6 +76,12 @@ std::optional<TensorRole> quant_role(WeightSlot slot) {
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+tensor::DType tensor_type_in(FileType file_type, const ModelTensor& tensor, const LlamaConfig& config) {
+  const std::optional<TensorRole> role = quant_role(tensor.spec->slot);
+  if (tensor.spec->form != TensorForm::kMatrix || !role.has_value()) return tensor::DType::kF32;
+  return pick_tensor_type(file_type, *role, tensor.layer_idx, config.n_layer, tensor.shape.n_cols, config.tied_output);
 }
 
 std::vector<ModelTensor> model_tensors(const ArchSpec& spec, const LlamaConfig& config, TensorSelection which) {
