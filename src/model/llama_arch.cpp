@@ -116,6 +116,10 @@ Status check_key_relations(const std::string& prefix, const LlamaConfig& config)
     return data_loss_error("attention.head_count_kv " + std::to_string(config.n_head_kv) +
                            " does not divide attention.head_count " + std::to_string(config.n_head));
   }
+  if (config.n_expert_used > config.n_expert) {
+    return key_error(prefix + "expert_used_count", "is " + std::to_string(config.n_expert_used) +
+                                                       ", more than expert_count " + std::to_string(config.n_expert));
+  }
   if (config.head_dim % 2 != 0 || config.head_dim < 2) {
     return data_loss_error("head dimension " + std::to_string(config.head_dim) + " is not even and in [2, " +
                            std::to_string(kMaxHeadDim) + "]");

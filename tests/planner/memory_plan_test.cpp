@@ -103,6 +103,9 @@ std::vector<TinyModelSpec> engine_specs() {
   std::vector<TinyModelSpec> specs;
   specs.push_back(infer::testing::llama_gqa_llama3_spec(tensor::DType::kF32));
   specs.push_back(infer::testing::qwen2_tied_spec(tensor::DType::kF32));
+  // The expert FFN's scratch replaces the dense one; gemma2's windowed layers share the global RoPE.
+  specs.push_back(infer::testing::family_spec("qwen3moe", tensor::DType::kF32));
+  specs.push_back(infer::testing::family_spec("gemma2", tensor::DType::kF32));
   TinyModelSpec smollm;  // smollm-135m's widths, vocabulary and GQA
   smollm.n_vocab = 49152;
   smollm.n_embd = 576;
