@@ -65,6 +65,7 @@ Status synthesize_model(const SynthOptions& options, ThreadPool& pool, const Syn
   if (options.shape == nullptr) return invalid_argument_error("no model shape given");
   if (options.out_path.empty()) return invalid_argument_error("no output path given");
   const model::ModelShape& shape = *options.shape;
+  HEARTH_RETURN_IF_ERROR(model::validate_llama_config(shape.config));
 
   model::GgufWriter writer;
   add_hparams(shape, options.file_type, writer);

@@ -49,11 +49,16 @@ int64_t file_weights_bytes(const model::GgufFile& file) {
   return n_bytes;
 }
 
-Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type) {
+namespace {
+
+// The bytes of the tensors `wanted` selects, as hearth synth writes them.
+Result<int64_t> shape_tensor_bytes(const model::LlamaConfig& config, model::FileType file_type,
+                                   bool (*wanted)(const model::ModelTensor&)) {
   HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
   const model::ArchSpec& spec = *model::find_arch(config.arch);  // validated: registered
   int64_t n_bytes = 0;
   for (const model::ModelTensor& tensor : model::model_tensors(spec, config)) {
+    if (!wanted(tensor)) continue;
     if (tensor.spec->form == model::TensorForm::kF32Vector) {
       n_bytes += tensor.shape.n_cols * static_cast<int64_t>(sizeof(float));
       continue;
@@ -67,6 +72,31 @@ Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::Fil
     n_bytes += tensor::row_bytes(dtype, n_cols) * tensor.shape.n_rows * tensor.shape.n_mats;
   }
   return n_bytes;
+}
+
+}  // namespace
+
+Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type) {
+  return shape_tensor_bytes(config, file_type, [](const model::ModelTensor&) { return true; });
+}
+
+Result<int64_t> shape_expert_bytes(const model::LlamaConfig& config, model::FileType file_type) {
+  return shape_tensor_bytes(config, file_type,
+                            [](const model::ModelTensor& tensor) { return model::is_expert_slot(tensor.spec->slot); });
+}
+
+int64_t file_expert_bytes(const model::GgufFile& file) {
+  int64_t n_bytes = 0;
+  for (const model::GgufTensorInfo& info : file.tensors()) {
+    if (info.name.ends_with("_exps.weight")) n_bytes += static_cast<int64_t>(info.n_bytes);
+  }
+  return n_bytes;
+}
+
+int64_t decode_weights_bytes(const model::LlamaConfig& config, int64_t weights_bytes, int64_t expert_bytes) {
+  if (config.n_expert <= 0 || expert_bytes <= 0) return weights_bytes;
+  // expert_bytes <= 2^60 and n_expert_used <= 1024: the product stays within 64 bits.
+  return weights_bytes - expert_bytes + expert_bytes / config.n_expert * config.n_expert_used;
 }
 
 int64_t kv_pool_tokens(const PlanSettings& settings) {
@@ -103,6 +133,7 @@ int64_t scratch_bytes(const model::LlamaConfig& config, const PlanSettings& sett
 MemoryPlan plan_memory(const model::LlamaConfig& config, int64_t weights_bytes, const PlanSettings& settings) {
   MemoryPlan plan;
   plan.weights_bytes = weights_bytes;
+  plan.decode_weights_bytes = weights_bytes;
   plan.kv_pool_tokens = kv_pool_tokens(settings);
   plan.kv_bytes_per_token =
       infer::KvBlockPool::bytes_per_token({config.n_layer, config.n_head_kv, config.head_dim}, settings.kv_dtype);

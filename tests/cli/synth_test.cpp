@@ -111,6 +111,15 @@ TEST(SynthTest, EveryFamilySynthesizesAFileThatBinds) {
     config.rope_scaling = has_rope_freqs ? model::RopeScaling{model::RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 64}
                                          : model::RopeScaling{model::RopeScalingType::kLinear, 2.0f};
     if (config.global_layer_period > 0) config.sliding_window = 8;
+    if (config.soft_capping) {
+      config.attn_softcap = 50.0f;
+      config.final_softcap = 30.0f;
+    }
+    if (model::find_tensor_spec(*spec, model::WeightSlot::kFfnGateExps) != nullptr) {
+      config.n_expert = 4;
+      config.n_expert_used = 2;
+      config.n_ff_exp = 64;
+    }
     const model::ModelShape shape{spec->name, "hearth test shape", "chatml", config};
     SynthOptions options;
     options.shape = &shape;

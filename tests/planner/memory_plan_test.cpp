@@ -45,6 +45,45 @@ TEST(MemoryPlanTest, WeightsOfASynthesizedFileEqualTheCatalogSum) {
   }
 }
 
+// A mixture of experts: the planner counts the 3-D expert tensors as synth
+// writes them and the engine binds them, and a decode step reads only the
+// experts a token runs.
+TEST(MemoryPlanTest, MoeDecodeReadsOnlyTheActiveExperts) {
+  const model::ModelShape* shape = model::find_shape("tiny-moe");  // 8 experts, 2 per token
+  ASSERT_NE(shape, nullptr);
+  ThreadPool pool(2);
+  for (model::FileType file_type : {model::FileType::kQ8_0, model::FileType::kQ4_K_M}) {
+    SCOPED_TRACE(std::string(model::file_type_name(file_type)));
+    const std::string path = infer::testing::temp_model_path("planner_moe");
+    cli::SynthOptions options;
+    options.shape = shape;
+    options.file_type = file_type;
+    options.out_path = path;
+    ASSERT_TRUE(cli::synthesize_model(options, pool, nullptr).ok());
+    Result<std::unique_ptr<infer::LlamaModel>> loaded = infer::LlamaModel::load(path);
+    std::remove(path.c_str());
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    Result<int64_t> planned = shape_weights_bytes(shape->config, file_type);
+    Result<int64_t> experts = shape_expert_bytes(shape->config, file_type);
+    ASSERT_TRUE(planned.ok() && experts.ok());
+    EXPECT_EQ(file_weights_bytes((*loaded)->file()), *planned);
+    EXPECT_EQ(file_expert_bytes((*loaded)->file()), *experts);
+    EXPECT_EQ(static_cast<int64_t>((*loaded)->weights().n_expert_bytes), *experts);
+    EXPECT_GT(*experts, *planned / 2);
+    EXPECT_EQ(decode_weights_bytes(shape->config, *planned, *experts), *planned - *experts + *experts / 8 * 2);
+  }
+  // Qwen3-30B-A3B: 128 experts, 8 per token; about 3B of its 30B parameters are read per token.
+  const model::ModelShape* a3b = model::find_shape("qwen3-30b-a3b");
+  ASSERT_NE(a3b, nullptr);
+  Result<int64_t> weights = shape_weights_bytes(a3b->config, model::FileType::kQ4_K_M);
+  Result<int64_t> experts = shape_expert_bytes(a3b->config, model::FileType::kQ4_K_M);
+  ASSERT_TRUE(weights.ok() && experts.ok());
+  const int64_t decode = decode_weights_bytes(a3b->config, *weights, *experts);
+  EXPECT_LT(decode, *weights / 5);
+  EXPECT_GT(decode, *weights / 20);
+  EXPECT_EQ(decode_weights_bytes(model::find_shape("tiny")->config, *weights, 0), *weights);
+}
+
 TEST(MemoryPlanTest, SmolLmFallbackTypesAreCounted) {
   // SmolLM's 576-value rows cannot take K blocks: q4_k falls back to q4_0.
   const model::ModelShape* shape = model::find_shape("smollm-135m");
