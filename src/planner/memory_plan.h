@@ -48,7 +48,7 @@ struct MemoryPlan {
   int64_t scratch_bytes = 0;
   int64_t overhead_bytes = 0;
   // Weight bytes one decode step reads: weights_bytes, except for a mixture of
-  // experts, where a token reads only its experts (decode_weights_bytes).
+  // experts, where a token reads only its experts (decode_weights_bytes). 0: weights_bytes.
   int64_t decode_weights_bytes = 0;
 
   int64_t total_bytes() const { return weights_bytes + kv_bytes + scratch_bytes + overhead_bytes; }

@@ -81,7 +81,14 @@ std::optional<TensorRole> quant_role(WeightSlot slot) {
 tensor::DType tensor_type_in(FileType file_type, const ModelTensor& tensor, const LlamaConfig& config) {
   const std::optional<TensorRole> role = quant_role(tensor.spec->slot);
   if (tensor.spec->form != TensorForm::kMatrix || !role.has_value()) return tensor::DType::kF32;
-  return pick_tensor_type(file_type, *role, tensor.layer_idx, config.n_layer, tensor.shape.n_cols, config.tied_output);
+  MixContext context;
+  context.n_layer = config.n_layer;
+  context.n_gqa = config.n_head / config.n_head_kv;
+  context.n_expert = config.n_expert;
+  context.tied_output = config.tied_output;
+  constexpr int64_t kLlama70bLayers = 80;  // llama.cpp's LLM_TYPE_70B for the llama family
+  context.llama_70b = config.arch == "llama" && config.n_layer == kLlama70bLayers;
+  return pick_tensor_type(file_type, *role, tensor.layer_idx, tensor.shape.n_cols, context);
 }
 
 std::vector<ModelTensor> model_tensors(const ArchSpec& spec, const LlamaConfig& config, TensorSelection which) {
