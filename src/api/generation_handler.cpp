@@ -168,6 +168,17 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
     co_return;
   }
 
+  // Checked from the plan, before a model that cannot answer is loaded.
+  if (std::optional<node::ModelInfo> info = ctx.models.info(parsed->model());
+      info && info->invalid_reason.empty() &&
+      !model::has_capability(info->capabilities, model::Capability::kGenerate)) {
+    ApiError error = api_error(infer::missing_capability_error("the model '" + parsed->model() + "': text generation",
+                                                               model::Capability::kGenerate, info->capabilities),
+                               "model", "model_not_supported");
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+
   auto executor = connection.stream.get_executor();
   auto waiter = std::make_shared<Waiter>();
   asio::steady_timer timer(executor);
@@ -218,7 +229,7 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   // Runs on the engine thread: only hands the wake-up to the I/O thread.
   auto channel = std::make_shared<SequenceChannel>(
       job.logprobs, [executor, waiter] { asio::post(executor, [waiter] { waiter->wake(); }); });
-  Result<std::shared_ptr<infer::SequenceHandle>> submitted = lease->scheduler->submit(std::move(job.sequence), channel);
+  Result<std::shared_ptr<infer::SequenceHandle>> submitted = lease->engine->submit(std::move(job.sequence), channel);
   if (!submitted.ok()) {
     channel->close();
     ApiError error = submit_error(submitted.status(), kind);

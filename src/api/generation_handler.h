@@ -1,5 +1,5 @@
 // POST /v1/chat/completions and /v1/completions on a connection: prepare the
-// job (api/generation_job.h), submit it to the model's scheduler with a
+// job (api/generation_job.h), submit it to the model's engine with a
 // SequenceChannel, then wait on the I/O thread for its events and write them:
 // SSE chunks as they come (stream) or one JSON body at the end.
 //

@@ -6,7 +6,7 @@
 //   ApiResult<ParsedGeneration> parsed = parse_generation(GenerationKind::kChat, body);
 //   ... lease = models.acquire(parsed->model, parsed->keep_alive_ms()) ...
 //   ApiResult<GenerationJob> job = build_generation_job(*parsed, *lease, id, now_s, ids);
-//   lease->scheduler->submit(std::move(job->sequence), channel);
+//   lease->engine->submit(std::move(job->sequence), channel);
 #pragma once
 
 #include <cstdint>

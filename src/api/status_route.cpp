@@ -15,9 +15,17 @@ nlohmann::json machine_object(const Result<planner::HardwareProfile>& machine) {
           {"gpu_bytes", machine->gpu_bytes}};
 }
 
-nlohmann::json engine_object(const std::optional<infer::SchedulerStats>& stats) {
+nlohmann::json engine_object(const std::optional<infer::EngineStats>& stats,
+                             const std::optional<infer::EngineMemory>& memory) {
   if (!stats) return nullptr;
-  return {{"kv",
+  nlohmann::json held = nullptr;  // only while resident
+  if (memory) {
+    held = {{"weights_bytes", memory->weights_bytes},
+            {"cache_bytes", memory->cache_bytes},
+            {"scratch_bytes", memory->scratch_bytes}};
+  }
+  return {{"memory", std::move(held)},
+          {"kv",
            {{"blocks_total", stats->kv_blocks_total},
             {"blocks_used", stats->kv_blocks_used},
             {"blocks_cached", stats->kv_blocks_cached}}},
@@ -44,6 +52,7 @@ nlohmann::json model_object(const node::ModelInfo& model) {
           {"state", state_name(model)},
           {"invalid_reason", model.invalid_reason.empty() ? nlohmann::json() : nlohmann::json(model.invalid_reason)},
           {"pinned", model.pinned},
+          {"capabilities", model::capability_name_list(model.capabilities)},
           {"n_ctx", model.n_ctx},
           {"planned_bytes", plan.total_bytes()},
           {"fits_budget", model.fits_budget},
@@ -59,7 +68,7 @@ nlohmann::json model_object(const node::ModelInfo& model) {
           {"last_used_unix_ms", model.last_used_unix_ms},
           {"loads", model.n_loads},
           {"load_ms", model.load_ms},
-          {"engine", engine_object(model.stats)}};
+          {"engine", engine_object(model.stats, model.memory)}};
 }
 
 }  // namespace

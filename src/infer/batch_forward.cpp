@@ -98,7 +98,7 @@ int64_t BatchForward::scratch_bytes() const {
          (moe_ ? moe_->scratch_bytes() : 0);
 }
 
-std::span<const float> BatchForward::forward(std::span<const BatchSequence> batch) {
+std::span<const float> BatchForward::forward(std::span<const BatchSequence> batch, Output output) {
   const int64_t n_embd = config_.n_embd;
   const int64_t n_pairs = rope_.n_pairs();
   const tensor::WeightView& embd = model_.weights().token_embd;
@@ -155,6 +155,7 @@ std::span<const float> BatchForward::forward(std::span<const BatchSequence> batc
     }
     token0 += n_seq_tokens;
   }
+  if (output == Output::kHidden) return {xn_.data(), elems(n_logit_rows, n_embd)};
   if (logits_.size() < elems(n_logit_rows, config_.n_vocab)) logits_.resize(elems(n_logit_rows, config_.n_vocab));
   tensor::matmul(weights.output, xn_.data(), n_logit_rows, logits_.data(), pool_);
   if (config_.soft_capping) {  // gemma2: logits -> cap * tanh(logits / cap)

@@ -61,11 +61,14 @@ class BatchForward {
 
   // Runs the pass. Returns the requested logit rows (n_vocab floats each) in
   // batch order: one row per kLast sequence, tokens.size() rows per kAll
-  // sequence; valid until the next call.
+  // sequence; valid until the next call. With `output` kHidden, the same rows
+  // are the final hidden states after the output norm (n_embd floats each,
+  // what embedding models pool) and the output matrix is not read.
   // Preconditions (callers check them on input): 1 <= total tokens <=
   // max_batch_tokens, every id in [0, n_vocab), first_pos + tokens.size() <=
   // max_positions, blocks allocated and covering those positions.
-  std::span<const float> forward(std::span<const BatchSequence> batch);
+  enum class Output : uint8_t { kLogits, kHidden };
+  std::span<const float> forward(std::span<const BatchSequence> batch, Output output = Output::kLogits);
 
   int64_t max_batch_tokens() const { return max_batch_tokens_; }
   int64_t max_positions() const { return max_positions_; }
@@ -93,22 +96,22 @@ class BatchForward {
   // Per token of the current pass: where its K/V row goes and what it attends to.
   std::vector<AttentionQuery> queries_;
   // Scratch, row-major [max_batch_tokens x width].
-  std::vector<float> x_;         // residual stream, n_embd
-  std::vector<float> xn_;        // normed input of a block, n_embd
-  std::vector<float> q_;         // n_head * head_dim
-  std::vector<float> k_;         // n_head_kv * head_dim
-  std::vector<float> v_;         // n_head_kv * head_dim
-  std::vector<float> attn_;      // n_head * head_dim
-  std::vector<float> proj_;      // n_embd (attention output and FFN down projections)
-  std::vector<float> qkv_;       // q_dim + 2 kv_dim, fused QKV families only
-  std::vector<float> gate_;      // n_ff (2 n_ff for a fused gate/up)
-  std::vector<float> up_;        // n_ff
-  std::vector<float> rope_cos_;  // n_pairs
-  std::vector<float> rope_sin_;  // n_pairs
+  std::vector<float> x_;          // residual stream, n_embd
+  std::vector<float> xn_;         // normed input of a block, n_embd
+  std::vector<float> q_;          // n_head * head_dim
+  std::vector<float> k_;          // n_head_kv * head_dim
+  std::vector<float> v_;          // n_head_kv * head_dim
+  std::vector<float> attn_;       // n_head * head_dim
+  std::vector<float> proj_;       // n_embd (attention output and FFN down projections)
+  std::vector<float> qkv_;        // q_dim + 2 kv_dim, fused QKV families only
+  std::vector<float> gate_;       // n_ff (2 n_ff for a fused gate/up)
+  std::vector<float> up_;         // n_ff
+  std::vector<float> rope_cos_;   // n_pairs
+  std::vector<float> rope_sin_;   // n_pairs
   std::vector<float> local_cos_;  // n_pairs, windowed layers only
   std::vector<float> local_sin_;
-  std::vector<float> scores_;    // n_threads x max_positions
-  std::vector<float> logits_;    // rows x n_vocab
+  std::vector<float> scores_;  // n_threads x max_positions
+  std::vector<float> logits_;  // rows x n_vocab
 };
 
 }  // namespace hearth::infer

@@ -110,6 +110,8 @@ class Scheduler::Impl {
         prefix_(cache_),
         forward_(model, cache_, pool_, options.max_batch_tokens, options.n_ctx) {
     stats_.kv_blocks_total = n_blocks;
+    memory_.cache_bytes = cache_.n_bytes();
+    memory_.scratch_bytes = forward_.scratch_bytes();
   }
 
   ~Impl() {
@@ -128,9 +130,13 @@ class Scheduler::Impl {
 
   Result<std::shared_ptr<SequenceHandle>> submit(SequenceRequest&& request, std::shared_ptr<SequenceObserver> observer);
   int32_t drain(int64_t timeout_ms, std::string_view reason);
-  SchedulerStats stats() const {
+  EngineStats stats() const {
     std::lock_guard lock(mu_);
     return stats_;
+  }
+  EngineMemory memory() const {
+    std::lock_guard lock(mu_);
+    return memory_;
   }
   int64_t n_vocab() const { return model_.config().n_vocab; }
 
@@ -170,7 +176,7 @@ class Scheduler::Impl {
   std::vector<int32_t> top_ids_;  // logprob scratch
   TokenLogprob token_logprob_;
   std::vector<TokenLogprob> top_logprobs_;
-  SchedulerStats totals_;  // the *_total counters and the measured rates
+  EngineStats totals_;  // the *_total counters and the measured rates
   int64_t prefill_tokens_ = 0;
   double prefill_seconds_ = 0.0;
   int64_t decode_tokens_ = 0;
@@ -188,7 +194,8 @@ class Scheduler::Impl {
   bool cancel_all_ = false;           // guarded by mu_
   int64_t n_cancelled_by_drain_ = 0;  // guarded by mu_
   std::string drain_reason_;          // guarded by mu_; drain()'s reason for cancelling
-  SchedulerStats stats_;              // guarded by mu_
+  EngineStats stats_;                 // guarded by mu_
+  EngineMemory memory_;               // guarded by mu_
   std::stop_source hook_stop_;        // before_step's token: requested on destruction or drain's cancel
   std::thread thread_;
 };
@@ -595,6 +602,7 @@ void Scheduler::Impl::publish_stats() {
   stats_.kv_blocks_total = cache_.n_blocks();
   stats_.kv_blocks_used = n_used - n_cached_only;
   stats_.kv_blocks_cached = n_cached_only;
+  memory_.scratch_bytes = forward_.scratch_bytes();  // grows with the largest step so far
   if (n_active_ == 0 || stopping_) idle_cv_.notify_all();
 }
 
@@ -635,7 +643,9 @@ Result<std::shared_ptr<SequenceHandle>> Scheduler::submit(SequenceRequest&& requ
 
 int32_t Scheduler::drain(int64_t timeout_ms, std::string_view reason) { return impl_->drain(timeout_ms, reason); }
 
-SchedulerStats Scheduler::stats() const { return impl_->stats(); }
+EngineStats Scheduler::stats() const { return impl_->stats(); }
+
+EngineMemory Scheduler::memory() const { return impl_->memory(); }
 
 int64_t Scheduler::n_vocab() const { return impl_->n_vocab(); }
 

@@ -64,14 +64,14 @@
 #include <vector>
 
 #include "base/status.h"
+#include "infer/engine.h"
 #include "infer/generator.h"
 #include "infer/llama_model.h"
+#include "infer/sequence.h"
 #include "tensor/dtype.h"
 #include "text/tokenizer.h"
 
 namespace hearth::infer {
-
-enum class Priority : uint8_t { kInteractive, kBatch };
 
 struct SchedulerOptions {
   int64_t n_ctx = 4096;            // positions per sequence (prompt + generated)
@@ -89,79 +89,6 @@ struct SchedulerOptions {
   // Tests only (see the top of this file): called on the engine thread before
   // each step; may block until its stop_token is requested. Empty: no hook.
   std::function<void(std::stop_token)> before_step = {};
-};
-
-struct SequenceRequest {
-  std::vector<int32_t> prompt;  // at least one id, each in the vocabulary
-  GenerateParams params;        // max_tokens, stop strings, sampling
-  int32_t n_top_logprobs = -1;  // -1: no logprobs; 0..20: the sampled token's and this many alternatives
-  Priority priority = Priority::kInteractive;
-};
-
-struct TokenLogprob {
-  int32_t id = 0;
-  std::string bytes;     // the token's bytes (special tokens rendered); may be partial UTF-8
-  float logprob = 0.0f;  // log-softmax of the model's raw logits
-};
-
-// One sampled token that is part of the output (an end-of-generation token is
-// not: it only finishes the sequence).
-struct TokenEvent {
-  std::string_view text;                       // output text this token released; may be empty (held back)
-  TokenLogprob token;                          // filled when logprobs were requested
-  std::span<const TokenLogprob> top_logprobs;  // n_top_logprobs alternatives, best first
-};
-
-struct FinishEvent {
-  FinishReason reason = FinishReason::kStop;
-  std::string_view text;  // held-back text released at the end; may be empty
-  Status error;           // not ok: the sequence failed (reason is then kCancelled)
-  int64_t n_prompt_tokens = 0;
-  int64_t n_cached_prompt_tokens = 0;  // prompt positions served by the prefix cache
-  int64_t n_generated_tokens = 0;      // sampled tokens, an end-of-generation token included
-  int32_t stop_index = -1;             // which stop string ended the text; -1: none
-  double queue_ms = 0.0;               // submit to admission
-  double ttft_ms = 0.0;                // submit to the first sampled token
-  double total_ms = 0.0;               // submit to finish
-};
-
-// Receives a sequence's events on the engine thread: on_token for each output
-// token in order, then on_finish exactly once (also after cancel() or a
-// failure). Must not block.
-class SequenceObserver {
- public:
-  virtual ~SequenceObserver() = default;
-  virtual void on_token(const TokenEvent& event) = 0;
-  virtual void on_finish(const FinishEvent& event) = 0;
-};
-
-// The requester's side of a submitted sequence. Shared between the requester
-// and the engine thread (each may outlive the other).
-class SequenceHandle {
- public:
-  // Asks the engine to stop the sequence; it finishes with kCancelled at the
-  // next step boundary and its KV blocks return to the pool. Idempotent.
-  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
-  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<bool> cancelled_{false};
-};
-
-struct SchedulerStats {
-  int32_t n_running = 0;  // admitted sequences
-  int32_t n_waiting = 0;  // queued, not yet admitted
-  int64_t kv_blocks_total = 0;
-  int64_t kv_blocks_used = 0;    // held by sequences
-  int64_t kv_blocks_cached = 0;  // held only by the prefix cache (evictable)
-  int64_t n_prompt_tokens_total = 0;
-  int64_t n_cached_tokens_total = 0;
-  int64_t n_generated_tokens_total = 0;
-  int64_t n_steps_total = 0;
-  // Measured rates: each step's time is split between its prompt tokens and
-  // its decode tokens in proportion to their counts; 0 until measured.
-  double prefill_tps = 0.0;  // prompt tokens computed per second of prefill
-  double decode_tps = 0.0;   // decode tokens per second of decode, all sequences together
 };
 
 class Scheduler {
@@ -190,7 +117,10 @@ class Scheduler {
   // `reason`. Returns the number cancelled.
   int32_t drain(int64_t timeout_ms, std::string_view reason = "the server is shutting down");
 
-  SchedulerStats stats() const;
+  EngineStats stats() const;
+  // The KV pool and the forward pass's scratch as grown so far (weights_bytes
+  // is 0: the model is the caller's).
+  EngineMemory memory() const;
   const SchedulerOptions& options() const { return options_; }
   int64_t n_vocab() const;
 

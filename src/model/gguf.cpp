@@ -446,6 +446,12 @@ const GgufValue* GgufFile::find(std::string_view key) const {
   return it == values_.end() ? nullptr : &it->second;
 }
 
+int64_t GgufFile::tensor_data_bytes() const {
+  int64_t n_bytes = 0;
+  for (const GgufTensorInfo& info : tensors_) n_bytes += static_cast<int64_t>(info.n_bytes);
+  return n_bytes;
+}
+
 const GgufTensorInfo* GgufFile::find_tensor(std::string_view name) const {
   auto it = tensor_index_.find(std::string(name));
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];

@@ -115,6 +115,8 @@ class GgufFile {
   Result<std::vector<int32_t>> get_int32_array(std::string_view key) const;
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
+  // Sum of every tensor's n_bytes: what the weights occupy in the mapping.
+  int64_t tensor_data_bytes() const;
   const GgufTensorInfo* find_tensor(std::string_view name) const;
 
  private:

@@ -65,6 +65,9 @@ struct LlamaConfig {
   // "<arch>.attention.sliding_window" (gemma3): how many positions, the
   // query's own included, a windowed layer sees. 0: none.
   int64_t sliding_window = 0;
+  // "<arch>.pooling_type" (embedding models, llama.cpp's values): 0 none (a
+  // text generator), 1 mean, 2 cls (first token), 3 last token.
+  int64_t pooling = 0;
   // Fixed by the family (model/arch/arch_spec.h, GraphTraits).
   FfnActivation ffn_activation = FfnActivation::kSilu;
   bool scale_embedding = false;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "model/arch/arch_registry.h"
 #include "model/gguf.h"
 #include "node/file_lease.h"
 #include "planner/memory_plan.h"
@@ -118,6 +119,7 @@ Result<ModelFileHeader> read_model_header(const std::string& path) {
   if (!weights.ok()) return Status(weights.status().code(), "cannot load " + path + ": " + weights.status().message());
   ModelFileHeader header;
   header.config = *config;
+  header.capabilities = model::model_capabilities(*config);
   header.weights_bytes = planner::file_weights_bytes(*file);
   return header;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/arch/arch_spec.h"
 #include "model/llama_arch.h"
 
 namespace hearth::node {
@@ -57,6 +58,7 @@ Result<std::vector<std::string>> find_model_files(const std::string& dir);
 
 // What the header of a servable model file says.
 struct ModelFileHeader {
+  model::Capabilities capabilities = 0;  // its family's (model/arch)
   model::LlamaConfig config;
   int64_t weights_bytes = 0;
 };

@@ -29,6 +29,7 @@ struct ManagedModel {
   // planned again at its next use or scan, and a 503 meanwhile.
   bool being_written = false;
   int64_t created_s = 0;
+  model::Capabilities capabilities = 0;  // of the engine its family calls for
   model::LlamaConfig config;
   planner::PlanSettings plan_settings;
   planner::MemoryPlan plan;
@@ -53,7 +54,7 @@ struct ManagedModel {
   int64_t last_used_unix_ms = 0;
   int64_t n_loads = 0;
   int64_t load_ms = 0;
-  std::optional<infer::SchedulerStats> last_stats;  // at the last unload
+  std::optional<infer::EngineStats> last_stats;  // at the last unload
   std::vector<ModelManager::AcquireCallback> waiters;
 
   int64_t planned_bytes() const { return plan.total_bytes(); }
@@ -61,7 +62,7 @@ struct ManagedModel {
   // Takes the model out (the caller destroys it outside the manager's lock),
   // keeping its engine's counters for status.
   std::unique_ptr<ServedModel> unload() {
-    last_stats = served->scheduler->stats();
+    last_stats = served->engine->stats();
     idle_since_ms = -1;
     return std::move(served);
   }
@@ -135,6 +136,7 @@ Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path,
   Status planned = [&]() -> Status {
     HEARTH_ASSIGN_OR_RETURN(ModelFileHeader header, read_model_header(path));
     entry->config = header.config;
+    entry->capabilities = header.capabilities;
     entry->created_s = file_modification_time_s(path);
     entry->n_ctx = serving_context(entry->config, options_.load);
     entry->plan_settings = plan_settings_for(options_.load, entry->n_ctx);
@@ -296,6 +298,7 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.being_written = entry.being_written;
   if (!entry.invalid_reason.empty()) return info;
   info.created_s = entry.created_s;
+  info.capabilities = entry.capabilities;
   info.n_ctx = entry.n_ctx;
   info.plan = entry.plan;
   info.fits_budget = entry.planned_bytes() <= options_.budget_bytes;
@@ -309,7 +312,8 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.last_used_unix_ms = entry.last_used_unix_ms;
   info.n_loads = entry.n_loads;
   info.load_ms = entry.load_ms;
-  info.stats = entry.served ? std::optional(entry.served->scheduler->stats()) : entry.last_stats;
+  info.stats = entry.served ? std::optional(entry.served->engine->stats()) : entry.last_stats;
+  if (entry.served) info.memory = entry.served->engine->memory();
   return info;
 }
 
@@ -373,10 +377,10 @@ void ModelManager::stop_overwritten(std::unique_lock<std::mutex>& lock, const En
     notice("model '" + entry->id + "': " + entry->path +
            " is being opened for writing: its requests are cancelled and it is unloaded, then loaded again "
            "from the new file on next use");
-    infer::Scheduler* scheduler = entry->served->scheduler.get();
-    ++entry->n_active;  // keeps it loaded (and `scheduler` alive) while the lock is released
+    infer::Engine* engine = entry->served->engine.get();
+    ++entry->n_active;  // keeps it loaded (and `engine` alive) while the lock is released
     lock.unlock();
-    scheduler->drain(0, reason);  // returns once the engine no longer touches the weights
+    engine->drain(0, reason);  // returns once the engine no longer touches the weights
     lock.lock();
     --entry->n_active;
   }
@@ -808,21 +812,23 @@ int32_t ModelManager::drain(int64_t timeout_ms) {
     loader_cv_.notify_all();
   }
   if (loader_.joinable()) loader_.join();
-  // One thread per resident model, so every scheduler stops admitting at once
+  // One thread per resident model, so every engine stops admitting at once
   // and all share the same deadline. Leases still held keep their model
-  // resident; the schedulers finish or cancel their sequences.
-  std::vector<infer::Scheduler*> schedulers;
+  // resident; the engines finish or cancel their requests.
+  std::vector<infer::Engine*> engines;
   {
     std::lock_guard lock(mutex_);
     for (const Entry* entry : all_entries_locked()) {
-      if (entry->served) schedulers.push_back(entry->served->scheduler.get());
+      if (entry->served) engines.push_back(entry->served->engine.get());
     }
   }
   std::atomic<int32_t> n_cancelled{0};
   std::vector<std::thread> drainers;
-  drainers.reserve(schedulers.size());
-  for (infer::Scheduler* scheduler : schedulers) {
-    drainers.emplace_back([scheduler, timeout_ms, &n_cancelled] { n_cancelled += scheduler->drain(timeout_ms); });
+  drainers.reserve(engines.size());
+  for (infer::Engine* engine : engines) {
+    drainers.emplace_back([engine, timeout_ms, &n_cancelled] {
+      n_cancelled += engine->drain(timeout_ms, "the server is shutting down");
+    });
   }
   for (std::thread& drainer : drainers) drainer.join();
   return n_cancelled.load();

@@ -26,7 +26,7 @@
 //   options.budget_bytes = int64_t{20} << 30;
 //   HEARTH_ASSIGN_OR_RETURN(auto manager, ModelManager::create(paths, std::move(options)));
 //   HEARTH_ASSIGN_OR_RETURN(ModelLease lease, manager->acquire("qwen2.5-0.5b", std::nullopt));
-//   lease->scheduler->submit(...);   // the model stays loaded while the lease lives
+//   lease->engine->submit(...);   // the model stays loaded while the lease lives
 //
 // Thread-safety: every method may be called from any thread. A load runs on
 // the manager's own loader thread, one at a time; acquire_async never blocks on
@@ -92,9 +92,10 @@ struct ModelInfo {
   // it was read (a copy under way). Read again at its next use; 503 meanwhile.
   bool being_written = false;
   int64_t created_s = 0;
-  int64_t n_ctx = 0;         // the context it is (or would be) served with
-  planner::MemoryPlan plan;  // its planned bytes at the manager's settings
-  bool fits_budget = false;  // plan.total_bytes() <= budget
+  model::Capabilities capabilities = 0;  // what its engine serves (generate, embed, ...)
+  int64_t n_ctx = 0;                     // the context it is (or would be) served with
+  planner::MemoryPlan plan;              // its planned bytes at the manager's settings
+  bool fits_budget = false;              // plan.total_bytes() <= budget
   bool resident = false;
   bool loading = false;
   // Its load waits for busy models to end so that it fits the budget (at most
@@ -109,7 +110,9 @@ struct ModelInfo {
   int64_t load_ms = 0;  // how long its last load took; 0: never loaded
   // The engine's counters and measured rates: live while resident, else as
   // they were when it was last unloaded (nullopt: never loaded).
-  std::optional<infer::SchedulerStats> stats;
+  std::optional<infer::EngineStats> stats;
+  // While resident: what its engine holds, term by term (never more than plan).
+  std::optional<infer::EngineMemory> memory;
 };
 
 class ModelManager;
@@ -252,8 +255,8 @@ class ModelManager {
   friend class ModelLease;
 
   ModelManagerOptions options_;
-  std::string dir_;           // set by create_for_dir; immutable after it
-  std::mutex rescan_mutex_;   // one rescan at a time (held while planning, without mutex_)
+  std::string dir_;          // set by create_for_dir; immutable after it
+  std::mutex rescan_mutex_;  // one rescan at a time (held while planning, without mutex_)
   mutable std::mutex mutex_;
   std::condition_variable loader_cv_;  // a load was queued, a lease ended, or stopping
   std::vector<EntryPtr> entries_;      // guarded by mutex_; sorted by id
@@ -262,8 +265,8 @@ class ModelManager {
   // being overwritten (still listed, stopped by stop_overwritten).
   std::vector<EntryPtr> retired_;
   std::deque<EntryPtr> overwritten_;  // guarded by mutex_; for stop_overwritten
-  std::deque<EntryPtr> load_queue_;  // guarded by mutex_
-  bool stopping_ = false;            // guarded by mutex_
+  std::deque<EntryPtr> load_queue_;   // guarded by mutex_
+  bool stopping_ = false;             // guarded by mutex_
   std::thread loader_;
 };
 

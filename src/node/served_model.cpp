@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "infer/decoder_engine.h"
+#include "infer/llama_model.h"
+
 namespace hearth::node {
 
 int64_t file_modification_time_s(const std::string& path) {
@@ -35,14 +38,15 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
       return lease.status();  // being written now: a retry maps the finished file, leased
     } else if (options.notice) {
       options.notice("model '" + id + "': " + path + " is not protected against being overwritten in place (" +
-                     lease.status().message() + "): writing into it while it is loaded (cp onto it) would stop "
+                     lease.status().message() +
+                     "): writing into it while it is loaded (cp onto it) would stop "
                      "the server; replacing it by renaming a new file over it (mv) is safe");
     }
   }
 
-  auto model = infer::LlamaModel::load(path);
-  if (!model.ok()) return Status(model.status().code(), "cannot load " + path + ": " + model.status().message());
-  served->model = std::move(model).value();
+  auto loaded = infer::LlamaModel::load(path);
+  if (!loaded.ok()) return Status(loaded.status().code(), "cannot load " + path + ": " + loaded.status().message());
+  std::unique_ptr<infer::LlamaModel> model = std::move(loaded).value();
   if (served->file_lease) {
     // The lease must cover the file that was mapped: a rename over the path
     // between the two opens would leave the mapping unprotected.
@@ -54,14 +58,14 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     }
   }
 
-  auto tokenizer = text::Tokenizer::from_gguf(served->model->file());
+  auto tokenizer = text::Tokenizer::from_gguf(model->file());
   if (!tokenizer.ok()) {
     return Status(tokenizer.status().code(),
                   path + ": the model's tokenizer is unusable: " + tokenizer.status().message());
   }
   served->tokenizer = std::move(tokenizer).value();
 
-  auto chat_template = text::ChatTemplate::from_gguf(served->model->file());
+  auto chat_template = text::ChatTemplate::from_gguf(model->file());
   if (chat_template.ok()) {
     served->chat_template = std::move(chat_template).value();
     if (!served->chat_template->fallback_reason().empty() && options.notice) {
@@ -77,13 +81,12 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
   }
 
   infer::SchedulerOptions scheduler_options = options.scheduler;
-  scheduler_options.n_ctx = serving_context(served->model->config(), options);
-  auto scheduler = infer::Scheduler::create(*served->model, *served->tokenizer, scheduler_options);
-  if (!scheduler.ok()) {
-    return Status(scheduler.status().code(),
-                  "cannot start the engine for " + path + ": " + scheduler.status().message());
+  scheduler_options.n_ctx = serving_context(model->config(), options);
+  auto engine = infer::DecoderEngine::create(std::move(model), *served->tokenizer, scheduler_options);
+  if (!engine.ok()) {
+    return Status(engine.status().code(), "cannot start the engine for " + path + ": " + engine.status().message());
   }
-  served->scheduler = std::move(scheduler).value();
+  served->engine = std::move(engine).value();
   return served;
 }
 

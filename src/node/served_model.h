@@ -1,6 +1,7 @@
 // ServedModel: one model loaded for serving, with its tokenizer, chat
-// template and its own engine (infer::Scheduler); and how a model file
-// becomes one (load_served_model). node::ModelManager owns them.
+// template and its own engine (infer::Engine); and how a model file becomes
+// one (load_served_model), which is where a file's engine is chosen.
+// node::ModelManager owns them.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "infer/llama_model.h"
+#include "infer/engine.h"
 #include "infer/scheduler.h"
 #include "model/llama_arch.h"
 #include "node/file_lease.h"
@@ -36,9 +37,9 @@ struct ServedModelOptions {
 // no trained context gets what was asked (or kDefaultContext).
 int64_t serving_context(const model::LlamaConfig& config, const ServedModelOptions& options);
 
-// Thread-safety: immutable once loaded; the scheduler is thread-safe. Members
-// are declared in dependency order: the scheduler reads the model and
-// tokenizer, so it is declared last and destroyed first.
+// Thread-safety: immutable once loaded; the engine is thread-safe. Members
+// are declared in dependency order: the engine reads the tokenizer, so it is
+// declared last and destroyed first.
 struct ServedModel {
   std::string id;  // the file name without ".gguf"
   std::string path;
@@ -47,19 +48,20 @@ struct ServedModel {
   // (null where none could be had). Declared first: released only after the
   // model has unmapped the file.
   std::unique_ptr<FileLease> file_lease;
-  std::unique_ptr<infer::LlamaModel> model;
   std::unique_ptr<text::Tokenizer> tokenizer;
   // Absent when the model carries no template hearth can render; chat is then
   // refused with chat_template_error (completions still work).
   std::optional<text::ChatTemplate> chat_template;
   std::string chat_template_error;
-  std::unique_ptr<infer::Scheduler> scheduler;
+  std::unique_ptr<infer::Engine> engine;
 
-  int64_t n_ctx() const { return scheduler->options().n_ctx; }
+  int64_t n_ctx() const { return engine->n_ctx(); }
 };
 
-// Maps the file, builds its tokenizer and chat template and starts its
-// scheduler. Errors name the file. With `on_overwrite`, first takes a
+// Maps the file, builds its tokenizer and chat template and starts the
+// engine its family calls for (hearth's decoder for the families that
+// generate; a new kind of engine is added here and in ModelManager's
+// planning). Errors name the file. With `on_overwrite`, first takes a
 // FileLease on the file whose on_break it is (see file_lease.h for what it may
 // do); kUnavailable while another process has the file open for writing (a
 // copy in progress: retry later); where the file system or its owner allows

@@ -43,11 +43,7 @@ Status validate_settings(const PlanSettings& settings) {
   return ok_status();
 }
 
-int64_t file_weights_bytes(const model::GgufFile& file) {
-  int64_t n_bytes = 0;
-  for (const model::GgufTensorInfo& info : file.tensors()) n_bytes += static_cast<int64_t>(info.n_bytes);
-  return n_bytes;
-}
+int64_t file_weights_bytes(const model::GgufFile& file) { return file.tensor_data_bytes(); }
 
 namespace {
 

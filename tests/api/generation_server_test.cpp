@@ -101,7 +101,7 @@ class GenerationServerTest : public ::testing::Test {
     models_.reset();
   }
 
-  infer::Scheduler& scheduler() { return *lease_->scheduler; }
+  infer::Engine& engine() { return *lease_->engine; }
   std::string model_id() const { return node::model_id_from_path(model_path()); }
 
   beast::tcp_stream connect() {
@@ -156,7 +156,7 @@ class GenerationServerTest : public ::testing::Test {
   bool wait_idle() {
     const auto deadline = std::chrono::steady_clock::now() + kGuard;
     while (std::chrono::steady_clock::now() < deadline) {
-      const infer::SchedulerStats stats = scheduler().stats();
+      const infer::EngineStats stats = engine().stats();
       if (stats.n_running == 0 && stats.n_waiting == 0) return true;
       std::this_thread::yield();
     }
@@ -232,7 +232,7 @@ TEST_F(GenerationServerTest, LongAnswerRunsToItsLimit) {
 // and the next step frees the sequence: exactly two tokens were generated.
 TEST_F(GenerationServerTest, ClientLeavingMidStreamCancelsItsSequence) {
   start(10000, /*gated=*/true);
-  const int64_t generated_before = scheduler().stats().n_generated_tokens_total;
+  const int64_t generated_before = engine().stats().n_generated_tokens_total;
   {
     beast::tcp_stream stream = connect();
     send_chat(stream, kContext - 64, /*streamed=*/true);
@@ -245,22 +245,22 @@ TEST_F(GenerationServerTest, ClientLeavingMidStreamCancelsItsSequence) {
   ASSERT_TRUE(wait_for_access_line("\"status\":499"));
   gate_.open();
   EXPECT_TRUE(wait_idle());
-  EXPECT_EQ(scheduler().stats().n_generated_tokens_total - generated_before, 2);
+  EXPECT_EQ(engine().stats().n_generated_tokens_total - generated_before, 2);
 }
 
 TEST_F(GenerationServerTest, ClientLeavingBeforeAWholeAnswerCancelsItsSequence) {
   start(10000, /*gated=*/true);
-  const int64_t generated_before = scheduler().stats().n_generated_tokens_total;
+  const int64_t generated_before = engine().stats().n_generated_tokens_total;
   {
     beast::tcp_stream stream = connect();
     send_chat(stream, kContext - 64, /*streamed=*/false);
     gate_.run_steps(2);  // returns once the request is submitted and two tokens are out
-    EXPECT_EQ(scheduler().stats().n_running, 1);
+    EXPECT_EQ(engine().stats().n_running, 1);
   }  // closed while the answer is being generated
   ASSERT_TRUE(wait_for_access_line("\"status\":499"));
   gate_.open();
   EXPECT_TRUE(wait_idle());
-  EXPECT_EQ(scheduler().stats().n_generated_tokens_total - generated_before, 2);
+  EXPECT_EQ(engine().stats().n_generated_tokens_total - generated_before, 2);
 }
 
 // Held at the gate, the sequence is still running when the drain deadline

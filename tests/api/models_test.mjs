@@ -114,8 +114,13 @@ describe('models', { timeout: 30_000 }, () => {
       assert.equal(model.loads, 1);
       assert.equal(model.in_use, 0);
       assert.ok(model.last_used_unix_ms > 0 && model.idle_ms >= 0, JSON.stringify(model));
+      assert.deepEqual(model.capabilities, ['generate']);
       const engine = model.engine;
       assert.ok(engine.kv.blocks_total > 0, JSON.stringify(model));
+      // What the engine holds is what was planned (scratch within its planned peak).
+      assert.equal(engine.memory.weights_bytes, weights_bytes);
+      assert.equal(engine.memory.cache_bytes, kv_bytes);
+      assert.ok(engine.memory.scratch_bytes > 0 && engine.memory.scratch_bytes <= scratch_bytes, JSON.stringify(model));
       assert.equal(engine.kv.blocks_used, 0); // nothing is running
       assert.equal(engine.running, 0);
       // Prompts were computed and tokens decoded.

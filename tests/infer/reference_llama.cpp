@@ -30,9 +30,7 @@ Matrix load(const model::GgufFile& file, const std::string& name) {
   return rows;
 }
 
-std::vector<double> load_vector(const model::GgufFile& file, const std::string& name) {
-  return load(file, name)[0];
-}
+std::vector<double> load_vector(const model::GgufFile& file, const std::string& name) { return load(file, name)[0]; }
 
 std::vector<double> mat_vec(const Matrix& w, const std::vector<double>& x) {
   std::vector<double> y(w.size(), 0.0);
@@ -42,8 +40,7 @@ std::vector<double> mat_vec(const Matrix& w, const std::vector<double>& x) {
   return y;
 }
 
-std::vector<double> rms_norm(const std::vector<double>& x, const std::vector<double>& weight,
-                             double eps) {
+std::vector<double> rms_norm(const std::vector<double>& x, const std::vector<double>& weight, double eps) {
   double sum_sq = 0.0;
   for (double value : x) sum_sq += value * value;
   const double inv = 1.0 / std::sqrt(sum_sq / static_cast<double>(x.size()) + eps);
@@ -68,8 +65,8 @@ std::vector<double> inverse_frequencies(const TinyModelSpec& spec, double theta,
     for (double& freq : inv_freq) {
       const double wavelen = 2.0 * std::numbers::pi / freq;
       const double divided = freq / scaling.factor;
-      const double smooth = (old_ctx / wavelen - scaling.low_freq_factor) /
-                            (scaling.high_freq_factor - scaling.low_freq_factor);
+      const double smooth =
+          (old_ctx / wavelen - scaling.low_freq_factor) / (scaling.high_freq_factor - scaling.low_freq_factor);
       if (wavelen > low_freq_wavelen) {
         freq = divided;
       } else if (wavelen >= high_freq_wavelen) {
@@ -81,8 +78,8 @@ std::vector<double> inverse_frequencies(const TinyModelSpec& spec, double theta,
 }
 
 // Rotates every head of `x` for position `pos`.
-void rotate(std::vector<double>& x, int64_t n_heads, int64_t head_dim, int64_t pos,
-            const std::vector<double>& inv_freq, bool neox) {
+void rotate(std::vector<double>& x, int64_t n_heads, int64_t head_dim, int64_t pos, const std::vector<double>& inv_freq,
+            bool neox) {
   const int64_t half = head_dim / 2;
   for (int64_t head_idx = 0; head_idx < n_heads; ++head_idx) {
     double* head = x.data() + head_idx * head_dim;
@@ -98,9 +95,7 @@ void rotate(std::vector<double>& x, int64_t n_heads, int64_t head_dim, int64_t p
   }
 }
 
-double round_to_half(double value) {
-  return tensor::f16_to_f32(tensor::f32_to_f16(static_cast<float>(value)));
-}
+double round_to_half(double value) { return tensor::f16_to_f32(tensor::f32_to_f16(static_cast<float>(value))); }
 
 // Each consecutive run of `width` values RMS-normed with the same gain (per-head Q/K norms).
 void norm_each(std::vector<double>& x, const std::vector<double>& weight, double eps) {
@@ -164,9 +159,11 @@ std::vector<double> moe_ffn(const model::GgufFile& file, const TinyModelSpec& sp
 
 }  // namespace
 
-std::vector<double> reference_logits(const model::GgufFile& file, const TinyModelSpec& spec,
-                                     std::span<const int32_t> ids,
-                                     const ReferenceOptions& options) {
+namespace {
+
+// The residual stream after the last layer, one row per position.
+std::vector<std::vector<double>> final_residual(const model::GgufFile& file, const TinyModelSpec& spec,
+                                                std::span<const int32_t> ids, const ReferenceOptions& options) {
   const int64_t head_dim = spec.resolved_head_dim();
   const int64_t n_tokens = static_cast<int64_t>(ids.size());
   const int64_t group = spec.n_head / spec.n_head_kv;
@@ -290,11 +287,29 @@ std::vector<double> reference_logits(const model::GgufFile& file, const TinyMode
     }
   }
 
+  return hidden;
+}
+
+}  // namespace
+
+std::vector<double> reference_hidden(const model::GgufFile& file, const TinyModelSpec& spec,
+                                     std::span<const int32_t> ids, const ReferenceOptions& options) {
   const std::vector<double> output_norm = load_vector(file, "output_norm.weight");
-  const Matrix output = spec.tied_output ? embd : load(file, "output.weight");
+  std::vector<double> rows;
+  for (const std::vector<double>& residual : final_residual(file, spec, ids, options)) {
+    const std::vector<double> row = rms_norm(residual, output_norm, spec.rms_eps);
+    rows.insert(rows.end(), row.begin(), row.end());
+  }
+  return rows;
+}
+
+std::vector<double> reference_logits(const model::GgufFile& file, const TinyModelSpec& spec,
+                                     std::span<const int32_t> ids, const ReferenceOptions& options) {
+  const std::vector<double> output_norm = load_vector(file, "output_norm.weight");
+  const Matrix output = spec.tied_output ? load(file, "token_embd.weight") : load(file, "output.weight");
   std::vector<double> logits;
-  for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
-    std::vector<double> row = mat_vec(output, rms_norm(hidden[token_idx], output_norm, spec.rms_eps));
+  for (const std::vector<double>& residual : final_residual(file, spec, ids, options)) {
+    std::vector<double> row = mat_vec(output, rms_norm(residual, output_norm, spec.rms_eps));
     if (spec.arch == "gemma2") {
       for (double& logit : row) logit = soft_cap(logit, spec.final_softcap);
     }

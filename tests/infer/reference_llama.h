@@ -23,8 +23,12 @@ struct ReferenceOptions {
 
 // Logits of every position, [ids.size() x n_vocab] row-major.
 std::vector<double> reference_logits(const model::GgufFile& file, const TinyModelSpec& spec,
-                                     std::span<const int32_t> ids,
-                                     const ReferenceOptions& options = {});
+                                     std::span<const int32_t> ids, const ReferenceOptions& options = {});
+
+// The final hidden state of every position after the output norm,
+// [ids.size() x n_embd] row-major (what embedding models pool).
+std::vector<double> reference_hidden(const model::GgufFile& file, const TinyModelSpec& spec,
+                                     std::span<const int32_t> ids, const ReferenceOptions& options = {});
 
 // ||actual - expected||_2 / ||expected||_2.
 double relative_l2_error(std::span<const float> actual, std::span<const double> expected);

@@ -187,7 +187,7 @@ TEST_P(SchedulerTest, AloneMatchesTheGenerator) {
     EXPECT_FALSE(expected.empty());
   }
   // Both kinds of step were timed.
-  const SchedulerStats stats = scheduler->stats();
+  const EngineStats stats = scheduler->stats();
   EXPECT_GT(stats.prefill_tps, 0.0);
   EXPECT_GT(stats.decode_tps, 0.0);
 }
@@ -233,7 +233,7 @@ TEST_P(SchedulerTest, ConcurrentSeededRequestsMatchTheirSoloRuns) {
     EXPECT_EQ(finished.n_generated_tokens, 10 + idx);
     EXPECT_EQ(recorders[static_cast<size_t>(idx)]->text(), expected[static_cast<size_t>(idx)]) << "request " << idx;
   }
-  const SchedulerStats stats = scheduler->stats();
+  const EngineStats stats = scheduler->stats();
   EXPECT_EQ(stats.n_running, 0);
   EXPECT_EQ(stats.kv_blocks_used, 0);
   // Batching happened: far fewer steps than tokens.
@@ -266,7 +266,7 @@ TEST_P(SchedulerTest, PrefixCacheServesSharedPromptsWithoutChangingOutputs) {
   submit(*scheduler, request(prompt(32, 3), 4, 2), again);
   EXPECT_EQ(again->wait().n_cached_prompt_tokens, 16);
 
-  const SchedulerStats stats = scheduler->stats();
+  const EngineStats stats = scheduler->stats();
   EXPECT_EQ(stats.kv_blocks_used, 0);
   EXPECT_GT(stats.kv_blocks_cached, 0);
   EXPECT_EQ(stats.n_cached_tokens_total, 32 + 16);
@@ -362,7 +362,7 @@ TEST_P(SchedulerTest, CancelStopsAtOnceAndFreesBlocks) {
   EXPECT_EQ(finished.reason, FinishReason::kCancelled);
   EXPECT_EQ(finished.n_generated_tokens, 2) << "the cancel did not land at the next step";
   EXPECT_EQ(queued->wait().reason, FinishReason::kCancelled);
-  const SchedulerStats stats = scheduler->stats();
+  const EngineStats stats = scheduler->stats();
   EXPECT_EQ(stats.kv_blocks_used, 0);
   EXPECT_EQ(stats.n_running, 0);
   EXPECT_EQ(stats.n_waiting, 0);
@@ -548,7 +548,7 @@ TEST_P(SchedulerTest, ChurnWithCancellationsLeaksNoBlocks) {
     if ((state >> 4) % 5 == 0) handles.back()->cancel();
   }
   for (auto& recorder : recorders) recorder->wait();
-  const SchedulerStats stats = scheduler->stats();
+  const EngineStats stats = scheduler->stats();
   EXPECT_EQ(stats.kv_blocks_used, 0);
   EXPECT_EQ(stats.n_running, 0);
   EXPECT_EQ(stats.n_waiting, 0);

@@ -178,6 +178,7 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   config.n_expert = spec.n_expert;
   config.n_expert_used = spec.n_expert_used;
   config.n_ff_exp = spec.n_ff_exp;
+  config.pooling = spec.pooling;
   HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
   if (registered != nullptr) {
     model::write_llama_config(config, writer);

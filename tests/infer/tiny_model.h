@@ -35,6 +35,7 @@ struct TinyModelSpec {
   model::RopeScaling rope_scaling;
   bool tied_output = false;
   int64_t sliding_window = 0;                        // gemma2/3: attention.sliding_window (required there)
+  int64_t pooling = 0;                               // <arch>.pooling_type: an embedding model (qwen3)
   float attn_softcap = 50.0f;                        // gemma2 only
   float final_softcap = 30.0f;
   int64_t n_expert = 0;                              // qwen3moe only (required there)

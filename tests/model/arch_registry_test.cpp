@@ -65,6 +65,9 @@ TEST(ArchRegistry, FindsEachFamilyByName) {
   EXPECT_EQ(arch_names(), "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3");
   EXPECT_EQ(capability_names(capability_bit(Capability::kGenerate)), "generate");
   EXPECT_EQ(capability_names(0), "none");
+  EXPECT_EQ(capability_names(capability_bit(Capability::kEmbed) | capability_bit(Capability::kOcr)), "embed, ocr");
+  EXPECT_TRUE(has_capability(capability_bit(Capability::kSpeak), Capability::kSpeak));
+  EXPECT_FALSE(has_capability(capability_bit(Capability::kSpeak), Capability::kTranscribe));
 }
 
 // The rules every description must follow, so a new family's table mistakes fail here.

@@ -117,7 +117,17 @@ TEST_F(ModelManagerTest, LoadsOnDemandOnceAndKeepsItWhileLeased) {
     EXPECT_EQ(info.n_loads, 1);
     EXPECT_GT(info.last_used_unix_ms, 0);
     EXPECT_EQ(manager->committed_bytes(), info.plan.total_bytes());
+    EXPECT_EQ(info.capabilities, model::capability_bit(model::Capability::kGenerate));
+    // What the engine holds is what was planned: weights and KV pool exactly,
+    // scratch within its planned peak.
+    ASSERT_TRUE(info.memory.has_value());
+    EXPECT_EQ(info.memory->weights_bytes, info.plan.weights_bytes);
+    EXPECT_EQ(info.memory->cache_bytes, info.plan.kv_bytes);
+    EXPECT_GT(info.memory->scratch_bytes, 0);
+    EXPECT_LE(info.memory->scratch_bytes, info.plan.scratch_bytes);
   }
+  EXPECT_FALSE(manager->info("small-b")->memory.has_value());  // not resident
+  EXPECT_EQ(manager->info("small-b")->capabilities, model::capability_bit(model::Capability::kGenerate));
   auto again = manager->acquire("small-a", std::nullopt);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(manager->info("small-a")->n_loads, 1);
@@ -131,7 +141,7 @@ TEST_F(ModelManagerTest, ConcurrentRequestsShareOneLoad) {
   for (int request_idx = 0; request_idx < 8; ++request_idx) {
     results.push_back(std::async(std::launch::async, [&manager] {
       auto lease = manager->acquire("small-a", std::nullopt);
-      return lease.ok() && (*lease)->scheduler != nullptr;
+      return lease.ok() && (*lease)->engine != nullptr;
     }));
   }
   for (auto& result : results) EXPECT_TRUE(result.get());

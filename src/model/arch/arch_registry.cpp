@@ -32,4 +32,9 @@ std::string arch_names() {
   return names;
 }
 
+Capabilities model_capabilities(const LlamaConfig& config) {
+  if (config.pooling != 0) return capability_bit(Capability::kEmbed);
+  return find_arch(config.arch)->capabilities;
+}
+
 }  // namespace hearth::model

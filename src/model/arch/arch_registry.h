@@ -21,4 +21,10 @@ std::span<const ArchSpec* const> all_archs();
 // "llama, qwen2": the registered names, for messages.
 std::string arch_names();
 
+// What an engine serves for a model of `config`: embed for a file that names
+// a pooling (an embedding model built on a decoder family: Qwen3-Embedding),
+// else its family's capabilities. Precondition: config.arch is registered
+// (read_llama_config checked it).
+Capabilities model_capabilities(const LlamaConfig& config);
+
 }  // namespace hearth::model

@@ -4,13 +4,37 @@
 
 namespace hearth::model {
 
-std::string capability_names(Capabilities caps) {
-  static constexpr std::pair<Capability, const char*> kNames[] = {{Capability::kGenerate, "generate"}};
-  std::string names;
-  for (const auto& [cap, name] : kNames) {
-    if ((caps & capability_bit(cap)) != 0) names += (names.empty() ? "" : ", ") + std::string(name);
+namespace {
+
+constexpr std::pair<Capability, std::string_view> kCapabilityNames[] = {
+    {Capability::kGenerate, "generate"}, {Capability::kEmbed, "embed"}, {Capability::kTranscribe, "transcribe"},
+    {Capability::kSpeak, "speak"},       {Capability::kOcr, "ocr"},
+};
+
+}  // namespace
+
+std::string_view capability_name(Capability cap) {
+  for (const auto& [known, name] : kCapabilityNames) {
+    if (known == cap) return name;
   }
-  return names.empty() ? "none" : names;
+  return "unknown";
+}
+
+std::vector<std::string_view> capability_name_list(Capabilities caps) {
+  std::vector<std::string_view> names;
+  for (const auto& [cap, name] : kCapabilityNames) {
+    if (has_capability(caps, cap)) names.push_back(name);
+  }
+  return names;
+}
+
+std::string capability_names(Capabilities caps) {
+  std::string joined;
+  for (std::string_view name : capability_name_list(caps)) {
+    if (!joined.empty()) joined += ", ";
+    joined += name;
+  }
+  return joined.empty() ? "none" : joined;
 }
 
 const ArchTensor* find_tensor_spec(const ArchSpec& spec, WeightSlot slot) {

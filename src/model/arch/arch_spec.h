@@ -27,12 +27,24 @@
 
 namespace hearth::model {
 
-// What an engine built on this family can serve. A bit set so later families
-// (embedding encoders, speech) add bits without changing the existing ones.
-enum class Capability : uint32_t { kGenerate = 1u << 0 };
+// What an engine can serve (infer::Engine::capabilities), and what an engine
+// built on a family can (ArchSpec::capabilities). A bit set: the API checks a
+// request's capability against the model's before anything runs.
+enum class Capability : uint32_t {
+  kGenerate = 1u << 0,    // text generation (chat, completions)
+  kEmbed = 1u << 1,       // embedding vectors
+  kTranscribe = 1u << 2,  // speech to text
+  kSpeak = 1u << 3,       // text to speech
+  kOcr = 1u << 4,         // text from images and documents
+};
 using Capabilities = uint32_t;
 constexpr Capabilities capability_bit(Capability cap) { return static_cast<Capabilities>(cap); }
-// "generate" (comma-separated, in bit order); "none" for an empty set.
+constexpr bool has_capability(Capabilities caps, Capability cap) { return (caps & capability_bit(cap)) != 0; }
+// "generate", "embed", "transcribe", "speak", "ocr".
+std::string_view capability_name(Capability cap);
+// The names of the set's capabilities, in bit order.
+std::vector<std::string_view> capability_name_list(Capabilities caps);
+// capability_name_list joined with ", "; "none" for an empty set.
 std::string capability_names(Capabilities caps);
 
 // Which dims RoPE pairs: (2i, 2i+1) for files whose Q/K rows the converter

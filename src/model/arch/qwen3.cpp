@@ -17,7 +17,7 @@ using namespace parts;
 constexpr ConfigKey kKeys[] = {
     kContextLength,      kEmbeddingLength, kBlockCount,        kFeedForwardLength, kHeadCount,
     kHeadCountKv,        kKeyLengthAlways, kValueLengthAlways, kRmsEpsilon,        kRopeFreqBase,
-    kRopeDimensionCount, kVocabSize,       kExpertCount,
+    kRopeDimensionCount, kVocabSize,       kExpertCount,       kPoolingType,
 };
 
 constexpr ArchTensor kTensors[] = {

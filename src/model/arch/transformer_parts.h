@@ -124,6 +124,18 @@ inline constexpr ConfigKey kFinalLogitSoftcapping = {.suffix = "final_logit_soft
                                                      .value_for = [](const LlamaConfig&) { return 30.0; },
                                                      .note = "30"};
 
+// How an embedding model pools its final hidden states into one vector, with
+// llama.cpp's values (enum llama_pooling_type: 0 none, 1 mean, 2 cls, 3 last);
+// absent or 0: a text generator. 4 (rank: rerankers) is not served yet.
+inline constexpr ConfigKey kPoolingType = {
+    .suffix = "pooling_type",
+    .int_field = &LlamaConfig::pooling,
+    .min = 0,
+    .max = 3,
+    .value_for = [](const LlamaConfig&) { return 0.0; },
+    .written_when = [](const LlamaConfig& c) { return c.pooling != 0; },
+    .note = "0 (none: a text generator)"};
+
 // gemma3: the window of its local layers (llama.cpp's converter always writes it).
 inline constexpr ConfigKey kSlidingWindow = {
     .suffix = "attention.sliding_window", .int_field = &LlamaConfig::sliding_window, .min = 1, .max = kMaxContext};

@@ -1,0 +1,22 @@
+#include "infer/engine.h"
+
+#include <string>
+
+namespace hearth::infer {
+
+Result<std::shared_ptr<SequenceHandle>> Engine::submit(SequenceRequest&& /*request*/,
+                                                       std::shared_ptr<SequenceObserver> /*observer*/) {
+  return missing_capability_error("text generation", model::Capability::kGenerate, capabilities());
+}
+
+Status Engine::embed(EmbedRequest&& /*request*/, EmbedCallback /*done*/) {
+  return missing_capability_error("embeddings", model::Capability::kEmbed, capabilities());
+}
+
+Status missing_capability_error(std::string_view what, model::Capability needed, model::Capabilities capabilities) {
+  return failed_precondition_error(std::string(what) + " needs an engine that can " +
+                                   std::string(model::capability_name(needed)) +
+                                   "; this model's engine serves only: " + model::capability_names(capabilities));
+}
+
+}  // namespace hearth::infer
