@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Converts a Hugging Face decoder directory (Llama, Mistral, Qwen2, Qwen3, Gemma 3 text, Phi-3/4) to GGUF.
+"""Converts a Hugging Face decoder directory (Llama, Mistral, Qwen2, Qwen3, Qwen3 MoE, Gemma 2, Gemma 3 text, Phi-3/4)
+to GGUF.
 
 Input: config.json, model.safetensors (or sharded *.safetensors with an index,
 or pytorch_model.bin, which needs torch), tokenizer.json, optionally
@@ -25,6 +26,19 @@ Tensor layout decisions (the contract hearth's loader relies on):
   writes them: key_length/value_length, attention.sliding_window,
   rope.freq_base (global layers; the local base 10000 is fixed by the
   format), no rope.dimension_count.
+- `qwen3moe`: qwen3's attention; the router mlp.gate.weight -> ffn_gate_inp.weight
+  (always F32, as llama.cpp keeps it), the experts stacked into 3-D tensors
+  ffn_gate_exps / ffn_up_exps [n_expert, moe_intermediate_size, hidden] and
+  ffn_down_exps [n_expert, hidden, moe_intermediate_size] (numpy order), from
+  either checkpoint form: per-expert mlp.experts.E.{gate,up,down}_proj.weight
+  (transformers < 5) or fused mlp.experts.gate_up_proj [E, 2 I, H] (gate rows
+  first) and mlp.experts.down_proj [E, H, I]. Keys expert_count,
+  expert_used_count, expert_feed_forward_length. Refused: norm_topk_prob
+  false, dense layers (mlp_only_layers, decoder_sparse_step != 1).
+- `gemma2`: gemma3's norms (1 + w) and names without the Q/K norms; keys
+  attn_logit_softcapping, final_logit_softcapping, attention.sliding_window
+  (even layers windowed, as HF's layer_types must say). query_pre_attn_scalar
+  must be what llama.cpp assumes: head_dim, or n_embd / n_head for 46 layers.
 - `phi3`: fused qkv_proj -> attn_qkv.weight (rows: Q, K, V), fused
   gate_up_proj -> ffn_up.weight (rows: gate, then up), as llama.cpp keeps them;
   attention.sliding_window 0 when the config has none (Phi-4).
@@ -96,9 +110,14 @@ SPM_SPACE = "\u2581"
 _BYTE_TOKEN = re.compile(r"^<0x[0-9A-F]{2}>$")
 
 ARCHS = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2",
-         "Qwen3ForCausalLM": "qwen3", "Gemma3ForCausalLM": "gemma3", "Phi3ForCausalLM": "phi3"}
+         "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3moe", "Gemma2ForCausalLM": "gemma2",
+         "Gemma3ForCausalLM": "gemma3", "Phi3ForCausalLM": "phi3"}
 # The activation each family's FFN must use (HF's hidden_act / hidden_activation).
-ACTIVATIONS = {"llama": "silu", "qwen2": "silu", "qwen3": "silu", "phi3": "silu", "gemma3": "gelu_pytorch_tanh"}
+ACTIVATIONS = {"llama": "silu", "qwen2": "silu", "qwen3": "silu", "qwen3moe": "silu", "phi3": "silu",
+               "gemma2": "gelu_pytorch_tanh", "gemma3": "gelu_pytorch_tanh"}
+# The layer count of the one model per gemma family whose query_pre_attn_scalar is n_embd / n_head
+# (the 27B models; GGUF has no key for it and llama.cpp decides by the layer count).
+EMBD_PER_HEAD_SCALE_LAYERS = {"gemma2": 46, "gemma3": 62}
 # gemma3's sliding-window layers rotate with this base; GGUF has no key for it (llama.cpp fixes it too).
 GEMMA3_LOCAL_ROPE_BASE = 10000.0
 FILE_TYPES = {"f32": 0, "f16": 1, "q8_0": 7}
@@ -206,6 +225,11 @@ class ModelParams:
     sliding_window: int = 0            # gemma3, phi3: attention.sliding_window (0: none)
     rope_local_theta: float | None = None  # gemma3: the base of its sliding-window layers
     original_context: int | None = None    # phi3: rope.scaling.original_context_length
+    n_expert: int = 0                       # qwen3moe
+    n_expert_used: int = 0
+    n_ff_exp: int = 0
+    attn_softcap: float | None = None       # gemma2
+    final_softcap: float | None = None
 
 
 def _first_id(value: Any) -> int | None:
@@ -256,14 +280,42 @@ def read_model_params(config: dict[str, Any]) -> ModelParams:
     if float(config.get("partial_rotary_factor", 1.0)) != 1.0:
         raise ConversionError("partial rotary embeddings are not supported")
     sliding_window = 0
-    if arch == "gemma3":
+    n_layer = int(config["num_hidden_layers"])
+    if arch in ("gemma2", "gemma3"):
+        query_scalar = config.get("query_pre_attn_scalar", head_dim)
+        want_scalar = n_embd // n_head if n_layer == EMBD_PER_HEAD_SCALE_LAYERS[arch] else head_dim
+        if int(query_scalar) != want_scalar:
+            raise ConversionError(f"query_pre_attn_scalar {query_scalar} is not {want_scalar}, the value the GGUF "
+                                  f"format implies for {n_layer} layers")
+    moe = {}
+    if arch == "qwen3moe":
+        if not config.get("norm_topk_prob", False):
+            raise ConversionError("qwen3moe without norm_topk_prob is not supported (llama.cpp always renormalizes)")
+        if config.get("mlp_only_layers") or int(config.get("decoder_sparse_step", 1)) != 1:
+            raise ConversionError("qwen3moe with dense layers (mlp_only_layers, decoder_sparse_step) is not supported")
+        # transformers 5 names the expert count num_local_experts; older configs num_experts.
+        n_expert = config.get("num_experts", config.get("num_local_experts"))
+        if n_expert is None or "num_experts_per_tok" not in config or "moe_intermediate_size" not in config:
+            raise ConversionError("qwen3moe config lacks num_experts, num_experts_per_tok or moe_intermediate_size")
+        moe = {"n_expert": int(n_expert), "n_expert_used": int(config["num_experts_per_tok"]),
+               "n_ff_exp": int(config["moe_intermediate_size"])}
+        if not 1 <= moe["n_expert_used"] <= moe["n_expert"]:
+            raise ConversionError(f"num_experts_per_tok {moe['n_expert_used']} outside [1, {moe['n_expert']}]")
+    softcaps = {}
+    if arch == "gemma2":
+        attn_cap, final_cap = config.get("attn_logit_softcapping"), config.get("final_logit_softcapping")
+        if attn_cap is None or final_cap is None:
+            raise ConversionError("gemma2 without soft-capping is not supported (GGUF readers default to 50 and 30)")
+        softcaps = {"attn_softcap": float(attn_cap), "final_softcap": float(final_cap)}
+        layer_types = config.get("layer_types")
+        want = ["sliding_attention" if i % 2 == 0 else "full_attention" for i in range(n_layer)]
+        if layer_types is not None and list(layer_types) != want:
+            raise ConversionError(f"gemma2 layer_types {layer_types} are not the fixed pattern (even layers windowed)")
+        sliding_window = int(config["sliding_window"])
+    elif arch == "gemma3":
         if config.get("final_logit_softcapping") is not None or config.get("attn_logit_softcapping") is not None:
             raise ConversionError("gemma3 with logit soft-capping is not supported")
-        query_scalar = config.get("query_pre_attn_scalar", head_dim)
-        if int(query_scalar) != head_dim:
-            raise ConversionError(f"query_pre_attn_scalar {query_scalar} differs from head_dim {head_dim}")
         layer_types = config.get("layer_types")
-        n_layer = int(config["num_hidden_layers"])
         want = ["full_attention" if (i + 1) % 6 == 0 else "sliding_attention" for i in range(n_layer)]
         if layer_types is not None and list(layer_types) != want:
             raise ConversionError(f"gemma3 layer_types {layer_types} are not the fixed pattern (every 6th global)")
@@ -305,12 +357,14 @@ def read_model_params(config: dict[str, Any]) -> ModelParams:
         rms_eps=float(config.get("rms_norm_eps", 1e-6)),
         rope_theta=rope_theta,
         rope_scaling=scaling,
-        tied=bool(config.get("tie_word_embeddings", arch == "gemma3")),
+        tied=bool(config.get("tie_word_embeddings", arch in ("gemma2", "gemma3"))),
         bos_token_id=_first_id(config.get("bos_token_id")),
         eos_token_id=_first_id(config.get("eos_token_id")),
         sliding_window=sliding_window,
         rope_local_theta=local_theta,
         original_context=original_context,
+        **moe,
+        **softcaps,
     )
 
 
@@ -597,7 +651,14 @@ _LAYER_MAP_EXTRA = {
                "pre_feedforward_layernorm.weight": "ffn_norm.weight",
                "post_feedforward_layernorm.weight": "post_ffw_norm.weight"},
     "phi3": {"self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight"},
+    "qwen3moe": {"self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight",
+                 "mlp.gate.weight": "ffn_gate_inp.weight"},
+    "gemma2": {"post_attention_layernorm.weight": "post_attention_norm.weight",
+               "pre_feedforward_layernorm.weight": "ffn_norm.weight",
+               "post_feedforward_layernorm.weight": "post_ffw_norm.weight"},
 }
+_EXPERT_NAME = re.compile(r"^mlp\.experts\.(\d+)\.(gate|up|down)_proj\.weight$")
+_FUSED_EXPERTS = {"mlp.experts.gate_up_proj": "gate_up", "mlp.experts.down_proj": "down"}
 _LAYER_NAME = re.compile(r"^model\.layers\.(\d+)\.(.+)$")
 
 
@@ -612,18 +673,24 @@ def expected_layer_shapes(p: ModelParams) -> dict[str, tuple[int, ...]]:
                        "attn_v.weight": (kv_dim, p.n_embd)})
     if p.arch == "qwen2":
         shapes.update({"attn_q.bias": (q_dim,), "attn_k.bias": (kv_dim,), "attn_v.bias": (kv_dim,)})
-    if p.arch in ("qwen3", "gemma3"):
+    if p.arch in ("qwen3", "qwen3moe", "gemma3"):
         shapes.update({"attn_q_norm.weight": (p.head_dim,), "attn_k_norm.weight": (p.head_dim,)})
     shapes["attn_output.weight"] = (p.n_embd, q_dim)
-    if p.arch == "gemma3":
+    if p.arch in ("gemma2", "gemma3"):
         shapes["post_attention_norm.weight"] = (p.n_embd,)
     shapes["ffn_norm.weight"] = (p.n_embd,)
+    if p.arch == "qwen3moe":
+        shapes.update({"ffn_gate_inp.weight": (p.n_expert, p.n_embd),
+                       "ffn_gate_exps.weight": (p.n_expert, p.n_ff_exp, p.n_embd),
+                       "ffn_up_exps.weight": (p.n_expert, p.n_ff_exp, p.n_embd),
+                       "ffn_down_exps.weight": (p.n_expert, p.n_embd, p.n_ff_exp)})
+        return shapes
     if p.arch == "phi3":
         shapes["ffn_up.weight"] = (2 * p.n_ff, p.n_embd)
     else:
         shapes.update({"ffn_gate.weight": (p.n_ff, p.n_embd), "ffn_up.weight": (p.n_ff, p.n_embd)})
     shapes["ffn_down.weight"] = (p.n_embd, p.n_ff)
-    if p.arch == "gemma3":
+    if p.arch in ("gemma2", "gemma3"):
         shapes["post_ffw_norm.weight"] = (p.n_embd,)
     return shapes
 
@@ -632,8 +699,25 @@ def map_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str,
     """HF names -> ggml names, with llama's Q/K permute and gemma's norm + 1; checks every shape."""
     layer_map = {**_LAYER_MAP, **_LAYER_MAP_EXTRA.get(p.arch, {})}
     out: dict[str, np.ndarray] = {}
+    experts: dict[tuple[int, str], dict[int, np.ndarray]] = {}  # (layer, gate|up|down) -> expert -> matrix
     for hf_name, value in state.items():
         if hf_name.endswith("rotary_emb.inv_freq"):
+            continue
+        m = _LAYER_NAME.match(hf_name)
+        if p.arch == "qwen3moe" and m and (_EXPERT_NAME.match(m.group(2)) or m.group(2) in _FUSED_EXPERTS):
+            layer = int(m.group(1))
+            if layer >= p.n_layer:
+                raise ConversionError(f"{hf_name}: layer {layer} >= block_count {p.n_layer}")
+            one = _EXPERT_NAME.match(m.group(2))
+            if one:
+                experts.setdefault((layer, one.group(2)), {})[int(one.group(1))] = value
+            elif _FUSED_EXPERTS[m.group(2)] == "down":
+                experts.setdefault((layer, "down"), {}).update(enumerate(value))
+            else:  # [E, 2 I, H]: gate rows, then up rows
+                if value.ndim != 3 or value.shape[1] != 2 * p.n_ff_exp:
+                    raise ConversionError(f"{hf_name}: shape {value.shape}, expected [E, {2 * p.n_ff_exp}, H]")
+                experts.setdefault((layer, "gate"), {}).update(enumerate(value[:, :p.n_ff_exp]))
+                experts.setdefault((layer, "up"), {}).update(enumerate(value[:, p.n_ff_exp:]))
             continue
         if hf_name == "model.embed_tokens.weight":
             name = "token_embd.weight"
@@ -655,11 +739,16 @@ def map_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str,
                 value = permute_rotary_rows(value, p.n_head)
             elif p.arch == "llama" and m.group(2).startswith("self_attn.k_proj"):
                 value = permute_rotary_rows(value, p.n_head_kv)
-        # Gemma3RMSNorm scales by (1 + w); llama.cpp's converter stores 1 + w.
-        # ref: llama.cpp convert_hf_to_gguf.py, Gemma3Model.modify_tensors (norm_shift)
-        if p.arch == "gemma3" and hf_name.endswith("norm.weight"):
+        # Gemma2/3RMSNorm scale by (1 + w); llama.cpp's converter stores 1 + w.
+        # ref: llama.cpp convert_hf_to_gguf.py, Gemma2Model / Gemma3Model.modify_tensors
+        if p.arch in ("gemma2", "gemma3") and hf_name.endswith("norm.weight"):
             value = value.astype(np.float32) + np.float32(1.0)
         out[name] = value
+    for (layer, kind), by_expert in sorted(experts.items()):
+        if sorted(by_expert) != list(range(p.n_expert)):
+            raise ConversionError(f"layer {layer}: {kind} matrices of experts {sorted(by_expert)[:8]}..., "
+                                  f"expected 0..{p.n_expert - 1}")
+        out[f"blk.{layer}.ffn_{kind}_exps.weight"] = np.stack([by_expert[e] for e in range(p.n_expert)])
 
     expected = {"token_embd.weight": (p.n_vocab, p.n_embd), "output_norm.weight": (p.n_embd,)}
     if not p.tied:
@@ -728,16 +817,24 @@ def write_model_metadata(w: GgufWriter, p: ModelParams, name: str, out_type: str
     w.add_uint32(f"{a}.feed_forward_length", p.n_ff)
     w.add_uint32(f"{a}.attention.head_count", p.n_head)
     w.add_uint32(f"{a}.attention.head_count_kv", p.n_head_kv)
-    # llama.cpp's qwen3 and gemma3 converters always write the head size; llama only when it is not derived.
-    if p.head_dim != p.n_embd // p.n_head or a in ("qwen3", "gemma3"):
+    # llama.cpp's converters write the head size when the config has head_dim (qwen3, gemma); llama only when it
+    # is not derived.
+    if p.head_dim != p.n_embd // p.n_head or a in ("qwen3", "qwen3moe", "gemma2", "gemma3"):
         w.add_uint32(f"{a}.attention.key_length", p.head_dim)
         w.add_uint32(f"{a}.attention.value_length", p.head_dim)
     w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", p.rms_eps)
-    if a != "gemma3":
+    if a not in ("gemma2", "gemma3"):
         w.add_uint32(f"{a}.rope.dimension_count", p.head_dim)
     w.add_float32(f"{a}.rope.freq_base", p.rope_theta)
-    if a in ("gemma3", "phi3"):
+    if a in ("gemma2", "gemma3", "phi3"):
         w.add_uint32(f"{a}.attention.sliding_window", p.sliding_window)
+    if a == "gemma2":
+        w.add_float32(f"{a}.attn_logit_softcapping", p.attn_softcap)
+        w.add_float32(f"{a}.final_logit_softcapping", p.final_softcap)
+    if a == "qwen3moe":
+        w.add_uint32(f"{a}.expert_count", p.n_expert)
+        w.add_uint32(f"{a}.expert_used_count", p.n_expert_used)
+        w.add_uint32(f"{a}.expert_feed_forward_length", p.n_ff_exp)
     if p.original_context is not None:
         w.add_uint32(f"{a}.rope.scaling.original_context_length", p.original_context)
     if p.rope_scaling.get("type") == "linear":
@@ -784,7 +881,7 @@ def convert_model(model_dir: str, out_path: str, out_type: str = "f32", name: st
         w.add_uint32(f"{params.arch}.pooling_type", pooling)
     write_tokenizer(w, spec)
     for tname, value in tensors:
-        if value.ndim == 1:
+        if value.ndim == 1 or tname.endswith("ffn_gate_inp.weight"):  # llama.cpp never quantizes the router
             ggml_type = GgmlType.F32
         else:
             ggml_type = MATRIX_TYPES[out_type]

@@ -1,4 +1,5 @@
-"""Float64 numpy forward pass of a llama / qwen2 / qwen3 / gemma3 / phi3 GGUF file, with ggml's semantics.
+"""Float64 numpy forward pass of a llama / qwen2 / qwen3 / qwen3moe / gemma2 / gemma3 / phi3 GGUF file, with ggml's
+semantics.
 
 Reads only the GGUF (weights dequantized by quant_reference.py, hyper-parameters
 from metadata, llama3 RoPE scaling from the rope_freqs.weight tensor or from
@@ -11,7 +12,15 @@ and FFN outputs again (post_attention_norm, post_ffw_norm) before the residual
 add, uses GELU (tanh approximation) in its gated FFN, and lets layers whose
 index i has (i + 1) % 6 != 0 attend only to the last attention.sliding_window
 positions (themselves included) with RoPE base 10000; phi3 splits its fused
-attn_qkv (Q, K, V rows) and ffn_up (gate rows, then up rows).
+attn_qkv (Q, K, V rows) and ffn_up (gate rows, then up rows). gemma2 is
+gemma3 without Q/K norms, with even layers windowed (all at rope.freq_base),
+attention scores soft-capped (s -> c tanh(s / c), attn_logit_softcapping)
+after the scale and the final logits likewise (final_logit_softcapping);
+gemma2 with 46 layers and gemma3 with 62 (the 27B models) scale scores by
+1/sqrt(n_embd / n_head) instead of 1/sqrt(head_dim), as llama.cpp does.
+qwen3moe replaces the FFN by a router (ffn_gate_inp) whose softmax picks the
+expert_used_count most probable experts of ffn_{gate,up,down}_exps (3-D:
+[expert, rows, cols]), weighted by their probabilities renormalized to 1.
 make_parity_fixtures.py compares its logits
 with HF transformers' to prove that the converted file plus these semantics
 reproduce the HF model, i.e. that the contract documented in tools/README.md
@@ -32,7 +41,7 @@ from gguf_reader import GgufFile  # noqa: E402
 
 def rope_frequencies(md: dict, arch: str, head_dim: int) -> np.ndarray:
     """Per-pair angular frequency: theta^(-2i/d), with linear or llama3 scaling applied."""
-    theta = float(md[f"{arch}.rope.freq_base"])
+    theta = float(md.get(f"{arch}.rope.freq_base", 10000.0))
     freqs = theta ** (-np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
     kind = md.get(f"{arch}.rope.scaling.type")
     if kind is None:
@@ -77,7 +86,10 @@ def apply_rope(x: np.ndarray, positions: np.ndarray, freqs: np.ndarray, neox: bo
     return out
 
 
-NEOX_ARCHS = ("qwen2", "qwen3", "gemma3", "phi3")
+NEOX_ARCHS = ("qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3")
+GEMMA_ARCHS = ("gemma2", "gemma3")
+# The layer count of each family's 27B, whose query_pre_attn_scalar is n_embd / n_head (llama.cpp's rule).
+EMBD_PER_HEAD_SCALE_LAYERS = {"gemma2": 46, "gemma3": 62}
 GEMMA3_GLOBAL_PERIOD = 6
 GEMMA3_LOCAL_ROPE_BASE = 10000.0
 
@@ -106,6 +118,18 @@ class LlamaReference:
         window = int(md.get(f"{a}.attention.sliding_window", 0))
         self.sliding_window = window if sliding_window_override is None else sliding_window_override
         self.local_freqs = None
+        self.attn_softcap = self.final_softcap = None
+        if a == "gemma2":
+            self.attn_softcap = float(md.get(f"{a}.attn_logit_softcapping", 50.0))
+            self.final_softcap = float(md.get(f"{a}.final_logit_softcapping", 30.0))
+        scaled_dim = self.head_dim
+        if self.n_layer == EMBD_PER_HEAD_SCALE_LAYERS.get(a):
+            scaled_dim = self.n_embd // self.n_head
+        self.scale = 1.0 / math.sqrt(scaled_dim)
+        self.n_expert_used = int(md.get(f"{a}.expert_used_count", 0))
+        # MoE diagnostics of the last logits() call: per token and layer, the router-logit gap between the last
+        # chosen expert and the first unchosen one.
+        self.router_gaps: list[float] = []
         if a == "gemma3":
             base = GEMMA3_LOCAL_ROPE_BASE
             self.local_freqs = base ** (-np.arange(0, self.head_dim, 2, dtype=np.float64) / self.head_dim)
@@ -120,11 +144,13 @@ class LlamaReference:
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * weight
 
     def _is_local(self, layer: int) -> bool:
-        """Whether the layer attends through the sliding window (gemma3: all but every 6th; phi3: all)."""
+        """Whether the layer attends through the sliding window (gemma3: all but every 6th; gemma2: even; phi3: all)."""
         if self.sliding_window <= 0:
             return False
         if self.arch == "gemma3":
             return (layer + 1) % GEMMA3_GLOBAL_PERIOD != 0
+        if self.arch == "gemma2":
+            return layer % 2 == 0
         return True
 
     def _qkv(self, h: np.ndarray, p: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,15 +166,37 @@ class LlamaReference:
             q, k, v = q + w[p + "attn_q.bias"], k + w[p + "attn_k.bias"], v + w[p + "attn_v.bias"]
         return q, k, v
 
+    def _moe(self, h: np.ndarray, p: str) -> np.ndarray:
+        """HF's Qwen3MoeSparseMoeBlock with norm_topk_prob: softmax, top k, renormalize, weighted SwiGLU experts."""
+        w = self.w
+        logits = h @ w[p + "ffn_gate_inp.weight"].T                      # [n, n_expert]
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        out = np.zeros_like(h)
+        for t in range(h.shape[0]):
+            order = np.argsort(-probs[t], kind="stable")
+            chosen = order[:self.n_expert_used]
+            if len(order) > self.n_expert_used:
+                self.router_gaps.append(float(logits[t, order[self.n_expert_used - 1]] -
+                                              logits[t, order[self.n_expert_used]]))
+            weights = probs[t, chosen] / probs[t, chosen].sum()
+            for e, weight in zip(chosen, weights):
+                gate = w[p + "ffn_gate_exps.weight"][e] @ h[t]
+                up = w[p + "ffn_up_exps.weight"][e] @ h[t]
+                out[t] += weight * (w[p + "ffn_down_exps.weight"][e] @ (gate / (1 + np.exp(-gate)) * up))
+        return out
+
     def _ffn(self, h: np.ndarray, p: str) -> np.ndarray:
         w = self.w
+        if p + "ffn_gate_inp.weight" in w:
+            return self._moe(h, p)
         if p + "ffn_gate.weight" in w:
             gate = h @ w[p + "ffn_gate.weight"].T
             up = h @ w[p + "ffn_up.weight"].T
         else:  # phi3: gate rows first, then up rows
             fused = h @ w[p + "ffn_up.weight"].T
             gate, up = fused[:, :self.n_ff], fused[:, self.n_ff:]
-        act = gelu_tanh(gate) if self.arch == "gemma3" else gate / (1 + np.exp(-gate))
+        act = gelu_tanh(gate) if self.arch in GEMMA_ARCHS else gate / (1 + np.exp(-gate))
         return (act * up) @ w[p + "ffn_down.weight"].T
 
     def logits(self, ids: list[int]) -> np.ndarray:
@@ -156,8 +204,9 @@ class LlamaReference:
         w = self.w
         n = len(ids)
         pos = np.arange(n)
+        self.router_gaps = []
         x = w["token_embd.weight"][np.asarray(ids)]
-        if self.arch == "gemma3":
+        if self.arch in GEMMA_ARCHS:
             x = x * math.sqrt(self.n_embd)
         group = self.n_head // self.n_head_kv
         causal = np.triu(np.full((n, n), -np.inf), k=1)
@@ -182,7 +231,10 @@ class LlamaReference:
             attn = np.empty((n, self.n_head, self.head_dim))
             for head in range(self.n_head):
                 kv = head // group
-                s = q[:, head, :] @ k[:, kv, :].T / math.sqrt(self.head_dim) + mask
+                s = q[:, head, :] @ k[:, kv, :].T * self.scale
+                if self.attn_softcap is not None:
+                    s = self.attn_softcap * np.tanh(s / self.attn_softcap)
+                s = s + mask
                 s = np.exp(s - s.max(axis=1, keepdims=True))
                 attn[:, head, :] = (s / s.sum(axis=1, keepdims=True)) @ v[:, kv, :]
             out = attn.reshape(n, -1) @ w[p + "attn_output.weight"].T
@@ -193,4 +245,7 @@ class LlamaReference:
             if p + "post_ffw_norm.weight" in w:
                 out = self._norm(out, w[p + "post_ffw_norm.weight"])
             x = x + out
-        return self._norm(x, w["output_norm.weight"]) @ self.output.T
+        out = self._norm(x, w["output_norm.weight"]) @ self.output.T
+        if self.final_softcap is not None:
+            out = self.final_softcap * np.tanh(out / self.final_softcap)
+        return out

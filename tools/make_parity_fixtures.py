@@ -10,7 +10,13 @@ Runs where torch, transformers and tokenizers are installed. For each model
 "gemma3": Gemma3ForCausalLM (Gemma3TextConfig), 6 layers of which 0-4 attend through a
 sliding window of 8 positions with RoPE base 1e4 and layer 5 globally with base 1e6, q/k norms,
 pre+post norms, GELU-tanh, scaled embedding, tied;
-"phi3": Phi3ForCausalLM, fused QKV and gate/up, GQA, untied),
+"phi3": Phi3ForCausalLM, fused QKV and gate/up, GQA, untied;
+"qwen3moe": Qwen3MoeForCausalLM, 8 experts of 64, 2 per token with norm_topk_prob, q/k norms,
+untied; its router is hot (std 1.0) so that where 8-bit rounding could swap the second
+and third expert, the second carries a few percent of the weight;
+"gemma2": Gemma2ForCausalLM, 4 layers of which 0 and 2 attend through a window of 8,
+attention scores soft-capped at 5 and logits at 10 (small enough to bend them), pre+post
+norms, GELU-tanh, scaled embedding, tied),
 writes into --out:
   <name>-f32.gguf, <name>-q8_0.gguf   converted by hf_to_gguf.py (only the types in
                                       the spec's "keep_gguf"; the others go to --work)
@@ -45,7 +51,7 @@ logits, the same over the q8_0 GGUF, HF float32 against HF float64, and
 whether llama_reference reproduces each greedy continuation from the f32 GGUF.
 A disagreement of the GGUF reference with HF beyond 1e-3 is recorded
 ("reference_agrees": false) and printed, not fatal: HF's logits stay the truth
-the engine is held to. For gemma3, "window_variants" records the reference's
+the engine is held to. For gemma2 and gemma3, "window_variants" records the reference's
 error with the window one shorter and one longer, to show which one HF used.
 """
 
@@ -70,7 +76,7 @@ from llama_reference import LlamaReference  # noqa: E402
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, \
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, \
     trainers  # noqa: E402
 
 CASE_LENGTHS = [1, 7, 16, 33]
@@ -96,6 +102,8 @@ CHATML_TOKENIZER = {
     "pattern": hf_to_gguf.QWEN2_PATTERN, "ignore_merges": False,
     "specials": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
     "bos": None, "eos": "<|im_end|>", "add_bos": False, "chat_template": CHATML_TEMPLATE,
+    # hf_to_gguf.py requires the normalizer that tokenizer.ggml.pre "qwen2" implies (PRE_NORMALIZER).
+    "normalizer": "NFC",
 }
 LLAMA3_ROPE_SCALING = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                        "original_max_position_embeddings": 64}
@@ -188,6 +196,30 @@ MODELS = {
                          "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attention_dropout": 0.0},
         "tokenizer": CHATML_TOKENIZER,
     },
+    "qwen3moe": {
+        "class": "Qwen3MoeForCausalLM", "config": "Qwen3MoeConfig", "seed": 808,
+        "vocab_size": 512, "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32, "max_position_embeddings": 512,
+        "rms_norm_eps": 1e-6, "tie_word_embeddings": False, "initializer_range": 0.15,
+        "weight_std": {**HOT_WEIGHT_STD, "router": 1.0},
+        "rope_theta": 1000000.0, "rope_scaling": None,
+        "extra_config": {"num_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 64,
+                         "norm_topk_prob": True, "decoder_sparse_step": 1, "mlp_only_layers": [],
+                         "output_router_logits": False, "attention_bias": False, "use_sliding_window": False},
+        "tokenizer": CHATML_TOKENIZER,
+    },
+    "gemma2": {
+        "class": "Gemma2ForCausalLM", "config": "Gemma2Config", "seed": 909,
+        "vocab_size": 512, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 4,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 512,
+        "rms_norm_eps": 1e-6, "tie_word_embeddings": True, "initializer_range": 0.15,
+        "weight_std": HOT_WEIGHT_STD, "norm_center": 0.0,
+        "rope_theta": 10000.0, "rope_scaling": None,
+        "extra_config": {"hidden_activation": "gelu_pytorch_tanh", "query_pre_attn_scalar": 16,
+                         "sliding_window": 8, "attn_logit_softcapping": 5.0, "final_logit_softcapping": 10.0,
+                         "attention_bias": False},
+        "tokenizer": CHATML_TOKENIZER,
+    },
 }
 
 
@@ -204,6 +236,8 @@ def train_tokenizer(spec: dict, vocab_size: int, seed: int) -> Tokenizer:
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in trained["merges"]]
     tok = Tokenizer(models.BPE(vocab=trained["vocab"], merges=merges, ignore_merges=spec["ignore_merges"]))
     tok.pre_tokenizer = pre
+    if spec.get("normalizer") == "NFC":
+        tok.normalizer = normalizers.NFC()
     tok.decoder = decoders.ByteLevel()
     tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in spec["specials"]])
     if spec["add_bos"]:
@@ -255,6 +289,9 @@ def build_config(spec: dict, tok: Tokenizer):
     if spec["config"] == "Gemma3TextConfig":
         common["layer_types"] = ["full_attention" if (i + 1) % 6 == 0 else "sliding_attention"
                                  for i in range(spec["num_hidden_layers"])]
+    if spec["config"] == "Gemma2Config":
+        common["layer_types"] = ["sliding_attention" if i % 2 == 0 else "full_attention"
+                                 for i in range(spec["num_hidden_layers"])]
     fields = _config_fields(config_cls)
     errors = []
     config = None
@@ -272,19 +309,39 @@ def build_config(spec: dict, tok: Tokenizer):
         for key in ("use_sliding_window",):
             if getattr(config, key, False):
                 setattr(config, key, False)
-    for key in ("head_dim", "sliding_window", "query_pre_attn_scalar", "layer_types"):
+    for key in ("head_dim", "sliding_window", "query_pre_attn_scalar", "layer_types", "attn_logit_softcapping",
+                "final_logit_softcapping", "num_experts", "num_experts_per_tok", "moe_intermediate_size",
+                "norm_topk_prob"):
         if key in common and getattr(config, key, common[key]) != common[key]:
             raise RuntimeError(f"{spec['config']}.{key} is {getattr(config, key)!r}, not {common[key]!r}")
     return config
 
 
+def _use_eager_experts(model) -> str | None:
+    """MoE models: the per-expert loop (transformers 5 defaults to grouped_mm, which refuses float64)."""
+    chosen = None
+    for module in model.modules():
+        cfg = getattr(module, "config", None)
+        if cfg is not None and hasattr(cfg, "_experts_implementation"):
+            try:
+                cfg._experts_implementation = "eager"
+            except (AttributeError, ValueError) as e:
+                print(f"note: cannot select eager experts: {e}")
+            chosen = getattr(cfg, "_experts_implementation", None)
+    return chosen
+
+
 def build_model(spec: dict, config):
     model_cls = getattr(transformers, spec["class"])
+    kwargs = {"attn_implementation": "eager"}
+    if "num_experts" in (spec.get("extra_config") or {}):
+        kwargs["experts_implementation"] = "eager"
     try:
-        model = model_cls._from_config(config, attn_implementation="eager")
-    except TypeError:
+        model = model_cls._from_config(config, **kwargs)
+    except (TypeError, ValueError):
         config._attn_implementation = "eager"
         model = model_cls(config)
+    _use_eager_experts(model)
     model = model.to(torch.float32).eval()
     rng = np.random.default_rng(spec["seed"])
     std = spec["weight_std"]
@@ -295,6 +352,8 @@ def build_model(spec: dict, config):
                 value = spec.get("norm_center", 1.0) + std["norm"] * rng.standard_normal(shape)
             elif name.endswith(".bias"):
                 value = std["bias"] * rng.standard_normal(shape)
+            elif "router" in std and name.endswith("mlp.gate.weight"):
+                value = std["router"] * rng.standard_normal(shape)
             elif "embed_tokens" in name or "lm_head" in name:
                 value = std["embed"] * rng.standard_normal(shape)
             else:
@@ -414,14 +473,21 @@ def make_one(name: str, spec: dict, out_dir: str, work_dir: str) -> dict:
     for length in CASE_LENGTHS:
         ids = rng.integers(0, spec["vocab_size"], size=length).tolist()
         logits = forward(model, ids).numpy().astype(np.float32)
-        logits64 = forward(model64, ids).numpy()
-        checks["hf_fp32_vs_fp64_max_abs"] = max(checks["hf_fp32_vs_fp64_max_abs"],
-                                                float(np.abs(logits - logits64).max()))
+        try:
+            if checks["hf_fp32_vs_fp64_max_abs"] is not None:
+                logits64 = forward(model64, ids).numpy()
+                checks["hf_fp32_vs_fp64_max_abs"] = max(checks["hf_fp32_vs_fp64_max_abs"],
+                                                        float(np.abs(logits - logits64).max()))
+        except RuntimeError as e:  # a kernel without float64 must not cost the fixture
+            checks["hf_fp32_vs_fp64_max_abs"] = None
+            checks["hf_fp64_error"] = str(e)[:200]
         checks["gguf_f32_numpy_vs_hf_max_abs"] = max(checks["gguf_f32_numpy_vs_hf_max_abs"],
                                                      float(np.abs(ref32.logits(ids) - logits).max()))
         checks["gguf_q8_0_numpy_vs_hf_max_abs"] = max(checks["gguf_q8_0_numpy_vs_hf_max_abs"],
                                                       float(np.abs(ref_q8.logits(ids) - logits).max()))
         checks["logits_abs_max"] = max(checks["logits_abs_max"], float(np.abs(logits).max()))
+        if ref32.router_gaps:  # MoE: how close the last chosen expert came to losing its place
+            checks["router_min_logit_gap"] = min(checks.get("router_min_logit_gap", np.inf), min(ref32.router_gaps))
         cases.append({"ids": ids, "offset_floats": offset})
         blobs.append(logits.astype("<f4").tobytes())
         offset += logits.size
@@ -431,7 +497,7 @@ def make_one(name: str, spec: dict, out_dir: str, work_dir: str) -> dict:
     if not checks["reference_agrees"]:
         print(f"WARNING {name}: GGUF reference disagrees with HF: {checks}")
     window = (spec.get("extra_config") or {}).get("sliding_window")
-    if spec["config"] == "Gemma3TextConfig" and window:
+    if spec["config"] in ("Gemma2Config", "Gemma3TextConfig") and window:
         ids = cases[-1]["ids"]
         want = np.frombuffer(blobs[-1], dtype="<f4").reshape(len(ids), -1)
         checks["window_variants"] = {
@@ -461,6 +527,7 @@ def make_one(name: str, spec: dict, out_dir: str, work_dir: str) -> dict:
     std = spec["weight_std"]
     summary.update({"class": spec["class"], "weight_std": {"matrix": std["matrix"], "embed": std["embed"],
                                                            "bias": std["bias"],
+                                                           **({"router": std["router"]} if "router" in std else {}),
                                                            "norm": f"{spec.get('norm_center', 1.0):g}+N(0,{std['norm']}^2)"
                                                            if std["norm"] else "1"},
                     "tokenizer_vocab": tok.get_vocab_size()})
@@ -473,6 +540,7 @@ def make_one(name: str, spec: dict, out_dir: str, work_dir: str) -> dict:
         "cases": cases,
         "greedy": greedy_out,
         "attn_implementation": getattr(model.config, "_attn_implementation", None),
+        "experts_implementation": getattr(model.config, "_experts_implementation", None),
         "checks": checks,
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      "numpy": np.__version__},

@@ -502,34 +502,52 @@ def hf_style_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) -> 
 
 
 FAMILY_CLASSES = {"mistral": "MistralForCausalLM", "qwen3": "Qwen3ForCausalLM", "gemma3": "Gemma3ForCausalLM",
-                  "phi3": "Phi3ForCausalLM"}
+                  "phi3": "Phi3ForCausalLM", "qwen3moe": "Qwen3MoeForCausalLM",
+                  "qwen3moe-fused": "Qwen3MoeForCausalLM", "gemma2": "Gemma2ForCausalLM"}
+N_EXPERT, N_EXPERT_USED, N_FF_EXP = 6, 2, 32
 
 
 def make_family_dir(path: str, family: str, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict]:
-    """A HF directory of one of the newer families, with weights in HF's own layout and conventions."""
+    """A HF directory of one of the newer families, with weights in HF's own layout and conventions.
+
+    "qwen3moe" stores its experts one matrix each (transformers < 5 checkpoints),
+    "qwen3moe-fused" as transformers 5 holds them (gate_up_proj [E, 2 I, H], down_proj [E, H, I]).
+    """
     make_hf_dir(path, "qwen2", rng)  # the tokenizer files; weights and config are replaced below
     n_vocab, n_embd, n_ff, n_layer, n_head, n_kv, hd = 300, 32, 64, 2, 4, 2, 16
+    gemma = family in ("gemma2", "gemma3")
+    moe = family.startswith("qwen3moe")
     if family == "gemma3":
         n_layer = 7  # layers 0-4 and 6 slide, layer 5 is global
+    if family == "gemma2":
+        n_layer = 4  # layers 0 and 2 slide
     if family == "phi3":
         hd = n_embd // n_head
     config = {"architectures": [FAMILY_CLASSES[family]], "vocab_size": n_vocab, "hidden_size": n_embd,
               "intermediate_size": n_ff, "num_hidden_layers": n_layer, "num_attention_heads": n_head,
               "num_key_value_heads": n_kv, "head_dim": hd, "rms_norm_eps": 1e-6,
-              "max_position_embeddings": 256, "tie_word_embeddings": family in ("qwen3", "gemma3"),
+              "max_position_embeddings": 256, "tie_word_embeddings": family in ("qwen3", "gemma2", "gemma3"),
               "bos_token_id": 256, "eos_token_id": 257}
     if family == "gemma3":
         config.update({"hidden_activation": "gelu_pytorch_tanh", "query_pre_attn_scalar": hd, "sliding_window": 5,
                        "rope_parameters": {"full_attention": {"rope_type": "default", "rope_theta": 1e6},
                                            "sliding_attention": {"rope_type": "default", "rope_theta": 1e4}}})
+    elif family == "gemma2":
+        # Caps small enough that capping changes the scores and logits of these weights.
+        config.update({"hidden_activation": "gelu_pytorch_tanh", "query_pre_attn_scalar": hd, "sliding_window": 5,
+                       "attn_logit_softcapping": 3.0, "final_logit_softcapping": 5.0, "rope_theta": 1e4})
     else:
         config.update({"hidden_act": "silu", "rope_theta": 1e6 if family != "phi3" else 1e4})
+    if moe:
+        config.update({"num_experts": N_EXPERT, "num_experts_per_tok": N_EXPERT_USED,
+                       "moe_intermediate_size": N_FF_EXP, "norm_topk_prob": True, "decoder_sparse_step": 1,
+                       "mlp_only_layers": []})
     if family == "mistral":
         config["sliding_window"] = None
     if family == "phi3":
         config.update({"original_max_position_embeddings": 256, "sliding_window": None})
         del config["head_dim"]
-    norm = (lambda n: 0.3 * rng.standard_normal(n)) if family == "gemma3" else (lambda n: 1 + 0.1 * rng.standard_normal(n))
+    norm = (lambda n: 0.3 * rng.standard_normal(n)) if gemma else (lambda n: 1 + 0.1 * rng.standard_normal(n))
     sd = {"model.embed_tokens.weight": rng.standard_normal((n_vocab, n_embd)) * 0.5, "model.norm.weight": norm(n_embd)}
     if not config["tie_word_embeddings"]:
         sd["lm_head.weight"] = rng.standard_normal((n_vocab, n_embd)) * 0.5
@@ -543,15 +561,30 @@ def make_family_dir(path: str, family: str, rng: np.random.Generator) -> tuple[d
         else:
             sd.update({p + "self_attn.q_proj.weight": mat(n_head * hd, n_embd),
                        p + "self_attn.k_proj.weight": mat(n_kv * hd, n_embd),
-                       p + "self_attn.v_proj.weight": mat(n_kv * hd, n_embd),
-                       p + "mlp.gate_proj.weight": mat(n_ff, n_embd), p + "mlp.up_proj.weight": mat(n_ff, n_embd)})
+                       p + "self_attn.v_proj.weight": mat(n_kv * hd, n_embd)})
+        if moe:
+            sd[p + "mlp.gate.weight"] = mat(N_EXPERT, n_embd) * 4  # router logits spread well apart
+            gate = np.stack([mat(N_FF_EXP, n_embd) for _ in range(N_EXPERT)])
+            up = np.stack([mat(N_FF_EXP, n_embd) for _ in range(N_EXPERT)])
+            down = np.stack([mat(n_embd, N_FF_EXP) for _ in range(N_EXPERT)])
+            if family == "qwen3moe-fused":
+                sd[p + "mlp.experts.gate_up_proj"] = np.concatenate([gate, up], axis=1)
+                sd[p + "mlp.experts.down_proj"] = down
+            else:
+                for e in range(N_EXPERT):
+                    sd.update({p + f"mlp.experts.{e}.gate_proj.weight": gate[e],
+                               p + f"mlp.experts.{e}.up_proj.weight": up[e],
+                               p + f"mlp.experts.{e}.down_proj.weight": down[e]})
+        elif family != "phi3":
+            sd.update({p + "mlp.gate_proj.weight": mat(n_ff, n_embd), p + "mlp.up_proj.weight": mat(n_ff, n_embd)})
         sd[p + "self_attn.o_proj.weight"] = mat(n_embd, n_head * hd)
         sd[p + "post_attention_layernorm.weight"] = norm(n_embd)
-        sd[p + "mlp.down_proj.weight"] = mat(n_embd, n_ff)
-        if family in ("qwen3", "gemma3"):
+        if not moe:
+            sd[p + "mlp.down_proj.weight"] = mat(n_embd, n_ff)
+        if family in ("qwen3", "gemma3") or moe:
             sd[p + "self_attn.q_norm.weight"] = norm(hd)
             sd[p + "self_attn.k_norm.weight"] = norm(hd)
-        if family == "gemma3":
+        if gemma:
             sd[p + "pre_feedforward_layernorm.weight"] = norm(n_embd)
             sd[p + "post_feedforward_layernorm.weight"] = norm(n_embd)
     sd = {k: v.astype(np.float32) for k, v in sd.items()}
@@ -568,9 +601,9 @@ def hf_family_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) ->
     n_head, n_kv, n_embd = config["num_attention_heads"], config["num_key_value_heads"], config["hidden_size"]
     hd = config.get("head_dim") or n_embd // n_head
     eps, n, n_ff = config["rms_norm_eps"], len(ids), config["intermediate_size"]
-    gemma = family == "gemma3"
+    gemma = family in ("gemma2", "gemma3")
 
-    def norm(x, g):  # Gemma3RMSNorm: (1 + w)
+    def norm(x, g):  # Gemma2/3RMSNorm: (1 + w)
         return x / np.sqrt(np.mean(x * x, -1, keepdims=True) + eps) * ((1 + g) if gemma else g)
 
     def rope(x, theta):
@@ -585,8 +618,8 @@ def hf_family_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) ->
     qi, ki = np.arange(n)[:, None], np.arange(n)[None, :]
     for i in range(config["num_hidden_layers"]):
         p = f"model.layers.{i}."
-        sliding = gemma and (i + 1) % 6 != 0
-        if gemma:
+        sliding = (family == "gemma3" and (i + 1) % 6 != 0) or (family == "gemma2" and i % 2 == 0)
+        if family == "gemma3":
             theta = config["rope_parameters"]["sliding_attention" if sliding else "full_attention"]["rope_theta"]
         else:
             theta = config["rope_theta"]
@@ -603,7 +636,10 @@ def hf_family_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) ->
         q, k = rope(q, theta), rope(k, theta)
         k, v = np.repeat(k, n_head // n_kv, axis=1), np.repeat(v, n_head // n_kv, axis=1)
         scale = config["query_pre_attn_scalar"] ** -0.5 if gemma else 1 / math.sqrt(hd)
-        s = np.where(visible[None], np.einsum("qhd,khd->hqk", q, k) * scale, -np.inf)
+        s = np.einsum("qhd,khd->hqk", q, k) * scale
+        if config.get("attn_logit_softcapping"):
+            s = config["attn_logit_softcapping"] * np.tanh(s / config["attn_logit_softcapping"])
+        s = np.where(visible[None], s, -np.inf)
         s = np.exp(s - s.max(-1, keepdims=True))
         s /= s.sum(-1, keepdims=True)
         o = np.einsum("hqk,khd->qhd", s, v).reshape(n, -1) @ w[p + "self_attn.o_proj.weight"].T
@@ -613,6 +649,23 @@ def hf_family_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) ->
         else:
             h = norm(x + o, w[p + "post_attention_layernorm.weight"])
         x = x + o
+        if family.startswith("qwen3moe"):  # Qwen3MoeSparseMoeBlock, norm_topk_prob
+            logits = h @ w[p + "mlp.gate.weight"].T
+            probs = np.exp(logits - logits.max(-1, keepdims=True))
+            probs /= probs.sum(-1, keepdims=True)
+            o = np.zeros_like(h)
+            for t in range(n):
+                top = np.argsort(-probs[t])[:config["num_experts_per_tok"]]
+                for e in top:
+                    if p + "mlp.experts.gate_up_proj" in w:
+                        g_w, u_w = np.split(w[p + "mlp.experts.gate_up_proj"][e], 2, axis=0)
+                        d_w = w[p + "mlp.experts.down_proj"][e]
+                    else:
+                        g_w, u_w, d_w = (w[p + f"mlp.experts.{e}.{m}_proj.weight"] for m in ("gate", "up", "down"))
+                    g = g_w @ h[t]
+                    o[t] += probs[t, e] / probs[t, top].sum() * (d_w @ (g / (1 + np.exp(-g)) * (u_w @ h[t])))
+            x = x + o
+            continue
         if family == "phi3":
             gate, up = np.split(h @ w[p + "mlp.gate_up_proj.weight"].T, 2, axis=-1)
         else:
@@ -625,7 +678,10 @@ def hf_family_logits(sd: dict[str, np.ndarray], config: dict, ids: list[int]) ->
         x = x + (norm(o, w[p + "post_feedforward_layernorm.weight"]) if gemma else o)
     out = w.get("lm_head.weight", w["model.embed_tokens.weight"])
     assert n_ff > 0
-    return norm(x, w["model.norm.weight"]) @ out.T
+    logits = norm(x, w["model.norm.weight"]) @ out.T
+    if config.get("final_logit_softcapping"):
+        logits = config["final_logit_softcapping"] * np.tanh(logits / config["final_logit_softcapping"])
+    return logits
 
 
 class NewFamiliesTest(unittest.TestCase):
@@ -639,7 +695,7 @@ class NewFamiliesTest(unittest.TestCase):
         ids = [int(i) for i in np.random.default_rng(7).integers(0, 300, size=n_ids)]
         # gemma3's norms are stored as float32(1 + w): that rounding is the only difference.
         np.testing.assert_allclose(LlamaReference(out).logits(ids), hf_family_logits(sd, config, ids),
-                                   atol=1e-5 if family == "gemma3" else 1e-9, rtol=0)
+                                   atol=1e-5 if family.startswith("gemma") else 1e-9, rtol=0)
         return GgufFile(out)
 
     def test_mistral_explicit_head_dim(self):
@@ -662,6 +718,38 @@ class NewFamiliesTest(unittest.TestCase):
         self.assertEqual(md["gemma3.rope.freq_base"], 1e6)
         self.assertNotIn("gemma3.rope.dimension_count", md)
         for name in ("post_attention_norm", "post_ffw_norm", "ffn_norm", "attn_q_norm"):
+            self.assertIn(f"blk.0.{name}.weight", f.tensors)
+
+    def test_qwen3moe_experts_stacked_from_either_checkpoint_form(self):
+        for family in ("qwen3moe", "qwen3moe-fused"):
+            f = self._check(family)
+            md = f.metadata
+            self.assertEqual((md["qwen3moe.expert_count"], md["qwen3moe.expert_used_count"],
+                              md["qwen3moe.expert_feed_forward_length"]), (N_EXPERT, N_EXPERT_USED, N_FF_EXP))
+            self.assertEqual(f.tensors["blk.1.ffn_gate_exps.weight"].ne, (32, N_FF_EXP, N_EXPERT))
+            self.assertEqual(f.tensors["blk.1.ffn_down_exps.weight"].ne, (N_FF_EXP, 32, N_EXPERT))
+            self.assertEqual(f.tensors["blk.1.ffn_gate_inp.weight"].ne, (32, N_EXPERT))
+            self.assertEqual(f.tensors["blk.1.ffn_gate_inp.weight"].type_name, "f32")
+
+    def test_qwen3moe_refuses_what_llama_cpp_cannot_run(self):
+        tmp = tempfile.mkdtemp()
+        make_family_dir(tmp, "qwen3moe", np.random.default_rng(3))
+        with open(os.path.join(tmp, "config.json")) as f:
+            config = json.load(f)
+        for key, value in (("norm_topk_prob", False), ("mlp_only_layers", [1]), ("decoder_sparse_step", 2)):
+            with open(os.path.join(tmp, "config.json"), "w") as f:
+                json.dump({**config, key: value}, f)
+            with self.assertRaises(hf_to_gguf.ConversionError):
+                hf_to_gguf.convert_model(tmp, os.path.join(tmp, "m.gguf"), "f32")
+
+    def test_gemma2_soft_caps_and_alternating_window(self):
+        f = self._check("gemma2", n_ids=14)  # longer than the window of 5
+        md = f.metadata
+        self.assertEqual(md["gemma2.attention.sliding_window"], 5)
+        self.assertEqual(md["gemma2.attn_logit_softcapping"], 3.0)
+        self.assertEqual(md["gemma2.final_logit_softcapping"], 5.0)
+        self.assertNotIn("blk.0.attn_q_norm.weight", f.tensors)
+        for name in ("post_attention_norm", "post_ffw_norm", "ffn_norm"):
             self.assertIn(f"blk.0.{name}.weight", f.tensors)
 
     def test_phi3_fused(self):
@@ -890,7 +978,7 @@ class CommittedFixturesTest(unittest.TestCase):
 
     def test_parity_logits_and_greedy(self):
         # llama-init002 ships no f32 GGUF and no greedy runs (see make_parity_fixtures.py).
-        for name in ("llama", "qwen2", "llama-init002", "qwen3", "mistral", "gemma3", "phi3"):
+        for name in ("llama", "qwen2", "llama-init002", "qwen3", "mistral", "gemma3", "phi3", "qwen3moe", "gemma2"):
             with open(os.path.join(FIXTURES, "parity", f"{name}.json")) as f:
                 doc = json.load(f)
             logits = np.fromfile(os.path.join(FIXTURES, "parity", doc["files"]["logits"]), dtype="<f4")

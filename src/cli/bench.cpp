@@ -31,7 +31,15 @@ uint64_t decode_weight_bytes(const model::LlamaWeights& weights, const model::Ll
   }
   for (const model::LlamaLayerWeights& layer : weights.layers) {
     total += matrix_bytes(layer.wq) + matrix_bytes(layer.wk) + matrix_bytes(layer.wv) + matrix_bytes(layer.wo) +
-             matrix_bytes(layer.w_gate) + matrix_bytes(layer.w_up) + matrix_bytes(layer.w_down) + 2 * norm_bytes;
+             matrix_bytes(layer.w_qkv) + matrix_bytes(layer.w_gate) + matrix_bytes(layer.w_up) +
+             matrix_bytes(layer.w_gate_up) + matrix_bytes(layer.w_down) + 2 * norm_bytes;
+    // A mixture of experts: the router, then only the experts a token runs
+    // (each w_*_exps view has one expert's shape).
+    if (layer.ffn_gate_inp.data != nullptr) {
+      total += matrix_bytes(layer.ffn_gate_inp) +
+               static_cast<uint64_t>(config.n_expert_used) *
+                   (matrix_bytes(layer.w_gate_exps) + matrix_bytes(layer.w_up_exps) + matrix_bytes(layer.w_down_exps));
+    }
   }
   return total;
 }

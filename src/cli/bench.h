@@ -38,7 +38,9 @@ struct BenchResult {
 };
 
 // Bytes one decode step reads from weights: every layer matrix, the output
-// matrix and the norms (the embedding contributes one row when untied).
+// matrix and the norms (the embedding contributes one row when untied); of a
+// mixture of experts, the router and n_expert_used experts per layer (the
+// bytes a token reads, not the bytes the file holds).
 uint64_t decode_weight_bytes(const model::LlamaWeights& weights, const model::LlamaConfig& config);
 
 // The options as `hearth bench` flags: --prompt-tokens from 1 to

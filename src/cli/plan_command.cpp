@@ -36,6 +36,7 @@ struct Subject {
   std::string type;  // file type; "" for a file
   model::LlamaConfig config;
   int64_t weights_bytes = 0;
+  int64_t expert_bytes = 0;  // of weights_bytes, the experts' (a token reads only its own)
   bool from_catalog = false;
 };
 
@@ -89,6 +90,7 @@ Result<Subject> catalog_subject(const model::ModelShape& shape, model::FileType 
   subject.config = shape.config;
   subject.from_catalog = true;
   HEARTH_ASSIGN_OR_RETURN(subject.weights_bytes, planner::shape_weights_bytes(shape.config, file_type));
+  HEARTH_ASSIGN_OR_RETURN(subject.expert_bytes, planner::shape_expert_bytes(shape.config, file_type));
   return subject;
 }
 
@@ -105,6 +107,7 @@ Result<Subject> pick_subject(const PlanArgs& args) {
     subject.name = args.model_path;
     subject.config = *std::move(config);
     subject.weights_bytes = planner::file_weights_bytes(*file);
+    subject.expert_bytes = planner::file_expert_bytes(*file);
     return subject;
   }
   if (args.shape.empty()) return invalid_argument_error("give a model file, --shape NAME or --all.");
@@ -149,7 +152,9 @@ int run_one(const PlanArgs& args, const planner::HardwareProfile& machine, const
   Result<Subject> picked = pick_subject(args);
   if (!picked.ok()) return fail(picked.status().message());
   const Subject& subject = *picked;
-  const planner::MemoryPlan plan = planner::plan_memory(subject.config, subject.weights_bytes, settings);
+  planner::MemoryPlan plan = planner::plan_memory(subject.config, subject.weights_bytes, settings);
+  plan.decode_weights_bytes =
+      planner::decode_weights_bytes(subject.config, subject.weights_bytes, subject.expert_bytes);
   const bool fits = plan.total_bytes() <= machine.usable_bytes;
   const int64_t ctx_limit = subject.config.n_ctx_train;
   const int64_t max_ctx =
@@ -157,7 +162,7 @@ int run_one(const PlanArgs& args, const planner::HardwareProfile& machine, const
   std::optional<planner::QuantChoice> best;
   if (subject.from_catalog) best = planner::best_quant_that_fits(subject.config, settings, machine.usable_bytes);
   const double tps = planner::decode_tps_bound(plan, settings.n_ctx, machine.bandwidth_gbps);
-  const int64_t read_bytes = plan.weights_bytes + settings.n_ctx * plan.kv_bytes_per_token;
+  const int64_t read_bytes = plan.decode_weights_bytes + settings.n_ctx * plan.kv_bytes_per_token;
 
   if (args.json) {
     nlohmann::json out = {{"model", subject.name},
@@ -177,6 +182,7 @@ int run_one(const PlanArgs& args, const planner::HardwareProfile& machine, const
                           {"max_context", max_ctx},
                           {"context_limit", ctx_limit},
                           {"decode_bytes_per_token", read_bytes},
+                          {"decode_weights_bytes", plan.decode_weights_bytes},
                           {"decode_tps_bound", machine.bandwidth_gbps > 0 ? nlohmann::json(tps) : nlohmann::json()}};
     if (subject.from_catalog) {
       out["best_type"] = best ? nlohmann::json(std::string(model::file_type_name(best->file_type))) : nlohmann::json();
@@ -230,6 +236,11 @@ int run_one(const PlanArgs& args, const planner::HardwareProfile& machine, const
     } else {
       std::printf("  best quantization that fits: none at this context\n");
     }
+  }
+  if (subject.expert_bytes > 0) {
+    std::printf("  experts: %lld of %lld per token; a token reads %s of the %s of weights\n",
+                static_cast<long long>(subject.config.n_expert_used), static_cast<long long>(subject.config.n_expert),
+                gib(plan.decode_weights_bytes).c_str(), gib(plan.weights_bytes).c_str());
   }
   if (machine.bandwidth_gbps > 0) {
     std::printf("  decode bound: %.1f tokens/s per sequence (%.0f GB/s / %.2f GB read per token at full context)\n",

@@ -39,8 +39,8 @@ std::vector<PlannedTensor> plan_tensors(const model::ArchSpec& spec, const model
     PlannedTensor planned{tensor.name, {tensor.shape.n_cols}, DType::kF32, tensor.spec->fill, {}};
     if (tensor.spec->form == model::TensorForm::kMatrix) {
       planned.dims.push_back(tensor.shape.n_rows);
-      planned.dtype = model::pick_tensor_type(file_type, *model::quant_role(tensor.spec->slot), tensor.layer_idx,
-                                              config.n_layer, tensor.shape.n_cols, config.tied_output);
+      if (model::is_expert_slot(tensor.spec->slot)) planned.dims.push_back(tensor.shape.n_mats);
+      planned.dtype = model::tensor_type_in(file_type, tensor, config);
     }
     if (planned.fill == model::TensorFill::kRopeFactors) {
       for (double divisor : model::rope_freq_divisors(config)) planned.values.push_back(static_cast<float>(divisor));
@@ -65,6 +65,7 @@ Status synthesize_model(const SynthOptions& options, ThreadPool& pool, const Syn
   if (options.shape == nullptr) return invalid_argument_error("no model shape given");
   if (options.out_path.empty()) return invalid_argument_error("no output path given");
   const model::ModelShape& shape = *options.shape;
+  HEARTH_RETURN_IF_ERROR(model::validate_llama_config(shape.config));
 
   model::GgufWriter writer;
   add_hparams(shape, options.file_type, writer);

@@ -66,6 +66,10 @@ void attend(const KvBlockPool& cache, int64_t layer, const AttentionShape& shape
           scores[score0 + slot - slot0] = Rows::dot(k_rows + slot * row_elems, q_head, head_dim) * scale;
         }
       });
+      if (shape.softcap > 0.0f) {
+        const float cap = shape.softcap;
+        for (int64_t key_idx = 0; key_idx < n_keys; ++key_idx) scores[key_idx] = cap * std::tanh(scores[key_idx] / cap);
+      }
       tensor::softmax(scores, n_keys);
       std::memset(out_head, 0, sizeof(float) * static_cast<size_t>(head_dim));
       for_each_row([&](int32_t block, int64_t slot0, int64_t n_rows, int64_t score0) {

@@ -61,6 +61,7 @@ BatchForward::BatchForward(const LlamaModel& model, KvBlockPool& cache, ThreadPo
   const int64_t kv_dim = config_.n_head_kv * config_.head_dim;
   const bool fused_qkv = model.weights().layers.front().w_qkv.data != nullptr;
   const bool fused_gate_up = model.weights().layers.front().w_gate_up.data != nullptr;
+  const bool experts = model.weights().layers.front().ffn_gate_inp.data != nullptr;
   queries_.reserve(static_cast<size_t>(batch));
   x_.resize(elems(batch, config_.n_embd));
   xn_.resize(elems(batch, config_.n_embd));
@@ -70,11 +71,15 @@ BatchForward::BatchForward(const LlamaModel& model, KvBlockPool& cache, ThreadPo
   if (fused_qkv) qkv_.resize(elems(batch, q_dim + 2 * kv_dim));
   attn_.resize(elems(batch, q_dim));
   proj_.resize(elems(batch, config_.n_embd));
-  gate_.resize(elems(batch, (fused_gate_up ? 2 : 1) * config_.n_ff));
-  if (!fused_gate_up) up_.resize(elems(batch, config_.n_ff));
+  if (experts) {
+    moe_.emplace(config_, batch);
+  } else {
+    gate_.resize(elems(batch, (fused_gate_up ? 2 : 1) * config_.n_ff));
+    if (!fused_gate_up) up_.resize(elems(batch, config_.n_ff));
+  }
   rope_cos_.resize(elems(batch, rope_.n_pairs()));
   rope_sin_.resize(elems(batch, rope_.n_pairs()));
-  if (config_.sliding_window > 0 && config_.global_layer_period > 0) {
+  if (config_.sliding_window > 0 && config_.global_layer_period > 0 && config_.rope_local_theta > 0.0f) {
     local_rope_.emplace(local_rope_config(config_));
     local_cos_.resize(elems(batch, local_rope_->n_pairs()));
     local_sin_.resize(elems(batch, local_rope_->n_pairs()));
@@ -89,7 +94,8 @@ int64_t BatchForward::scratch_bytes() const {
                                            &rope_sin_, &local_cos_, &local_sin_, &scores_, &logits_}) {
     n_floats += buffer->size();
   }
-  return static_cast<int64_t>(n_floats * sizeof(float) + queries_.capacity() * sizeof(AttentionQuery));
+  return static_cast<int64_t>(n_floats * sizeof(float) + queries_.capacity() * sizeof(AttentionQuery)) +
+         (moe_ ? moe_->scratch_bytes() : 0);
 }
 
 std::span<const float> BatchForward::forward(std::span<const BatchSequence> batch, Output output) {
@@ -152,6 +158,12 @@ std::span<const float> BatchForward::forward(std::span<const BatchSequence> batc
   if (output == Output::kHidden) return {xn_.data(), elems(n_logit_rows, n_embd)};
   if (logits_.size() < elems(n_logit_rows, config_.n_vocab)) logits_.resize(elems(n_logit_rows, config_.n_vocab));
   tensor::matmul(weights.output, xn_.data(), n_logit_rows, logits_.data(), pool_);
+  if (config_.soft_capping) {  // gemma2: logits -> cap * tanh(logits / cap)
+    const float cap = config_.final_softcap;
+    for (size_t idx = 0; idx < elems(n_logit_rows, config_.n_vocab); ++idx) {
+      logits_[idx] = cap * std::tanh(logits_[idx] / cap);
+    }
+  }
   return {logits_.data(), elems(n_logit_rows, config_.n_vocab)};
 }
 
@@ -182,6 +194,10 @@ void BatchForward::project_qkv(const model::LlamaLayerWeights& layer, int64_t n_
 
 // The gated FFN of every token: xn_ in, proj_ out.
 void BatchForward::feed_forward(const model::LlamaLayerWeights& layer, int64_t n_tokens) {
+  if (moe_) {
+    moe_->run(layer, xn_.data(), n_tokens, proj_.data(), pool_);
+    return;
+  }
   const int64_t n_ff = config_.n_ff;
   float* gate = gate_.data();
   const float* up = up_.data();
@@ -213,9 +229,11 @@ void BatchForward::forward_layer(int64_t layer_idx, int64_t n_tokens) {
   const int64_t n_pairs = rope_.n_pairs();
   const int64_t block_tokens = cache_.block_tokens();
   const bool windowed = config_.layer_is_windowed(layer_idx);
-  const Rope& rope = windowed ? *local_rope_ : rope_;
-  const float* cos_rows = windowed ? local_cos_.data() : rope_cos_.data();
-  const float* sin_rows = windowed ? local_sin_.data() : rope_sin_.data();
+  // gemma3's windowed layers rotate with their own base; gemma2's with the global one.
+  const bool local_rope = windowed && local_rope_.has_value();
+  const Rope& rope = local_rope ? *local_rope_ : rope_;
+  const float* cos_rows = local_rope ? local_cos_.data() : rope_cos_.data();
+  const float* sin_rows = local_rope ? local_sin_.data() : rope_sin_.data();
 
   // Attention block.
   for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
@@ -238,7 +256,8 @@ void BatchForward::forward_layer(int64_t layer_idx, int64_t n_tokens) {
   }
   const AttentionShape shape{config_.n_head, config_.n_head_kv, head_dim,
                              static_cast<float>(model::attention_scale(config_)),
-                             windowed ? config_.sliding_window : 0};
+                             windowed ? config_.sliding_window : 0,
+                             config_.soft_capping ? config_.attn_softcap : 0.0f};
   paged_attention(cache_, layer_idx, shape, queries_, q_.data(), attn_.data(), scores_.data(), max_positions_, pool_);
   tensor::matmul(layer.wo, attn_.data(), n_tokens, proj_.data(), pool_);
   if (layer.attn_post_norm != nullptr) norm_rows(proj_.data(), layer.attn_post_norm, config_.rms_eps, n_tokens, n_embd);

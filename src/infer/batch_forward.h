@@ -10,8 +10,9 @@
 //
 // The family's differences (model/arch: Q/K biases, per-head Q/K norms, post
 // norms, fused QKV and gate/up matrices, GELU, embedding scale, sliding-window
-// layers with their own RoPE base) are switched on by the bound weights and
-// the config's family fields; there is one graph.
+// layers with their own RoPE base, soft-capped scores and logits, a
+// mixture-of-experts FFN: infer/moe_ffn.h) are switched on by the bound
+// weights and the config's family fields; there is one graph.
 //
 // Every row is computed the same way whatever else is in the batch (the
 // kernels treat each token independently), so results do not depend on
@@ -33,6 +34,7 @@
 #include "infer/attention.h"
 #include "infer/kv_block_pool.h"
 #include "infer/llama_model.h"
+#include "infer/moe_ffn.h"
 #include "infer/rope.h"
 
 namespace hearth::infer {
@@ -88,6 +90,8 @@ class BatchForward {
   Rope rope_;
   // The windowed layers' RoPE (gemma3: base 10000, unscaled); empty when the family has none.
   std::optional<Rope> local_rope_;
+  // The mixture-of-experts FFN (qwen3moe) with its scratch; empty for dense models.
+  std::optional<MoeFeedForward> moe_;
 
   // Per token of the current pass: where its K/V row goes and what it attends to.
   std::vector<AttentionQuery> queries_;

@@ -116,6 +116,10 @@ Status check_key_relations(const std::string& prefix, const LlamaConfig& config)
     return data_loss_error("attention.head_count_kv " + std::to_string(config.n_head_kv) +
                            " does not divide attention.head_count " + std::to_string(config.n_head));
   }
+  if (config.n_expert_used > config.n_expert) {
+    return key_error(prefix + "expert_used_count", "is " + std::to_string(config.n_expert_used) +
+                                                       ", more than expert_count " + std::to_string(config.n_expert));
+  }
   if (config.head_dim % 2 != 0 || config.head_dim < 2) {
     return data_loss_error("head dimension " + std::to_string(config.head_dim) + " is not even and in [2, " +
                            std::to_string(kMaxHeadDim) + "]");
@@ -190,9 +194,10 @@ class Binder {
  public:
   explicit Binder(const GgufFile& file) : file_(file) {}
 
-  // A [n_rows x n_cols] matrix: GGUF ne[0] = n_cols (inputs), ne[1] = n_rows (outputs).
-  Result<tensor::WeightView> matrix(const std::string& name, int64_t n_rows, int64_t n_cols) {
-    HEARTH_ASSIGN_OR_RETURN(const GgufTensorInfo* info, find(name, {n_cols, n_rows, 1, 1}));
+  // A [n_rows x n_cols] matrix: GGUF ne[0] = n_cols (inputs), ne[1] = n_rows
+  // (outputs); ne[2] = n_mats such matrices stacked (experts).
+  Result<tensor::WeightView> matrix(const std::string& name, int64_t n_rows, int64_t n_cols, int64_t n_mats = 1) {
+    HEARTH_ASSIGN_OR_RETURN(const GgufTensorInfo* info, find(name, {n_cols, n_rows, n_mats, 1}));
     if (info->dtype == tensor::DType::kQ8_K) {
       return unimplemented_error("tensor '" + name + "' is q8_k, which hearth uses only for activations");
     }
@@ -336,6 +341,18 @@ void store(LlamaWeights& weights, WeightSlot slot, int64_t layer_idx, const tens
     case WeightSlot::kFfnGateUp:
       layer->w_gate_up = matrix;
       return;
+    case WeightSlot::kFfnGateInp:
+      layer->ffn_gate_inp = matrix;
+      return;
+    case WeightSlot::kFfnGateExps:
+      layer->w_gate_exps = matrix;
+      return;
+    case WeightSlot::kFfnUpExps:
+      layer->w_up_exps = matrix;
+      return;
+    case WeightSlot::kFfnDownExps:
+      layer->w_down_exps = matrix;
+      return;
   }
 }
 
@@ -403,6 +420,26 @@ Status validate_llama_config(const LlamaConfig& config) {
     return invalid_argument_error("LlamaConfig.rope_scaling llama3 is stored as rope_freqs.weight, which the " +
                                   config.arch + " family does not carry");
   }
+  const bool moe = find_tensor_spec(*spec, WeightSlot::kFfnGateExps) != nullptr;
+  if (moe) {
+    HEARTH_RETURN_IF_ERROR(check_range("n_expert", config.n_expert, 1, kMaxExperts));
+    HEARTH_RETURN_IF_ERROR(check_range("n_expert_used", config.n_expert_used, 1, config.n_expert));
+    HEARTH_RETURN_IF_ERROR(check_range("n_ff_exp", config.n_ff_exp, 1, kMaxFf));
+  } else if (config.n_expert != 0 || config.n_expert_used != 0 || config.n_ff_exp != 0) {
+    return invalid_argument_error("LlamaConfig's expert fields must be 0: the " + config.arch +
+                                  " family has no experts");
+  }
+  if (config.soft_capping != family.soft_capping ||
+      config.embd_per_head_scale_layers != family.embd_per_head_scale_layers) {
+    return invalid_argument_error("LlamaConfig.soft_capping and embd_per_head_scale_layers must be those of the " +
+                                  config.arch + " family (model::family_config)");
+  }
+  if (config.soft_capping && !(config.attn_softcap > 0.0f && config.attn_softcap <= kMaxSoftcap &&
+                               config.final_softcap > 0.0f && config.final_softcap <= kMaxSoftcap)) {
+    return invalid_argument_error("LlamaConfig.attn_softcap " + std::to_string(config.attn_softcap) +
+                                  " and final_softcap " + std::to_string(config.final_softcap) +
+                                  " must be in (0, 1e6]");
+  }
   if (family.global_layer_period > 0 && config.sliding_window < 1) {
     return config_error("sliding_window", config.sliding_window, "the " + config.arch + " family needs a window >= 1");
   }
@@ -410,11 +447,17 @@ Status validate_llama_config(const LlamaConfig& config) {
 }
 
 double attention_scale(const LlamaConfig& config) {
-  constexpr int64_t kGemma3_27bLayers = 62;
-  const bool gemma3_27b = config.arch == "gemma3" && config.n_layer == kGemma3_27bLayers;
+  const bool embd_per_head =
+      config.embd_per_head_scale_layers > 0 && config.n_layer == config.embd_per_head_scale_layers;
   const double scaled_dim =
-      gemma3_27b ? static_cast<double>(config.n_embd / config.n_head) : static_cast<double>(config.head_dim);
+      embd_per_head ? static_cast<double>(config.n_embd / config.n_head) : static_cast<double>(config.head_dim);
   return 1.0 / std::sqrt(scaled_dim);
+}
+
+tensor::WeightView expert_matrix(const tensor::WeightView& stacked, int64_t expert_idx) {
+  const int64_t matrix_bytes = tensor::row_bytes(stacked.dtype, stacked.n_cols) * stacked.n_rows;
+  return {stacked.dtype, static_cast<const uint8_t*>(stacked.data) + expert_idx * matrix_bytes, stacked.n_rows,
+          stacked.n_cols};
 }
 
 Result<LlamaConfig> read_llama_config(const GgufFile& file) {
@@ -494,9 +537,14 @@ Result<LlamaWeights> bind_llama_weights(const GgufFile& file, const LlamaConfig&
       return data_loss_error("both rope.scaling.type llama3 and tensor rope_freqs.weight rescale RoPE frequencies");
     }
     if (part.form == TensorForm::kMatrix) {
-      HEARTH_ASSIGN_OR_RETURN(tensor::WeightView view,
-                              binder.matrix(tensor.name, tensor.shape.n_rows, tensor.shape.n_cols));
+      HEARTH_ASSIGN_OR_RETURN(
+          tensor::WeightView view,
+          binder.matrix(tensor.name, tensor.shape.n_rows, tensor.shape.n_cols, tensor.shape.n_mats));
       store(weights, part.slot, tensor.layer_idx, view, nullptr);
+      if (is_expert_slot(part.slot)) {
+        weights.n_expert_bytes +=
+            static_cast<uint64_t>(tensor::row_bytes(view.dtype, view.n_cols) * view.n_rows * tensor.shape.n_mats);
+      }
       has_output = has_output || part.slot == WeightSlot::kOutput;
     } else {
       HEARTH_ASSIGN_OR_RETURN(const float* values, binder.vector(tensor.name, tensor.shape.n_cols));

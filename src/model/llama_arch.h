@@ -1,8 +1,10 @@
 // The llama-style decoder graph's config and weights, for every family whose
 // description (model/arch/<family>.cpp, found through model/arch/arch_registry.h)
 // lists its keys and tensors: `llama` (Llama 2/3.x, Mistral, TinyLlama,
-// SmolLM), `qwen2` (adds Q/K/V biases), `qwen3` (per-head Q/K norms), `gemma3`
-// (post norms, GELU, sliding-window layers) and `phi3` (fused matrices).
+// SmolLM), `qwen2` (adds Q/K/V biases), `qwen3` (per-head Q/K norms),
+// `qwen3moe` (qwen3 with a mixture-of-experts FFN), `gemma2` (post norms, GELU,
+// alternating sliding-window layers, soft-capping), `gemma3` (gemma2's layout
+// with Q/K norms, 5:1 windowed layers, no capping) and `phi3` (fused matrices).
 //
 // LlamaConfig is read from GGUF metadata (keys "<arch>.block_count" etc., as
 // the family's key table says); LlamaWeights binds the family's tensor list by
@@ -70,7 +72,21 @@ struct LlamaConfig {
   FfnActivation ffn_activation = FfnActivation::kSilu;
   bool scale_embedding = false;
   int64_t global_layer_period = 0;  // 0: no windowed layers
-  float rope_local_theta = 0.0f;    // RoPE base of the windowed layers
+  float rope_local_theta = 0.0f;    // RoPE base of the windowed layers; 0: rope_theta
+  bool soft_capping = false;        // gemma2: the two caps below apply
+  int64_t embd_per_head_scale_layers = 0;  // see attention_scale
+  // "<arch>.attn_logit_softcapping" / "final_logit_softcapping" (gemma2):
+  // scores become cap * tanh(score / cap) (after the attention scale), and so
+  // do the output logits. Used only when soft_capping.
+  float attn_softcap = 0.0f;
+  float final_softcap = 0.0f;
+  // Mixture of experts (qwen3moe; 0 for dense families): "<arch>.expert_count"
+  // experts of "expert_feed_forward_length" each; every token runs the
+  // "expert_used_count" experts the router ranks highest, weighted by their
+  // softmax probabilities renormalized over the chosen ones.
+  int64_t n_expert = 0;
+  int64_t n_expert_used = 0;
+  int64_t n_ff_exp = 0;
 
   // Whether layer `layer_idx` attends through the sliding window.
   bool layer_is_windowed(int64_t layer_idx) const {
@@ -78,9 +94,10 @@ struct LlamaConfig {
   }
 };
 
-// The attention score scale: 1/sqrt(head_dim), except gemma3 27B, whose
-// query_pre_attn_scalar is n_embd / n_head (GGUF has no key for it; llama.cpp
-// recognizes the model by its 62 layers, and so does hearth).
+// The attention score scale: 1/sqrt(head_dim), except gemma2 27B and gemma3
+// 27B, whose query_pre_attn_scalar is n_embd / n_head (GGUF has no key for it;
+// llama.cpp recognizes the models by their layer count, and so does hearth:
+// GraphTraits::embd_per_head_scale_layers).
 double attention_scale(const LlamaConfig& config);
 
 // Reads and validates hyper-parameters (positive, n_head % n_head_kv == 0,
@@ -107,7 +124,15 @@ struct LlamaLayerWeights {
   const float* ffn_post_norm = nullptr;
   tensor::WeightView w_qkv;      // phi3: [q_dim + 2 kv_dim rows], instead of wq, wk, wv
   tensor::WeightView w_gate_up;  // phi3: [2 n_ff rows], gate then up, instead of w_gate, w_up
+  // qwen3moe, instead of w_gate, w_up, w_down: the router [n_expert rows x
+  // n_embd] and the experts' matrices, each view one expert's shape with the
+  // n_expert matrices stored one after another (expert_matrix picks one).
+  tensor::WeightView ffn_gate_inp;
+  tensor::WeightView w_gate_exps, w_up_exps, w_down_exps;
 };
+
+// Expert `expert_idx` of a stacked expert tensor (LlamaLayerWeights::w_*_exps).
+tensor::WeightView expert_matrix(const tensor::WeightView& stacked, int64_t expert_idx);
 
 struct LlamaWeights {
   tensor::WeightView token_embd;     // [n_vocab rows x n_embd cols]
@@ -119,7 +144,10 @@ struct LlamaWeights {
   // (not as rope.scaling.* keys): rotary frequency i is divided by
   // rope_freqs[i]. Every value is checked finite and positive.
   const float* rope_freqs = nullptr;
-  uint64_t n_bytes = 0;              // bytes of all bound tensors, each counted once (the decode bound's numerator)
+  uint64_t n_bytes = 0;              // bytes of all bound tensors, each counted once
+  // Bytes of the expert tensors among n_bytes (0 for dense models): a token
+  // reads n_expert_used / n_expert of them (the decode bound's numerator).
+  uint64_t n_expert_bytes = 0;
 };
 
 // The inverse of read_llama_config: writes general.architecture and the

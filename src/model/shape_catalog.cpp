@@ -51,14 +51,27 @@ LlamaConfig with_pooling(LlamaConfig config, int64_t pooling) {
   return config;
 }
 
+LlamaConfig with_experts(LlamaConfig config, int64_t n_expert, int64_t n_expert_used, int64_t n_ff_exp) {
+  config.n_expert = n_expert;
+  config.n_expert_used = n_expert_used;
+  config.n_ff_exp = n_ff_exp;
+  return config;
+}
+
+LlamaConfig with_softcaps(LlamaConfig config, float attn_softcap, float final_softcap) {
+  config.attn_softcap = attn_softcap;
+  config.final_softcap = final_softcap;
+  return config;
+}
+
 LlamaConfig with_linear_rope(LlamaConfig config, float factor) {
   config.rope_scaling.type = RopeScalingType::kLinear;
   config.rope_scaling.factor = factor;
   return config;
 }
 
-const std::array<ModelShape, 14>& catalog() {
-  static const std::array<ModelShape, 14> shapes = {{
+const std::array<ModelShape, 17>& catalog() {
+  static const std::array<ModelShape, 17> shapes = {{
       // A few MB: rows are multiples of 256 so every type, K-quants included, applies unchanged.
       {"tiny", "hearth test shape", "llama3",
        make_config("llama", 1024, 2048, 256, 2, 4, 2, 768, 1e-5f, 10000.0f, false)},
@@ -98,6 +111,22 @@ const std::array<ModelShape, 14>& catalog() {
                            make_config("gemma3", 262208, 131072, 3840, 48, 16, 8, 15360, 1e-6f, 1000000.0f, true), 256),
                        1024),
            8.0f)},
+      // A few MB of mixture of experts: 8 experts of 256, 2 per token; every row a multiple of 256.
+      {"tiny-moe", "hearth test shape", "chatml",
+       with_experts(with_head_dim(make_config("qwen3moe", 1024, 2048, 256, 2, 4, 2, 768, 1e-6f, 1000000.0f, false), 64),
+                    8, 2, 256)},
+      // 128 experts of 768, 8 per token (norm_topk_prob); intermediate_size 6144 is written, no layer is dense.
+      {"qwen3-30b-a3b", "Qwen/Qwen3-30B-A3B config.json", "chatml",
+       with_experts(
+           with_head_dim(make_config("qwen3moe", 151936, 40960, 2048, 48, 32, 4, 6144, 1e-6f, 1000000.0f, false), 128),
+           128, 8, 768)},
+      // query_pre_attn_scalar 256 = head_dim; soft caps 50 (attention) and 30 (logits); window 4096 on even layers.
+      {"gemma2-2b", "google/gemma-2-2b config.json", "spm",
+       with_softcaps(with_window(with_head_dim(make_config("gemma2", 256000, 8192, 2304, 26, 8, 4, 9216, 1e-6f,
+                                                           10000.0f, true),
+                                               256),
+                                 4096),
+                     50.0f, 30.0f)},
       {"phi-4", "microsoft/phi-4 config.json", "chatml",
        make_config("phi3", 100352, 16384, 5120, 40, 40, 10, 17920, 1e-5f, 250000.0f, false)},
   }};

@@ -44,7 +44,8 @@ std::optional<QuantChoice> best_quant_that_fits(const model::LlamaConfig& config
 
 double decode_tps_bound(const MemoryPlan& plan, int64_t n_ctx, double bandwidth_gbps) {
   if (bandwidth_gbps <= 0.0) return 0.0;
-  const double bytes_per_token = static_cast<double>(plan.weights_bytes + n_ctx * plan.kv_bytes_per_token);
+  const int64_t weights = plan.decode_weights_bytes > 0 ? plan.decode_weights_bytes : plan.weights_bytes;
+  const double bytes_per_token = static_cast<double>(weights + n_ctx * plan.kv_bytes_per_token);
   return bandwidth_gbps * 1e9 / bytes_per_token;
 }
 

@@ -32,8 +32,9 @@ struct QuantChoice {
 std::optional<QuantChoice> best_quant_that_fits(const model::LlamaConfig& config, const PlanSettings& settings,
                                                 int64_t budget_bytes);
 
-// Decode tokens/s upper bound of one sequence: every step reads all weights
-// and the sequence's K/V at full context. 0 when the bandwidth is unknown.
+// Decode tokens/s upper bound of one sequence: every step reads the weights a
+// token reads (plan.decode_weights_bytes: all of them but the experts it does
+// not run) and the sequence's K/V at full context. 0 when the bandwidth is unknown.
 double decode_tps_bound(const MemoryPlan& plan, int64_t n_ctx, double bandwidth_gbps);
 
 }  // namespace hearth::planner

@@ -6,6 +6,7 @@
 
 #include "infer/attention.h"
 #include "infer/kv_block_pool.h"
+#include "infer/moe_ffn.h"
 #include "model/arch/arch_registry.h"
 
 namespace hearth::planner {
@@ -44,25 +45,54 @@ Status validate_settings(const PlanSettings& settings) {
 
 int64_t file_weights_bytes(const model::GgufFile& file) { return file.tensor_data_bytes(); }
 
-Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type) {
+namespace {
+
+// The bytes of the tensors `wanted` selects, as hearth synth writes them.
+Result<int64_t> shape_tensor_bytes(const model::LlamaConfig& config, model::FileType file_type,
+                                   bool (*wanted)(const model::ModelTensor&)) {
   HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
   const model::ArchSpec& spec = *model::find_arch(config.arch);  // validated: registered
   int64_t n_bytes = 0;
   for (const model::ModelTensor& tensor : model::model_tensors(spec, config)) {
+    if (!wanted(tensor)) continue;
     if (tensor.spec->form == model::TensorForm::kF32Vector) {
       n_bytes += tensor.shape.n_cols * static_cast<int64_t>(sizeof(float));
       continue;
     }
     const int64_t n_cols = tensor.shape.n_cols;
-    const tensor::DType dtype = model::pick_tensor_type(file_type, *model::quant_role(tensor.spec->slot),
-                                                        tensor.layer_idx, config.n_layer, n_cols, config.tied_output);
+    const tensor::DType dtype = model::tensor_type_in(file_type, tensor, config);
     if (n_cols % tensor::dtype_info(dtype).block_elems != 0) {
       return invalid_argument_error("rows of " + std::to_string(n_cols) + " values do not fit " +
                                     std::string(tensor::dtype_info(dtype).name) + " blocks");
     }
-    n_bytes += tensor::row_bytes(dtype, n_cols) * tensor.shape.n_rows;
+    n_bytes += tensor::row_bytes(dtype, n_cols) * tensor.shape.n_rows * tensor.shape.n_mats;
   }
   return n_bytes;
+}
+
+}  // namespace
+
+Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type) {
+  return shape_tensor_bytes(config, file_type, [](const model::ModelTensor&) { return true; });
+}
+
+Result<int64_t> shape_expert_bytes(const model::LlamaConfig& config, model::FileType file_type) {
+  return shape_tensor_bytes(config, file_type,
+                            [](const model::ModelTensor& tensor) { return model::is_expert_slot(tensor.spec->slot); });
+}
+
+int64_t file_expert_bytes(const model::GgufFile& file) {
+  int64_t n_bytes = 0;
+  for (const model::GgufTensorInfo& info : file.tensors()) {
+    if (info.name.ends_with("_exps.weight")) n_bytes += static_cast<int64_t>(info.n_bytes);
+  }
+  return n_bytes;
+}
+
+int64_t decode_weights_bytes(const model::LlamaConfig& config, int64_t weights_bytes, int64_t expert_bytes) {
+  if (config.n_expert <= 0 || expert_bytes <= 0) return weights_bytes;
+  // expert_bytes <= 2^60 and n_expert_used <= 1024: the product stays within 64 bits.
+  return weights_bytes - expert_bytes + expert_bytes / config.n_expert * config.n_expert_used;
 }
 
 int64_t kv_pool_tokens(const PlanSettings& settings) {
@@ -85,17 +115,21 @@ int64_t scratch_bytes(const model::LlamaConfig& config, const PlanSettings& sett
   const int64_t q_dim = config.n_head * config.head_dim;
   const int64_t kv_dim = config.n_head_kv * config.head_dim;
   const int64_t n_pairs = config.head_dim / 2;
-  // x, xn, proj; q, attn; k, v; gate, up; rope cos, sin.
-  const int64_t row_floats = 3 * config.n_embd + 2 * q_dim + 2 * kv_dim + 2 * config.n_ff + 2 * n_pairs;
+  // x, xn, proj; q, attn; k, v; gate, up (dense FFNs); rope cos, sin.
+  const int64_t ffn_floats = config.n_expert > 0 ? 0 : 2 * config.n_ff;
+  const int64_t row_floats = 3 * config.n_embd + 2 * q_dim + 2 * kv_dim + ffn_floats + 2 * n_pairs;
+  const int64_t moe_bytes = config.n_expert > 0 ? infer::MoeFeedForward::scratch_bytes_for(config, batch) : 0;
   const int64_t score_floats = settings.n_threads * settings.n_ctx;
   const int64_t logit_rows = std::min(settings.n_parallel, batch);
   const int64_t n_floats = batch * row_floats + score_floats + logit_rows * config.n_vocab;
-  return n_floats * static_cast<int64_t>(sizeof(float)) + batch * static_cast<int64_t>(sizeof(infer::AttentionQuery));
+  return n_floats * static_cast<int64_t>(sizeof(float)) + batch * static_cast<int64_t>(sizeof(infer::AttentionQuery)) +
+         moe_bytes;
 }
 
 MemoryPlan plan_memory(const model::LlamaConfig& config, int64_t weights_bytes, const PlanSettings& settings) {
   MemoryPlan plan;
   plan.weights_bytes = weights_bytes;
+  plan.decode_weights_bytes = weights_bytes;
   plan.kv_pool_tokens = kv_pool_tokens(settings);
   plan.kv_bytes_per_token =
       infer::KvBlockPool::bytes_per_token({config.n_layer, config.n_head_kv, config.head_dim}, settings.kv_dtype);

@@ -47,6 +47,9 @@ struct MemoryPlan {
   int64_t kv_bytes_per_token = 0;
   int64_t scratch_bytes = 0;
   int64_t overhead_bytes = 0;
+  // Weight bytes one decode step reads: weights_bytes, except for a mixture of
+  // experts, where a token reads only its experts (decode_weights_bytes). 0: weights_bytes.
+  int64_t decode_weights_bytes = 0;
 
   int64_t total_bytes() const { return weights_bytes + kv_bytes + scratch_bytes + overhead_bytes; }
 };
@@ -64,6 +67,17 @@ int64_t file_weights_bytes(const model::GgufFile& file);
 // kInvalidArgument when the config is invalid or a row length does not fit
 // the picked type's blocks.
 Result<int64_t> shape_weights_bytes(const model::LlamaConfig& config, model::FileType file_type);
+
+// The bytes of the expert tensors (ffn_*_exps) among a file's or a shape's
+// weights; 0 for dense models. Errors as shape_weights_bytes.
+int64_t file_expert_bytes(const model::GgufFile& file);
+Result<int64_t> shape_expert_bytes(const model::LlamaConfig& config, model::FileType file_type);
+
+// The weight bytes one token's decode step reads: every tensor but the
+// experts, plus n_expert_used / n_expert of the expert bytes (the router runs
+// every expert_used_count experts it picks, per layer). Equal to weights_bytes
+// for dense models.
+int64_t decode_weights_bytes(const model::LlamaConfig& config, int64_t weights_bytes, int64_t expert_bytes);
 
 // Bytes of the KV pool infer::Scheduler allocates: kv_pool_tokens (default
 // n_ctx * n_parallel) positions rounded up to whole blocks; kMaxPlanBytes when larger (a hostile

@@ -68,6 +68,64 @@ TEST(SynthTest, TinyModelInEveryTypeLoadsTokenizesAndRuns) {
   }
 }
 
+// llama.cpp's mixes on rows that are not whole 256-value blocks (n_embd 384):
+// every file type writes the per-tensor types model::pick_tensor_type chose
+// (fallbacks included), and the file loads and runs.
+TEST(SynthTest, EveryMixWithFallbacksLoadsAndRuns) {
+  ThreadPool pool(2);
+  model::LlamaConfig config = model::family_config(*model::find_arch("llama"));
+  config.n_vocab = 1024;
+  config.n_ctx_train = 512;
+  config.n_embd = 384;
+  config.n_layer = 2;
+  config.n_head = 8;
+  config.n_head_kv = 2;  // GQA 4: llama.cpp's attn_v rules for q2_k and iq4_* apply
+  config.head_dim = 48;
+  config.n_ff = 768;     // ffn_down's rows of 768 keep K blocks
+  const model::ModelShape shape{"wide-384", "hearth test shape", "llama3", config};
+  for (model::FileType file_type : model::all_file_types()) {
+    const std::string type_name(model::file_type_name(file_type));
+    SCOPED_TRACE(type_name);
+    SynthOptions options;
+    options.shape = &shape;
+    options.file_type = file_type;
+    options.out_path = temp_path("mix_" + type_name + ".gguf");
+    ASSERT_TRUE(synthesize_model(options, pool, nullptr).ok());
+    auto model = infer::LlamaModel::load(options.out_path);
+    std::filesystem::remove(options.out_path);
+    ASSERT_TRUE(model.ok()) << model.status().to_string();
+    for (const model::ModelTensor& tensor : model::model_tensors(*model::find_arch("llama"), config)) {
+      const model::GgufTensorInfo* info = (*model)->file().find_tensor(tensor.name);
+      ASSERT_NE(info, nullptr) << tensor.name;
+      EXPECT_EQ(info->dtype, model::tensor_type_in(file_type, tensor, config)) << tensor.name;
+      if (tensor.spec->form == model::TensorForm::kMatrix) {
+        EXPECT_EQ(tensor.shape.n_cols % tensor::dtype_info(info->dtype).block_elems, 0) << tensor.name;
+      }
+    }
+    const std::vector<int32_t> ids = {1, 17, 300, 5, 999};
+    auto context = infer::InferContext::create(**model, 16, pool);
+    ASSERT_TRUE(context.ok());
+    auto logits = (*context)->eval(ids);
+    ASSERT_TRUE(logits.ok()) << logits.status().to_string();
+    for (float logit : *logits) ASSERT_TRUE(std::isfinite(logit));
+  }
+  // Spot checks of the fallbacks llama.cpp's tensor_type_fallback makes on 384-value rows.
+  const auto type_in = [&](model::FileType file_type, const std::string& name) {
+    for (const model::ModelTensor& tensor : model::model_tensors(*model::find_arch("llama"), config)) {
+      if (tensor.name == name) return model::tensor_type_in(file_type, tensor, config);
+    }
+    return tensor::DType::kF32;
+  };
+  EXPECT_EQ(type_in(model::FileType::kQ3_K_M, "blk.0.attn_q.weight"), tensor::DType::kQ4_0);
+  EXPECT_EQ(type_in(model::FileType::kQ3_K_M, "blk.0.attn_v.weight"), tensor::DType::kQ5_1);  // Q5_K -> Q5_1
+  EXPECT_EQ(type_in(model::FileType::kQ4_K_S, "blk.0.attn_q.weight"), tensor::DType::kQ5_0);  // Q4_K -> Q5_0
+  EXPECT_EQ(type_in(model::FileType::kQ3_K_M, "blk.0.ffn_down.weight"), tensor::DType::kQ4_K);
+  EXPECT_EQ(type_in(model::FileType::kQ5_K_M, "blk.1.attn_v.weight"), tensor::DType::kQ8_0);  // Q6_K -> Q8_0
+  EXPECT_EQ(type_in(model::FileType::kQ5_K_M, "blk.0.attn_v.weight"), tensor::DType::kQ5_1);  // Q5_K -> Q5_1
+  EXPECT_EQ(type_in(model::FileType::kIQ4_XS, "blk.0.ffn_gate.weight"), tensor::DType::kIQ4_NL);
+  EXPECT_EQ(type_in(model::FileType::kQ6_K, "output.weight"), tensor::DType::kQ8_0);
+}
+
 TEST(SynthTest, SameSeedSameBytes) {
   ThreadPool pool(2);
   SynthOptions options;
@@ -111,6 +169,15 @@ TEST(SynthTest, EveryFamilySynthesizesAFileThatBinds) {
     config.rope_scaling = has_rope_freqs ? model::RopeScaling{model::RopeScalingType::kLlama3, 8.0f, 1.0f, 4.0f, 64}
                                          : model::RopeScaling{model::RopeScalingType::kLinear, 2.0f};
     if (config.global_layer_period > 0) config.sliding_window = 8;
+    if (config.soft_capping) {
+      config.attn_softcap = 50.0f;
+      config.final_softcap = 30.0f;
+    }
+    if (model::find_tensor_spec(*spec, model::WeightSlot::kFfnGateExps) != nullptr) {
+      config.n_expert = 4;
+      config.n_expert_used = 2;
+      config.n_ff_exp = 64;
+    }
     const model::ModelShape shape{spec->name, "hearth test shape", "chatml", config};
     SynthOptions options;
     options.shape = &shape;

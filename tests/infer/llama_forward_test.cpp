@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "infer/batch_forward.h"
 #include "infer/rng.h"
 #include "reference_llama.h"
 #include "tiny_model.h"
@@ -136,7 +137,14 @@ INSTANTIATE_TEST_SUITE_P(
         ReferenceCase{"gemma3_q8_0", testing::family_spec("gemma3", DType::kQ8_0), kQ8ActivationBound},
         ReferenceCase{"gemma3_q4_k", testing::family_spec("gemma3", DType::kQ4_K), kQ8KActivationBound},
         ReferenceCase{"phi3_f32", testing::family_spec("phi3", DType::kF32), kFloatWeightsBound},
-        ReferenceCase{"phi3_q8_0", testing::family_spec("phi3", DType::kQ8_0), kQ8ActivationBound}),
+        ReferenceCase{"phi3_q8_0", testing::family_spec("phi3", DType::kQ8_0), kQ8ActivationBound},
+        // gemma2: soft caps 4 and 3 bend most scores and logits; 19 tokens outgrow the window of 5.
+        ReferenceCase{"gemma2_f32", testing::family_spec("gemma2", DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"gemma2_q8_0", testing::family_spec("gemma2", DType::kQ8_0), kQ8ActivationBound},
+        // qwen3moe: 19 tokens over 8 experts, 3 each; the router stays F32 as in real files.
+        ReferenceCase{"qwen3moe_f32", testing::family_spec("qwen3moe", DType::kF32), kFloatWeightsBound},
+        ReferenceCase{"qwen3moe_q8_0", testing::family_spec("qwen3moe", DType::kQ8_0), kQ8ActivationBound},
+        ReferenceCase{"qwen3moe_q4_k", testing::family_spec("qwen3moe", DType::kQ4_K), kQ8KActivationBound}),
     [](const ::testing::TestParamInfo<ReferenceCase>& info) { return info.param.name; });
 
 TEST(LlamaModelTest, LoadFailuresAreStatuses) {
@@ -334,6 +342,63 @@ TEST_F(ScheduleTest, CreateValidatesSizesAndReportsBytes) {
   EXPECT_EQ(InferContext::create(*model_, 16, pool, 8, DType::kQ8_0).status().code(), ErrorCode::kUnimplemented);
   EXPECT_EQ((*ctx)->n_ctx(), 16);
 }
+
+// The families with their own FFN or attention steps (experts, soft caps,
+// alternating windows) through the batched path: two sequences sharing steps,
+// one mid-prefill while the other decodes, give each the logits it gets alone.
+class FamilyBatchTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FamilyBatchTest, SharedStepsGiveEachSequenceItsSoloLogits) {
+  const TinyModelSpec spec = testing::family_spec(GetParam(), DType::kQ8_0);
+  auto model = build_model(spec, "family_batch_" + GetParam());
+  ASSERT_NE(model, nullptr);
+  const std::vector<int32_t> ids_a = random_ids(12, spec.n_vocab, 21);
+  const std::vector<int32_t> ids_b = random_ids(7, spec.n_vocab, 22);
+  ThreadPool pool(2);
+  InferContext solo_a(*model, 32, pool);
+  InferContext solo_b(*model, 32, pool);
+  const std::vector<float> expected_a = eval_all(solo_a, ids_a);
+  const std::vector<float> expected_b = eval_all(solo_b, ids_b);
+
+  const model::LlamaConfig& config = model->config();
+  KvBlockPool cache({config.n_layer, config.n_head_kv, config.head_dim}, 4, 16);
+  BatchForward forward(*model, cache, pool, 32, 32);
+  const std::vector<int32_t> blocks_a = {cache.allocate()};
+  const std::vector<int32_t> blocks_b = {cache.allocate()};
+  const int64_t n_vocab = spec.n_vocab;
+  // Steps: (A 0..8, B 0..4), (A 8..9 decode, B 4..7), (A 9..12, nothing of B).
+  const struct Step {
+    size_t a_begin, a_end, b_begin, b_end;
+  } steps[] = {{0, 8, 0, 4}, {8, 9, 4, 7}, {9, 12, 7, 7}};
+  for (const Step& step : steps) {
+    std::vector<BatchSequence> batch;
+    batch.push_back({std::span(ids_a).subspan(step.a_begin, step.a_end - step.a_begin),
+                     static_cast<int64_t>(step.a_begin), blocks_a, LogitRows::kAll});
+    if (step.b_end > step.b_begin) {
+      batch.push_back({std::span(ids_b).subspan(step.b_begin, step.b_end - step.b_begin),
+                       static_cast<int64_t>(step.b_begin), blocks_b, LogitRows::kAll});
+    }
+    const std::span<const float> logits = forward.forward(batch);
+    const size_t a_rows = step.a_end - step.a_begin;
+    const size_t b_rows = step.b_end - step.b_begin;
+    ASSERT_EQ(logits.size(), (a_rows + b_rows) * static_cast<size_t>(n_vocab));
+    EXPECT_LE(testing::relative_l2_error(logits.first(a_rows * n_vocab),
+                                         std::span<const float>(expected_a).subspan(step.a_begin * n_vocab,
+                                                                                    a_rows * n_vocab)),
+              kScheduleTolerance)
+        << "A from " << step.a_begin;
+    if (b_rows > 0) {
+      EXPECT_LE(testing::relative_l2_error(logits.subspan(a_rows * n_vocab),
+                                           std::span<const float>(expected_b).subspan(step.b_begin * n_vocab,
+                                                                                      b_rows * n_vocab)),
+                kScheduleTolerance)
+          << "B from " << step.b_begin;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, FamilyBatchTest, ::testing::Values("qwen3moe", "gemma2", "gemma3"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace hearth::infer

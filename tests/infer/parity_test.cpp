@@ -181,14 +181,26 @@ class FamilyParityTest : public ::testing::TestWithParam<const char*> {};
 TEST_P(FamilyParityTest, F32LogitsExactKv) { check_logits(GetParam(), "f32", DType::kF32, kF32ExactKvBound); }
 TEST_P(FamilyParityTest, F32Logits) { check_logits(GetParam(), "f32", DType::kF16, kF32Bound); }
 TEST_P(FamilyParityTest, Q8_0Logits) { check_logits(GetParam(), "q8_0", DType::kF16, kQ8_0Bound); }
+// qwen3moe against its own q8_0 reference: routing is discontinuous. In the
+// 16-token case, token 7's second and third experts of layer 0 are 0.06 apart
+// in router logits (of spread ~8) with the q8_0 weights (0.14 with f32): the
+// engine's 8-bit activations swap them where the float64 reference does not
+// (measured 4.1e-2 over the case; the other cases 1e-2 .. 2e-2). The hot router
+// keeps the swapped expert's weight small, so the bound against HF (5e-2)
+// still holds, and that bound is the one this family is held to here too.
+constexpr double kQ8_0MoeEngineBound = kQ8_0Bound;
+
 TEST_P(FamilyParityTest, Q8_0EngineLogits) {
-  check_logits(GetParam(), "q8_0", DType::kF16, kQ8_0EngineBound, std::string(GetParam()) + "-q8_0.logits.f32");
+  const bool moe = std::string(GetParam()) == "qwen3moe";
+  check_logits(GetParam(), "q8_0", DType::kF16, moe ? kQ8_0MoeEngineBound : kQ8_0EngineBound,
+               std::string(GetParam()) + "-q8_0.logits.f32");
 }
-// Prefill, then 32 tokens one at a time through the KV cache; gemma3's
-// sequences outgrow its window of 8, so the windowed layers skip cached rows.
+// Prefill, then 32 tokens one at a time through the KV cache; gemma2's and
+// gemma3's sequences outgrow their window of 8, so the windowed layers skip cached rows.
 TEST_P(FamilyParityTest, Greedy) { check_greedy(GetParam()); }
 
-INSTANTIATE_TEST_SUITE_P(Families, FamilyParityTest, ::testing::Values("qwen3", "mistral", "gemma3", "phi3"),
+INSTANTIATE_TEST_SUITE_P(Families, FamilyParityTest,
+                         ::testing::Values("qwen3", "mistral", "gemma3", "phi3", "qwen3moe", "gemma2"),
                          [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
 
 }  // namespace

@@ -112,9 +112,49 @@ double gelu_tanh(double x) {
   return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
 }
 
-// gemma3 (llama.cpp's fixed pattern): every layer but each sixth attends through the window.
+// gemma3 (llama.cpp's fixed pattern): every layer but each sixth attends through the window;
+// gemma2 (HF's layer_types): the even layers.
 bool windowed_layer(const TinyModelSpec& spec, int64_t layer_idx) {
-  return spec.arch == "gemma3" && spec.sliding_window > 0 && (layer_idx + 1) % 6 != 0;
+  if (spec.sliding_window <= 0) return false;
+  if (spec.arch == "gemma3") return (layer_idx + 1) % 6 != 0;
+  if (spec.arch == "gemma2") return layer_idx % 2 == 0;
+  return false;
+}
+
+double soft_cap(double value, double cap) { return cap * std::tanh(value / cap); }
+
+// HF's Qwen3MoeSparseMoeBlock restated: softmax over the router's logits, the
+// top n_expert_used, renormalized, each expert's SwiGLU output weighted.
+std::vector<double> moe_ffn(const model::GgufFile& file, const TinyModelSpec& spec, const std::string& prefix,
+                            const std::vector<double>& xn) {
+  const std::vector<double> logits = mat_vec(load(file, prefix + "ffn_gate_inp.weight"), xn);
+  const double max_logit = *std::max_element(logits.begin(), logits.end());
+  std::vector<double> probs;
+  double total = 0.0;
+  for (double logit : logits) total += probs.emplace_back(std::exp(logit - max_logit));
+  for (double& prob : probs) prob /= total;
+  std::vector<int64_t> order(probs.size());
+  for (size_t idx = 0; idx < order.size(); ++idx) order[idx] = static_cast<int64_t>(idx);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return probs[a] > probs[b]; });
+  order.resize(static_cast<size_t>(spec.n_expert_used));
+  double chosen_sum = 0.0;
+  for (int64_t expert : order) chosen_sum += probs[expert];
+  const Matrix gate_all = load(file, prefix + "ffn_gate_exps.weight");
+  const Matrix up_all = load(file, prefix + "ffn_up_exps.weight");
+  const Matrix down_all = load(file, prefix + "ffn_down_exps.weight");
+  std::vector<double> out(xn.size(), 0.0);
+  for (int64_t expert : order) {
+    const auto rows = [](const Matrix& all, int64_t first, int64_t count) {
+      return Matrix(all.begin() + first, all.begin() + first + count);
+    };
+    const std::vector<double> gate = mat_vec(rows(gate_all, expert * spec.n_ff_exp, spec.n_ff_exp), xn);
+    const std::vector<double> up = mat_vec(rows(up_all, expert * spec.n_ff_exp, spec.n_ff_exp), xn);
+    std::vector<double> act(gate.size());
+    for (size_t idx = 0; idx < gate.size(); ++idx) act[idx] = gate[idx] / (1.0 + std::exp(-gate[idx])) * up[idx];
+    const std::vector<double> down = mat_vec(rows(down_all, expert * spec.n_embd, spec.n_embd), act);
+    for (size_t idx = 0; idx < out.size(); ++idx) out[idx] += probs[expert] / chosen_sum * down[idx];
+  }
+  return out;
 }
 
 }  // namespace
@@ -130,9 +170,10 @@ std::vector<std::vector<double>> final_residual(const model::GgufFile& file, con
   const int64_t q_dim = spec.n_head * head_dim;
   const int64_t kv_dim = spec.n_head_kv * head_dim;
   const bool neox = spec.arch != "llama";
-  const bool gemma = spec.arch == "gemma3";
+  const bool gemma = spec.arch == "gemma3" || spec.arch == "gemma2";
   const std::vector<double> inv_freq = inverse_frequencies(spec, spec.rope_theta, spec.rope_scaling);
-  const std::vector<double> local_inv_freq = inverse_frequencies(spec, 10000.0, {});
+  const std::vector<double> local_inv_freq =
+      spec.arch == "gemma3" ? inverse_frequencies(spec, 10000.0, {}) : inv_freq;
 
   const Matrix embd = load(file, "token_embd.weight");
   std::vector<std::vector<double>> hidden;
@@ -198,7 +239,7 @@ std::vector<std::vector<double>> final_residual(const model::GgufFile& file, con
           for (int64_t dim_idx = 0; dim_idx < head_dim; ++dim_idx) {
             score += q[token_idx][head_idx * head_dim + dim_idx] * k[key_idx][kv_head * head_dim + dim_idx];
           }
-          scores.push_back(score * scale);
+          scores.push_back(spec.arch == "gemma2" ? soft_cap(score * scale, spec.attn_softcap) : score * scale);
         }
         double max_score = scores[0];
         for (double score : scores) max_score = std::max(max_score, score);
@@ -217,11 +258,16 @@ std::vector<std::vector<double>> final_residual(const model::GgufFile& file, con
     }
 
     const std::vector<double> ffn_norm = load_vector(file, prefix + "ffn_norm.weight");
-    const Matrix w_down = load(file, prefix + "ffn_down.weight");
+    const Matrix w_down = spec.arch == "qwen3moe" ? Matrix() : load(file, prefix + "ffn_down.weight");
     const std::vector<double> ffn_post_norm =
         gemma ? load_vector(file, prefix + "post_ffw_norm.weight") : std::vector<double>();
     for (int64_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
       const std::vector<double> xn = rms_norm(hidden[token_idx], ffn_norm, spec.rms_eps);
+      if (spec.arch == "qwen3moe") {
+        const std::vector<double> out = moe_ffn(file, spec, prefix, xn);
+        for (size_t idx = 0; idx < out.size(); ++idx) hidden[token_idx][idx] += out[idx];
+        continue;
+      }
       std::vector<double> gate;
       std::vector<double> up;
       if (spec.arch == "phi3") {  // ffn_up holds the gate rows, then the up rows
@@ -263,7 +309,10 @@ std::vector<double> reference_logits(const model::GgufFile& file, const TinyMode
   const Matrix output = spec.tied_output ? load(file, "token_embd.weight") : load(file, "output.weight");
   std::vector<double> logits;
   for (const std::vector<double>& residual : final_residual(file, spec, ids, options)) {
-    const std::vector<double> row = mat_vec(output, rms_norm(residual, output_norm, spec.rms_eps));
+    std::vector<double> row = mat_vec(output, rms_norm(residual, output_norm, spec.rms_eps));
+    if (spec.arch == "gemma2") {
+      for (double& logit : row) logit = soft_cap(logit, spec.final_softcap);
+    }
     logits.insert(logits.end(), row.begin(), row.end());
   }
   return logits;

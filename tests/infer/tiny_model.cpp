@@ -37,16 +37,22 @@ class ModelBuilder {
 
   // A [n_rows x n_cols] matrix with entries of standard deviation gain/sqrt(n_cols)
   // (uniform of that std), so a product with an O(1) input is O(gain).
-  void add_matrix(const std::string& name, int64_t n_rows, int64_t n_cols, double gain) {
+  // n_mats such matrices stacked (ne[2]: experts); `f32` keeps it F32 whatever the spec's type (the MoE router).
+  void add_matrix(const std::string& name, int64_t n_rows, int64_t n_cols, double gain, int64_t n_mats = 1,
+                  bool f32 = false) {
     const double scale = gain * std::sqrt(3.0) / std::sqrt(static_cast<double>(n_cols));
-    const std::vector<float> values = random_values(rng_, n_rows * n_cols, scale);
-    const DType dtype = spec_.matrix_dtype;
+    const std::vector<float> values = random_values(rng_, n_mats * n_rows * n_cols, scale);
+    const DType dtype = f32 ? DType::kF32 : spec_.matrix_dtype;
     const int64_t row_bytes = tensor::row_bytes(dtype, n_cols);
-    std::vector<uint8_t> bytes(static_cast<size_t>(row_bytes * n_rows));
-    for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+    std::vector<uint8_t> bytes(static_cast<size_t>(row_bytes * n_rows * n_mats));
+    for (int64_t row_idx = 0; row_idx < n_rows * n_mats; ++row_idx) {
       tensor::quantize_row_ref(dtype, values.data() + row_idx * n_cols, bytes.data() + row_idx * row_bytes, n_cols);
     }
-    writer_.add_tensor(name, {n_cols, n_rows}, dtype, std::move(bytes));
+    if (n_mats > 1) {
+      writer_.add_tensor(name, {n_cols, n_rows, n_mats}, dtype, std::move(bytes));
+    } else {
+      writer_.add_tensor(name, {n_cols, n_rows}, dtype, std::move(bytes));
+    }
   }
 
   // A vector around `center` (norm weights near 1, biases near 0).
@@ -100,10 +106,24 @@ TinyModelSpec family_spec(const std::string& arch, DType matrix_dtype) {
     spec.tied_output = true;
     spec.rope_theta = 1000000.0f;
   }
+  if (arch == "gemma2") {
+    spec.n_layer = 4;  // layers 0 and 2 windowed, 1 and 3 global
+    spec.sliding_window = 5;
+    spec.tied_output = true;
+    spec.attn_softcap = 4.0f;
+    spec.final_softcap = 3.0f;
+  }
+  if (arch == "qwen3moe") {
+    spec.head_dim = 32;
+    spec.n_expert = 8;
+    spec.n_expert_used = 3;
+    spec.n_ff_exp = 64;
+  }
   if (matrix_dtype == DType::kQ4_K) {
     spec.n_embd = 256;
     spec.n_ff = 512;
     if (spec.head_dim > 0) spec.head_dim = 128;
+    if (spec.n_ff_exp > 0) spec.n_ff_exp = 256;
   }
   return spec;
 }
@@ -151,6 +171,13 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   config.rope_scaling = spec.rope_scaling;
   config.tied_output = spec.tied_output;
   config.sliding_window = spec.sliding_window;
+  if (config.soft_capping) {
+    config.attn_softcap = spec.attn_softcap;
+    config.final_softcap = spec.final_softcap;
+  }
+  config.n_expert = spec.n_expert;
+  config.n_expert_used = spec.n_expert_used;
+  config.n_ff_exp = spec.n_ff_exp;
   config.pooling = spec.pooling;
   HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
   if (registered != nullptr) {
@@ -178,6 +205,17 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
       case model::WeightSlot::kFfnGate:
         // Gain 1.5 on Q and K makes scores O(2): attention is peaked, not uniform.
         builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 1.5);
+        break;
+      case model::WeightSlot::kFfnGateInp:
+        // Router logits of spread ~4: the chosen experts are clearly ahead (8-bit activations rarely reorder them), their weights far from uniform.
+        builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 4.0, 1, /*f32=*/true);
+        break;
+      case model::WeightSlot::kFfnGateExps:
+        builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 1.5, tensor.shape.n_mats);
+        break;
+      case model::WeightSlot::kFfnUpExps:
+      case model::WeightSlot::kFfnDownExps:
+        builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 1.0, tensor.shape.n_mats);
         break;
       case model::WeightSlot::kAttnV:
       case model::WeightSlot::kAttnOutput:

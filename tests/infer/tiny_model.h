@@ -19,8 +19,8 @@ namespace hearth::infer::testing {
 
 struct TinyModelSpec {
   // A registered family: "llama" (normal RoPE), "qwen2" (neox RoPE, Q/K/V
-  // biases), "qwen3", "gemma3", "phi3". Any other name is written with
-  // llama's keys and tensors.
+  // biases), "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3". Any other name
+  // is written with llama's keys and tensors.
   std::string arch = "llama";
   int64_t n_vocab = 96;
   int64_t n_embd = 64;
@@ -34,8 +34,13 @@ struct TinyModelSpec {
   float rope_theta = 10000.0f;
   model::RopeScaling rope_scaling;
   bool tied_output = false;
-  int64_t sliding_window = 0;                        // gemma3: attention.sliding_window (required there)
+  int64_t sliding_window = 0;                        // gemma2/3: attention.sliding_window (required there)
   int64_t pooling = 0;                               // <arch>.pooling_type: an embedding model (qwen3)
+  float attn_softcap = 50.0f;                        // gemma2 only
+  float final_softcap = 30.0f;
+  int64_t n_expert = 0;                              // qwen3moe only (required there)
+  int64_t n_expert_used = 0;
+  int64_t n_ff_exp = 0;
   tensor::DType matrix_dtype = tensor::DType::kF32;  // every 2-D weight, token_embd included
   uint64_t seed = 1;
 
@@ -48,8 +53,10 @@ struct TinyModelSpec {
 TinyModelSpec llama_gqa_llama3_spec(tensor::DType matrix_dtype);
 // A spec of one of the families added with the registry: "qwen3" and "llama"
 // (Mistral Nemo's layout) with head_dim 32 != n_embd / n_head; "gemma3" with
-// 7 layers (6 windowed by 5 positions, layer 5 global), tied; "phi3" (fused
-// matrices).
+// 7 layers (6 windowed by 5 positions, layer 5 global), tied; "gemma2" with
+// 4 layers (0 and 2 windowed by 5 positions), tied, soft caps 4 and 3 that
+// bend the scores and logits visibly; "qwen3moe" with 8 experts of 64, 3 per
+// token; "phi3" (fused matrices).
 TinyModelSpec family_spec(const std::string& arch, tensor::DType matrix_dtype);
 // A qwen2 spec: biases, neox RoPE, tied output.
 TinyModelSpec qwen2_tied_spec(tensor::DType matrix_dtype);

@@ -62,7 +62,7 @@ TEST(ArchRegistry, FindsEachFamilyByName) {
   EXPECT_NE(find_arch("qwen3"), nullptr);
   EXPECT_NE(find_arch("gemma3"), nullptr);
   EXPECT_NE(find_arch("phi3"), nullptr);
-  EXPECT_EQ(arch_names(), "llama, qwen2, qwen3, gemma3, phi3");
+  EXPECT_EQ(arch_names(), "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3");
   EXPECT_EQ(capability_names(capability_bit(Capability::kGenerate)), "generate");
   EXPECT_EQ(capability_names(0), "none");
   EXPECT_EQ(capability_names(capability_bit(Capability::kEmbed) | capability_bit(Capability::kOcr)), "embed, ocr");
@@ -100,7 +100,9 @@ TEST(ArchRegistry, EveryDescriptionIsWellFormed) {
       EXPECT_TRUE(slots.insert(tensor.slot).second) << "two tensors fill one slot";
       EXPECT_NE(tensor.shape, nullptr);
       EXPECT_FALSE(tensor.name.starts_with("blk.")) << "per-block names carry no prefix";
-      EXPECT_EQ(quant_role(tensor.slot).has_value(), tensor.form == TensorForm::kMatrix);
+      // Every matrix has a quantization role but the MoE router, which stays F32 in every file type.
+      EXPECT_EQ(quant_role(tensor.slot).has_value(),
+                tensor.form == TensorForm::kMatrix && tensor.slot != WeightSlot::kFfnGateInp);
       if (tensor.written_when != nullptr) {
         EXPECT_FALSE(tensor.note.empty()) << "say what absence means";
       }
@@ -130,6 +132,7 @@ TEST(ArchRegistry, TensorListRoundTripsForEveryFamily) {
       ASSERT_NE(info, nullptr) << tensor.name;
       EXPECT_EQ(info->ne[0], tensor.shape.n_cols) << tensor.name;
       EXPECT_EQ(info->ne[1], tensor.shape.n_rows) << tensor.name;
+      EXPECT_EQ(info->ne[2], tensor.shape.n_mats) << tensor.name;
     }
     const bool has_rope_freqs = find_tensor_spec(*spec, WeightSlot::kRopeFreqs) != nullptr;
     EXPECT_EQ(file.find_tensor("rope_freqs.weight") != nullptr, has_rope_freqs)
@@ -161,7 +164,11 @@ TEST(ArchRegistry, TensorListRoundTripsForEveryFamily) {
     const bool fused_qkv = find_tensor_spec(*spec, WeightSlot::kAttnQkv) != nullptr;
     EXPECT_EQ(fused_qkv ? last.w_qkv.data : last.wq.data,
               file.find_tensor(blk + (fused_qkv ? "attn_qkv.weight" : "attn_q.weight"))->data);
-    EXPECT_EQ(last.w_down.data, file.find_tensor(blk + "ffn_down.weight")->data);
+    const bool experts = find_tensor_spec(*spec, WeightSlot::kFfnDownExps) != nullptr;
+    EXPECT_EQ(experts ? last.w_down_exps.data : last.w_down.data,
+              file.find_tensor(blk + (experts ? "ffn_down_exps.weight" : "ffn_down.weight"))->data);
+    EXPECT_EQ(last.ffn_gate_inp.data != nullptr, experts);
+    EXPECT_EQ(weights->n_expert_bytes > 0, experts);
     EXPECT_EQ(last.bq != nullptr, config.has_qkv_bias);
     EXPECT_EQ(last.attn_q_norm != nullptr, find_tensor_spec(*spec, WeightSlot::kAttnQNorm) != nullptr);
     EXPECT_EQ(last.ffn_post_norm != nullptr, find_tensor_spec(*spec, WeightSlot::kFfnPostNorm) != nullptr);
@@ -200,19 +207,19 @@ TEST(ArchRegistry, MissingOrMisShapedTensorsAreRefusedByName) {
 
 TEST(ArchRegistry, UnknownFamilyIsReportedWithTheKnownOnes) {
   GgufWriter writer;
-  writer.add_string("general.architecture", "gemma2");
-  const std::string path = test::temp_path("gemma2.gguf");
+  writer.add_string("general.architecture", "mixtral");
+  const std::string path = test::temp_path("mixtral.gguf");
   ASSERT_TRUE(writer.write(path).ok());
   Result<GgufFile> file = GgufFile::open(path);
   ::unlink(path.c_str());
   ASSERT_TRUE(file.ok());
   const FamilySupport support = check_family_support(*file);
   EXPECT_EQ(support.spec, nullptr);
-  EXPECT_EQ(support.architecture, "gemma2");
+  EXPECT_EQ(support.architecture, "mixtral");
   EXPECT_EQ(support.runnable.code(), ErrorCode::kUnimplemented);
-  EXPECT_NE(
-      support.runnable.message().find("'gemma2' is not supported (hearth runs llama, qwen2, qwen3, gemma3, phi3)"),
-      std::string::npos)
+  EXPECT_NE(support.runnable.message().find(
+                "'mixtral' is not supported (hearth runs llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3)"),
+            std::string::npos)
       << support.runnable.message();
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <functional>
 
 #include "llama_test_model.h"
@@ -571,6 +572,99 @@ TEST(LlamaArch, CatalogShapesAreValid) {
     Status status = validate_llama_config(shape.config);
     EXPECT_TRUE(status.ok()) << shape.name << ": " << status.to_string();
   }
+}
+
+// qwen3moe: the expert keys, their default and their checks; the 3-D expert tensors.
+TEST(LlamaArch, Qwen3MoeExpertsBindAsStackedMatrices) {
+  const LlamaConfig want = test::tiny_config("qwen3moe");  // 4 experts of 32, 2 per token
+  GgufFile file = make_model(want);
+  Result<LlamaConfig> config = read_llama_config(file);
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->n_expert, 4);
+  EXPECT_EQ(config->n_expert_used, 2);
+  EXPECT_EQ(config->n_ff_exp, 32);
+  Result<LlamaWeights> weights = bind_llama_weights(file, *config);
+  ASSERT_TRUE(weights.ok()) << weights.status().to_string();
+  const LlamaLayerWeights& layer = weights->layers[1];
+  expect_view(layer.ffn_gate_inp, file, "blk.1.ffn_gate_inp.weight", 4, 32);
+  expect_view(layer.w_gate_exps, file, "blk.1.ffn_gate_exps.weight", 32, 32);
+  expect_view(layer.w_down_exps, file, "blk.1.ffn_down_exps.weight", 32, 32);
+  // Expert 3 starts three expert matrices into the tensor.
+  const tensor::WeightView third = expert_matrix(layer.w_up_exps, 3);
+  EXPECT_EQ(static_cast<const uint8_t*>(third.data) - static_cast<const uint8_t*>(layer.w_up_exps.data),
+            3 * 32 * tensor::row_bytes(layer.w_up_exps.dtype, 32));
+  EXPECT_EQ(layer.w_gate.data, nullptr);
+  // Every layer's three expert tensors: 2 layers x 3 x 4 experts x 32 x 32 q8_0 values.
+  EXPECT_EQ(weights->n_expert_bytes, static_cast<uint64_t>(2 * 3 * 4 * 32 * tensor::row_bytes(DType::kQ8_0, 32)));
+
+  // expert_feed_forward_length defaults to feed_forward_length / expert_used_count (llama.cpp's rule).
+  GgufFile no_exp_ff = make_model(want, {.skip_keys = {"qwen3moe.expert_feed_forward_length"}});
+  Result<LlamaConfig> defaulted = read_llama_config(no_exp_ff);
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status().to_string();
+  EXPECT_EQ(defaulted->n_ff_exp, 64 / 2);
+
+  expect_error(read_llama_config(make_model(want, {.skip_keys = {"qwen3moe.expert_count"}})).status(),
+               ErrorCode::kDataLoss, "qwen3moe.expert_count");
+  LlamaConfig too_many_used = want;
+  too_many_used.n_expert_used = 5;
+  EXPECT_FALSE(validate_llama_config(too_many_used).ok());
+  expect_error(read_llama_config(make_model(want, {.skip_keys = {"qwen3moe.expert_used_count"},
+                                                   .add_keys =
+                                                       [](GgufWriter& writer) {
+                                                         writer.add_uint32("qwen3moe.expert_used_count", 5);
+                                                       }}))
+                   .status(),
+               ErrorCode::kDataLoss, "'qwen3moe.expert_used_count' is 5, more than expert_count 4");
+  // A stacked tensor with the wrong expert count is named.
+  expect_error(load(make_model(want, {.edit_tensors =
+                                          [](std::vector<TensorSpec>& specs) {
+                                            for (TensorSpec& spec : specs) {
+                                              if (spec.name == "blk.0.ffn_up_exps.weight") spec.dims[2] = 3;
+                                            }
+                                          }})),
+               ErrorCode::kDataLoss, "'blk.0.ffn_up_exps.weight' has shape [32, 32, 3, 1], expected [32, 32, 4, 1]");
+  // Dense families still refuse expert fields.
+  LlamaConfig dense = test::tiny_config("qwen3");
+  dense.n_expert = 4;
+  EXPECT_FALSE(validate_llama_config(dense).ok());
+}
+
+// gemma2: the soft caps, their defaults, and the 27B attention scale.
+TEST(LlamaArch, Gemma2SoftCapsAndAttentionScale) {
+  LlamaConfig want = test::tiny_config("gemma2");
+  want.attn_softcap = 20.0f;
+  want.final_softcap = 10.0f;
+  Result<LlamaConfig> config = read_llama_config(make_model(want));
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_TRUE(config->soft_capping);
+  EXPECT_FLOAT_EQ(config->attn_softcap, 20.0f);
+  EXPECT_FLOAT_EQ(config->final_softcap, 10.0f);
+  EXPECT_TRUE(config->layer_is_windowed(0));
+  EXPECT_FALSE(config->layer_is_windowed(1));
+  Result<LlamaConfig> defaults = read_llama_config(make_model(
+      want, {.skip_keys = {"gemma2.attn_logit_softcapping", "gemma2.final_logit_softcapping"}}));
+  ASSERT_TRUE(defaults.ok()) << defaults.status().to_string();
+  EXPECT_FLOAT_EQ(defaults->attn_softcap, 50.0f);
+  EXPECT_FLOAT_EQ(defaults->final_softcap, 30.0f);
+  expect_error(read_llama_config(make_model(want, {.skip_keys = {"gemma2.attn_logit_softcapping"},
+                                                   .add_keys =
+                                                       [](GgufWriter& writer) {
+                                                         writer.add_float32("gemma2.attn_logit_softcapping", -1.0f);
+                                                       }}))
+                   .status(),
+               ErrorCode::kDataLoss, "gemma2.attn_logit_softcapping");
+
+  // query_pre_attn_scalar: head_dim, but n_embd / n_head for the 46-layer 27B (as llama.cpp decides).
+  LlamaConfig gemma2_27b = want;
+  gemma2_27b.n_embd = 4608;
+  gemma2_27b.n_head = 32;
+  gemma2_27b.head_dim = 128;
+  EXPECT_DOUBLE_EQ(attention_scale(gemma2_27b), 1.0 / std::sqrt(128.0));
+  gemma2_27b.n_layer = 46;
+  EXPECT_DOUBLE_EQ(attention_scale(gemma2_27b), 1.0 / 12.0);
+  LlamaConfig qwen3 = test::tiny_config("qwen3");
+  qwen3.n_layer = 46;
+  EXPECT_DOUBLE_EQ(attention_scale(qwen3), 1.0 / std::sqrt(static_cast<double>(qwen3.head_dim)));
 }
 
 }  // namespace

@@ -26,14 +26,25 @@ LlamaConfig tiny_config(const std::string& arch) {
   config.n_ff = 64;
   config.rms_eps = 1e-5f;
   config.rope_theta = config.rope_neox ? 1000000.0f : 10000.0f;
-  if (config.global_layer_period > 0) config.sliding_window = 4;  // gemma3 requires its window
+  if (config.global_layer_period > 0) config.sliding_window = 4;  // gemma2/3 require their window
+  if (config.soft_capping) {
+    config.attn_softcap = 50.0f;
+    config.final_softcap = 30.0f;
+  }
+  if (const ArchSpec* spec = find_arch(arch); spec != nullptr && find_tensor_spec(*spec, WeightSlot::kFfnGateExps)) {
+    config.n_expert = 4;
+    config.n_expert_used = 2;
+    config.n_ff_exp = 32;
+  }
   return config;
 }
 
 std::vector<TensorSpec> llama_tensor_specs(const LlamaConfig& config, tensor::DType matrix_dtype) {
   std::vector<TensorSpec> specs;
   for (const ModelTensor& tensor : model_tensors(*find_arch(config.arch), config)) {
-    if (tensor.spec->form == TensorForm::kMatrix) {
+    if (tensor.spec->form == TensorForm::kMatrix && tensor.shape.n_mats > 1) {
+      specs.push_back({tensor.name, {tensor.shape.n_cols, tensor.shape.n_rows, tensor.shape.n_mats}, matrix_dtype});
+    } else if (tensor.spec->form == TensorForm::kMatrix) {
       specs.push_back({tensor.name, {tensor.shape.n_cols, tensor.shape.n_rows}, matrix_dtype});
     } else {
       specs.push_back({tensor.name, {tensor.shape.n_cols}, tensor::DType::kF32});

@@ -58,6 +58,9 @@ TEST(FitSearchTest, DecodeBoundIsBandwidthOverBytesPerToken) {
   plan.kv_bytes_per_token = 100'000;
   // 546 GB/s over 4.0 GB + 10000 * 100 kB = 5.0 GB.
   EXPECT_DOUBLE_EQ(decode_tps_bound(plan, 10000, 546.0), 546.0 / 5.0);
+  // A mixture of experts reads 1.0 GB of its 4.0 GB of weights per token: 546 / 2.0.
+  plan.decode_weights_bytes = 1'000'000'000;
+  EXPECT_DOUBLE_EQ(decode_tps_bound(plan, 10000, 546.0), 546.0 / 2.0);
   EXPECT_EQ(decode_tps_bound(plan, 10000, 0.0), 0.0);
 }
 

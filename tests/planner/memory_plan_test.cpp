@@ -45,14 +45,56 @@ TEST(MemoryPlanTest, WeightsOfASynthesizedFileEqualTheCatalogSum) {
   }
 }
 
+// A mixture of experts: the planner counts the 3-D expert tensors as synth
+// writes them and the engine binds them, and a decode step reads only the
+// experts a token runs.
+TEST(MemoryPlanTest, MoeDecodeReadsOnlyTheActiveExperts) {
+  const model::ModelShape* shape = model::find_shape("tiny-moe");  // 8 experts, 2 per token
+  ASSERT_NE(shape, nullptr);
+  ThreadPool pool(2);
+  for (model::FileType file_type : {model::FileType::kQ8_0, model::FileType::kQ4_K_M}) {
+    SCOPED_TRACE(std::string(model::file_type_name(file_type)));
+    const std::string path = infer::testing::temp_model_path("planner_moe");
+    cli::SynthOptions options;
+    options.shape = shape;
+    options.file_type = file_type;
+    options.out_path = path;
+    ASSERT_TRUE(cli::synthesize_model(options, pool, nullptr).ok());
+    Result<std::unique_ptr<infer::LlamaModel>> loaded = infer::LlamaModel::load(path);
+    std::remove(path.c_str());
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    Result<int64_t> planned = shape_weights_bytes(shape->config, file_type);
+    Result<int64_t> experts = shape_expert_bytes(shape->config, file_type);
+    ASSERT_TRUE(planned.ok() && experts.ok());
+    EXPECT_EQ(file_weights_bytes((*loaded)->file()), *planned);
+    EXPECT_EQ(file_expert_bytes((*loaded)->file()), *experts);
+    EXPECT_EQ(static_cast<int64_t>((*loaded)->weights().n_expert_bytes), *experts);
+    EXPECT_GT(*experts, *planned / 2);
+    EXPECT_EQ(decode_weights_bytes(shape->config, *planned, *experts), *planned - *experts + *experts / 8 * 2);
+  }
+  // Qwen3-30B-A3B: 128 experts, 8 per token; about 3B of its 30B parameters are read per token.
+  const model::ModelShape* a3b = model::find_shape("qwen3-30b-a3b");
+  ASSERT_NE(a3b, nullptr);
+  Result<int64_t> weights = shape_weights_bytes(a3b->config, model::FileType::kQ4_K_M);
+  Result<int64_t> experts = shape_expert_bytes(a3b->config, model::FileType::kQ4_K_M);
+  ASSERT_TRUE(weights.ok() && experts.ok());
+  const int64_t decode = decode_weights_bytes(a3b->config, *weights, *experts);
+  EXPECT_LT(decode, *weights / 5);
+  EXPECT_GT(decode, *weights / 20);
+  EXPECT_EQ(decode_weights_bytes(model::find_shape("tiny")->config, *weights, 0), *weights);
+}
+
 TEST(MemoryPlanTest, SmolLmFallbackTypesAreCounted) {
-  // SmolLM's 576-value rows cannot take K blocks: q4_k falls back to q4_0.
+  // SmolLM's 576-value rows cannot take K blocks: q4_k falls back to q5_0 (llama.cpp's fallback) on
+  // every matrix but ffn_down (rows of 1536), whose blocks are then q4_k in one and q5_0 in the other.
   const model::ModelShape* shape = model::find_shape("smollm-135m");
   ASSERT_NE(shape, nullptr);
   Result<int64_t> q4_k = shape_weights_bytes(shape->config, model::FileType::kQ4_K);
-  Result<int64_t> q4_0 = shape_weights_bytes(shape->config, model::FileType::kQ4_0);
-  ASSERT_TRUE(q4_k.ok() && q4_0.ok());
-  EXPECT_EQ(*q4_k, *q4_0);
+  Result<int64_t> q5_0 = shape_weights_bytes(shape->config, model::FileType::kQ5_0);
+  ASSERT_TRUE(q4_k.ok() && q5_0.ok());
+  const model::LlamaConfig& c = shape->config;
+  const int64_t down_values = c.n_layer * c.n_ff * c.n_embd;
+  EXPECT_EQ(*q5_0 - *q4_k, down_values / 32 * 22 - down_values / 256 * 144);
 }
 
 TEST(MemoryPlanTest, RowsThatDoNotFitTheTypeAreAnError) {
@@ -103,6 +145,9 @@ std::vector<TinyModelSpec> engine_specs() {
   std::vector<TinyModelSpec> specs;
   specs.push_back(infer::testing::llama_gqa_llama3_spec(tensor::DType::kF32));
   specs.push_back(infer::testing::qwen2_tied_spec(tensor::DType::kF32));
+  // The expert FFN's scratch replaces the dense one; gemma2's windowed layers share the global RoPE.
+  specs.push_back(infer::testing::family_spec("qwen3moe", tensor::DType::kF32));
+  specs.push_back(infer::testing::family_spec("gemma2", tensor::DType::kF32));
   TinyModelSpec smollm;  // smollm-135m's widths, vocabulary and GQA
   smollm.n_vocab = 49152;
   smollm.n_embd = 576;

@@ -8,8 +8,9 @@ namespace hearth::model {
 namespace {
 
 // Adding a family: its description file, one line here, one in families.h.
-const std::array<const ArchSpec*, 5>& registry() {
-  static const std::array<const ArchSpec*, 5> families = {&llama_arch(), &qwen2_arch(), &qwen3_arch(), &gemma3_arch(),
+const std::array<const ArchSpec*, 7>& registry() {
+  static const std::array<const ArchSpec*, 7> families = {&llama_arch(),    &qwen2_arch(),  &qwen3_arch(),
+                                                          &qwen3moe_arch(), &gemma2_arch(), &gemma3_arch(),
                                                           &phi3_arch()};
   return families;
 }

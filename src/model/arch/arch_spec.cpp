@@ -53,6 +53,8 @@ LlamaConfig family_config(const ArchSpec& spec) {
   config.scale_embedding = spec.graph.scale_embedding;
   config.global_layer_period = spec.graph.global_layer_period;
   config.rope_local_theta = spec.graph.local_rope_base;
+  config.soft_capping = spec.graph.soft_capping;
+  config.embd_per_head_scale_layers = spec.graph.embd_per_head_scale_layers;
   return config;
 }
 
@@ -71,15 +73,19 @@ std::optional<TensorRole> quant_role(WeightSlot slot) {
     case WeightSlot::kAttnOutput:
       return TensorRole::kAttnOutput;
     case WeightSlot::kFfnGate:
+    case WeightSlot::kFfnGateExps:
       return TensorRole::kFfnGate;
     case WeightSlot::kFfnUp:
     case WeightSlot::kFfnGateUp:
+    case WeightSlot::kFfnUpExps:
       return TensorRole::kFfnUp;
     case WeightSlot::kAttnQkv:
       // llama.cpp's quantizer gives attn_qkv the type rules of attn_v.
       return TensorRole::kAttnV;
     case WeightSlot::kFfnDown:
+    case WeightSlot::kFfnDownExps:
       return TensorRole::kFfnDown;
+    case WeightSlot::kFfnGateInp:
     case WeightSlot::kOutputNorm:
     case WeightSlot::kRopeFreqs:
     case WeightSlot::kAttnNorm:
@@ -94,6 +100,19 @@ std::optional<TensorRole> quant_role(WeightSlot slot) {
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+tensor::DType tensor_type_in(FileType file_type, const ModelTensor& tensor, const LlamaConfig& config) {
+  const std::optional<TensorRole> role = quant_role(tensor.spec->slot);
+  if (tensor.spec->form != TensorForm::kMatrix || !role.has_value()) return tensor::DType::kF32;
+  MixContext context;
+  context.n_layer = config.n_layer;
+  context.n_gqa = config.n_head / config.n_head_kv;
+  context.n_expert = config.n_expert;
+  context.tied_output = config.tied_output;
+  constexpr int64_t kLlama70bLayers = 80;  // llama.cpp's LLM_TYPE_70B for the llama family
+  context.llama_70b = config.arch == "llama" && config.n_layer == kLlama70bLayers;
+  return pick_tensor_type(file_type, *role, tensor.layer_idx, tensor.shape.n_cols, context);
 }
 
 std::vector<ModelTensor> model_tensors(const ArchSpec& spec, const LlamaConfig& config, TensorSelection which) {

@@ -116,6 +116,10 @@ enum class WeightSlot {
   kFfnPostNorm,   // gemma3: RMSNorm of the FFN output before the residual add
   kAttnQkv,       // phi3: Q, K and V rows in one matrix
   kFfnGateUp,     // phi3: gate rows, then up rows, in one matrix (GGUF name ffn_up)
+  kFfnGateInp,    // qwen3moe: the router, [n_expert rows x n_embd]
+  kFfnGateExps,   // qwen3moe: every expert's gate matrix, one 3-D tensor [n_expert x n_ff_exp x n_embd]
+  kFfnUpExps,     // ... up matrices
+  kFfnDownExps,   // ... down matrices [n_expert x n_embd x n_ff_exp]
 };
 
 // How `hearth synth` and the test writers fill a tensor: random weights,
@@ -125,6 +129,8 @@ enum class TensorFill { kRandom, kOnes, kRopeFactors };
 struct TensorShape {
   int64_t n_cols = 0;  // ne[0]: inputs of a matrix, length of a vector
   int64_t n_rows = 1;  // ne[1]: outputs of a matrix; 1 for a vector
+  // ne[2]: how many [n_rows x n_cols] matrices one tensor stacks (experts); 1 for a plain matrix.
+  int64_t n_mats = 1;
 };
 
 struct ArchTensor {
@@ -151,7 +157,16 @@ struct GraphTraits {
   // (gemma3: N = 6, llama.cpp's fixed pattern), with RoPE base local_rope_base
   // and no RoPE scaling in the windowed layers.
   int64_t global_layer_period = 0;
+  // 0: the windowed layers rotate with rope.freq_base like the others (gemma2).
   float local_rope_base = 0.0f;
+  // tanh soft-capping of attention scores and final logits (gemma2): the
+  // family reads their caps from its keys; false: no capping.
+  bool soft_capping = false;
+  // The layer count of the one model of the family whose attention scale is
+  // 1/sqrt(n_embd / n_head) instead of 1/sqrt(head_dim) (its
+  // query_pre_attn_scalar; GGUF has no key for it, and llama.cpp recognizes
+  // the model by its layer count): gemma2 27B (46), gemma3 27B (62). 0: none.
+  int64_t embd_per_head_scale_layers = 0;
 };
 
 struct ArchSpec {
@@ -174,8 +189,14 @@ const ArchTensor* find_tensor_spec(const ArchSpec& spec, WeightSlot slot);
 LlamaConfig family_config(const ArchSpec& spec);
 
 // The role model::pick_tensor_type decides a matrix's type by; nullopt for
-// slots that hold F32 vectors.
+// slots that hold F32 vectors and for matrices that stay F32 in every file
+// type (the MoE router: llama.cpp's quantizer never touches ffn_gate_inp).
 std::optional<TensorRole> quant_role(WeightSlot slot);
+
+// Whether a slot holds stacked expert matrices (a token reads only the ones its router picks).
+constexpr bool is_expert_slot(WeightSlot slot) {
+  return slot == WeightSlot::kFfnGateExps || slot == WeightSlot::kFfnUpExps || slot == WeightSlot::kFfnDownExps;
+}
 
 // One concrete tensor of a model: "blk.3.attn_q.weight" with its shape.
 struct ModelTensor {
@@ -189,6 +210,11 @@ enum class TensorSelection {
   kWritten,   // required tensors and the optional ones written for this config
   kPossible,  // every tensor the family may carry
 };
+
+// The type a writer (synth, the planner, test models) gives `tensor` in a
+// file of `file_type`: F32 for vectors and for matrices without a
+// quantization role (the MoE router), otherwise model::pick_tensor_type.
+tensor::DType tensor_type_in(FileType file_type, const ModelTensor& tensor, const LlamaConfig& config);
 
 // The tensors of a model of `spec` with `config`'s dimensions, in file order:
 // global tensors, then each block's, each in the order the spec lists them.

@@ -9,6 +9,8 @@ namespace hearth::model {
 const ArchSpec& llama_arch();
 const ArchSpec& qwen2_arch();
 const ArchSpec& qwen3_arch();
+const ArchSpec& qwen3moe_arch();
+const ArchSpec& gemma2_arch();
 const ArchSpec& gemma3_arch();
 const ArchSpec& phi3_arch();
 

@@ -32,6 +32,9 @@ constexpr ArchTensor kTensors[] = {
     kAttnKNorm, kAttnOutput, kAttnPostNorm, kFfnNorm,  kFfnGate, kFfnUp, kFfnDown, kFfnPostNorm,
 };
 
+// gemma3 27B's query_pre_attn_scalar is n_embd / n_head (llama.cpp: by its layer count).
+constexpr int64_t kGemma3_27bLayers = 62;
+
 constexpr ArchSpec kGemma3 = {
     .name = "gemma3",
     .description = "Gemma 3 (text)",
@@ -39,7 +42,8 @@ constexpr ArchSpec kGemma3 = {
     .graph = {.activation = FfnActivation::kGeluTanh,
               .scale_embedding = true,
               .global_layer_period = 6,
-              .local_rope_base = 10000.0f},
+              .local_rope_base = 10000.0f,
+              .embd_per_head_scale_layers = kGemma3_27bLayers},
     .capabilities = capability_bit(Capability::kGenerate),
     .keys = kKeys,
     .tensors = kTensors,

@@ -93,6 +93,37 @@ inline constexpr ConfigKey kExpertCount = {
     .written_when = [](const LlamaConfig&) { return false; },
     .note = "mixture-of-experts models are not supported by this family's graph"};
 
+// qwen3moe's experts (llama.cpp: LLM_KV_EXPERT_COUNT, _USED_COUNT, _FEED_FORWARD_LENGTH).
+inline constexpr ConfigKey kExpertCountSets = {
+    .suffix = "expert_count", .int_field = &LlamaConfig::n_expert, .min = 1, .max = kMaxExperts};
+inline constexpr ConfigKey kExpertUsedCount = {
+    .suffix = "expert_used_count", .int_field = &LlamaConfig::n_expert_used, .min = 1, .max = kMaxExperts};
+// llama.cpp's default when the key is absent: feed_forward_length / expert_used_count.
+inline constexpr ConfigKey kExpertFeedForwardLength = {
+    .suffix = "expert_feed_forward_length",
+    .int_field = &LlamaConfig::n_ff_exp,
+    .min = 1,
+    .max = kMaxFf,
+    .value_for = [](const LlamaConfig& c) { return static_cast<double>(c.n_ff / c.n_expert_used); },
+    .note = "feed_forward_length / expert_used_count"};
+
+// gemma2's soft-capping (llama.cpp: LLM_KV_ATTN_LOGIT_SOFTCAPPING, LLM_KV_FINAL_LOGIT_SOFTCAPPING,
+// with Gemma 2's published values as defaults).
+inline constexpr ConfigKey kAttnLogitSoftcapping = {.suffix = "attn_logit_softcapping",
+                                                    .type = KeyType::kFloat,
+                                                    .float_field = &LlamaConfig::attn_softcap,
+                                                    .min = 0.0,
+                                                    .max = kMaxSoftcap,
+                                                    .value_for = [](const LlamaConfig&) { return 50.0; },
+                                                    .note = "50"};
+inline constexpr ConfigKey kFinalLogitSoftcapping = {.suffix = "final_logit_softcapping",
+                                                     .type = KeyType::kFloat,
+                                                     .float_field = &LlamaConfig::final_softcap,
+                                                     .min = 0.0,
+                                                     .max = kMaxSoftcap,
+                                                     .value_for = [](const LlamaConfig&) { return 30.0; },
+                                                     .note = "30"};
+
 // How an embedding model pools its final hidden states into one vector, with
 // llama.cpp's values (enum llama_pooling_type: 0 none, 1 mean, 2 cls, 3 last);
 // absent or 0: a text generator. 4 (rank: rerankers) is not served yet.
@@ -250,6 +281,28 @@ inline constexpr ArchTensor kAttnQkv = {
     .name = "attn_qkv.weight", .scope = TensorScope::kPerBlock, .slot = WeightSlot::kAttnQkv, .shape = embd_to_qkv};
 inline constexpr ArchTensor kFfnGateUp = {
     .name = "ffn_up.weight", .scope = TensorScope::kPerBlock, .slot = WeightSlot::kFfnGateUp, .shape = embd_to_2ff};
+
+// qwen3moe's mixture of experts, as llama.cpp names and shapes it: the router
+// (kept F32), then each expert's gate, up and down matrices stacked along ne[2].
+inline constexpr TensorShape embd_to_experts(const LlamaConfig& c) { return {c.n_embd, c.n_expert}; }
+inline constexpr TensorShape embd_to_ff_exps(const LlamaConfig& c) { return {c.n_embd, c.n_ff_exp, c.n_expert}; }
+inline constexpr TensorShape ff_exps_to_embd(const LlamaConfig& c) { return {c.n_ff_exp, c.n_embd, c.n_expert}; }
+inline constexpr ArchTensor kFfnGateInp = {.name = "ffn_gate_inp.weight",
+                                           .scope = TensorScope::kPerBlock,
+                                           .slot = WeightSlot::kFfnGateInp,
+                                           .shape = embd_to_experts};
+inline constexpr ArchTensor kFfnGateExps = {.name = "ffn_gate_exps.weight",
+                                            .scope = TensorScope::kPerBlock,
+                                            .slot = WeightSlot::kFfnGateExps,
+                                            .shape = embd_to_ff_exps};
+inline constexpr ArchTensor kFfnUpExps = {.name = "ffn_up_exps.weight",
+                                          .scope = TensorScope::kPerBlock,
+                                          .slot = WeightSlot::kFfnUpExps,
+                                          .shape = embd_to_ff_exps};
+inline constexpr ArchTensor kFfnDownExps = {.name = "ffn_down_exps.weight",
+                                            .scope = TensorScope::kPerBlock,
+                                            .slot = WeightSlot::kFfnDownExps,
+                                            .shape = ff_exps_to_embd};
 
 }  // namespace hearth::model::parts
 
