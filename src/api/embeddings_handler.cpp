@@ -4,7 +4,6 @@
 #include <optional>
 
 #include "api/embeddings.h"
-#include "api/generation_job.h"
 #include "api/model_lease_wait.h"
 #include "api/openai_errors.h"
 #include "api/usage_recording.h"
@@ -36,13 +35,8 @@ asio::awaitable<void> handle_embeddings(ServerContext& ctx, Connection& connecti
     co_return;
   }
   state.record.model = parsed->model;
-  // An unknown id rescans the models directory first: the model may have been added since.
-  if (!ctx.models.contains(parsed->model) && (!ctx.models.rescan().ok() || !ctx.models.contains(parsed->model))) {
-    co_await write_error(connection, state, model_not_found_error(parsed->model));
-    co_return;
-  }
   if (std::optional<ApiError> refused =
-          capability_error(ctx.models, parsed->model, model::Capability::kEmbed, "embeddings")) {
+          model_request_error(ctx.models, parsed->model, model::Capability::kEmbed, "embeddings")) {
     co_await write_error(connection, state, std::move(*refused));
     co_return;
   }

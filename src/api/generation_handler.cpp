@@ -123,16 +123,8 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
     co_return;
   }
   state.record.model = parsed->model();
-  // An unknown id rescans the models directory first: the model may have been added since.
-  if (!ctx.models.contains(parsed->model()) && (!ctx.models.rescan().ok() || !ctx.models.contains(parsed->model()))) {
-    ApiError error = model_not_found_error(parsed->model());
-    co_await write_error(connection, state, std::move(error));
-    co_return;
-  }
-
-  // Checked from the plan, before a model that cannot answer is loaded.
   if (std::optional<ApiError> refused =
-          capability_error(ctx.models, parsed->model(), model::Capability::kGenerate, "text generation")) {
+          model_request_error(ctx.models, parsed->model(), model::Capability::kGenerate, "text generation")) {
     co_await write_error(connection, state, std::move(*refused));
     co_return;
   }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "api/generation_job.h"
+
 namespace hearth::api {
 
 asio::awaitable<void> wait_for_wake(Waiter& waiter, asio::steady_timer& timer) {
@@ -49,8 +51,11 @@ ApiError acquire_error(const Status& status, bool stopping) {
   }
 }
 
-std::optional<ApiError> capability_error(const node::ModelManager& models, const std::string& model_id,
-                                         model::Capability needed, std::string_view what) {
+std::optional<ApiError> model_request_error(node::ModelManager& models, const std::string& model_id,
+                                            model::Capability needed, std::string_view what) {
+  if (!models.contains(model_id) && (!models.rescan().ok() || !models.contains(model_id))) {
+    return model_not_found_error(model_id);
+  }
   std::optional<node::ModelInfo> info = models.info(model_id);
   if (!info || !info->invalid_reason.empty() || model::has_capability(info->capabilities, needed)) return std::nullopt;
   return api_error(

@@ -60,10 +60,13 @@ asio::awaitable<std::optional<Result<node::ModelLease>>> lease_model(ServerConte
 // or a failed load (500, naming the file).
 ApiError acquire_error(const Status& status, bool stopping);
 
-// A 400 model_not_supported when the model (as planned: nothing is loaded)
-// cannot serve `what` (e.g. "text generation"); nullopt when it can, or when
-// the model is unknown or invalid (leasing it says so).
-std::optional<ApiError> capability_error(const node::ModelManager& models, const std::string& model_id,
-                                         model::Capability needed, std::string_view what);
+// Whether this node can take a request for `model_id` that needs `needed`
+// (`what`, e.g. "text generation"), before anything loads: a 404
+// model_not_found for an id the models directory lacks even after a rescan
+// (it may have been added since), a 400 model_not_supported when the model,
+// as planned, cannot serve it; nullopt when it can (or when it is invalid:
+// leasing it says why).
+std::optional<ApiError> model_request_error(node::ModelManager& models, const std::string& model_id,
+                                            model::Capability needed, std::string_view what);
 
 }  // namespace hearth::api
