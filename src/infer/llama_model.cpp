@@ -8,16 +8,16 @@
 
 namespace hearth::infer {
 
-Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path) {
+Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path, bool repack) {
   HEARTH_ASSIGN_OR_RETURN(model::GgufFile file, model::GgufFile::open(path));
-  return from(std::move(file));
+  return from(std::move(file), repack);
 }
 
-Result<std::unique_ptr<LlamaModel>> LlamaModel::from(model::GgufFile&& file) {
+Result<std::unique_ptr<LlamaModel>> LlamaModel::from(model::GgufFile&& file, bool repack) {
   auto loaded = std::make_unique<LlamaModel>(ConstructionKey(), std::move(file));
   HEARTH_ASSIGN_OR_RETURN(loaded->config_, model::read_llama_config(loaded->file_));
   HEARTH_ASSIGN_OR_RETURN(loaded->weights_, model::bind_llama_weights(loaded->file_, loaded->config_));
-  loaded->repack_weights();
+  if (repack) loaded->repack_weights();
   return loaded;
 }
 

@@ -28,8 +28,9 @@ class LlamaModel {
   // heap memory of the same size and their mapped pages are dropped, so the
   // resident weights stay the file's tensor bytes (the planner's number);
   // token_embd and output stay mapped (row lookups, one-row products).
-  static Result<std::unique_ptr<LlamaModel>> load(const std::string& path);
-  static Result<std::unique_ptr<LlamaModel>> from(model::GgufFile&& file);
+  // repack = false keeps every matrix mapped in GGUF's layout (benchmarks: A/B).
+  static Result<std::unique_ptr<LlamaModel>> load(const std::string& path, bool repack = true);
+  static Result<std::unique_ptr<LlamaModel>> from(model::GgufFile&& file, bool repack = true);
 
   // Only load()/from() can make the key: a model is always fully bound.
   class ConstructionKey {

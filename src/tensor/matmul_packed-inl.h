@@ -57,7 +57,14 @@ HWY_INLINE __m256i broadcast_chunk(const int8_t* qs, int chunk_idx) {
 
 #if HWY_TARGET == HWY_AVX3_DL
 // lane k of acc += sum_{i<4} u[4k+i] * s[4k+i] (u unsigned, s signed; exact).
-HWY_INLINE __m256i dot4_u8_s8(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
+// Written as asm with the EVEX (AVX512-VNNI + VL) encoding: Highway 1.0.3's
+// AVX3_DL flags include AVX-VNNI, so GCC emits the VEX form of
+// _mm256_dpbusd_epi32, which AVX-512 VNNI CPUs without AVX-VNNI (Zen 4, Ice
+// Lake) fault on.
+HWY_INLINE __m256i dot4_u8_s8(__m256i acc, __m256i u, __m256i s) {
+  asm("%{evex%} vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+  return acc;
+}
 #endif
 
 // The 8 rows' exact integer sums of one Q4_0 block with one token:
