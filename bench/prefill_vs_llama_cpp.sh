@@ -2,7 +2,7 @@
 # Prompt processing and decode, hearth vs llama.cpp, on the same GGUF files.
 #
 #   bench/prefill_vs_llama_cpp.sh [THREADS] [ROUNDS]      (defaults: 2 threads, 2 rounds)
-#   HEARTH_BENCH_SHAPES="smollm-135m llama-3.2-1b" HEARTH_BENCH_TYPES="q4_0 q8_0 q4_k_m" bench/...
+#   HEARTH_BENCH_SHAPES="smollm-135m llama-3.2-1b" HEARTH_BENCH_TYPES="q4_0 q8_0 q4_k_m" HEARTH_BENCH_REPS=3 bench/...
 #
 # For each shape x type: synthesizes the file once (cached in $HEARTH_BENCH_MODELS,
 # default /tmp/hearth-bench-models), then runs `hearth bench` (pp512, tg128) and
@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 hearth="${HEARTH_BIN:-build/hearth}"
 threads="${1:-2}"
 rounds="${2:-2}"
+reps="${HEARTH_BENCH_REPS:-3}"  # repetitions per run and tool (best kept)
 shapes=(${HEARTH_BENCH_SHAPES:-smollm-135m llama-3.2-1b})
 types=(${HEARTH_BENCH_TYPES:-q4_0 q8_0 q4_k_m})
 models="$(realpath -m "${HEARTH_BENCH_MODELS:-/tmp/hearth-bench-models}")"
@@ -35,7 +36,7 @@ trap cleanup EXIT
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(hostname)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
 echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|f16c|avx512[a-z_]*|avx_vnni)$' | tr '\n' ' ')"
 echo "hearth: $(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty)  llama.cpp: $(chroot "$root" dpkg-query -W -f '${Version}' llama.cpp-tools 2>/dev/null)"
-echo "threads: $threads  rounds: $rounds  load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "threads: $threads  rounds: $rounds  reps: $reps  load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 results=$(mktemp)
 for shape in "${shapes[@]}"; do
@@ -43,8 +44,8 @@ for shape in "${shapes[@]}"; do
     file="$shape-$type.gguf"
     [ -s "$models/$file" ] || "$hearth" synth --shape "$shape" --type "$type" -o "$models/$file" >&2
     for round in $(seq "$rounds"); do
-      h=$("$hearth" bench -m "$models/$file" -t "$threads" --json)
-      l=$(chroot "$root" llama-bench -m "/models/$file" -p 512 -n 128 -t "$threads" -r 3 -o json 2>/dev/null)
+      h=$("$hearth" bench -m "$models/$file" -t "$threads" --reps "$reps" --json)
+      l=$(chroot "$root" llama-bench -m "/models/$file" -p 512 -n 128 -t "$threads" -r "$reps" -o json 2>/dev/null)
       python3 - "$shape" "$type" "$h" "$l" >> "$results" <<'PY'
 import json, sys
 shape, type_, h, l = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
