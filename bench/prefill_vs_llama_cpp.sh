@@ -34,7 +34,7 @@ cleanup() { umount "$root/models" 2>/dev/null || true; umount "$root/proc" 2>/de
 trap cleanup EXIT
 
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(hostname)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
-echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|f16c|avx512[a-z_]*|avx_vnni)$' | tr '\n' ' ')"
+echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|f16c|avx512[a-z0-9_]*|avx_vnni)$' | tr '\n' ' ')"
 echo "hearth: $(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty)  llama.cpp: $(chroot "$root" dpkg-query -W -f '${Version}' llama.cpp-tools 2>/dev/null)"
 echo "threads: $threads  rounds: $rounds  reps: $reps  load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
