@@ -19,6 +19,7 @@ struct BenchArgs {
   std::string model_path;
   int n_threads = 0;
   bool json = false;
+  bool no_repack = false;
   BenchOptions options;
 };
 
@@ -27,7 +28,7 @@ int run_bench_command(const BenchArgs& args) {
     std::fprintf(stderr, "hearth bench: %s\n", valid.message().c_str());
     return 1;
   }
-  auto model = infer::LlamaModel::load(args.model_path);
+  auto model = infer::LlamaModel::load(args.model_path, !args.no_repack);
   if (!model.ok()) {
     std::fprintf(stderr, "hearth bench: cannot load %s: %s\n", args.model_path.c_str(),
                  model.status().message().c_str());
@@ -139,6 +140,7 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--gen-tokens", args->options.n_gen, "Tokens to decode")->capture_default_str();
   cmd->add_option("--reps", args->options.n_reps, "Repetitions (best is kept)")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object");
+  cmd->add_flag("--no-repack", args->no_repack, "Keep GGUF's row layout (no interleaved kernels), for A/B runs");
   cmd->callback([args, &run] { run = [args] { return run_bench_command(*args); }; });
 
   auto serving = std::make_shared<ServingBenchArgs>();

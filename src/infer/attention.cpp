@@ -14,17 +14,27 @@ struct F16Rows {
   using Elem = uint16_t;
   static const Elem* k(const KvBlockPool& c, int64_t layer, int32_t block) { return c.k_block_f16(layer, block); }
   static const Elem* v(const KvBlockPool& c, int64_t layer, int32_t block) { return c.v_block_f16(layer, block); }
-  static float dot(const Elem* k, const float* q, int64_t n) { return tensor::dot_f16_f32(k, q, n); }
-  static void axpy(float alpha, const Elem* v, float* y, int64_t n) { tensor::axpy_f16(alpha, v, y, n); }
+  static void dot_rows(const Elem* k, int64_t stride, int64_t n_rows, const float* q, int64_t n, float scale,
+                       float* out) {
+    tensor::dot_f16_f32_rows(k, stride, n_rows, q, n, scale, out);
+  }
+  static void axpy_rows(const float* alpha, const Elem* v, int64_t stride, int64_t n_rows, float* y, int64_t n) {
+    tensor::axpy_f16_rows(alpha, v, stride, n_rows, y, n);
+  }
 };
 
 struct F32Rows {
   using Elem = float;
   static const Elem* k(const KvBlockPool& c, int64_t layer, int32_t block) { return c.k_block_f32(layer, block); }
   static const Elem* v(const KvBlockPool& c, int64_t layer, int32_t block) { return c.v_block_f32(layer, block); }
-  static float dot(const Elem* k, const float* q, int64_t n) { return tensor::dot_f32(k, q, n); }
-  static void axpy(float alpha, const Elem* v, float* y, int64_t n) {
-    for (int64_t idx = 0; idx < n; ++idx) y[idx] += alpha * v[idx];
+  static void dot_rows(const Elem* k, int64_t stride, int64_t n_rows, const float* q, int64_t n, float scale,
+                       float* out) {
+    for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) out[row_idx] = tensor::dot_f32(k + row_idx * stride, q, n) * scale;
+  }
+  static void axpy_rows(const float* alpha, const Elem* v, int64_t stride, int64_t n_rows, float* y, int64_t n) {
+    for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+      for (int64_t idx = 0; idx < n; ++idx) y[idx] += alpha[row_idx] * v[row_idx * stride + idx];
+    }
   }
 };
 
@@ -62,9 +72,7 @@ void attend(const KvBlockPool& cache, int64_t layer, const AttentionShape& shape
       };
       for_each_row([&](int32_t block, int64_t slot0, int64_t n_rows, int64_t score0) {
         const typename Rows::Elem* k_rows = Rows::k(cache, layer, block) + kv_offset;
-        for (int64_t slot = slot0; slot < slot0 + n_rows; ++slot) {
-          scores[score0 + slot - slot0] = Rows::dot(k_rows + slot * row_elems, q_head, head_dim) * scale;
-        }
+        Rows::dot_rows(k_rows + slot0 * row_elems, row_elems, n_rows, q_head, head_dim, scale, scores + score0);
       });
       if (shape.softcap > 0.0f) {
         const float cap = shape.softcap;
@@ -74,9 +82,7 @@ void attend(const KvBlockPool& cache, int64_t layer, const AttentionShape& shape
       std::memset(out_head, 0, sizeof(float) * static_cast<size_t>(head_dim));
       for_each_row([&](int32_t block, int64_t slot0, int64_t n_rows, int64_t score0) {
         const typename Rows::Elem* v_rows = Rows::v(cache, layer, block) + kv_offset;
-        for (int64_t slot = slot0; slot < slot0 + n_rows; ++slot) {
-          Rows::axpy(scores[score0 + slot - slot0], v_rows + slot * row_elems, out_head, head_dim);
-        }
+        Rows::axpy_rows(scores + score0, v_rows + slot0 * row_elems, row_elems, n_rows, out_head, head_dim);
       });
     }
   });

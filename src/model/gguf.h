@@ -101,6 +101,8 @@ class GgufFile {
   uint32_t version() const { return version_; }
   uint32_t alignment() const { return alignment_; }
   uint64_t file_bytes() const { return bytes_.size(); }
+  // Whether the bytes are this object's read-only file mapping (open()), not the caller's (parse()).
+  bool is_mapped() const { return mapping_ != nullptr; }
 
   // Metadata keys in file order.
   const std::vector<std::string>& keys() const { return keys_; }

@@ -55,6 +55,16 @@ void quantize_q8_1_impl(const float* x, ActBlockQ8_1* dst, int64_t n) {
   }
 }
 
+void quantize_q8_0_sum_impl(const float* x, ActBlockQ8_0Sum* dst, int64_t n) {
+  for (int64_t block_idx = 0; block_idx < n / kQ8_0BlockElems; ++block_idx) {
+    ActBlockQ8_0Sum& block = dst[block_idx];
+    block.d = quantize_block(x + block_idx * kQ8_0BlockElems, block.qs, kQ8_0BlockElems);
+    int32_t sum = 0;
+    for (int elem_idx = 0; elem_idx < kQ8_0BlockElems; ++elem_idx) sum += block.qs[elem_idx];
+    block.sum = sum;
+  }
+}
+
 void quantize_q8_0_pairs_impl(const float* x, ActPairQ8_0* dst, int64_t n) {
   const int64_t n_blocks = n / kQ8_0BlockElems;
   HWY_ALIGN int8_t qs[kQ8_0BlockElems];
@@ -104,6 +114,27 @@ HWY_EXPORT(quantize_q8_0_impl);
 HWY_EXPORT(quantize_q8_k_impl);
 HWY_EXPORT(quantize_q8_0_pairs_impl);
 HWY_EXPORT(quantize_q8_1_impl);
+HWY_EXPORT(quantize_q8_0_sum_impl);
+
+void quantize_activations_q8_0_sum(const float* x, ActBlockQ8_0Sum* dst, int64_t n) {
+  assert(n % kQ8_0BlockElems == 0);
+  HWY_DYNAMIC_DISPATCH(quantize_q8_0_sum_impl)(x, dst, n);
+}
+
+void quantize_activations_q8_0_sum_ref(const float* x, ActBlockQ8_0Sum* dst, int64_t n) {
+  assert(n % kQ8_0BlockElems == 0);
+  for (int64_t block_idx = 0; block_idx < n / kQ8_0BlockElems; ++block_idx) {
+    ActBlockQ8_0 block;
+    quantize_activations_q8_0_ref(x + block_idx * kQ8_0BlockElems, &block, kQ8_0BlockElems);
+    int32_t sum = 0;
+    for (int elem_idx = 0; elem_idx < kQ8_0BlockElems; ++elem_idx) {
+      dst[block_idx].qs[elem_idx] = block.qs[elem_idx];
+      sum += block.qs[elem_idx];
+    }
+    dst[block_idx].d = block.d;
+    dst[block_idx].sum = sum;
+  }
+}
 
 void quantize_activations_q8_1(const float* x, ActBlockQ8_1* dst, int64_t n) {
   assert(n % kQ8_0BlockElems == 0);

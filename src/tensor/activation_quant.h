@@ -27,6 +27,16 @@ struct ActBlockQ8_1 {
 };
 static_assert(sizeof(ActBlockQ8_1) == 40);
 
+// The values of ActBlockQ8_0 plus the integer sum of qs: the interleaved
+// (kRows8) kernels multiply unsigned weight bytes u = q + offset and subtract
+// offset * sum (offset 8 for Q4_0, 128 for Q8_0), exactly, in integers.
+struct ActBlockQ8_0Sum {
+  float d;
+  int32_t sum;  // sum of qs
+  int8_t qs[kQ8_0BlockElems];
+};
+static_assert(sizeof(ActBlockQ8_0Sum) == 40);
+
 // Two consecutive blocks 2p, 2p+1 of ActBlockQ8_0 values, rearranged so a Q4_0
 // kernel can decode two weight blocks with one 32-byte load: the low nibbles of
 // both weight blocks meet qs_low, the high nibbles qs_high. d_sum8 lets the
@@ -61,6 +71,10 @@ void quantize_activations_q8_0_pairs(const float* x, ActPairQ8_0* dst, int64_t n
 // Reference and SIMD-dispatched version, bit-identical.
 void quantize_activations_q8_1_ref(const float* x, ActBlockQ8_1* dst, int64_t n);
 void quantize_activations_q8_1(const float* x, ActBlockQ8_1* dst, int64_t n);
+// The values of quantize_activations_q8_0_ref plus sum = sum of qs.
+// Reference and SIMD-dispatched version, bit-identical.
+void quantize_activations_q8_0_sum_ref(const float* x, ActBlockQ8_0Sum* dst, int64_t n);
+void quantize_activations_q8_0_sum(const float* x, ActBlockQ8_0Sum* dst, int64_t n);
 // SIMD-dispatched; equal to quantize_row_ref(DType::kQ8_K, ...) bit for bit.
 // Precondition: n % 256 == 0.
 void quantize_activations_q8_k(const float* x, BlockQ8_K* dst, int64_t n);

@@ -14,6 +14,7 @@
 
 #include "tensor/activation_quant.h"
 #include "tensor/matmul_kernels.h"
+#include "tensor/packed_weights.h"
 
 namespace hearth::tensor {
 namespace {
@@ -33,9 +34,13 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
   assert(w.dtype != DType::kQ8_K);
   assert(w.n_cols % dtype_info(w.dtype).block_elems == 0);
   const int64_t n_threads = pool.n_threads();
+  const bool packed = w.layout == WeightLayout::kRows8;
+  assert(!packed || has_packed_layout(w.dtype));
+  // Rows are handed out in whole groups of the packed layout.
+  const int64_t row_quantum = packed ? kPackRows : 1;
   const int64_t w_row_bytes = row_bytes(w.dtype, w.n_cols);
-  const ActivationLayout layout = activation_layout(w.dtype);
-  const int64_t act_row_bytes = activation_row_bytes(w.dtype, w.n_cols);
+  const ActivationLayout layout = activation_layout(w.dtype, w.layout);
+  const int64_t act_row_bytes = activation_row_bytes(w.dtype, w.n_cols, w.layout);
 
   std::unique_ptr<uint8_t[]> act_buffer;
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
@@ -59,6 +64,9 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
           case ActivationLayout::kQ8_K:
             quantize_activations_q8_k(src, reinterpret_cast<BlockQ8_K*>(dst), w.n_cols);
             break;
+          case ActivationLayout::kQ8_0Sum:
+            quantize_activations_q8_0_sum(src, reinterpret_cast<ActBlockQ8_0Sum*>(dst), w.n_cols);
+            break;
           case ActivationLayout::kF32:
             break;
         }
@@ -80,6 +88,7 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
     const int64_t min_row_tiles = ceil_div(4 * n_threads, n_token_tiles);
     rows_per_tile = std::max<int64_t>(1, std::min(rows_per_tile, ceil_div(w.n_rows, min_row_tiles)));
   }
+  rows_per_tile = ceil_div(rows_per_tile, row_quantum) * row_quantum;
   const int64_t n_row_tiles = ceil_div(w.n_rows, rows_per_tile);
   const int64_t n_token_tiles = ceil_div(n_tokens, tokens_per_tile);
 
@@ -89,8 +98,14 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
       const int64_t row0 = tile_idx % n_row_tiles * rows_per_tile;
       const int64_t token0 = tile_idx / n_row_tiles * tokens_per_tile;
       MatmulTile tile;
-      tile.w = static_cast<const uint8_t*>(w.data) + row0 * w_row_bytes;
-      tile.w_row_bytes = w_row_bytes;
+      if (packed) {
+        tile.w_row_bytes = packed_group_bytes(w.dtype, w.n_cols);
+        tile.w = static_cast<const uint8_t*>(w.data) + row0 / kPackRows * tile.w_row_bytes;
+        tile.w_layout = WeightLayout::kRows8;
+      } else {
+        tile.w = static_cast<const uint8_t*>(w.data) + row0 * w_row_bytes;
+        tile.w_row_bytes = w_row_bytes;
+      }
       tile.n_rows = std::min(rows_per_tile, w.n_rows - row0);
       tile.act = act + token0 * act_row_bytes;
       tile.act_row_bytes = act_row_bytes;

@@ -2,7 +2,8 @@
 //
 // Weights are row-major as GGUF stores them: row r of a [n_rows x n_cols]
 // matrix starts at data + r * row_bytes(dtype, n_cols), and ne[0] of the
-// GGUF tensor is n_cols. For quantized weights the activations are quantized
+// GGUF tensor is n_cols; or repacked, 8 rows interleaved (WeightLayout::kRows8,
+// tensor/packed_weights.h), which the prefill kernels read fastest. For quantized weights the activations are quantized
 // once per call to 8 bits (Q8_0 for the 32-value blocks, Q8_K for the 256-value ones) and the
 // kernels use integer dot products, as the fast engines do.
 #pragma once
@@ -14,11 +15,18 @@
 
 namespace hearth::tensor {
 
+// How a weight matrix's blocks are laid out in memory.
+enum class WeightLayout : uint8_t {
+  kRows,   // GGUF's: row after row
+  kRows8,  // 8 rows' blocks interleaved (tensor/packed_weights.h); Q4_0 and Q8_0 only
+};
+
 struct WeightView {
   DType dtype;
   const void* data;
   int64_t n_rows;
   int64_t n_cols;
+  WeightLayout layout = WeightLayout::kRows;
 };
 
 // y[token * n_rows + row] = sum_col W[row][col] * x[token * n_cols + col]

@@ -16,6 +16,7 @@
 #include "tensor/matmul_float-inl.h"
 #include "tensor/matmul_k_quants-inl.h"
 #include "tensor/matmul_low_bit_k-inl.h"
+#include "tensor/matmul_packed-inl.h"
 #include "tensor/matmul_q8_0-inl.h"
 #include "tensor/matmul_simd-inl.h"
 
@@ -25,6 +26,11 @@ namespace {
 
 template <int kTokens>
 void run_token_group(DType weight_dtype, const MatmulTile& tile, int64_t token0) {
+  if (tile.w_layout == WeightLayout::kRows8) {
+    if (weight_dtype == DType::kQ4_K) return packed_rows_q4_k<kTokens>(tile, token0);
+    if (weight_dtype == DType::kQ4_0) return packed_rows<kTokens, true>(tile, token0);
+    return packed_rows<kTokens, false>(tile, token0);  // Q8_0, the only other packed type
+  }
   switch (weight_dtype) {
     case DType::kF32:
       return rows_float<kTokens, F32Weights>(tile, token0);
@@ -89,7 +95,8 @@ namespace hearth::tensor {
 
 HWY_EXPORT(matmul_tile_impl);
 
-ActivationLayout activation_layout(DType weight_dtype) {
+ActivationLayout activation_layout(DType weight_dtype, WeightLayout w_layout) {
+  if (w_layout == WeightLayout::kRows8 && weight_dtype != DType::kQ4_K) return ActivationLayout::kQ8_0Sum;
   switch (weight_dtype) {
     case DType::kQ4_0:
       return ActivationLayout::kQ8_0Pairs;
@@ -112,8 +119,10 @@ ActivationLayout activation_layout(DType weight_dtype) {
   }
 }
 
-int64_t activation_row_bytes(DType weight_dtype, int64_t n_cols) {
-  switch (activation_layout(weight_dtype)) {
+int64_t activation_row_bytes(DType weight_dtype, int64_t n_cols, WeightLayout w_layout) {
+  switch (activation_layout(weight_dtype, w_layout)) {
+    case ActivationLayout::kQ8_0Sum:
+      return n_cols / kQ8_0BlockElems * static_cast<int64_t>(sizeof(ActBlockQ8_0Sum));
     case ActivationLayout::kQ8_0:
       return n_cols / kQ8_0BlockElems * static_cast<int64_t>(sizeof(ActBlockQ8_0));
     case ActivationLayout::kQ8_1:

@@ -64,6 +64,45 @@ void axpy_f16_impl(float alpha, const uint16_t* HWY_RESTRICT x, float* HWY_RESTR
   for (; idx < n; ++idx) y[idx] += alpha * f16_to_f32(x[idx]);
 }
 
+void dot_f16_f32_rows_impl(const uint16_t* HWY_RESTRICT rows, int64_t row_stride, int64_t n_rows,
+                           const float* HWY_RESTRICT b, int64_t n, float scale, float* HWY_RESTRICT out) {
+  for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+    out[row_idx] = dot_f16_f32_impl(rows + row_idx * row_stride, b, n) * scale;
+  }
+}
+
+void axpy_f16_rows_impl(const float* HWY_RESTRICT alpha, const uint16_t* HWY_RESTRICT rows, int64_t row_stride,
+                        int64_t n_rows, float* HWY_RESTRICT y, int64_t n) {
+  const DF df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  int64_t idx = 0;
+  // Each y element sees the same multiply-adds in the same order as row-by-row axpy_f16.
+  for (; idx + 2 * lanes <= n; idx += 2 * lanes) {
+    auto y0 = hn::LoadU(df, y + idx);
+    auto y1 = hn::LoadU(df, y + idx + lanes);
+    for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+      const uint16_t* x = rows + row_idx * row_stride + idx;
+      const auto alpha_vec = hn::Set(df, alpha[row_idx]);
+      y0 = hn::MulAdd(alpha_vec, load_f16(df, x), y0);
+      y1 = hn::MulAdd(alpha_vec, load_f16(df, x + lanes), y1);
+    }
+    hn::StoreU(y0, df, y + idx);
+    hn::StoreU(y1, df, y + idx + lanes);
+  }
+  for (; idx + lanes <= n; idx += lanes) {
+    auto y0 = hn::LoadU(df, y + idx);
+    for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+      y0 = hn::MulAdd(hn::Set(df, alpha[row_idx]), load_f16(df, rows + row_idx * row_stride + idx), y0);
+    }
+    hn::StoreU(y0, df, y + idx);
+  }
+  for (; idx < n; ++idx) {
+    for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+      y[idx] += alpha[row_idx] * f16_to_f32(rows[row_idx * row_stride + idx]);
+    }
+  }
+}
+
 void convert_f32_to_f16_impl(const float* HWY_RESTRICT src, uint16_t* HWY_RESTRICT dst, int64_t n) {
   const DF df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
@@ -178,6 +217,16 @@ namespace hearth::tensor {
 HWY_EXPORT(dot_f32_impl);
 HWY_EXPORT(dot_f16_f32_impl);
 HWY_EXPORT(axpy_f16_impl);
+HWY_EXPORT(dot_f16_f32_rows_impl);
+HWY_EXPORT(axpy_f16_rows_impl);
+
+void dot_f16_f32_rows(const uint16_t* rows, int64_t row_stride, int64_t n_rows, const float* b, int64_t n, float scale,
+                      float* out) {
+  HWY_DYNAMIC_DISPATCH(dot_f16_f32_rows_impl)(rows, row_stride, n_rows, b, n, scale, out);
+}
+void axpy_f16_rows(const float* alpha, const uint16_t* rows, int64_t row_stride, int64_t n_rows, float* y, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(axpy_f16_rows_impl)(alpha, rows, row_stride, n_rows, y, n);
+}
 HWY_EXPORT(convert_f32_to_f16_impl);
 HWY_EXPORT(convert_f16_to_f32_impl);
 HWY_EXPORT(rms_norm_impl);

@@ -11,6 +11,14 @@ float dot_f32(const float* a, const float* b, int64_t n);
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
 // y[i] += alpha * x[i], x in halves.
 void axpy_f16(float alpha, const uint16_t* x, float* y, int64_t n);
+// Many rows at once (attention over a block of the KV cache), bit-identical to
+// calling the one-row kernels row by row, without a dispatch per row and with
+// y kept in registers across rows:
+//   out[r] = dot_f16_f32(rows + r * row_stride, b, n) * scale, r < n_rows;
+//   for r < n_rows in order: axpy_f16(alpha[r], rows + r * row_stride, y, n).
+void dot_f16_f32_rows(const uint16_t* rows, int64_t row_stride, int64_t n_rows, const float* b, int64_t n, float scale,
+                      float* out);
+void axpy_f16_rows(const float* alpha, const uint16_t* rows, int64_t row_stride, int64_t n_rows, float* y, int64_t n);
 void convert_f32_to_f16(const float* src, uint16_t* dst, int64_t n);
 void convert_f16_to_f32(const uint16_t* src, float* dst, int64_t n);
 

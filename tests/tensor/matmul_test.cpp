@@ -22,6 +22,7 @@
 #include "random_data.h"
 #include "tensor/activation_quant.h"
 #include "tensor/matmul_kernels.h"
+#include "tensor/packed_weights.h"
 #include "tensor/quant.h"
 #include "tensor/simd_targets.h"
 
@@ -56,7 +57,8 @@ std::vector<float> kernel_activations(DType dtype, const std::vector<float>& x, 
     switch (activation_layout(dtype)) {
       case ActivationLayout::kQ8_0:
       case ActivationLayout::kQ8_1:
-      case ActivationLayout::kQ8_0Pairs: {  // the same values in another order (Q8_1 adds sums)
+      case ActivationLayout::kQ8_0Sum:
+      case ActivationLayout::kQ8_0Pairs: {  // the same values in another order (Q8_1, Q8_0Sum add sums)
         std::vector<ActBlockQ8_0> blocks(static_cast<size_t>(n_cols / 32));
         quantize_activations_q8_0_ref(src, blocks.data(), n_cols);
         for (int64_t col = 0; col < n_cols; ++col) dst[col] = blocks[col / 32].qs[col % 32] * blocks[col / 32].d;
@@ -154,29 +156,23 @@ std::vector<Shape> shapes_for(DType dtype) {
   return shapes;
 }
 
-class MatmulTest : public ::testing::TestWithParam<DType> {};
-
-TEST_P(MatmulTest, AgreesWithReferencesOnEveryTarget) {
-  const DType dtype = GetParam();
+// Checks matmul on `view` (the case's weights, in either layout) on every target.
+void check_agrees_with_references(const Case& c, const WeightView& view) {
   ThreadPool one_thread(1);
   ThreadPool two_threads(2);
-  uint32_t seed = 1000 + static_cast<uint32_t>(dtype) * 100;
-  for (const Shape& shape : shapes_for(dtype)) {
-    const Case c = make_case(dtype, shape, seed += 7);
-    const WeightView view{dtype, c.weights.data(), shape.n_rows, shape.n_cols};
-    for (int64_t target : runnable_simd_targets()) {
-      ScopedSimdTarget pin(target);
-      SCOPED_TRACE(simd_target_name(target) + " " + std::string(dtype_info(dtype).name) + " rows " +
-                   std::to_string(shape.n_rows) + " cols " + std::to_string(shape.n_cols) + " tokens " +
-                   std::to_string(shape.n_tokens));
-      std::vector<float> y1(c.y_ref.size(), NAN), y2(c.y_ref.size(), NAN);
-      matmul(view, c.x.data(), shape.n_tokens, y1.data(), one_thread);
-      matmul(view, c.x.data(), shape.n_tokens, y2.data(), two_threads);
-      for (size_t out = 0; out < y1.size(); ++out) {
-        ASSERT_EQ(y1[out], y2[out]) << "thread count changed output " << out;
-        ASSERT_NEAR(y1[out], c.y_emulated[out], c.emulated_tol[out]) << "output " << out;
-        ASSERT_NEAR(y1[out], c.y_ref[out], c.emulated_tol[out] + c.quant_tol[out] * 1.0001) << "output " << out;
-      }
+  const Shape& shape = c.shape;
+  for (int64_t target : runnable_simd_targets()) {
+    ScopedSimdTarget pin(target);
+    SCOPED_TRACE(simd_target_name(target) + " " + std::string(dtype_info(c.dtype).name) + " rows " +
+                 std::to_string(shape.n_rows) + " cols " + std::to_string(shape.n_cols) + " tokens " +
+                 std::to_string(shape.n_tokens) + (view.layout == WeightLayout::kRows8 ? " packed" : ""));
+    std::vector<float> y1(c.y_ref.size(), NAN), y2(c.y_ref.size(), NAN);
+    matmul(view, c.x.data(), shape.n_tokens, y1.data(), one_thread);
+    matmul(view, c.x.data(), shape.n_tokens, y2.data(), two_threads);
+    for (size_t out = 0; out < y1.size(); ++out) {
+      ASSERT_EQ(y1[out], y2[out]) << "thread count changed output " << out;
+      ASSERT_NEAR(y1[out], c.y_emulated[out], c.emulated_tol[out]) << "output " << out;
+      ASSERT_NEAR(y1[out], c.y_ref[out], c.emulated_tol[out] + c.quant_tol[out] * 1.0001) << "output " << out;
     }
   }
 }
@@ -184,22 +180,21 @@ TEST_P(MatmulTest, AgreesWithReferencesOnEveryTarget) {
 // The serving engine batches tokens of unrelated requests into one matmul and
 // promises each request the output it would get alone: a token's row must not
 // depend on how many tokens share the call, nor on where it sits among them.
-TEST_P(MatmulTest, EachTokenRowIsIndependentOfTheBatch) {
-  const DType dtype = GetParam();
+void check_rows_independent_of_batch(const Case& c, const WeightView& view) {
   ThreadPool two_threads(2);
-  const int64_t n_cols = 1024;
-  const int64_t n_rows = 96;
-  const Case c = make_case(dtype, {n_rows, n_cols, 19}, 4242 + static_cast<uint32_t>(dtype));
-  const WeightView view{dtype, c.weights.data(), n_rows, n_cols};
+  const int64_t n_rows = c.shape.n_rows;
+  const int64_t n_cols = c.shape.n_cols;
+  const int64_t n_all = c.shape.n_tokens;
   for (int64_t target : runnable_simd_targets()) {
     ScopedSimdTarget pin(target);
-    SCOPED_TRACE(simd_target_name(target) + " " + std::string(dtype_info(dtype).name));
-    std::vector<float> alone(static_cast<size_t>(19 * n_rows));
-    for (int64_t token = 0; token < 19; ++token) {
+    SCOPED_TRACE(simd_target_name(target) + " " + std::string(dtype_info(c.dtype).name) +
+                 (view.layout == WeightLayout::kRows8 ? " packed" : ""));
+    std::vector<float> alone(static_cast<size_t>(n_all * n_rows));
+    for (int64_t token = 0; token < n_all; ++token) {
       matmul(view, c.x.data() + token * n_cols, 1, alone.data() + token * n_rows, two_threads);
     }
     for (const int64_t n_tokens : {2, 3, 4, 5, 8, 13, 16, 19}) {
-      for (const int64_t first : {int64_t{0}, 19 - n_tokens}) {
+      for (const int64_t first : {int64_t{0}, n_all - n_tokens}) {
         std::vector<float> batched(static_cast<size_t>(n_tokens * n_rows));
         matmul(view, c.x.data() + first * n_cols, n_tokens, batched.data(), two_threads);
         for (int64_t out = 0; out < n_tokens * n_rows; ++out) {
@@ -211,12 +206,84 @@ TEST_P(MatmulTest, EachTokenRowIsIndependentOfTheBatch) {
   }
 }
 
+class MatmulTest : public ::testing::TestWithParam<DType> {};
+
+TEST_P(MatmulTest, AgreesWithReferencesOnEveryTarget) {
+  const DType dtype = GetParam();
+  uint32_t seed = 1000 + static_cast<uint32_t>(dtype) * 100;
+  for (const Shape& shape : shapes_for(dtype)) {
+    const Case c = make_case(dtype, shape, seed += 7);
+    check_agrees_with_references(c, {dtype, c.weights.data(), shape.n_rows, shape.n_cols});
+  }
+}
+
+TEST_P(MatmulTest, EachTokenRowIsIndependentOfTheBatch) {
+  const DType dtype = GetParam();
+  const Case c = make_case(dtype, {96, 1024, 19}, 4242 + static_cast<uint32_t>(dtype));
+  check_rows_independent_of_batch(c, {dtype, c.weights.data(), 96, 1024});
+}
+
+// The 8-row interleaved layout (packed_weights.h): the same checks, on row
+// counts that leave every tail size of the last group, odd token counts, and
+// odd block counts; and the same results as matmul_ref on the GGUF rows.
+class PackedMatmulTest : public ::testing::TestWithParam<DType> {};
+
+TEST_P(PackedMatmulTest, AgreesWithReferencesOnEveryTarget) {
+  const DType dtype = GetParam();
+  uint32_t seed = 7000 + static_cast<uint32_t>(dtype) * 100;
+  // Column counts in blocks of 32 values, scaled to whole blocks of the type.
+  const int64_t col_unit = dtype_info(dtype).block_elems / 32;
+  for (Shape shape : std::vector<Shape>{{1, 64, 1},
+                                        {8, 32, 5},
+                                        {37, 544, 1},
+                                        {37, 544, 3},
+                                        {45, 96, 17},
+                                        {300, 1024, 1},
+                                        {300, 1024, 4},
+                                        {300, 1024, 17},
+                                        {130, 2048, 9}}) {
+    shape.n_cols *= col_unit;
+    const Case c = make_case(dtype, shape, seed += 7);
+    const PackedWeights packed = PackedWeights::pack({dtype, c.weights.data(), shape.n_rows, shape.n_cols});
+    ASSERT_EQ(packed.view().layout, WeightLayout::kRows8);
+    ASSERT_EQ(packed.n_bytes(), packed_bytes(dtype, shape.n_rows, shape.n_cols));
+    std::vector<float> y_ref_packed(c.y_ref.size(), NAN);
+    matmul_ref(packed.view(), c.x.data(), shape.n_tokens, y_ref_packed.data());
+    ASSERT_EQ(y_ref_packed, c.y_ref);
+    check_agrees_with_references(c, packed.view());
+  }
+}
+
+TEST_P(PackedMatmulTest, EachTokenRowIsIndependentOfTheBatch) {
+  const DType dtype = GetParam();
+  // 93 rows: eleven full groups and a tail of five.
+  const Case c = make_case(dtype, {93, 1024, 19}, 4343 + static_cast<uint32_t>(dtype));
+  const PackedWeights packed = PackedWeights::pack({dtype, c.weights.data(), 93, 1024});
+  check_rows_independent_of_batch(c, packed.view());
+}
+
+TEST_P(PackedMatmulTest, UnpackRestoresEveryRow) {
+  const DType dtype = GetParam();
+  const int64_t n_cols = dtype_info(dtype).block_elems * 5;
+  const Case c = make_case(dtype, {21, n_cols, 1}, 99);
+  const PackedWeights packed = PackedWeights::pack({dtype, c.weights.data(), 21, n_cols});
+  const int64_t stride = row_bytes(dtype, n_cols);
+  std::vector<uint8_t> row(static_cast<size_t>(stride));
+  for (int64_t row_idx = 0; row_idx < 21; ++row_idx) {
+    unpack_row(packed.view(), row_idx, row.data());
+    ASSERT_EQ(std::memcmp(row.data(), c.weights.data() + row_idx * stride, static_cast<size_t>(stride)), 0)
+        << "row " << row_idx;
+  }
+}
+
 std::string dtype_name(const ::testing::TestParamInfo<DType>& info) { return std::string(dtype_info(info.param).name); }
 
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulTest,
                          ::testing::Values(DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1,
                                            DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K,
                                            DType::kQ6_K, DType::kIQ4_NL, DType::kIQ4_XS, DType::kQ3_K, DType::kQ2_K),
+                         dtype_name);
+INSTANTIATE_TEST_SUITE_P(PackedTypes, PackedMatmulTest, ::testing::Values(DType::kQ4_0, DType::kQ8_0, DType::kQ4_K),
                          dtype_name);
 
 TEST(MatmulTest, ActivationQuantizationMatchesReferenceOnEveryTarget) {
@@ -268,6 +335,18 @@ TEST(MatmulTest, ActivationQuantizationMatchesReferenceOnEveryTarget) {
       }
     }
     EXPECT_EQ(pairs_expected.back().d[1], 0.0f);
+    // Q8_0 plus the integer sum (the interleaved kernels' activations).
+    std::vector<ActBlockQ8_0Sum> sum_expected(4096 / 32), sum_got(4096 / 32);
+    quantize_activations_q8_0_sum_ref(x.data(), sum_expected.data(), 4096);
+    quantize_activations_q8_0_sum(x.data(), sum_got.data(), 4096);
+    EXPECT_EQ(std::memcmp(sum_got.data(), sum_expected.data(), sizeof(ActBlockQ8_0Sum) * sum_got.size()), 0);
+    for (size_t block_idx = 0; block_idx < sum_expected.size(); ++block_idx) {
+      ASSERT_EQ(sum_expected[block_idx].d, expected[block_idx].d);
+      ASSERT_EQ(std::memcmp(sum_expected[block_idx].qs, expected[block_idx].qs, 32), 0);
+      int sum = 0;
+      for (int8_t q : expected[block_idx].qs) sum += q;
+      ASSERT_EQ(sum_expected[block_idx].sum, sum);
+    }
   }
 }
 

@@ -81,6 +81,29 @@ TEST_P(OpsTest, AxpyF16) {
   }
 }
 
+// The row-batched attention kernels give the bits of the one-row kernels.
+TEST_P(OpsTest, RowKernelsMatchOneRowKernelsBitForBit) {
+  for (int64_t n : kLengths) {
+    for (int64_t n_rows : {1, 2, 5}) {
+      const int64_t stride = n + 3;  // rows are not packed (the cache's head offset)
+      const auto rows = to_halves(random_normal(stride * n_rows, 70 + static_cast<uint32_t>(n)));
+      const auto b = random_normal(n, 80 + static_cast<uint32_t>(n));
+      std::vector<float> out(static_cast<size_t>(n_rows));
+      dot_f16_f32_rows(rows.data(), stride, n_rows, b.data(), n, 0.125f, out.data());
+      const auto alpha = random_normal(n_rows, 90 + static_cast<uint32_t>(n));
+      auto y = random_normal(n, 100 + static_cast<uint32_t>(n));
+      auto y_one = y;
+      axpy_f16_rows(alpha.data(), rows.data(), stride, n_rows, y.data(), n);
+      for (int64_t row_idx = 0; row_idx < n_rows; ++row_idx) {
+        ASSERT_EQ(out[static_cast<size_t>(row_idx)], dot_f16_f32(rows.data() + row_idx * stride, b.data(), n) * 0.125f)
+            << n << " row " << row_idx;
+        axpy_f16(alpha[static_cast<size_t>(row_idx)], rows.data() + row_idx * stride, y_one.data(), n);
+      }
+      ASSERT_EQ(y, y_one) << n << " rows " << n_rows;
+    }
+  }
+}
+
 TEST_P(OpsTest, ConvertEveryHalfToFloat) {
   std::vector<uint16_t> halves(0x10000);
   for (uint32_t h = 0; h < 0x10000; ++h) halves[h] = static_cast<uint16_t>(h);
