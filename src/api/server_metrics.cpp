@@ -33,7 +33,7 @@ ServerMetrics::ServerMetrics(size_t max_series_per_family) : registry_(max_serie
                                          {"model", "state"});
   kv_blocks_used_ = registry_.add_family(MetricKind::kGauge, "hearth_kv_blocks_used",
                                          "KV cache blocks held by sequences of a resident model.", {"model"});
-  kv_blocks_total_ = registry_.add_family(MetricKind::kGauge, "hearth_kv_blocks_total",
+  kv_blocks_capacity_ = registry_.add_family(MetricKind::kGauge, "hearth_kv_blocks_capacity",
                                           "KV cache blocks of a resident model.", {"model"});
   models_resident_ =
       registry_.add_family(MetricKind::kGauge, "hearth_models_resident", "Models resident on this node.", {});
@@ -82,7 +82,7 @@ void ServerMetrics::record_egress(std::string_view provider, std::string_view da
 }
 
 std::string ServerMetrics::scrape(const node::ModelManager& models) {
-  for (const FamilyId family : {model_requests_, kv_blocks_used_, kv_blocks_total_, model_loads_, model_unloads_,
+  for (const FamilyId family : {model_requests_, kv_blocks_used_, kv_blocks_capacity_, model_loads_, model_unloads_,
                                 model_evictions_}) {
     registry_.clear(family);  // models removed from the directory leave
   }
@@ -103,7 +103,7 @@ std::string ServerMetrics::scrape(const node::ModelManager& models) {
     registry_.set(model_requests_, running, model.stats->n_running);
     registry_.set(model_requests_, waiting, model.stats->n_waiting);
     registry_.set(kv_blocks_used_, model_label, static_cast<double>(model.stats->kv_blocks_used));
-    registry_.set(kv_blocks_total_, model_label, static_cast<double>(model.stats->kv_blocks_total));
+    registry_.set(kv_blocks_capacity_, model_label, static_cast<double>(model.stats->kv_blocks_total));
   }
   const std::array<std::string_view, 0> no_labels{};
   registry_.set(models_resident_, no_labels, static_cast<double>(n_resident));

@@ -6,7 +6,7 @@
 //   hearth_time_to_first_token_seconds{route,model}         histogram
 //   hearth_time_per_output_token_seconds{route,model}       histogram
 //   hearth_model_requests{model,state="running"|"waiting"}  gauge
-//   hearth_kv_blocks_used{model}, hearth_kv_blocks_total{model}  gauges
+//   hearth_kv_blocks_used{model}, hearth_kv_blocks_capacity{model}  gauges
 //   hearth_models_resident, hearth_resident_planned_bytes   gauges
 //   hearth_model_loads_total{model}, hearth_model_unloads_total{model},
 //   hearth_model_evictions_total{model}                      counters
@@ -61,7 +61,7 @@ class ServerMetrics {
   FamilyId time_per_token_;
   FamilyId model_requests_;
   FamilyId kv_blocks_used_;
-  FamilyId kv_blocks_total_;
+  FamilyId kv_blocks_capacity_;
   FamilyId models_resident_;
   FamilyId resident_planned_bytes_;
   FamilyId model_loads_;

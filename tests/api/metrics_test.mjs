@@ -96,7 +96,7 @@ describe('GET /metrics on a node', { timeout: 60_000 }, () => {
     assert.equal(sample(body, 'hearth_model_requests', 'model="tiny",state="running"'), 0);
     assert.equal(sample(body, 'hearth_model_requests', 'model="tiny",state="waiting"'), 0);
     assert.equal(sample(body, 'hearth_kv_blocks_used', 'model="tiny"'), 0);
-    assert.ok(sample(body, 'hearth_kv_blocks_total', 'model="tiny"') > 0);
+    assert.ok(sample(body, 'hearth_kv_blocks_capacity', 'model="tiny"') > 0);
   });
 
   it('takes GET only', async () => {
