@@ -20,21 +20,21 @@ const std::vector<double> kTimePerTokenBoundsS = {0.002, 0.005, 0.01, 0.02, 0.05
 }  // namespace
 
 ServerMetrics::ServerMetrics(size_t max_series_per_family) : registry_(max_series_per_family) {
-  requests_ = registry_.add_family(MetricKind::kCounter, "hearth_http_requests_total",
-                                   "HTTP requests answered, by route pattern, model and status.",
-                                   {"route", "model", "status"});
+  requests_ =
+      registry_.add_family(MetricKind::kCounter, "hearth_http_requests_total",
+                           "HTTP requests answered, by route pattern, model and status.", {"route", "model", "status"});
   ttft_ = registry_.add_family(MetricKind::kHistogram, "hearth_time_to_first_token_seconds",
                                "From the request read to the first token sent.", {"route", "model"}, kTtftBoundsS);
   time_per_token_ = registry_.add_family(MetricKind::kHistogram, "hearth_time_per_output_token_seconds",
-                                         "Mean time per output token after the first, per request.",
-                                         {"route", "model"}, kTimePerTokenBoundsS);
+                                         "Mean time per output token after the first, per request.", {"route", "model"},
+                                         kTimePerTokenBoundsS);
   model_requests_ = registry_.add_family(MetricKind::kGauge, "hearth_model_requests",
                                          "Sequences of a resident model: running (admitted) or waiting (queued).",
                                          {"model", "state"});
   kv_blocks_used_ = registry_.add_family(MetricKind::kGauge, "hearth_kv_blocks_used",
                                          "KV cache blocks held by sequences of a resident model.", {"model"});
   kv_blocks_capacity_ = registry_.add_family(MetricKind::kGauge, "hearth_kv_blocks_capacity",
-                                          "KV cache blocks of a resident model.", {"model"});
+                                             "KV cache blocks of a resident model.", {"model"});
   models_resident_ =
       registry_.add_family(MetricKind::kGauge, "hearth_models_resident", "Models resident on this node.", {});
   resident_planned_bytes_ = registry_.add_family(MetricKind::kGauge, "hearth_resident_planned_bytes",
@@ -43,9 +43,8 @@ ServerMetrics::ServerMetrics(size_t max_series_per_family) : registry_(max_serie
                                       "Times a model was loaded since the server started.", {"model"});
   model_unloads_ = registry_.add_family(MetricKind::kCounter, "hearth_model_unloads_total",
                                         "Times a model was unloaded (evictions included).", {"model"});
-  model_evictions_ =
-      registry_.add_family(MetricKind::kCounter, "hearth_model_evictions_total",
-                           "Times a model was unloaded to make room for another one.", {"model"});
+  model_evictions_ = registry_.add_family(MetricKind::kCounter, "hearth_model_evictions_total",
+                                          "Times a model was unloaded to make room for another one.", {"model"});
   gateway_routes_ = registry_.add_family(MetricKind::kCounter, "hearth_gateway_routes_total",
                                          "Requests the gateway sent to a target that answered, by data class.",
                                          {"target", "data_class"});
@@ -82,8 +81,8 @@ void ServerMetrics::record_egress(std::string_view provider, std::string_view da
 }
 
 std::string ServerMetrics::scrape(const node::ModelManager& models) {
-  for (const FamilyId family : {model_requests_, kv_blocks_used_, kv_blocks_capacity_, model_loads_, model_unloads_,
-                                model_evictions_}) {
+  for (const FamilyId family :
+       {model_requests_, kv_blocks_used_, kv_blocks_capacity_, model_loads_, model_unloads_, model_evictions_}) {
     registry_.clear(family);  // models removed from the directory leave
   }
   int64_t n_resident = 0;

@@ -70,7 +70,9 @@ TEST(MetricsRegistryTest, NewLabelSetsPastTheCapShareTheOverflowSeries) {
 }
 
 TEST(MetricsTextTest, EscapesLabelValuesAndHelp) {
-  EXPECT_EQ(escape_label_value(R"(a\b"c)" "\nd"), R"(a\\b\"c\nd)");
+  EXPECT_EQ(escape_label_value(R"(a\b"c)"
+                               "\nd"),
+            R"(a\\b\"c\nd)");
   EXPECT_EQ(escape_label_value("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(escape_label_value("bad\xff"), "bad\xef\xbf\xbd");  // U+FFFD
   EXPECT_EQ(escape_help("line\none \\ \"q\""), "line\\none \\\\ \"q\"");
