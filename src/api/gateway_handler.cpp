@@ -188,6 +188,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
       co_return attempt;
     }
     egress_id = *begun;
+    ctx.metrics.record_egress(target.label, gateway::data_class_name(data_class));
   }
   struct FinishEgress {
     ledger::EgressWriter* writer;
@@ -291,6 +292,7 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   }
   head.set("X-Request-Id", state.id);
   head.set("X-Hearth-Target", target.label);
+  ctx.metrics.record_route(target.label, gateway::data_class_name(data_class));
   for (const char* name : {"Retry-After", "X-Hearth-Truncated-Tokens", "X-Hearth-Truncated-Messages"}) {
     if (auto value = parser->get().find(name); value != parser->get().end()) head.set(name, value->value());
   }
@@ -520,6 +522,7 @@ asio::awaitable<void> route_through_gateway(ServerContext& ctx, Connection& conn
       HttpRequest local = request;
       local.body() = dump_json(body);
       local.prepare_payload();
+      ctx.metrics.record_route(target.label, gateway::data_class_name(*data_class));
       co_await endpoint.serve_locally(local);
       co_return;
     }

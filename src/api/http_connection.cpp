@@ -8,6 +8,7 @@
 #include "api/gateway_handler.h"
 #include "api/gateway_status.h"
 #include "api/generation_handler.h"
+#include "api/metrics_text.h"
 #include "api/model_routes.h"
 #include "api/policy_headers.h"
 #include "api/routes.h"
@@ -23,9 +24,10 @@ double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-void emit_access_log(const ServerContext& ctx, RequestState& state) {
+void emit_access_log(ServerContext& ctx, RequestState& state) {
   state.record.id = state.id;
   state.record.total_ms = ms_since(state.t_start);
+  ctx.metrics.record_request(state.record, state.route_matched);
   const std::string line = render_access_line(state.record);
   if (ctx.options.access_log) {
     ctx.options.access_log(line);
@@ -185,6 +187,7 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     co_return;
   }
   state.record.route = match->pattern;
+  state.route_matched = true;
   const bool generates = match->route == Route::kChatCompletions || match->route == Route::kCompletions ||
                          match->route == Route::kMessages;
   state.anthropic = match->route == Route::kMessages;
@@ -248,6 +251,12 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     }
     std::string body = std::move(costs).value();
     co_await write_json(connection, state, 200, std::move(body));
+    co_return;
+  }
+  if (match->route == Route::kMetrics) {
+    std::string body = ctx.metrics.scrape(ctx.models);
+    std::vector<std::pair<std::string, std::string>> no_headers;
+    co_await write_response(connection, state, 200, std::move(body), kMetricsContentType, std::move(no_headers));
     co_return;
   }
   std::optional<node::ModelInfo> model_info;

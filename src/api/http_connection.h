@@ -23,6 +23,7 @@
 #include "api/openai_errors.h"
 #include "api/policy_headers.h"
 #include "api/request_ids.h"
+#include "api/server_metrics.h"
 #include "gateway/api_keys.h"
 #include "gateway/rate_limiter.h"
 #include "ledger/egress_ledger.h"
@@ -44,12 +45,17 @@ struct GatewayState;
 struct ServerContext {
   ServerContext(asio::io_context& io_in, node::ModelManager& models_in, const HttpServerOptions& options_in,
                 uint64_t id_seed)
-      : io(io_in), models(models_in), options(options_in), ids(id_seed) {}
+      : io(io_in),
+        models(models_in),
+        options(options_in),
+        ids(id_seed),
+        metrics(static_cast<size_t>(options_in.metrics_max_series_per_family)) {}
 
   asio::io_context& io;
   node::ModelManager& models;
   const HttpServerOptions& options;
   RequestIds ids;
+  ServerMetrics metrics;            // GET /metrics; fed by every request's access record
   GatewayState* gateway = nullptr;  // set when the config routes to other nodes or providers (api/gateway_handler.h)
   // Set when hearth.db is open: the keys requests are checked against.
   gateway::KeyStore* keys = nullptr;
@@ -94,6 +100,7 @@ struct RequestState {
   bool response_started = false;  // a status line went out: errors can no longer be a response
   std::chrono::steady_clock::time_point t_start;
   AccessRecord record;
+  bool route_matched = false;  // a route has this path (metrics label the route by its pattern)
   std::vector<std::pair<std::string, std::string>> response_headers;  // added to whatever response goes out
   PolicyHeaders policy;                                               // read before routing (api/policy_headers.h)
   std::optional<gateway::ApiKey> key;                                 // the caller's, when it sent a valid key

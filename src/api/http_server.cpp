@@ -235,6 +235,9 @@ class HttpServer::Impl {
 Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerOptions& options, node::ModelManager& models) {
   if (options.max_body_bytes < 1) return invalid_argument_error("max_body_bytes must be at least 1");
   if (options.drain_timeout_ms < 0) return invalid_argument_error("drain_timeout_ms must not be negative");
+  if (options.metrics_max_series_per_family < 1) {
+    return invalid_argument_error("metrics_max_series_per_family must be at least 1");
+  }
   if (options.idle_timeout_ms < 1 || options.io_timeout_ms < 1) {
     return invalid_argument_error("idle_timeout_ms and io_timeout_ms must be at least 1");
   }

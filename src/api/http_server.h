@@ -49,6 +49,9 @@ struct HttpServerOptions {
   int64_t io_timeout_ms = 60000;     // reading one request, or one write to a client
   bool handle_signals = true;        // SIGINT/SIGTERM call shutdown()
   uint64_t id_seed = 0;              // request ids and default seeds; 0: from std::random_device
+  // GET /metrics: at most this many series per metric family (label values
+  // such as model names come from clients); the rest share one "_other" series.
+  int64_t metrics_max_series_per_family = 1000;
   // Receives each access-log line (api/access_log.h); empty: stderr.
   std::function<void(std::string_view line)> access_log;
   // Set: this server is also a gateway (api/gateway_handler.h): it polls the

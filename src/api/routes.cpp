@@ -56,6 +56,7 @@ std::optional<RouteMatch> match_route(std::string_view method, std::string_view 
   if (path == "/health") return make_match(Route::kHealth, path, "GET", method);
   if (path == "/hearth/v1/status") return make_match(Route::kStatus, path, "GET", method);
   if (path == "/hearth/v1/costs") return make_match(Route::kCosts, path, "GET", method);
+  if (path == "/metrics") return make_match(Route::kMetrics, path, "GET", method);
   constexpr std::string_view kModelPrefix = "/v1/models/";
   if (path.size() > kModelPrefix.size() && path.substr(0, kModelPrefix.size()) == kModelPrefix) {
     std::optional<std::string> id = percent_decode(path.substr(kModelPrefix.size()));

@@ -6,7 +6,7 @@
 //   POST /v1/chat/completions   POST /v1/completions   POST /v1/messages (Anthropic's API)
 //   POST /v1/embeddings
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
-//   GET  /hearth/v1/status    GET /hearth/v1/costs
+//   GET  /hearth/v1/status    GET /hearth/v1/costs     GET /metrics (Prometheus text)
 #pragma once
 
 #include <optional>
@@ -25,6 +25,7 @@ enum class Route {
   kHealth,
   kStatus,
   kCosts,
+  kMetrics,
 };
 
 struct RouteMatch {

@@ -39,6 +39,7 @@ struct ServeArgs {
   int64_t kv_pool_tokens = 0;
   int n_threads = 0;
   int64_t max_body_bytes = api::kDefaultMaxBodyBytes;
+  int64_t metrics_max_series = 1000;
   int64_t drain_timeout_ms = api::kDefaultDrainTimeoutMs;
   bool no_prefix_cache = false;
   std::string memory_budget;  // a size; empty: the config's, else usable memory minus a margin
@@ -207,6 +208,7 @@ int run_serve(const ServeArgs& args) {
   server_options.host = args.host;
   server_options.port = static_cast<uint16_t>(args.port);
   server_options.max_body_bytes = args.max_body_bytes;
+  server_options.metrics_max_series_per_family = args.metrics_max_series;
   server_options.drain_timeout_ms = args.drain_timeout_ms;
   if (is_gateway) {
     server_options.gateway = std::make_shared<const gateway::GatewayConfig>(gateway_config);
@@ -281,6 +283,10 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("-t,--threads", args->n_threads, "Engine threads per model (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body (413 beyond)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--metrics-max-series", args->metrics_max_series,
+                  "GET /metrics: most series per metric family (the rest share one '_other' series)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--drain-timeout-ms", args->drain_timeout_ms,

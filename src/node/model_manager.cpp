@@ -53,6 +53,8 @@ struct ManagedModel {
   int64_t idle_since_ms = -1;  // monotonic; -1 while in use or never loaded
   int64_t last_used_unix_ms = 0;
   int64_t n_loads = 0;
+  int64_t n_unloads = 0;    // every unload, evictions included
+  int64_t n_evictions = 0;  // unloads that made room for another model
   int64_t load_ms = 0;
   std::optional<infer::EngineStats> last_stats;  // at the last unload
   std::vector<ModelManager::AcquireCallback> waiters;
@@ -62,6 +64,7 @@ struct ManagedModel {
   // Takes the model out (the caller destroys it outside the manager's lock),
   // keeping its engine's counters for status.
   std::unique_ptr<ServedModel> unload() {
+    ++n_unloads;
     last_stats = served->engine->stats();
     idle_since_ms = -1;
     return std::move(served);
@@ -317,6 +320,8 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.idle_for_ms = entry.n_active == 0 && entry.idle_since_ms >= 0 ? now_ms() - entry.idle_since_ms : -1;
   info.last_used_unix_ms = entry.last_used_unix_ms;
   info.n_loads = entry.n_loads;
+  info.n_unloads = entry.n_unloads;
+  info.n_evictions = entry.n_evictions;
   info.load_ms = entry.load_ms;
   info.stats = entry.served ? std::optional(entry.served->engine->stats()) : entry.last_stats;
   if (entry.served) info.memory = entry.served->engine->memory();
@@ -668,6 +673,7 @@ Status ModelManager::make_room(std::unique_lock<std::mutex>& lock, Entry& wanted
       }
       if (victim == nullptr) break;
       committed -= victim->planned_bytes();
+      ++victim->n_evictions;
       unloaded->push_back(victim->unload());
     }
     if (committed + wanted.planned_bytes() <= options_.budget_bytes) return ok_status();

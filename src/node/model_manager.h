@@ -107,6 +107,8 @@ struct ModelInfo {
   int64_t idle_for_ms = -1;       // since its last lease ended; -1: in use or never used
   int64_t last_used_unix_ms = 0;  // wall clock of its last lease's end or start; 0: never
   int64_t n_loads = 0;
+  int64_t n_unloads = 0;    // since start, for any reason (evictions included)
+  int64_t n_evictions = 0;  // unloads that made room for another model's load
   int64_t load_ms = 0;  // how long its last load took; 0: never loaded
   // The engine's counters and measured rates: live while resident, else as
   // they were when it was last unloaded (nullopt: never loaded).

@@ -278,6 +278,29 @@ TEST_F(HttpServerTest, LogsOneJsonLinePerRequest) {
   }
 }
 
+TEST_F(HttpServerTest, MetricsCountAnsweredRequestsInPrometheusText) {
+  request(http::verb::get, "/v1/models");
+  request(http::verb::get, "/v1/models");
+  request(http::verb::get, "/v1/models/ghost");
+  request(http::verb::get, "/no/such/route");
+  // Counted with the access-log line, after each response.
+  ASSERT_TRUE(wait_for_log_lines(4));
+  const auto response = request(http::verb::get, "/metrics");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& text = response.body();
+  for (const std::string line : {
+           "# TYPE hearth_http_requests_total counter",
+           R"(hearth_http_requests_total{route="/v1/models",model="",status="200"} 2)",
+           R"(hearth_http_requests_total{route="/v1/models/{id}",model="",status="404"} 1)",
+           R"(hearth_http_requests_total{route="_unmatched",model="",status="404"} 1)",
+           "hearth_models_resident 0",
+       }) {
+    EXPECT_NE(("\n" + text).find("\n" + line + "\n"), std::string::npos) << line << "\nin:\n" << text;
+  }
+  EXPECT_EQ(request(http::verb::post, "/metrics").result_int(), 405);
+}
+
 TEST_F(HttpServerTest, ShutdownClosesIdleKeepAliveConnections) {
   beast::tcp_stream stream = connect();
   EXPECT_EQ(exchange(stream, http::verb::get, "/health").result_int(), 200);
@@ -391,6 +414,13 @@ TEST_F(HttpServerKeysTest, RevokingTheLastKeyRefusesEveryRequest) {
   EXPECT_EQ(request(http::verb::get, "/v1/models", "", bearer(alice_)).result_int(), 401);
   EXPECT_EQ(request(http::verb::post, "/v1/chat/completions", "{}").result_int(), 401);
   EXPECT_EQ(request(http::verb::get, "/health").result_int(), 200);
+}
+
+TEST_F(HttpServerKeysTest, MetricsNeedAKeyWhenKeysAreRequired) {
+  EXPECT_EQ(request(http::verb::get, "/metrics").result_int(), 401);
+  const auto allowed = request(http::verb::get, "/metrics", "", bearer(alice_));
+  EXPECT_EQ(allowed.result_int(), 200);
+  EXPECT_NE(allowed.body().find("\nhearth_models_resident 0\n"), std::string::npos) << allowed.body();
 }
 
 class HttpServerOptionalKeysTest : public HttpServerKeysTest {

@@ -15,6 +15,9 @@ TEST(RoutesTest, MatchesEveryRoute) {
   EXPECT_FALSE(match_route("POST", "/hearth/v1/status")->method_allowed);
   EXPECT_EQ(match_route("GET", "/hearth/v1/costs?month=2026-11")->route, Route::kCosts);
   EXPECT_FALSE(match_route("POST", "/hearth/v1/costs")->method_allowed);
+  EXPECT_EQ(match_route("GET", "/metrics")->route, Route::kMetrics);
+  EXPECT_EQ(match_route("GET", "/metrics")->pattern, "/metrics");
+  EXPECT_FALSE(match_route("POST", "/metrics")->method_allowed);
   const auto model = match_route("GET", "/v1/models/tiny-b");
   ASSERT_TRUE(model);
   EXPECT_EQ(model->route, Route::kGetModel);
