@@ -8,7 +8,7 @@
 #   bench/engine_bench.sh 2 smollm-135m llama-3.2-1b
 set -euo pipefail
 cd "$(dirname "$0")/.."
-hearth=build/hearth
+hearth="${HEARTH_BIN:-build/hearth}"
 threads="${1:-2}"
 shift || true
 shapes=("$@")
