@@ -79,7 +79,8 @@ std::vector<BpeMerge> BpeTrainer::train(int64_t max_new_symbols, int64_t min_pai
       word_seen[word_idx] = merge_idx;
       Word& word = words_[word_idx];
       bool has_pair = false;
-      for_each_pair(word.symbols, [&](uint64_t k) { has_pair = has_pair || k == key; });
+      const uint64_t merged_key = key;  // a structured binding: clang 14 cannot capture one in a lambda
+      for_each_pair(word.symbols, [&](uint64_t k) { has_pair = has_pair || k == merged_key; });
       if (!has_pair) continue;
       for_each_pair(word.symbols, [&](uint64_t k) {
         pair_counts[k] -= word.count;
