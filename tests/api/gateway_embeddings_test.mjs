@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { HearthServer, run_hearth } from './hearth_server.mjs';
+import { HearthServer, run_hearth, wait_until } from './hearth_server.mjs';
 import { start_mock_openai } from './mock_openai.mjs';
 import { assert_schema } from './openai_schema.mjs';
 
@@ -16,15 +15,6 @@ let cloud;
 let node;
 let gateway;
 
-// Polls an observable state of the fleet; false only past a generous guard (a failure).
-async function wait_until(predicate, timeout_ms = 60_000) {
-  const deadline = Date.now() + timeout_ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return true;
-    await sleep(50);
-  }
-  return false;
-}
 
 function embed(server, model, headers = {}) {
   return server.fetch('/v1/embeddings', {

@@ -8,9 +8,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { HearthServer, test_models_dir } from './hearth_server.mjs';
+import { HearthServer, test_models_dir, wait_until } from './hearth_server.mjs';
 import { start_mock_openai } from './mock_openai.mjs';
 import { assert_schema } from './openai_schema.mjs';
 import { read_sse_data } from './sse.mjs';
@@ -44,16 +43,6 @@ function start_node_a() {
   return HearthServer.start(['--models-dir', path.join(work_dir, 'a'), '--port', String(node_a_port), '--ctx', '512']);
 }
 
-// Polls until `predicate()` holds (an observable state of the fleet, reached once the gateway's
-// poller has seen it); false only past a generous guard, which is a failure, never what passes a test.
-async function wait_until(predicate, timeout_ms = 60_000) {
-  const deadline = Date.now() + timeout_ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return true;
-    await sleep(50);
-  }
-  return false;
-}
 
 async function chat(model, headers = {}, extra = {}) {
   return gateway.fetch('/v1/chat/completions', {

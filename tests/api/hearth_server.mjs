@@ -263,3 +263,14 @@ export async function only_model_id(client) {
   if (models.data.length !== 1) throw new Error(`expected one model, got ${JSON.stringify(models.data)}`);
   return models.data[0].id;
 }
+
+// Polls until `predicate()` holds (an observable state, e.g. a fleet reached once the gateway's
+// poller has seen it); false only past a generous guard, which is a failure, never what passes a test.
+export async function wait_until(predicate, timeout_ms = 60_000) {
+  const deadline = Date.now() + timeout_ms;
+  while (Date.now() < deadline) {
+    if (await predicate()) return true;
+    await sleep(50);
+  }
+  return false;
+}
