@@ -13,6 +13,10 @@
 #include "api/embeddings_handler.h"
 #include "api/generation_handler.h"
 #include "api/generation_job.h"
+#include "api/ocr.h"
+#include "api/ocr_handler.h"
+#include "api/speech.h"
+#include "api/speech_handler.h"
 #include "api/json_fields.h"
 #include "api/json_output.h"
 #include "api/policy_headers.h"
@@ -589,6 +593,36 @@ asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& 
   };
   endpoint.serve_locally = [&ctx, &connection, &state](const HttpRequest& local) {
     return handle_embeddings(ctx, connection, local, state);
+  };
+  co_await route_through_gateway(ctx, connection, request, state, endpoint);
+}
+
+asio::awaitable<void> handle_gateway_ocr(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                         RequestState& state) {
+  GatewayEndpoint endpoint;
+  endpoint.path = "/ocr";
+  endpoint.validate = [](std::string_view body) -> std::optional<ApiError> {
+    ApiResult<OcrApiRequest> parsed = parse_ocr_request(body);
+    if (parsed.ok() || parsed.error().code == kUnsupportedFeatureCode) return std::nullopt;
+    return parsed.error();
+  };
+  endpoint.serve_locally = [&ctx, &connection, &state](const HttpRequest& local) {
+    return handle_ocr(ctx, connection, local, state);
+  };
+  co_await route_through_gateway(ctx, connection, request, state, endpoint);
+}
+
+asio::awaitable<void> handle_gateway_speech(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                            RequestState& state) {
+  GatewayEndpoint endpoint;
+  endpoint.path = "/audio/speech";
+  endpoint.validate = [](std::string_view body) -> std::optional<ApiError> {
+    ApiResult<SpeechApiRequest> parsed = parse_speech_request(body);
+    if (parsed.ok() || parsed.error().code == kUnsupportedFeatureCode) return std::nullopt;
+    return parsed.error();
+  };
+  endpoint.serve_locally = [&ctx, &connection, &state](const HttpRequest& local) {
+    return handle_speech(ctx, connection, local, state);
   };
   co_await route_through_gateway(ctx, connection, request, state, endpoint);
 }

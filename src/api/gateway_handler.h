@@ -87,6 +87,14 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
 asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& connection, const HttpRequest& request,
                                                 RequestState& state);
 
+// POST /v1/ocr and /v1/audio/speech the same way: to this node's own engine,
+// a node, or an OpenAI-compatible provider (the provider's answer, audio
+// included, passes through as it arrives).
+asio::awaitable<void> handle_gateway_ocr(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                         RequestState& state);
+asio::awaitable<void> handle_gateway_speech(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                            RequestState& state);
+
 // This node's models as the router sees them.
 gateway::NodeStatus self_status(const node::ModelManager& models);
 

@@ -10,8 +10,10 @@
 #include "api/generation_handler.h"
 #include "api/metrics_text.h"
 #include "api/model_routes.h"
+#include "api/ocr_handler.h"
 #include "api/policy_headers.h"
 #include "api/routes.h"
+#include "api/speech_handler.h"
 #include "api/sse.h"
 #include "api/status_route.h"
 #include "base/clock.h"
@@ -221,6 +223,22 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       co_await handle_embeddings(ctx, connection, request, state);
     }
     if (state.key) ctx.limiter.add_tokens(state.key->name, state.record.prompt_tokens.value_or(0), steady_now_ms());
+    co_return;
+  }
+  if (match->route == Route::kOcr) {
+    if (ctx.gateway != nullptr) {
+      co_await handle_gateway_ocr(ctx, connection, request, state);
+    } else {
+      co_await handle_ocr(ctx, connection, request, state);
+    }
+    co_return;
+  }
+  if (match->route == Route::kSpeech) {
+    if (ctx.gateway != nullptr) {
+      co_await handle_gateway_speech(ctx, connection, request, state);
+    } else {
+      co_await handle_speech(ctx, connection, request, state);
+    }
     co_return;
   }
   if (generates) {

@@ -7,8 +7,17 @@
 namespace hearth::api {
 namespace {
 
+// OpenAI's Model object, plus hearth's `capabilities` ("generate", "embed",
+// "ocr", "speak", ...) so a client can tell what each model serves. A
+// gateway's models of other nodes carry none (their nodes know).
 nlohmann::json model_object(const node::ModelInfo& model) {
-  return {{"id", model.id}, {"object", "model"}, {"created", model.created_s}, {"owned_by", "hearth"}};
+  nlohmann::json object = {{"id", model.id}, {"object", "model"}, {"created", model.created_s}, {"owned_by", "hearth"}};
+  if (model.capabilities != 0) {
+    nlohmann::json names = nlohmann::json::array();
+    for (std::string_view name : model::capability_name_list(model.capabilities)) names.push_back(std::string(name));
+    object["capabilities"] = std::move(names);
+  }
+  return object;
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 // path is a 404.
 //
 //   POST /v1/chat/completions   POST /v1/completions   POST /v1/messages (Anthropic's API)
-//   POST /v1/embeddings
+//   POST /v1/embeddings         POST /v1/ocr (Mistral's OCR API)   POST /v1/audio/speech
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
 //   GET  /hearth/v1/status    GET /hearth/v1/costs     GET /metrics (Prometheus text)
 #pragma once
@@ -20,6 +20,8 @@ enum class Route {
   kCompletions,
   kMessages,
   kEmbeddings,
+  kOcr,
+  kSpeech,
   kListModels,
   kGetModel,
   kHealth,

@@ -17,6 +17,7 @@
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
 #include "ledger/egress_ledger.h"
+#include "node/builtin_models.h"
 #include "node/file_lease.h"
 #include "node/model_files.h"
 #include "node/model_manager.h"
@@ -47,6 +48,10 @@ struct ServeArgs {
   std::string load_wait;      // a duration; empty: the config's, else 60s
   std::vector<std::string> pinned;
   bool require_keys = false;
+  bool no_builtin_models = false;
+  int32_t ocr_max_pages = media::DocumentLimits{}.max_pages;
+  int64_t ocr_max_page_pixels = media::DocumentLimits{}.max_page_pixels;
+  int32_t ocr_dpi = media::DocumentLimits{}.pdf_dpi;
   std::string state_dir;  // hearth.db (API keys, egress ledger); empty: $HEARTH_STATE_DIR, else the default
 };
 
@@ -100,12 +105,26 @@ int run_serve(const ServeArgs& args) {
   const node::NodeConfig& config = whole_config.node;
   const gateway::GatewayConfig& gateway_config = whole_config.gateway;
   const bool is_gateway = gateway_config.routes_anywhere();
+  const bool builtin_on = !args.no_builtin_models && config.builtin_models.value_or(true);
+  node::BuiltinModelOptions builtin_options;
+  builtin_options.ocr_limits.max_pages = args.ocr_max_pages;
+  builtin_options.ocr_limits.max_page_pixels = args.ocr_max_page_pixels;
+  builtin_options.ocr_limits.pdf_dpi = args.ocr_dpi;
+  std::vector<node::BuiltinModel> builtin_models;
+  if (builtin_on) builtin_models = node::find_builtin_models(builtin_options);
   auto source = model_source(args, config);
   if (!source.ok()) {
-    // A gateway may have no models of its own: it routes to its nodes and providers.
-    if (!is_gateway || source.status().code() != ErrorCode::kNotFound) return fail(source.status().message());
-    std::fprintf(stderr, "hearth serve: %s; serving no local models (gateway only)\n",
-                 source.status().message().c_str());
+    // A gateway may have no models of its own: it routes to its nodes and providers; a
+    // node with built-in models serves those.
+    if ((!is_gateway && builtin_models.empty()) || source.status().code() != ErrorCode::kNotFound) {
+      return fail(source.status().message());
+    }
+    if (builtin_models.empty()) {
+      std::fprintf(stderr, "hearth serve: %s; serving no local models (gateway only)\n",
+                   source.status().message().c_str());
+    } else {
+      std::fprintf(stderr, "hearth serve: %s; serving the built-in models only\n", source.status().message().c_str());
+    }
     source = ModelSource();
   }
 
@@ -152,6 +171,7 @@ int run_serve(const ServeArgs& args) {
   } else if (config.load_wait_ms) {
     manager_options.load_wait_ms = *config.load_wait_ms;
   }
+  manager_options.builtin_models = std::move(builtin_models);
   manager_options.settings = config.models;
   for (const std::string& id : args.pinned) manager_options.settings[id].pinned = true;
 
@@ -175,9 +195,11 @@ int run_serve(const ServeArgs& args) {
     }
     std::string state = model.resident ? "loaded, pinned" : "loads on first use";
     if (!model.fits_budget) state = "DOES NOT FIT the budget: requests for it are refused";
-    std::fprintf(stderr, "hearth serve: model '%s' from %s, context %lld, plans %s (%s)\n", model.id.c_str(),
-                 model.path.c_str(), static_cast<long long>(model.n_ctx),
-                 format_byte_size(model.plan.total_bytes()).c_str(), state.c_str());
+    // Built-in models (OCR, speech) have no context: their capability says what they do.
+    const std::string shape = model.n_ctx > 0 ? "context " + std::to_string(model.n_ctx)
+                                              : "built-in, " + model::capability_names(model.capabilities);
+    std::fprintf(stderr, "hearth serve: model '%s' from %s, %s, plans %s (%s)\n", model.id.c_str(),
+                 model.path.c_str(), shape.c_str(), format_byte_size(model.plan.total_bytes()).c_str(), state.c_str());
   }
 
   // hearth.db: the API keys requests are checked against and the egress ledger.
@@ -303,6 +325,19 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--load-wait", args->load_wait,
                   "How long a load may wait for busy models to make room before 503 (default 60s)");
   cmd->add_option("--pin", args->pinned, "Load this model id at start and never unload it (repeatable)");
+  cmd->add_flag("--no-builtin-models", args->no_builtin_models,
+                "Leave out the models served by installed libraries (tesseract-<lang> OCR, espeak-ng speech; also "
+                "builtin_models = false in --config)");
+  cmd->add_option("--ocr-max-pages", args->ocr_max_pages, "Pages one OCR request may read")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--ocr-max-page-pixels", args->ocr_max_page_pixels,
+                  "Pixels of one page's raster (an image, or a PDF page at --ocr-dpi); larger is a 400")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{400'000'000}));
+  cmd->add_option("--ocr-dpi", args->ocr_dpi, "Resolution PDF pages are rendered at for OCR")
+      ->capture_default_str()
+      ->check(CLI::Range(36, 1200));
   cmd->add_flag("--require-keys", args->require_keys,
                 "Require an API key on every request but /health, even on loopback (always required on other "
                 "addresses; also require_keys in --config)");

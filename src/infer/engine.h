@@ -29,7 +29,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "infer/ocr_request.h"
 #include "infer/sequence.h"
+#include "infer/speech_request.h"
 #include "model/arch/arch_spec.h"
 
 namespace hearth::infer {
@@ -97,6 +99,21 @@ class Engine {
   // full), kUnavailable (draining); an engine without kEmbed refuses with
   // kFailedPrecondition.
   virtual Status embed(EmbedRequest&& request, EmbedCallback done);
+
+  // kOcr: queues the document; `done` receives its pages' text (or the error
+  // that ended it: kInvalidArgument for a document that cannot be read, with
+  // the reason; kOutOfRange for one beyond a limit, naming it; kUnavailable
+  // when the engine drains). Errors before anything is queued:
+  // kResourceExhausted (queue full), kUnavailable (draining); an engine
+  // without kOcr refuses with kFailedPrecondition.
+  virtual Status ocr(OcrRequest&& request, OcrCallback done);
+
+  // kSpeak: queues the text; its observer receives the encoded audio as it is
+  // produced, then one finish. Errors before anything is queued:
+  // kInvalidArgument (an unknown voice, a speed the voice cannot take: the
+  // message names it), kResourceExhausted (queue full), kUnavailable
+  // (draining); an engine without kSpeak refuses with kFailedPrecondition.
+  virtual Status speak(SpeechRequest&& request, std::shared_ptr<SpeechObserver> observer);
 
   // Stops admitting work, lets what runs finish, and returns when none is left
   // or `timeout_ms` passed, after which the rest is cancelled with kUnavailable

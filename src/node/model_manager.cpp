@@ -36,6 +36,8 @@ struct ManagedModel {
   int64_t n_ctx = 0;
   bool pinned = false;
   int64_t keep_alive_ms = kDefaultKeepAliveMs;  // configured
+  // A built-in model (an element of the manager's options): no file, no lease.
+  const BuiltinModel* builtin = nullptr;
 
   // Guarded by ModelManager::mutex_.
   std::unique_ptr<ServedModel> served;
@@ -168,6 +170,34 @@ Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path,
   return entry;
 }
 
+bool ModelManager::is_builtin_id(std::string_view id) const {
+  return std::any_of(options_.builtin_models.begin(), options_.builtin_models.end(),
+                     [id](const BuiltinModel& model) { return model.id == id; });
+}
+
+std::vector<ModelManager::EntryPtr> ModelManager::builtin_entries() const {
+  std::vector<EntryPtr> out;
+  for (const BuiltinModel& model : options_.builtin_models) {
+    auto entry = std::make_shared<Entry>();
+    entry->id = model.id;
+    entry->path = model.source;
+    entry->builtin = &model;
+    entry->capabilities = model.capabilities;
+    // Weights and working memory as the engine estimates them (no KV cache, no context).
+    entry->plan.weights_bytes = model.estimate.weights_bytes;
+    entry->plan.kv_bytes = model.estimate.cache_bytes;
+    entry->plan.scratch_bytes = model.estimate.scratch_bytes;
+    entry->keep_alive_ms = options_.default_keep_alive_ms;
+    if (auto it = options_.settings.find(entry->id); it != options_.settings.end()) {
+      entry->pinned = it->second.pinned;
+      if (it->second.keep_alive_ms) entry->keep_alive_ms = *it->second.keep_alive_ms;
+    }
+    entry->keep_alive_in_force_ms = entry->keep_alive_ms;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<ModelManager>> ModelManager::create(std::span<const std::string> paths,
                                                            ModelManagerOptions&& options) {
   if (options.budget_bytes <= 0) return invalid_argument_error("the model memory budget must be positive");
@@ -175,6 +205,10 @@ Result<std::unique_ptr<ModelManager>> ModelManager::create(std::span<const std::
   for (const std::string& path : paths) {
     // Files named on the command line must be servable: the user asked for them.
     HEARTH_ASSIGN_OR_RETURN(EntryPtr entry, manager->plan_entry(path, false));
+    if (manager->is_builtin_id(entry->id)) {
+      return invalid_argument_error("the model file " + path + " gives the id '" + entry->id +
+                                    "', which a built-in model has; rename the file or serve without built-in models");
+    }
     for (const auto& other : manager->entries_) {
       if (other->id == entry->id) {
         return invalid_argument_error("two model files give the id '" + entry->id + "': " + other->path + " and " +
@@ -195,6 +229,11 @@ Result<std::unique_ptr<ModelManager>> ModelManager::create_for_dir(const std::st
   manager->dir_ = dir;
   for (const ScannedModelFile& file : scanned) {
     // Names in one directory are unique, so are the ids.
+    if (manager->is_builtin_id(file.id)) {
+      manager->notice("models directory: " + file.path + " is not served: its id '" + file.id +
+                      "' is a built-in model's; rename it to serve it");
+      continue;
+    }
     if (!file.problem.empty()) {
       auto entry = std::make_shared<Entry>();
       entry->id = file.id;
@@ -211,6 +250,7 @@ Result<std::unique_ptr<ModelManager>> ModelManager::create_for_dir(const std::st
 }
 
 Status ModelManager::start() {
+  for (EntryPtr& entry : builtin_entries()) entries_.push_back(std::move(entry));
   std::sort(entries_.begin(), entries_.end(), [](const auto& lhs, const auto& rhs) { return lhs->id < rhs->id; });
   for (const auto& [id, settings] : options_.settings) {
     if (!contains(id)) {
@@ -421,6 +461,18 @@ Result<ModelManager::EntryPtr> ModelManager::replan(const EntryPtr& stale) {
 }
 
 Result<std::unique_ptr<ServedModel>> ModelManager::load_entry(const EntryPtr& entry) {
+  if (entry->builtin != nullptr) {
+    auto served = std::make_unique<ServedModel>();
+    served->id = entry->id;
+    served->path = entry->path;
+    auto engine = entry->builtin->start();
+    if (!engine.ok()) {
+      return Status(engine.status().code(),
+                    "cannot start the built-in model '" + entry->id + "': " + engine.status().message());
+    }
+    served->engine = std::move(engine).value();
+    return served;
+  }
   return load_served_model(entry->id, entry->path, options_.load,
                            [this, weak_entry = std::weak_ptr<Entry>(entry)] { on_file_overwritten(weak_entry); });
 }
@@ -448,6 +500,7 @@ Status ModelManager::rescan() {
   std::vector<EntryPtr> fresh;
   std::set<std::string, std::less<>> present;
   for (const ScannedModelFile& file : scanned) {
+    if (is_builtin_id(file.id)) continue;  // said once, at start
     present.insert(file.id);
     if (auto it = known.find(file.id); it != known.end()) {
       const Known& was = it->second;
@@ -489,7 +542,7 @@ Status ModelManager::rescan() {
       }
     }
     std::erase_if(entries_, [&](const EntryPtr& entry) {
-      if (present.contains(entry->id)) return false;
+      if (entry->builtin != nullptr || present.contains(entry->id)) return false;
       lines.push_back("models directory: " + entry->path + " is gone: model '" + entry->id + "' is no longer served" +
                       (entry->served ? " (the loaded model unloads once idle)" : ""));
       retire_locked(entry);
@@ -503,6 +556,13 @@ Status ModelManager::cannot_fit_error(const Entry& entry) const {
   const planner::MemoryPlan& plan = entry.plan;
   const planner::PlanSettings& settings = entry.plan_settings;
   const int64_t budget = options_.budget_bytes;
+  if (entry.builtin != nullptr) {
+    return failed_precondition_error("The built-in model '" + entry.id + "' needs " +
+                                     format_byte_size(plan.total_bytes()) + " (estimated: weights " +
+                                     format_byte_size(plan.weights_bytes) + ", scratch " +
+                                     format_byte_size(plan.scratch_bytes) + ") but this node's model memory budget is " +
+                                     format_byte_size(budget) + ". Raise the budget or lower its limits.");
+  }
   std::string message = "The model '" + entry.id + "' needs " + format_byte_size(plan.total_bytes()) + " (weights " +
                         format_byte_size(plan.weights_bytes) + ", KV cache " + format_byte_size(plan.kv_bytes) +
                         " for " + std::to_string(plan.kv_pool_tokens) + " positions, scratch " +

@@ -51,6 +51,7 @@
 #include "base/status.h"
 #include "infer/scheduler.h"
 #include "model/llama_arch.h"
+#include "node/builtin_model.h"
 #include "node/served_model.h"
 #include "planner/memory_plan.h"
 
@@ -76,6 +77,11 @@ struct ModelManagerOptions {
   // How long a load may wait for busy models to finish so that it fits; past
   // it the request fails with kUnavailable (HTTP 503, retry later).
   int64_t load_wait_ms = kDefaultLoadWaitMs;
+  // Models served by installed libraries (node/builtin_models.h), listed
+  // beside the files, planned from their estimates; never rescanned away. A
+  // file whose id is a built-in's is left out of a directory (with a notice)
+  // and refused among explicit files.
+  std::vector<BuiltinModel> builtin_models;
   // A monotonic clock in milliseconds (tests inject one); default steady_clock.
   std::function<int64_t()> now_ms;
 };
@@ -215,6 +221,10 @@ class ModelManager {
   int64_t now_ms() const;
   void loader_loop();
   void release(const EntryPtr& entry);
+  // The entries of options_.builtin_models, planned from their estimates.
+  std::vector<EntryPtr> builtin_entries() const;
+  // Whether `id` is a built-in model's.
+  bool is_builtin_id(std::string_view id) const;
   // A planned entry for the file at `path`, or an invalid one saying why
   // when `tolerate_invalid`; else the file's error.
   Result<EntryPtr> plan_entry(const std::string& path, bool tolerate_invalid) const;

@@ -75,7 +75,7 @@ Status read_model_settings(const toml::table& table, const std::string& source_n
 }
 
 constexpr std::string_view kNodeKeys[] = {"models_dir", "memory_budget", "keep_alive",
-                                          "load_wait",  "require_keys",  "models"};
+                                          "load_wait",  "require_keys",  "builtin_models", "models"};
 
 }  // namespace
 
@@ -113,6 +113,10 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
       const auto* require = value.as_boolean();
       if (require == nullptr) return config_error(source_name, value.source(), "require_keys must be true or false");
       config.require_keys = require->get();
+    } else if (key.str() == "builtin_models") {
+      const auto* builtin = value.as_boolean();
+      if (builtin == nullptr) return config_error(source_name, value.source(), "builtin_models must be true or false");
+      config.builtin_models = builtin->get();
     } else if (key.str() == "load_wait") {
       auto load_wait = read_duration(value, "load_wait");
       if (!load_wait.ok()) return config_error(source_name, value.source(), load_wait.status().message());
@@ -135,7 +139,7 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
     } else {
       return config_error(source_name, key.source(),
                           "unknown key '" + std::string(key.str()) +
-                              "' (known: models_dir, memory_budget, keep_alive, load_wait, require_keys, models)");
+                              "' (known: models_dir, memory_budget, keep_alive, load_wait, require_keys, builtin_models, models)");
     }
   }
   return config;

@@ -50,6 +50,7 @@ struct ServedModel {
   // (null where none could be had). Declared first: released only after the
   // model has unmapped the file.
   std::unique_ptr<FileLease> file_lease;
+  // Null for a built-in model (builtin_model.h): its engine takes no tokens.
   std::unique_ptr<text::Tokenizer> tokenizer;
   // Absent when the model carries no template hearth can render; chat is then
   // refused with chat_template_error (completions still work).

@@ -105,10 +105,13 @@ export class HearthServer {
   // Starts `hearth serve --port 0 <args>` (args may name a --port of their own) and resolves once it
   // prints its listening line.
   // hearth.db (API keys, egress ledger) is this process's own unless args name a --state-dir.
-  static async start(args, { timeout_ms = start_timeout_ms } = {}) {
+  static async start(args, { timeout_ms = start_timeout_ms, builtin_models = false } = {}) {
     const port_args = args.includes('--port') ? [] : ['--port', '0'];
+    // The built-in models (tesseract-eng, espeak-ng) only where a test asks for them, so that
+    // every other test sees exactly the models it serves.
+    const builtin_args = builtin_models ? [] : ['--no-builtin-models'];
     const state_args = args.includes('--state-dir') ? [] : ['--state-dir', own_state_dir()];
-    const child = spawn(hearth_bin, ['serve', ...port_args, ...state_args, ...args], {
+    const child = spawn(hearth_bin, ['serve', ...port_args, ...state_args, ...builtin_args, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live_children_.add(child);

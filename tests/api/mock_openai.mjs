@@ -1,5 +1,6 @@
-// A stand-in for a cloud provider that speaks OpenAI's chat completions and embeddings APIs, on
-// loopback: it records every request it receives (so tests can prove what did or did not leave
+// A stand-in for a cloud provider that speaks OpenAI's chat completions and embeddings APIs (and,
+// for the speech and OCR routes, answers /v1/audio/speech with fixed bytes and /v1/ocr with one
+// fixed page), on loopback: it records every request it receives (so tests can prove what did or did not leave
 // the shop) and answers with a fixed completion, streamed or whole (with a usage chunk when
 // stream_options.include_usage asks, as OpenAI does), or fixed 4-value embeddings. The model
 // "break" streams two chunks and then drops the connection.
@@ -52,6 +53,23 @@ export async function start_mock_openai() {
             data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.5, 0.5, 0.5, 0.5] })),
             model: parsed.model,
             usage: { prompt_tokens: 7 * inputs.length, total_tokens: 7 * inputs.length },
+          }),
+        );
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/v1/audio/speech' && parsed !== null) {
+        res.writeHead(200, { 'content-type': 'audio/mpeg' });
+        res.end(Buffer.from('mock audio from the cloud'));
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/v1/ocr' && parsed !== null) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            pages: [{ index: 0, markdown: 'from the cloud', images: [], dimensions: { dpi: 200, height: 10, width: 10 } }],
+            model: parsed.model,
+            document_annotation: null,
+            usage_info: { pages_processed: 1, doc_size_bytes: 1 },
           }),
         );
         return;

@@ -21,5 +21,23 @@ TEST(Base64Test, EveryByteValue) {
   EXPECT_EQ(base64_encode(std::string("\xfb\xef\xbe", 3)), "++++");
 }
 
+TEST(Base64Test, DecodesWhatItEncodes) {
+  for (const std::string text : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    EXPECT_EQ(base64_decode(base64_encode(text)), text);
+  }
+  std::string every_byte;
+  for (int value = 0; value < 256; ++value) every_byte += static_cast<char>(value);
+  EXPECT_EQ(base64_decode(base64_encode(every_byte)), every_byte);
+  EXPECT_EQ(base64_decode("Zm9vYg"), "foob");  // unpadded
+}
+
+TEST(Base64Test, RefusesWhatNoEncoderWrites) {
+  EXPECT_EQ(base64_decode("Zm9v!"), std::nullopt);     // not in the alphabet
+  EXPECT_EQ(base64_decode("Zm=9v"), std::nullopt);     // padding inside
+  EXPECT_EQ(base64_decode("Zm9vY"), std::nullopt);     // a lone sixth of a byte
+  EXPECT_EQ(base64_decode("Z==="), std::nullopt);
+  EXPECT_EQ(base64_decode("Zm9v\nYg=="), std::nullopt);  // no line breaks
+}
+
 }  // namespace
 }  // namespace hearth
