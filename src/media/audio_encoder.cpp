@@ -58,6 +58,7 @@ struct AudioEncoder::State {
   AVFrame* frame = nullptr;
   AVPacket* packet = nullptr;
   int frame_size = 1024;
+  bool short_last_frame = false;  // the encoder takes a last frame shorter than frame_size
   int64_t next_pts = 0;
   bool header_written = false;
   bool finished = false;
@@ -159,6 +160,10 @@ Result<std::unique_ptr<AudioEncoder>> AudioEncoder::create(infer::AudioFormat fo
       return av_failure("opening the " + std::string(wanted.encoder) + " encoder", opened);
     }
     if (state.codec->frame_size > 0) state.frame_size = state.codec->frame_size;
+    // An encoder without a fixed frame size (PCM) takes any frame.
+    state.short_last_frame =
+        state.codec->frame_size == 0 ||
+        (codec->capabilities & (AV_CODEC_CAP_VARIABLE_FRAME_SIZE | AV_CODEC_CAP_SMALL_LAST_FRAME)) != 0;
 
     constexpr int kIoBufferBytes = 4096;
     auto* buffer = static_cast<unsigned char*>(av_malloc(kIoBufferBytes));
@@ -241,7 +246,8 @@ Status AudioEncoder::encode_available(bool flush) {
     const int n_available = av_audio_fifo_size(state.fifo);
     const int n_take = std::min(n_available, state.frame_size);
     av_frame_unref(state.frame);
-    state.frame->nb_samples = state.frame_size;  // a short last frame is padded with silence
+    // A short last frame goes as it is where the encoder takes one, else padded with silence.
+    state.frame->nb_samples = state.short_last_frame ? n_take : state.frame_size;
     state.frame->format = state.sample_format;
     state.frame->sample_rate = kSpeechSampleRate;
     AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
@@ -249,14 +255,14 @@ Status AudioEncoder::encode_available(bool flush) {
       return av_failure("setting the channel layout", copied);
     }
     if (const int got = av_frame_get_buffer(state.frame, 0); got < 0) return av_failure("allocating a frame", got);
-    if (n_take < state.frame_size) {
-      av_samples_set_silence(state.frame->data, n_take, state.frame_size - n_take, 1, state.sample_format);
+    if (n_take < state.frame->nb_samples) {
+      av_samples_set_silence(state.frame->data, n_take, state.frame->nb_samples - n_take, 1, state.sample_format);
     }
     if (av_audio_fifo_read(state.fifo, reinterpret_cast<void**>(state.frame->data), n_take) < n_take) {
       return internal_error("the audio encoder's buffer lost samples");
     }
     state.frame->pts = state.next_pts;
-    state.next_pts += state.frame_size;
+    state.next_pts += state.frame->nb_samples;
     HEARTH_RETURN_IF_ERROR(state.send(state.frame));
   }
   return ok_status();

