@@ -83,19 +83,23 @@ int main(int argc, char** argv) {
     const std::string pdf = media::testing::render_text_pdf(texts, "DejaVu Serif 12");
     double pdf_s = 0;
     double worst_cer = 0;
+    int32_t width = 0;
+    int32_t height = 0;
     for (int rep = 0; rep < reps; ++rep) {
       const auto start = std::chrono::steady_clock::now();
       auto result = read(**ocr, {.document = pdf});
       pdf_s += seconds_since(start);
       if (!result.ok()) return 1;
+      width = result->pages[0].width;
+      height = result->pages[0].height;
       for (size_t idx = 0; idx < texts.size(); ++idx) {
         worst_cer = std::max(worst_cer, media::testing::character_error_rate(texts[idx], result->pages[idx].markdown));
       }
     }
     n_pages += 3 * reps;
     total_s += pdf_s;
-    std::printf("| 3-page PDF (rendered by Poppler) | 1167x1654 | %.3f | %.2f | %.4f (worst page) |\n", pdf_s / (3 * reps),
-                3 * reps / pdf_s, worst_cer);
+    std::printf("| 3-page PDF (rendered by Poppler) | %dx%d | %.3f | %.2f | %.4f (worst page) |\n", width, height,
+                pdf_s / (3 * reps), 3 * reps / pdf_s, worst_cer);
   }
   std::printf("| **all** | | %.3f | **%.2f** | |\n\n", total_s / n_pages, n_pages / total_s);
   (*ocr)->drain(0, "done");
