@@ -25,7 +25,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 Result<infer::OcrResult> read(infer::Engine& engine, infer::OcrRequest request) {
   std::promise<Result<infer::OcrResult>> promise;
   auto future = promise.get_future();
-  Status queued = engine.ocr(std::move(request), [&](Result<infer::OcrResult> result) { promise.set_value(std::move(result)); });
+  Status queued =
+      engine.ocr(std::move(request), [&](Result<infer::OcrResult> result) { promise.set_value(std::move(result)); });
   if (!queued.ok()) return queued;
   return future.get();
 }
@@ -51,8 +52,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "media_bench: %s\n", ocr.status().to_string().c_str());
     return 1;
   }
-  std::printf("OCR (tesseract-eng, %d rep%s per page)\n\n| page | pixels | s/page | pages/s | CER |\n|---|---|---|---|---|\n",
-              reps, reps == 1 ? "" : "s");
+  std::printf(
+      "OCR (tesseract-eng, %d rep%s per page)\n\n| page | pixels | s/page | pages/s | CER |\n|---|---|---|---|---|\n",
+      reps, reps == 1 ? "" : "s");
   int64_t n_pages = 0;
   double total_s = 0;
   for (const media::testing::CorpusPage& page : media::testing::corpus_pages(200)) {
@@ -74,8 +76,8 @@ int main(int argc, char** argv) {
     }
     n_pages += reps;
     total_s += page_s;
-    std::printf("| %s | %dx%d | %.3f | %.2f | %.4f |\n", page.name.c_str(), width, height, page_s / reps,
-                reps / page_s, media::testing::character_error_rate(page.expected, markdown));
+    std::printf("| %s | %dx%d | %.3f | %.2f | %.4f |\n", page.name.c_str(), width, height, page_s / reps, reps / page_s,
+                media::testing::character_error_rate(page.expected, markdown));
   }
   {
     const std::vector<std::string> texts = {media::testing::corpus_text(101, 60), media::testing::corpus_text(102, 60),
@@ -113,8 +115,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string paragraph = media::testing::corpus_text(7, 100);
-  std::printf("TTS (espeak-ng, voice alloy, %zu characters, %d rep%s)\n\n| format | audio s | synth+encode s | real-time factor | bytes |\n|---|---|---|---|---|\n",
-              paragraph.size(), reps, reps == 1 ? "" : "s");
+  std::printf(
+      "TTS (espeak-ng, voice alloy, %zu characters, %d rep%s)\n\n| format | audio s | synth+encode s | real-time "
+      "factor | bytes |\n|---|---|---|---|---|\n",
+      paragraph.size(), reps, reps == 1 ? "" : "s");
   for (infer::AudioFormat format : {infer::AudioFormat::kPcm, infer::AudioFormat::kWav, infer::AudioFormat::kMp3,
                                     infer::AudioFormat::kOpus, infer::AudioFormat::kAac, infer::AudioFormat::kFlac}) {
     double wall_s = 0;

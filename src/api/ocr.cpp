@@ -118,8 +118,8 @@ ApiResult<OcrApiRequest> parse_ocr_request(std::string_view body) {
       if (image_fields.failed()) return image_fields.error();
       out.document_param = "document.image_url.url";
     } else {
-      doc_fields.fail("image_url", "'document.image_url' must be a string or an object with 'url', not " +
-                                       json_kind(*image));
+      doc_fields.fail("image_url",
+                      "'document.image_url' must be a string or an object with 'url', not " + json_kind(*image));
     }
   } else if (type == "file") {
     doc_fields.fail(unsupported("document.type", "a document given by file id (type 'file')"));

@@ -21,8 +21,9 @@ ApiError ocr_error(const Status& status, const std::string& document_param) {
     case ErrorCode::kOutOfRange: {
       // Over a limit: a page index or the number of pages names "pages", the rest the document.
       const std::string& message = status.message();
-      const bool about_pages = message.starts_with("the request reads") ||
-                               (message.starts_with("page ") && message.find("not in the document") != std::string::npos);
+      const bool about_pages =
+          message.starts_with("the request reads") ||
+          (message.starts_with("page ") && message.find("not in the document") != std::string::npos);
       return api_error(status, about_pages ? "pages" : document_param, "document_over_limit");
     }
     default:
@@ -40,7 +41,8 @@ asio::awaitable<void> handle_ocr(ServerContext& ctx, Connection& connection, con
     co_return;
   }
   state.record.model = parsed->model;
-  if (std::optional<ApiError> refused = model_request_error(ctx.models, parsed->model, model::Capability::kOcr, "OCR")) {
+  if (std::optional<ApiError> refused =
+          model_request_error(ctx.models, parsed->model, model::Capability::kOcr, "OCR")) {
     co_await write_error(connection, state, std::move(*refused));
     co_return;
   }

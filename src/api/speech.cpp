@@ -42,17 +42,24 @@ ApiResult<SpeechApiRequest> parse_speech_request(std::string_view body) {
     return unsupported("stream_format", "stream_format 'sse' (the audio streams as the response body)");
   }
   if (stream_format != "audio") {
-    return invalid_field_error("stream_format", "'stream_format' must be 'audio' or 'sse', not " + quote(stream_format));
+    return invalid_field_error("stream_format",
+                               "'stream_format' must be 'audio' or 'sse', not " + quote(stream_format));
   }
-  if (format == "mp3") out.speech.format = infer::AudioFormat::kMp3;
-  else if (format == "opus") out.speech.format = infer::AudioFormat::kOpus;
-  else if (format == "aac") out.speech.format = infer::AudioFormat::kAac;
-  else if (format == "flac") out.speech.format = infer::AudioFormat::kFlac;
-  else if (format == "wav") out.speech.format = infer::AudioFormat::kWav;
-  else if (format == "pcm") out.speech.format = infer::AudioFormat::kPcm;
+  if (format == "mp3")
+    out.speech.format = infer::AudioFormat::kMp3;
+  else if (format == "opus")
+    out.speech.format = infer::AudioFormat::kOpus;
+  else if (format == "aac")
+    out.speech.format = infer::AudioFormat::kAac;
+  else if (format == "flac")
+    out.speech.format = infer::AudioFormat::kFlac;
+  else if (format == "wav")
+    out.speech.format = infer::AudioFormat::kWav;
+  else if (format == "pcm")
+    out.speech.format = infer::AudioFormat::kPcm;
   else {
-    return invalid_field_error("response_format", "'response_format' must be one of mp3, opus, aac, flac, wav, pcm, not " +
-                                                      quote(format));
+    return invalid_field_error("response_format",
+                               "'response_format' must be one of mp3, opus, aac, flac, wav, pcm, not " + quote(format));
   }
   if (out.speech.input.empty()) return invalid_field_error("input", "'input' must not be empty");
   if (out.speech.input.find('\0') != std::string::npos) {

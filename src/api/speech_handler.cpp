@@ -38,7 +38,7 @@ class SpeechChannel final : public infer::SpeechObserver {
   struct Taken {
     std::string bytes;
     std::optional<Status> finish;
-    };
+  };
   Taken take() {
     std::lock_guard lock(mutex_);
     Taken out;
@@ -122,7 +122,8 @@ asio::awaitable<void> handle_speech(ServerContext& ctx, Connection& connection, 
   node::ModelLease lease = std::move(*acquired).value();
 
   const infer::AudioFormat format = parsed->speech.format;
-  auto channel = std::make_shared<SpeechChannel>([executor, waiter] { asio::post(executor, [waiter] { waiter->wake(); }); });
+  auto channel =
+      std::make_shared<SpeechChannel>([executor, waiter] { asio::post(executor, [waiter] { waiter->wake(); }); });
   infer::SpeechRequest speech = std::move(parsed->speech);
   Status submitted = lease->engine->speak(std::move(speech), channel);
   if (!submitted.ok()) {

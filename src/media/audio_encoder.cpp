@@ -34,12 +34,18 @@ struct Codec {
 
 Codec codec_for(infer::AudioFormat format) {
   switch (format) {
-    case infer::AudioFormat::kMp3: return {"libmp3lame", "mp3", 64000};
-    case infer::AudioFormat::kOpus: return {"libopus", "ogg", 32000};
-    case infer::AudioFormat::kAac: return {"aac", "adts", 64000};
-    case infer::AudioFormat::kFlac: return {"flac", "flac", 0};
-    case infer::AudioFormat::kWav: return {"pcm_s16le", "wav", 0};
-    case infer::AudioFormat::kPcm: return {nullptr, nullptr, 0};
+    case infer::AudioFormat::kMp3:
+      return {"libmp3lame", "mp3", 64000};
+    case infer::AudioFormat::kOpus:
+      return {"libopus", "ogg", 32000};
+    case infer::AudioFormat::kAac:
+      return {"aac", "adts", 64000};
+    case infer::AudioFormat::kFlac:
+      return {"flac", "flac", 0};
+    case infer::AudioFormat::kWav:
+      return {"pcm_s16le", "wav", 0};
+    case infer::AudioFormat::kPcm:
+      return {nullptr, nullptr, 0};
   }
   return {};
 }
@@ -226,9 +232,8 @@ Status AudioEncoder::write(std::span<const int16_t> samples) {
   n_output_samples_ += n_converted;
   if (state.codec == nullptr) {
     // pcm: the resampled s16 samples are the stream.
-    if (n_converted > 0 &&
-        !state.sink(std::string_view(reinterpret_cast<const char*>(state.converted.data()),
-                                     static_cast<size_t>(n_converted) * bytes_per_sample))) {
+    if (n_converted > 0 && !state.sink(std::string_view(reinterpret_cast<const char*>(state.converted.data()),
+                                                        static_cast<size_t>(n_converted) * bytes_per_sample))) {
       state.sink_stopped = true;
       return state.stopped_error();
     }
@@ -283,9 +288,8 @@ Status AudioEncoder::finish() {
     if (n_converted < 0) return av_failure("resampling", n_converted);
     n_output_samples_ += n_converted;
     if (state.codec == nullptr) {
-      if (n_converted > 0 &&
-          !state.sink(std::string_view(reinterpret_cast<const char*>(state.converted.data()),
-                                       static_cast<size_t>(n_converted) * bytes_per_sample))) {
+      if (n_converted > 0 && !state.sink(std::string_view(reinterpret_cast<const char*>(state.converted.data()),
+                                                          static_cast<size_t>(n_converted) * bytes_per_sample))) {
         state.sink_stopped = true;
         return state.stopped_error();
       }

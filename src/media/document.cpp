@@ -2,15 +2,15 @@
 
 #include <leptonica/allheaders.h>
 
-#include <cmath>
-#include <cstring>
-#include <limits>
-#include <mutex>
 #include <poppler-document.h>
 #include <poppler-global.h>
 #include <poppler-image.h>
 #include <poppler-page-renderer.h>
 #include <poppler-page.h>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
 
 namespace hearth::media {
 
@@ -59,11 +59,16 @@ const l_uint8* as_bytes(const std::string& text) { return reinterpret_cast<const
 
 std::string_view document_kind_name(DocumentKind kind) {
   switch (kind) {
-    case DocumentKind::kPdf: return "pdf";
-    case DocumentKind::kPng: return "png";
-    case DocumentKind::kJpeg: return "jpeg";
-    case DocumentKind::kTiff: return "tiff";
-    case DocumentKind::kWebp: return "webp";
+    case DocumentKind::kPdf:
+      return "pdf";
+    case DocumentKind::kPng:
+      return "png";
+    case DocumentKind::kJpeg:
+      return "jpeg";
+    case DocumentKind::kTiff:
+      return "tiff";
+    case DocumentKind::kWebp:
+      return "webp";
   }
   return "pdf";
 }
@@ -79,8 +84,9 @@ Result<DocumentKind> sniff_document(std::string_view bytes) {
     return DocumentKind::kTiff;
   }
   if (bytes.size() >= 12 && starts_with(bytes, "RIFF") && bytes.substr(8, 4) == "WEBP") return DocumentKind::kWebp;
-  return invalid_argument_error("the document is neither a PDF nor a PNG, JPEG, TIFF or WebP image (its first bytes "
-                                "match none of them)");
+  return invalid_argument_error(
+      "the document is neither a PDF nor a PNG, JPEG, TIFF or WebP image (its first bytes "
+      "match none of them)");
 }
 
 Document::Document(Document&&) noexcept = default;
@@ -150,17 +156,17 @@ Result<PageRaster> Document::render(int32_t index) const {
   const poppler::rectf box = page->page_rect(poppler::crop_box);
   const double dpi = limits_.pdf_dpi;
   // Rotated pages swap the sides Poppler renders.
-  const bool turned =
-      page->orientation() == poppler::page::landscape || page->orientation() == poppler::page::seascape;
+  const bool turned = page->orientation() == poppler::page::landscape || page->orientation() == poppler::page::seascape;
   const double width_pt = turned ? box.height() : box.width();
   const double height_pt = turned ? box.width() : box.height();
-  if (!std::isfinite(width_pt) || !std::isfinite(height_pt) || width_pt <= 0 || height_pt <= 0 ||
-      width_pt > 1e7 || height_pt > 1e7) {
+  if (!std::isfinite(width_pt) || !std::isfinite(height_pt) || width_pt <= 0 || height_pt <= 0 || width_pt > 1e7 ||
+      height_pt > 1e7) {
     return invalid_argument_error(what + " of the PDF has no usable page box");
   }
   const int64_t width = static_cast<int64_t>(std::ceil(width_pt * dpi / 72.0));
   const int64_t height = static_cast<int64_t>(std::ceil(height_pt * dpi / 72.0));
-  HEARTH_RETURN_IF_ERROR(check_raster(limits_, width, height, what + " at " + std::to_string(limits_.pdf_dpi) + " dpi"));
+  HEARTH_RETURN_IF_ERROR(
+      check_raster(limits_, width, height, what + " at " + std::to_string(limits_.pdf_dpi) + " dpi"));
   poppler::page_renderer renderer;
   renderer.set_image_format(poppler::image::format_gray8);
   renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
@@ -178,7 +184,8 @@ Result<PageRaster> Document::render(int32_t index) const {
   l_uint32* out = pixGetData(raster.pix.get());
   const l_int32 words_per_line = pixGetWpl(raster.pix.get());
   for (int row_idx = 0; row_idx < image.height(); ++row_idx) {
-    const auto* in_row = reinterpret_cast<const unsigned char*>(rows + static_cast<size_t>(row_idx) * image.bytes_per_row());
+    const auto* in_row =
+        reinterpret_cast<const unsigned char*>(rows + static_cast<size_t>(row_idx) * image.bytes_per_row());
     l_uint32* out_row = out + static_cast<size_t>(row_idx) * words_per_line;
     for (int col_idx = 0; col_idx < image.width(); ++col_idx) SET_DATA_BYTE(out_row, col_idx, in_row[col_idx]);
   }

@@ -56,9 +56,7 @@ struct RecognitionWatch {
   const std::atomic<bool>* cancelled = nullptr;
 };
 
-bool cancel_recognition(void* watch, int /*words*/) {
-  return static_cast<RecognitionWatch*>(watch)->cancelled->load();
-}
+bool cancel_recognition(void* watch, int /*words*/) { return static_cast<RecognitionWatch*>(watch)->cancelled->load(); }
 
 }  // namespace
 
@@ -83,8 +81,8 @@ Result<infer::EngineMemory> ocr_memory_estimate(const OcrEngineOptions& options)
   const int64_t model_bytes = file_bytes(model_path(options.tessdata_dir, options.language));
   if (model_bytes <= 0) {
     return not_found_error("tesseract's model for '" + options.language + "' is not at " +
-                           model_path(options.tessdata_dir, options.language) +
-                           " (Debian: apt install tesseract-ocr-" + options.language + ")");
+                           model_path(options.tessdata_dir, options.language) + " (Debian: apt install tesseract-ocr-" +
+                           options.language + ")");
   }
   infer::EngineMemory memory;
   memory.weights_bytes = model_bytes * kOcrModelExpansion + kOcrModelFixedBytes;

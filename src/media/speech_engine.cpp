@@ -115,7 +115,7 @@ SpeechEngine::SpeechEngine(const SpeechEngineOptions& options) : options_(option
 
 SpeechEngine::~SpeechEngine() {
   worker_.drain(0, "the engine is being destroyed");  // no synthesis runs past here
-  g_espeak_owned = false;  // eSpeak NG itself stays started (see EspeakStart)
+  g_espeak_owned = false;                             // eSpeak NG itself stays started (see EspeakStart)
 }
 
 Result<std::unique_ptr<SpeechEngine>> SpeechEngine::create(const SpeechEngineOptions& options) {
@@ -209,9 +209,8 @@ void SpeechEngine::synthesize(const infer::SpeechRequest& request, const std::st
   }
   espeak_ng_STATUS status = espeak_ng_SetVoiceByName(voice.c_str());
   if (status != ENS_OK) {
-    observer.on_finish(invalid_argument_error("eSpeak NG cannot use the voice '" + voice +
-                                              "': " + espeak_status_text(status)),
-                       0.0);
+    observer.on_finish(
+        invalid_argument_error("eSpeak NG cannot use the voice '" + voice + "': " + espeak_status_text(status)), 0.0);
     return;
   }
   espeak_ng_SetParameter(espeakRATE, rate_wpm, 0);
@@ -219,8 +218,8 @@ void SpeechEngine::synthesize(const infer::SpeechRequest& request, const std::st
   synthesis.encoder = encoder->get();
   synthesis.cancelled = &cancelled;
   // Plain text: no SSML, no phoneme mnemonics, whatever the input holds.
-  status = espeak_ng_Synthesize(request.input.c_str(), request.input.size() + 1, 0, POS_CHARACTER, 0,
-                                espeakCHARS_UTF8, nullptr, &synthesis);
+  status = espeak_ng_Synthesize(request.input.c_str(), request.input.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8,
+                                nullptr, &synthesis);
   if (!synthesis.status.ok()) {
     observer.on_finish(std::move(synthesis.status), 0.0);
     return;

@@ -16,8 +16,8 @@
 namespace hearth::node {
 
 struct BuiltinModel {
-  std::string id;          // "tesseract-eng", "espeak-ng"
-  std::string source;      // the data it reads (shown where a file's path is)
+  std::string id;      // "tesseract-eng", "espeak-ng"
+  std::string source;  // the data it reads (shown where a file's path is)
   model::Capabilities capabilities = 0;
   infer::EngineMemory estimate;  // what the budget counts for it (planned as weights and scratch)
   // Starts its engine (on the manager's loader thread).

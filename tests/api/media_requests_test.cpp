@@ -12,7 +12,8 @@ namespace {
 TEST(OcrRequestTest, ReadsDocumentUrlsImageUrlsAndPages) {
   const std::string pdf = "%PDF-1.4 fake";
   auto data_url = parse_ocr_request(R"({"model":"tesseract-eng","pages":[2,0],"id":"r1","include_image_base64":true,
-      "document":{"type":"document_url","document_url":"data:application/pdf;base64,)" + base64_encode(pdf) + R"(",
+      "document":{"type":"document_url","document_url":"data:application/pdf;base64,)" +
+                                    base64_encode(pdf) + R"(",
       "document_name":"a.pdf"}})");
   ASSERT_TRUE(data_url.ok()) << data_url.error().message;
   EXPECT_EQ(data_url->model, "tesseract-eng");
@@ -24,8 +25,9 @@ TEST(OcrRequestTest, ReadsDocumentUrlsImageUrlsAndPages) {
                                 base64_encode("\x89PNG") + R"("}})");
   ASSERT_TRUE(bare.ok()) << bare.error().message;
   EXPECT_EQ(bare->ocr.document, "\x89PNG");
-  auto object = parse_ocr_request(R"({"model":"m","document":{"type":"image_url","image_url":{"url":"data:image/png;base64,)" +
-                                  base64_encode("png") + R"("}}})");
+  auto object =
+      parse_ocr_request(R"({"model":"m","document":{"type":"image_url","image_url":{"url":"data:image/png;base64,)" +
+                        base64_encode("png") + R"("}}})");
   ASSERT_TRUE(object.ok()) << object.error().message;
   EXPECT_EQ(object->document_param, "document.image_url.url");
 }
@@ -63,9 +65,10 @@ TEST(OcrResponseTest, HasMistralsShape) {
   infer::OcrResult result;
   result.doc_size_bytes = 1234;
   result.pages.push_back({.index = 1, .markdown = "Hello\n\nworld", .dpi = 200, .width = 10, .height = 20});
-  EXPECT_EQ(render_ocr_response(request, result),
-            R"({"document_annotation":null,"model":"tesseract-eng","pages":[{"dimensions":{"dpi":200,"height":20,"width":10},)"
-            R"("images":[],"index":1,"markdown":"Hello\n\nworld"}],"usage_info":{"doc_size_bytes":1234,"pages_processed":1}})");
+  EXPECT_EQ(
+      render_ocr_response(request, result),
+      R"({"document_annotation":null,"model":"tesseract-eng","pages":[{"dimensions":{"dpi":200,"height":20,"width":10},)"
+      R"("images":[],"index":1,"markdown":"Hello\n\nworld"}],"usage_info":{"doc_size_bytes":1234,"pages_processed":1}})");
 }
 
 TEST(SpeechRequestTest, ReadsOpenAisFieldsWithTheirDefaults) {

@@ -29,13 +29,20 @@ int read_packet(void* opaque, uint8_t* buffer, int size) {
 
 float sample_at(const AVFrame* frame, int index) {
   switch (frame->format) {
-    case AV_SAMPLE_FMT_S16: return reinterpret_cast<const int16_t*>(frame->data[0])[index * frame->ch_layout.nb_channels] / 32768.0f;
-    case AV_SAMPLE_FMT_S16P: return reinterpret_cast<const int16_t*>(frame->data[0])[index] / 32768.0f;
-    case AV_SAMPLE_FMT_S32: return reinterpret_cast<const int32_t*>(frame->data[0])[index * frame->ch_layout.nb_channels] / 2147483648.0f;
-    case AV_SAMPLE_FMT_S32P: return reinterpret_cast<const int32_t*>(frame->data[0])[index] / 2147483648.0f;
-    case AV_SAMPLE_FMT_FLT: return reinterpret_cast<const float*>(frame->data[0])[index * frame->ch_layout.nb_channels];
-    case AV_SAMPLE_FMT_FLTP: return reinterpret_cast<const float*>(frame->data[0])[index];
-    default: return 0.0f;
+    case AV_SAMPLE_FMT_S16:
+      return reinterpret_cast<const int16_t*>(frame->data[0])[index * frame->ch_layout.nb_channels] / 32768.0f;
+    case AV_SAMPLE_FMT_S16P:
+      return reinterpret_cast<const int16_t*>(frame->data[0])[index] / 32768.0f;
+    case AV_SAMPLE_FMT_S32:
+      return reinterpret_cast<const int32_t*>(frame->data[0])[index * frame->ch_layout.nb_channels] / 2147483648.0f;
+    case AV_SAMPLE_FMT_S32P:
+      return reinterpret_cast<const int32_t*>(frame->data[0])[index] / 2147483648.0f;
+    case AV_SAMPLE_FMT_FLT:
+      return reinterpret_cast<const float*>(frame->data[0])[index * frame->ch_layout.nb_channels];
+    case AV_SAMPLE_FMT_FLTP:
+      return reinterpret_cast<const float*>(frame->data[0])[index];
+    default:
+      return 0.0f;
   }
 }
 

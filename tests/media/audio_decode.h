@@ -15,7 +15,7 @@ struct DecodedAudio {
   std::string codec;      // "mp3", "opus", "aac", "flac", "pcm_s16le"
   int32_t sample_rate = 0;
   int32_t channels = 0;
-  int64_t n_samples = 0;  // decoded, per channel
+  int64_t n_samples = 0;       // decoded, per channel
   std::vector<float> samples;  // the first channel, for level checks
   double seconds() const { return sample_rate > 0 ? static_cast<double>(n_samples) / sample_rate : 0.0; }
 };

@@ -14,25 +14,23 @@
 namespace hearth::media::testing {
 namespace {
 
-constexpr double kPageWidthPt = 148.0 / 25.4 * 72.0;   // A5
+constexpr double kPageWidthPt = 148.0 / 25.4 * 72.0;  // A5
 constexpr double kPageHeightPt = 210.0 / 25.4 * 72.0;
 constexpr double kMarginPt = 36.0;
 
 constexpr std::string_view kWords[] = {
-    "the",     "quick",    "brown",   "fox",      "jumps",   "over",     "lazy",     "dog",      "shop",
-    "invoice", "number",   "total",   "amount",   "paid",    "order",    "delivery", "address",  "street",
-    "river",   "garden",   "window",  "market",   "morning", "evening",  "letter",   "paper",    "machine",
-    "model",   "memory",   "budget",  "record",   "report",  "account",  "balance",  "monthly",  "weekly",
-    "customer", "supplier", "product", "service", "contract", "payment", "receipt",  "station",  "village",
-    "mountain", "history",  "science", "reading", "writing", "counting", "printer",  "scanner",  "office",
-    "kitchen", "coffee",   "bread",   "butter",   "cheese",  "apple",    "orange",   "yellow",   "green",
-    "purple",  "silver",   "golden",  "wooden",   "simple",  "careful",  "quiet",    "bright",   "heavy",
-    "light",   "small",    "large",   "early",    "late",    "north",    "south",    "east",     "west",
-    "winter",  "summer",   "spring",  "autumn",   "table",   "chair",    "door",     "house",    "street",
-    "answer",  "question", "number",  "figure",   "page",    "line",     "word",     "letter",   "friend",
-    "family",  "travel",   "journey", "ticket",   "train",   "bridge",   "harbor",   "island",   "forest",
-    "castle",  "tower",    "engine",  "wheel",    "signal",  "button",   "screen",   "camera",   "picture",
-    "music",   "dinner",   "lunch",
+    "the",      "quick",    "brown",   "fox",     "jumps",   "over",     "lazy",     "dog",      "shop",    "invoice",
+    "number",   "total",    "amount",  "paid",    "order",   "delivery", "address",  "street",   "river",   "garden",
+    "window",   "market",   "morning", "evening", "letter",  "paper",    "machine",  "model",    "memory",  "budget",
+    "record",   "report",   "account", "balance", "monthly", "weekly",   "customer", "supplier", "product", "service",
+    "contract", "payment",  "receipt", "station", "village", "mountain", "history",  "science",  "reading", "writing",
+    "counting", "printer",  "scanner", "office",  "kitchen", "coffee",   "bread",    "butter",   "cheese",  "apple",
+    "orange",   "yellow",   "green",   "purple",  "silver",  "golden",   "wooden",   "simple",   "careful", "quiet",
+    "bright",   "heavy",    "light",   "small",   "large",   "early",    "late",     "north",    "south",   "east",
+    "west",     "winter",   "summer",  "spring",  "autumn",  "table",    "chair",    "door",     "house",   "street",
+    "answer",   "question", "number",  "figure",  "page",    "line",     "word",     "letter",   "friend",  "family",
+    "travel",   "journey",  "ticket",  "train",   "bridge",  "harbor",   "island",   "forest",   "castle",  "tower",
+    "engine",   "wheel",    "signal",  "button",  "screen",  "camera",   "picture",  "music",    "dinner",  "lunch",
 };
 
 using CairoSurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
@@ -69,7 +67,8 @@ struct Raster {
 Raster white_page(int32_t dpi) {
   const double scale = dpi / 72.0;
   Raster raster;
-  raster.surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(std::lround(kPageWidthPt * scale)),
+  raster.surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24,
+                                                  static_cast<int>(std::lround(kPageWidthPt * scale)),
                                                   static_cast<int>(std::lround(kPageHeightPt * scale))));
   raster.cr.reset(cairo_create(raster.surface.get()));
   cairo_set_source_rgb(raster.cr.get(), 1, 1, 1);
@@ -102,8 +101,10 @@ void add_scan_noise(cairo_surface_t* surface, uint64_t seed) {
       const double gray = (pixels[col_idx] & 0xFF);
       double value = 40.0 + gray * (215.0 / 255.0) + grain(rng);  // ink at 40, paper at 255
       const double roll = speck(rng);
-      if (roll < 0.002) value = 0.0;
-      else if (roll < 0.004) value = 255.0;
+      if (roll < 0.002)
+        value = 0.0;
+      else if (roll < 0.004)
+        value = 255.0;
       const auto level = static_cast<uint32_t>(std::clamp(value, 0.0, 255.0));
       pixels[col_idx] = (level << 16) | (level << 8) | level;
     }

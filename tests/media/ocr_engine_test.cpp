@@ -26,8 +26,8 @@ OcrEngineOptions english() {
 Result<infer::OcrResult> read(infer::Engine& engine, infer::OcrRequest request) {
   std::promise<Result<infer::OcrResult>> promise;
   auto future = promise.get_future();
-  Status queued =
-      engine.ocr(std::move(request), [&promise](Result<infer::OcrResult> result) { promise.set_value(std::move(result)); });
+  Status queued = engine.ocr(std::move(request),
+                             [&promise](Result<infer::OcrResult> result) { promise.set_value(std::move(result)); });
   if (!queued.ok()) return queued;
   return future.get();
 }

@@ -68,10 +68,11 @@ TEST_F(SpeechEngineTest, FasterSpeechIsShorter) {
   auto seconds_at = [this](double speed) {
     auto observer = std::make_shared<Collected>();
     auto finished = observer->done.get_future();
-    Status queued = engine_->speak(
-        {.input = "One two three four five six seven eight nine ten.", .voice = "de", .format = infer::AudioFormat::kPcm,
-         .speed = speed},
-        observer);
+    Status queued = engine_->speak({.input = "One two three four five six seven eight nine ten.",
+                                    .voice = "de",
+                                    .format = infer::AudioFormat::kPcm,
+                                    .speed = speed},
+                                   observer);
     EXPECT_TRUE(queued.ok()) << queued.to_string();
     return finished.get().second;
   };

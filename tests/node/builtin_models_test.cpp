@@ -21,7 +21,9 @@ namespace fs = std::filesystem;
 
 class BuiltinModelsTest : public ::testing::Test {
  protected:
-  static fs::path dir() { return fs::temp_directory_path() / ("hearth_builtin_models_test_" + std::to_string(::getpid())); }
+  static fs::path dir() {
+    return fs::temp_directory_path() / ("hearth_builtin_models_test_" + std::to_string(::getpid()));
+  }
   static void SetUpTestSuite() {
     fs::create_directories(dir());
     ThreadPool pool(1);
@@ -54,7 +56,8 @@ TEST_F(BuiltinModelsTest, FindsTesseractAndEspeakWhereTheirDataIsInstalled) {
   const std::vector<BuiltinModel> models = find_builtin_models(BuiltinModelOptions{});
   std::vector<std::string> ids;
   for (const BuiltinModel& model : models) ids.push_back(model.id);
-  EXPECT_NE(std::find(ids.begin(), ids.end(), "tesseract-eng"), ids.end()) << "scripts/setup installs tesseract-ocr-eng";
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "tesseract-eng"), ids.end())
+      << "scripts/setup installs tesseract-ocr-eng";
   EXPECT_NE(std::find(ids.begin(), ids.end(), "espeak-ng"), ids.end()) << "scripts/setup installs espeak-ng-data";
   EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
   for (const BuiltinModel& model : models) {
@@ -71,7 +74,8 @@ TEST_F(BuiltinModelsTest, ServedBesideTheFilesAndLoadedOnDemand) {
   auto manager = ModelManager::create_for_dir(models.string(), options(int64_t{1} << 40));
   ASSERT_TRUE(manager.ok()) << manager.status().to_string();
   bool told = false;
-  for (const std::string& line : notices_) told = told || line.find("espeak-ng.gguf is not served") != std::string::npos;
+  for (const std::string& line : notices_)
+    told = told || line.find("espeak-ng.gguf is not served") != std::string::npos;
   EXPECT_TRUE(told) << "the shadowed file is named at start";
 
   const std::optional<ModelInfo> speech = (*manager)->info("espeak-ng");
