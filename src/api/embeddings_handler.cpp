@@ -59,6 +59,7 @@ asio::awaitable<void> handle_embeddings(ServerContext& ctx, Connection& connecti
     co_await write_error(connection, state, ApiError(embed.error()));
     co_return;
   }
+  embed->priority = state.policy.priority;  // X-Hearth-Priority: batch yields the cores to chat
   int64_t n_tokens = 0;
   for (const std::vector<int32_t>& ids : embed->inputs) n_tokens += static_cast<int64_t>(ids.size());
   state.record.prompt_tokens = n_tokens;

@@ -280,7 +280,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       ->capture_default_str();
   cmd->add_option("--kv-pool-tokens", args->kv_pool_tokens, "KV cache positions per model (default: ctx * parallel)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("-t,--threads", args->n_threads, "Engine threads per model (default: all cores)")
+  cmd->add_option("-t,--threads", args->n_threads, "Compute threads, shared by every loaded model (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body (413 beyond)")
       ->check(CLI::PositiveNumber)

@@ -81,14 +81,14 @@ int64_t embedding_pool_tokens(const EmbeddingEngineOptions& options) {
 
 class EmbeddingEngine::Impl {
  public:
-  Impl(std::unique_ptr<LlamaModel> model, const EmbeddingEngineOptions& options, int n_threads)
+  Impl(std::unique_ptr<LlamaModel> model, const EmbeddingEngineOptions& options, std::shared_ptr<ComputePool> compute)
       : model_(std::move(model)),
         options_(options),
-        pool_(n_threads),
+        compute_(std::move(compute)),
         cache_(KvShape{model_->config().n_layer, model_->config().n_head_kv, model_->config().head_dim},
                static_cast<int32_t>(embedding_pool_tokens(options) / options.kv_block_tokens), options.kv_block_tokens,
                options.kv_dtype),
-        forward_(*model_, cache_, pool_, options.max_batch_tokens, options.n_ctx) {
+        forward_(*model_, cache_, compute_->threads(), options.max_batch_tokens, options.n_ctx) {
     memory_.weights_bytes = model_->file().tensor_data_bytes();
     memory_.cache_bytes = cache_.n_bytes();
     memory_.scratch_bytes = forward_.scratch_bytes();
@@ -131,7 +131,7 @@ class EmbeddingEngine::Impl {
 
   std::unique_ptr<LlamaModel> model_;
   EmbeddingEngineOptions options_;
-  ThreadPool pool_;
+  std::shared_ptr<ComputePool> compute_;  // forward_ runs on its threads during a turn
   KvBlockPool cache_;
   BatchForward forward_;
 
@@ -293,6 +293,10 @@ bool EmbeddingEngine::Impl::step() {
     n_step_tokens += input.n_chunk;
   }
 
+  const bool interactive = std::any_of(active_.begin(), active_.end(), [](const ActiveInput& input) {
+    return input.job->request.priority == Priority::kInteractive;
+  });
+  const ComputePool::Turn turn = compute_->take_turn(interactive ? Priority::kInteractive : Priority::kBatch);
   const auto t_start = std::chrono::steady_clock::now();
   const std::span<const float> hidden = forward_.forward(batch_, BatchForward::Output::kHidden);
   forward_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -388,11 +392,11 @@ Result<std::unique_ptr<EmbeddingEngine>> EmbeddingEngine::create(std::unique_ptr
     return invalid_argument_error("the model names no pooling (" + model->config().arch + ".pooling_type is " +
                                   std::to_string(pooling) + "): it is not an embedding model");
   }
-  const int n_threads =
-      options.n_threads > 0 ? options.n_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::shared_ptr<ComputePool> compute =
+      options.compute != nullptr ? options.compute : std::make_shared<ComputePool>(options.n_threads);
   std::unique_ptr<Impl> impl;
   try {
-    impl = std::make_unique<Impl>(std::move(model), options, n_threads);
+    impl = std::make_unique<Impl>(std::move(model), options, std::move(compute));
   } catch (const std::bad_alloc&) {
     return resource_exhausted_error("cannot allocate the embedding engine's KV pool of " +
                                     std::to_string(embedding_pool_tokens(options)) + " positions");

@@ -14,7 +14,8 @@
 // tokens, so many short inputs share one pass and a long one spans several.
 // The final hidden states (after the output norm) are pooled per input (mean
 // of every position, the first (cls) or the last) and L2-normalized.
-// Requests are served in arrival order.
+// Requests are served in arrival order; a step takes its turn on the node's
+// compute threads at the highest priority among the requests it packs.
 //
 // Memory: the KV pool holds n_ctx + max_batch_tokens positions (plus one
 // block per input of a step), so the longest input fits next to a full step;
@@ -29,6 +30,7 @@
 #include <memory>
 #include <vector>
 
+#include "infer/compute_pool.h"
 #include "infer/engine.h"
 #include "infer/llama_model.h"
 #include "tensor/dtype.h"
@@ -41,7 +43,11 @@ struct EmbeddingEngineOptions {
   int32_t max_queued = 64;         // requests waiting before embed refuses
   int64_t kv_block_tokens = 16;
   tensor::DType kv_dtype = tensor::DType::kF16;
-  int n_threads = 0;  // 0: hardware concurrency
+  // The node's compute threads, shared with its other engines (compute_pool.h): each step
+  // takes a turn, interactive if any request in it is. Null: a pool of its own of n_threads
+  // (0: hardware concurrency).
+  std::shared_ptr<ComputePool> compute = nullptr;
+  int n_threads = 0;
 };
 
 // Positions in the KV pool the engine allocates for these options (whole

@@ -63,6 +63,8 @@ struct EngineStats {
 // kEmbed: token ids of each input (each at least one id, at most n_ctx).
 struct EmbedRequest {
   std::vector<std::vector<int32_t>> inputs;
+  // Batch requests (overnight jobs) yield the node's compute threads to interactive work.
+  Priority priority = Priority::kInteractive;
 };
 
 struct EmbedResult {

@@ -121,6 +121,10 @@ void ModelLease::release() {
 // ---- ModelManager ----
 
 ModelManager::ModelManager(ModelManagerOptions&& options) : options_(std::move(options)) {
+  // Every engine of the node steps on these threads, one step at a time (infer/compute_pool.h).
+  if (options_.load.scheduler.compute == nullptr) {
+    options_.load.scheduler.compute = std::make_shared<infer::ComputePool>(options_.load.scheduler.n_threads);
+  }
   if (!options_.now_ms) {
     options_.now_ms = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())

@@ -66,7 +66,10 @@ struct ModelSettings {
 };
 
 struct ModelManagerOptions {
-  ServedModelOptions load;  // context and engine limits of every model
+  // Context and engine limits of every model. load.scheduler.compute: the node's compute
+  // threads, which all its engines share; null: the manager starts a pool of
+  // load.scheduler.n_threads.
+  ServedModelOptions load;
   // Bytes every resident model's plan may add up to. Required (> 0).
   int64_t budget_bytes = 0;
   // How long an idle model stays loaded unless its settings or a request say

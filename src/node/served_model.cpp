@@ -31,6 +31,7 @@ infer::EmbeddingEngineOptions embedding_options(const model::LlamaConfig& config
   embedding.kv_block_tokens = options.scheduler.kv_block_tokens;
   embedding.kv_dtype = options.scheduler.kv_dtype;
   embedding.n_threads = options.scheduler.n_threads;
+  embedding.compute = options.scheduler.compute;
   return embedding;
 }
 
