@@ -150,7 +150,7 @@ describe('ollama client against hearth serve', () => {
         model: 'qwen3-tiny-q8_0',
         messages: [{ role: 'user', content: 'Describe someone.' }],
         format: schema,
-        options: { seed, temperature: 1.0, num_predict: 400 },
+        options: { seed, temperature: 1.0, num_predict: 900 },
       });
       assert.equal(answer.done_reason, 'stop', answer.message.content);
       const value = JSON.parse(answer.message.content);

@@ -20,7 +20,7 @@ check "install --no-start succeeds" test $? -eq 0
 check "install writes the unit in the user's systemd directory" test -s "$unit"
 check "install says what to run" grep -q "systemctl --user enable --now hearth.service" "$work/install.out"
 check "the unit runs hearth serve with the arguments, quoted" \
-  grep -qF "ExecStart=$(readlink -f "$hearth") serve \"models 100%%\" --host 127.0.0.1 --port 9123 --keep-alive 30m" "$unit"
+  grep -qF "ExecStart=$(readlink -f "$hearth") serve --models-dir \"models 100%%\" --host 127.0.0.1 --port 9123 --keep-alive 30m" "$unit"
 check "restarts on failure" grep -qx "Restart=on-failure" "$unit"
 check "runs where install was run" grep -qx "WorkingDirectory=$work/run dir" "$unit"
 check "starts with the user's services" grep -qx "WantedBy=default.target" "$unit"
