@@ -74,65 +74,86 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
+// Both files are built by appending: GCC 12 warns (-Wrestrict, a false
+// positive) about long chains of std::string operator+ starting at a literal.
 Result<std::string> render_systemd_unit(const ServiceSpec& spec) {
   HEARTH_RETURN_IF_ERROR(check_spec(spec));
-  std::string exec = systemd_word(spec.binary) + " serve";
-  for (const std::string& arg : spec.serve_args) exec += " " + systemd_word(arg);
-  return "# Written by `hearth service install`; `hearth service uninstall` removes it.\n"
-         "[Unit]\n"
-         "Description=hearth inference server (hearth serve)\n"
-         "After=network-online.target\n"
-         "Wants=network-online.target\n"
-         "\n"
-         "[Service]\n"
-         "Type=simple\n"
-         "ExecStart=" + exec + "\n"
-         "WorkingDirectory=" + systemd_path(spec.working_dir) + "\n"
-         // hearth serve drains its engines on SIGTERM (--drain-timeout-ms, 10 s by default).
-         "KillSignal=SIGTERM\n"
-         "TimeoutStopSec=60\n"
-         "Restart=on-failure\n"
-         "RestartSec=5\n"
-         "\n"
-         "[Install]\n"
-         "WantedBy=default.target\n";
+  std::string exec = systemd_word(spec.binary);
+  exec += " serve";
+  for (const std::string& arg : spec.serve_args) {
+    exec += ' ';
+    exec += systemd_word(arg);
+  }
+  std::string out;
+  out += "# Written by `hearth service install`; `hearth service uninstall` removes it.\n";
+  out += "[Unit]\n";
+  out += "Description=hearth inference server (hearth serve)\n";
+  out += "After=network-online.target\n";
+  out += "Wants=network-online.target\n";
+  out += "\n";
+  out += "[Service]\n";
+  out += "Type=simple\n";
+  out += "ExecStart=";
+  out += exec;
+  out += "\nWorkingDirectory=";
+  out += systemd_path(spec.working_dir);
+  out += "\n";
+  // hearth serve drains its engines on SIGTERM (--drain-timeout-ms, 10 s by default).
+  out += "KillSignal=SIGTERM\n";
+  out += "TimeoutStopSec=60\n";
+  out += "Restart=on-failure\n";
+  out += "RestartSec=5\n";
+  out += "\n";
+  out += "[Install]\n";
+  out += "WantedBy=default.target\n";
+  return out;
 }
 
 Result<std::string> render_launchd_plist(const ServiceSpec& spec) {
   HEARTH_RETURN_IF_ERROR(check_spec(spec));
-  std::string arguments = "    <string>" + xml_escape(spec.binary) + "</string>\n    <string>serve</string>\n";
-  for (const std::string& arg : spec.serve_args) arguments += "    <string>" + xml_escape(arg) + "</string>\n";
-  const std::string log = xml_escape(spec.home + "/Library/Logs/hearth.log");
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-         "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
-         "<!-- Written by `hearth service install`; `hearth service uninstall` removes it. -->\n"
-         "<plist version=\"1.0\">\n"
-         "<dict>\n"
-         "  <key>Label</key>\n"
-         "  <string>" + std::string(kLaunchdLabel) + "</string>\n"
-         "  <key>ProgramArguments</key>\n"
-         "  <array>\n" + arguments +
-         "  </array>\n"
-         "  <key>WorkingDirectory</key>\n"
-         "  <string>" + xml_escape(spec.working_dir) + "</string>\n"
-         "  <key>RunAtLoad</key>\n"
-         "  <true/>\n"
-         // Restarted when it exits unsuccessfully (a crash, a failed start); a clean exit stays stopped.
-         "  <key>KeepAlive</key>\n"
-         "  <dict>\n"
-         "    <key>SuccessfulExit</key>\n"
-         "    <false/>\n"
-         "  </dict>\n"
-         "  <key>ThrottleInterval</key>\n"
-         "  <integer>5</integer>\n"
-         "  <key>ExitTimeOut</key>\n"
-         "  <integer>60</integer>\n"
-         "  <key>StandardOutPath</key>\n"
-         "  <string>" + log + "</string>\n"
-         "  <key>StandardErrorPath</key>\n"
-         "  <string>" + log + "</string>\n"
-         "</dict>\n"
-         "</plist>\n";
+  const auto string_element = [](std::string* out, std::string_view indent, std::string_view text) {
+    *out += indent;
+    *out += "<string>";
+    *out += xml_escape(text);
+    *out += "</string>\n";
+  };
+  std::string log = spec.home;
+  log += "/Library/Logs/hearth.log";
+  std::string out;
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n";
+  out += "<!-- Written by `hearth service install`; `hearth service uninstall` removes it. -->\n";
+  out += "<plist version=\"1.0\">\n";
+  out += "<dict>\n";
+  out += "  <key>Label</key>\n";
+  string_element(&out, "  ", kLaunchdLabel);
+  out += "  <key>ProgramArguments</key>\n";
+  out += "  <array>\n";
+  string_element(&out, "    ", spec.binary);
+  string_element(&out, "    ", "serve");
+  for (const std::string& arg : spec.serve_args) string_element(&out, "    ", arg);
+  out += "  </array>\n";
+  out += "  <key>WorkingDirectory</key>\n";
+  string_element(&out, "  ", spec.working_dir);
+  out += "  <key>RunAtLoad</key>\n";
+  out += "  <true/>\n";
+  // Restarted when it exits unsuccessfully (a crash, a failed start); a clean exit stays stopped.
+  out += "  <key>KeepAlive</key>\n";
+  out += "  <dict>\n";
+  out += "    <key>SuccessfulExit</key>\n";
+  out += "    <false/>\n";
+  out += "  </dict>\n";
+  out += "  <key>ThrottleInterval</key>\n";
+  out += "  <integer>5</integer>\n";
+  out += "  <key>ExitTimeOut</key>\n";
+  out += "  <integer>60</integer>\n";
+  out += "  <key>StandardOutPath</key>\n";
+  string_element(&out, "  ", log);
+  out += "  <key>StandardErrorPath</key>\n";
+  string_element(&out, "  ", log);
+  out += "</dict>\n";
+  out += "</plist>\n";
+  return out;
 }
 
 }  // namespace hearth::cli
