@@ -1,4 +1,5 @@
-// POST /v1/chat/completions, /v1/completions, /v1/messages and /v1/embeddings on a server with a gateway
+// POST /v1/chat/completions, /v1/completions, /v1/messages and /v1/embeddings (and Ollama's /api/chat,
+// /api/generate, /api/embed, /api/embeddings, to hearth nodes only) on a server with a gateway
 // config: decide the request's data class (its API key's floor, raised by an
 // X-Hearth-Data-Class header, never lowered), ask the router for targets
 // (gateway/router.h), then run it on this node's own engine or proxy it to a
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/embeddings_handler.h"
 #include "api/generation_job.h"
 #include "api/http_connection.h"
 #include "gateway/fleet.h"
@@ -85,7 +87,8 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
 // node's own embedding engine, a node, or an OpenAI-compatible provider (an
 // Anthropic provider has no embeddings: the next target is tried).
 asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& connection, const HttpRequest& request,
-                                                RequestState& state);
+                                                RequestState& state,
+                                                EmbeddingsDialect dialect = EmbeddingsDialect::kOpenAI);
 
 // This node's models as the router sees them.
 gateway::NodeStatus self_status(const node::ModelManager& models);

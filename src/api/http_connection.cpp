@@ -10,6 +10,8 @@
 #include "api/generation_handler.h"
 #include "api/metrics_text.h"
 #include "api/model_routes.h"
+#include "api/ollama_handler.h"
+#include "api/ollama_renderers.h"
 #include "api/policy_headers.h"
 #include "api/routes.h"
 #include "api/sse.h"
@@ -87,6 +89,7 @@ std::chrono::milliseconds to_ms(int64_t ms) { return std::chrono::milliseconds(m
 
 std::string stream_error_event(const RequestState& state, const ApiError& error) {
   if (state.anthropic) return "event: error\ndata: " + render_anthropic_error_body(error) + "\n\n";
+  if (state.ollama) return render_ollama_error_body(error) + "\n";
   return sse_data(render_error_body(error));
 }
 
@@ -142,7 +145,9 @@ asio::awaitable<bool> write_error(Connection& connection, RequestState& state, A
   if (error.http_status == 405 && !allow.empty()) headers.emplace_back("Allow", allow);
   // After a 413 or a protocol error the rest of the request is unread: close.
   if (error.http_status == 413 || error.http_status == 431) connection.close_after_response = true;
-  std::string body = state.anthropic ? render_anthropic_error_body(error) : render_error_body(error);
+  std::string body = state.anthropic ? render_anthropic_error_body(error)
+                     : state.ollama  ? render_ollama_error_body(error)
+                                     : render_error_body(error);
   const bool written = co_await write_response(connection, state, static_cast<unsigned>(error.http_status),
                                                std::move(body), "application/json", std::move(headers));
   co_return written;
@@ -152,6 +157,26 @@ asio::awaitable<bool> write_error(Connection& connection, RequestState& state, A
   std::string no_allow;
   const bool written = co_await write_error(connection, state, std::move(error), std::move(no_allow));
   co_return written;
+}
+
+asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& state, const char* content_type) {
+  http::response<http::empty_body> response{http::status::ok, 11};
+  response.set(http::field::server, "hearth");
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, "no-cache");
+  response.set("X-Request-Id", state.id);
+  for (const auto& [name, value] : state.response_headers) response.set(name, value);
+  response.keep_alive(state.keep_alive && !connection.close_after_response);
+  response.chunked(true);
+  if (!response.keep_alive()) connection.close_after_response = true;
+  state.record.status = 200;
+  state.response_started = true;
+  http::response_serializer<http::empty_body> serializer{response};
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await http::async_write_header(connection.stream, serializer, asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  co_return !error;
 }
 
 asio::awaitable<bool> write_chunk(Connection& connection, std::string_view bytes) {
@@ -181,6 +206,7 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
   std::optional<RouteMatch> match = match_route(method, target);
   if (!match) {
     state.id = ctx.ids.next_id("req-");
+    state.ollama = target_path(target).starts_with("/api/");
     state.record.route = std::string(target_path(target).substr(0, 256));
     ApiError error = route_not_found_error(method, target_path(target).substr(0, 256));
     co_await write_error(connection, state, std::move(error));
@@ -191,6 +217,7 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
   const bool generates = match->route == Route::kChatCompletions || match->route == Route::kCompletions ||
                          match->route == Route::kMessages;
   state.anthropic = match->route == Route::kMessages;
+  state.ollama = is_ollama_route(match->route);
   state.id = ctx.ids.next_id(!generates                                ? "req-"
                              : match->route == Route::kChatCompletions ? "chatcmpl-"
                              : match->route == Route::kMessages        ? "msg_"
@@ -213,6 +240,14 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       co_await write_error(connection, state, std::move(*refused));
       co_return;
     }
+  }
+  if (state.ollama) {
+    co_await handle_ollama(ctx, connection, request, match->route, state);
+    if (state.key) {
+      const int64_t n_tokens = state.record.prompt_tokens.value_or(0) + state.record.completion_tokens.value_or(0);
+      ctx.limiter.add_tokens(state.key->name, n_tokens, steady_now_ms());
+    }
+    co_return;
   }
   if (match->route == Route::kEmbeddings) {
     if (ctx.gateway != nullptr) {

@@ -39,6 +39,8 @@ class HttpServer::Impl {
 
   ~Impl() {
     if (drainer_.joinable()) drainer_.join();
+    // Before io_ goes: their last posts must find it alive.
+    ctx_->background.stop_and_join();
   }
 
   Status listen() {
@@ -168,6 +170,7 @@ class HttpServer::Impl {
   void begin_shutdown() {
     if (ctx_->stopping) return;
     ctx_->stopping = true;
+    ctx_->background.request_stop();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     signals_.cancel(ignored);

@@ -21,6 +21,8 @@ RouteMatch make_match(Route route, std::string_view pattern, std::string_view al
 
 }  // namespace
 
+bool is_ollama_route(Route route) { return route >= Route::kOllamaChat && route <= Route::kOllamaDelete; }
+
 std::string_view target_path(std::string_view target) {
   const size_t query = target.find('?');
   return query == std::string_view::npos ? target : target.substr(0, query);
@@ -57,6 +59,16 @@ std::optional<RouteMatch> match_route(std::string_view method, std::string_view 
   if (path == "/hearth/v1/status") return make_match(Route::kStatus, path, "GET", method);
   if (path == "/hearth/v1/costs") return make_match(Route::kCosts, path, "GET", method);
   if (path == "/metrics") return make_match(Route::kMetrics, path, "GET", method);
+  if (path == "/api/chat") return make_match(Route::kOllamaChat, path, "POST", method);
+  if (path == "/api/generate") return make_match(Route::kOllamaGenerate, path, "POST", method);
+  if (path == "/api/embed") return make_match(Route::kOllamaEmbed, path, "POST", method);
+  if (path == "/api/embeddings") return make_match(Route::kOllamaEmbeddings, path, "POST", method);
+  if (path == "/api/show") return make_match(Route::kOllamaShow, path, "POST", method);
+  if (path == "/api/pull") return make_match(Route::kOllamaPull, path, "POST", method);
+  if (path == "/api/tags") return make_match(Route::kOllamaTags, path, "GET", method);
+  if (path == "/api/ps") return make_match(Route::kOllamaPs, path, "GET", method);
+  if (path == "/api/version") return make_match(Route::kOllamaVersion, path, "GET", method);
+  if (path == "/api/delete") return make_match(Route::kOllamaDelete, path, "DELETE", method);
   constexpr std::string_view kModelPrefix = "/v1/models/";
   if (path.size() > kModelPrefix.size() && path.substr(0, kModelPrefix.size()) == kModelPrefix) {
     std::optional<std::string> id = percent_decode(path.substr(kModelPrefix.size()));

@@ -7,6 +7,8 @@
 //   POST /v1/embeddings
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
 //   GET  /hearth/v1/status    GET /hearth/v1/costs     GET /metrics (Prometheus text)
+//   Ollama's API: POST /api/chat, /api/generate, /api/embed, /api/embeddings,
+//   /api/show, /api/pull; GET /api/tags, /api/ps, /api/version; DELETE /api/delete
 #pragma once
 
 #include <optional>
@@ -26,7 +28,20 @@ enum class Route {
   kStatus,
   kCosts,
   kMetrics,
+  kOllamaChat,
+  kOllamaGenerate,
+  kOllamaEmbed,
+  kOllamaEmbeddings,
+  kOllamaShow,
+  kOllamaPull,
+  kOllamaTags,
+  kOllamaPs,
+  kOllamaVersion,
+  kOllamaDelete,
 };
+
+// The routes of Ollama's API (errors in its shape).
+bool is_ollama_route(Route route);
 
 struct RouteMatch {
   Route route = Route::kHealth;

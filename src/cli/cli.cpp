@@ -13,6 +13,7 @@
 #include "cli/plan_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
+#include "cli/service_command.h"
 #include "cli/synth_command.h"
 #include "cli/tco_command.h"
 #include "cli/version.h"
@@ -34,6 +35,7 @@ int run_cli(int argc, char** argv) {
   add_run_command(app, action);
   add_bench_command(app, action);
   add_serve_command(app, action);
+  add_service_command(app, action);
   add_plan_command(app, action);
   add_models_command(app, action);
   add_keys_command(app, action);

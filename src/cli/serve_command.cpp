@@ -14,6 +14,7 @@
 #include "cli/models_dir.h"
 #include "cli/config_file.h"
 #include "cli/state_db.h"
+#include "cli/version.h"
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
 #include "ledger/egress_ledger.h"
@@ -47,6 +48,7 @@ struct ServeArgs {
   std::string load_wait;      // a duration; empty: the config's, else 60s
   std::vector<std::string> pinned;
   bool require_keys = false;
+  std::string pull_from;  // Ollama's /api/pull source; empty: the config's
   std::string state_dir;  // hearth.db (API keys, egress ledger); empty: $HEARTH_STATE_DIR, else the default
 };
 
@@ -210,6 +212,9 @@ int run_serve(const ServeArgs& args) {
   server_options.max_body_bytes = args.max_body_bytes;
   server_options.metrics_max_series_per_family = args.metrics_max_series;
   server_options.drain_timeout_ms = args.drain_timeout_ms;
+  server_options.models_dir = source->dir;
+  server_options.pull_from = !args.pull_from.empty() ? args.pull_from : config.pull_from.value_or("");
+  server_options.version = version_number();
   if (is_gateway) {
     server_options.gateway = std::make_shared<const gateway::GatewayConfig>(gateway_config);
     // SIGHUP re-reads the gateway's sections; the node's own keys (models, budget) need a restart.
@@ -302,6 +307,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
                   "requests may set keep_alive)");
   cmd->add_option("--load-wait", args->load_wait,
                   "How long a load may wait for busy models to make room before 503 (default 60s)");
+  cmd->add_option("--pull-from", args->pull_from,
+                  "Where Ollama's POST /api/pull finds a model named NAME:TAG (NAME-TAG.gguf): a directory or an "
+                  "http(s) base URL (default: pull_from in --config)");
   cmd->add_option("--pin", args->pinned, "Load this model id at start and never unload it (repeatable)");
   cmd->add_flag("--require-keys", args->require_keys,
                 "Require an API key on every request but /health, even on loopback (always required on other "

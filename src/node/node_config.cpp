@@ -74,8 +74,8 @@ Status read_model_settings(const toml::table& table, const std::string& source_n
   return ok_status();
 }
 
-constexpr std::string_view kNodeKeys[] = {"models_dir", "memory_budget", "keep_alive",
-                                          "load_wait",  "require_keys",  "models"};
+constexpr std::string_view kNodeKeys[] = {"models_dir",   "memory_budget", "keep_alive", "load_wait",
+                                          "require_keys", "pull_from",     "models"};
 
 }  // namespace
 
@@ -101,6 +101,19 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
       auto resolved = resolve_path(path->get(), source_name, home);
       if (!resolved.ok()) return config_error(source_name, value.source(), resolved.status().message());
       config.models_dir = std::move(resolved).value();
+    } else if (key.str() == "pull_from") {
+      const auto* from = value.as_string();
+      if (from == nullptr || from->get().empty()) {
+        return config_error(source_name, value.source(), "pull_from must be a non-empty string");
+      }
+      const std::string& text = from->get();
+      if (text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0) {
+        config.pull_from = text;
+      } else {
+        auto resolved = resolve_path(text, source_name, home);
+        if (!resolved.ok()) return config_error(source_name, value.source(), resolved.status().message());
+        config.pull_from = std::move(resolved).value();
+      }
     } else if (key.str() == "memory_budget") {
       auto budget = read_byte_size(value, "memory_budget");
       if (!budget.ok()) return config_error(source_name, value.source(), budget.status().message());
@@ -135,7 +148,7 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
     } else {
       return config_error(source_name, key.source(),
                           "unknown key '" + std::string(key.str()) +
-                              "' (known: models_dir, memory_budget, keep_alive, load_wait, require_keys, models)");
+                              "' (known: models_dir, memory_budget, keep_alive, load_wait, require_keys, pull_from, models)");
     }
   }
   return config;

@@ -7,6 +7,7 @@
 //   keep_alive = "30m"            # idle models unload after this ("-1": never; 0: at once)
 //   load_wait = "60s"             # how long a load waits for busy models to make room
 //   require_keys = true           # every request needs an API key, even on loopback (always off loopback)
+//   pull_from = "/mnt/nas/models" # where Ollama's POST /api/pull finds NAME-TAG.gguf (a directory or an http(s) URL)
 //   [models."qwen2.5-7b-q4_k_m"]  # per model, by id (the file name without .gguf; quoted: it has a dot)
 //   pinned = true                 # loaded at start, never unloaded
 //   keep_alive = "2h"
@@ -32,6 +33,7 @@ struct NodeConfig {
   std::optional<int64_t> keep_alive_ms;  // negative: forever
   std::optional<int64_t> load_wait_ms;
   bool require_keys = false;
+  std::optional<std::string> pull_from;  // a directory (absolute once loaded) or an http(s) base URL
   std::map<std::string, ModelSettings, std::less<>> models;  // [models.ID]
 };
 

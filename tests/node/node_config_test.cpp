@@ -39,6 +39,19 @@ TEST(NodeConfigTest, TildeIsHome) {
   EXPECT_NE(no_home.status().message().find("HOME"), std::string::npos);
 }
 
+TEST(NodeConfigTest, PullFromIsADirectoryOrAnHttpUrl) {
+  auto dir = parse_node_config("pull_from = \"nas\"\n", "/etc/hearth/hearth.toml", "/home/a");
+  ASSERT_TRUE(dir.ok()) << dir.status().message();
+  EXPECT_EQ(dir->pull_from, "/etc/hearth/nas");
+  auto url = parse_node_config("pull_from = \"https://nas.lan/models\"\n", "/etc/hearth.toml", "/home/a");
+  ASSERT_TRUE(url.ok()) << url.status().message();
+  EXPECT_EQ(url->pull_from, "https://nas.lan/models");
+  auto empty = parse_node_config("pull_from = \"\"\n", "/etc/hearth.toml", "/home/a");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("pull_from"), std::string::npos);
+  EXPECT_FALSE(parse_node_config("pull_from = 3\n", "/etc/hearth.toml", "/home/a").ok());
+}
+
 TEST(NodeConfigTest, UnknownKeyNamesFileLineAndKey) {
   auto config = parse_node_config("models_dir = \"/m\"\n\nmodel_dir = \"/typo\"\n", "/etc/hearth.toml", "");
   ASSERT_FALSE(config.ok());
