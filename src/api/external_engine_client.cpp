@@ -76,6 +76,16 @@ infer::TokenLogprob token_logprob(const json& entry) {
   return out;
 }
 
+// Where the tokens' bytes spell the choice's text (on the first piece), each
+// piece gets its own token's bytes, so that text flows token by token.
+void distribute_text(std::vector<node::ExternalPiece>& pieces) {
+  if (pieces.size() < 2) return;
+  std::string joined;
+  for (const node::ExternalPiece& piece : pieces) joined += piece.token.bytes;
+  if (joined != pieces.front().text) return;
+  for (node::ExternalPiece& piece : pieces) piece.text = piece.token.bytes;
+}
+
 // The pieces of one chunk's choice: its text on the first, one piece per
 // token its logprobs list (at least one).
 std::vector<node::ExternalPiece> pieces_of(const json& choice, int32_t n_top_logprobs) {
@@ -101,6 +111,7 @@ std::vector<node::ExternalPiece> pieces_of(const json& choice, int32_t n_top_log
         }
       }
     }
+    distribute_text(pieces);
     return pieces;
   }
   // OpenAI's legacy completions form.
@@ -127,6 +138,7 @@ std::vector<node::ExternalPiece> pieces_of(const json& choice, int32_t n_top_log
       }
     }
   }
+  distribute_text(pieces);
   return pieces;
 }
 
@@ -143,6 +155,40 @@ std::string error_message_of(const json& body) {
     }
   }
   return body.dump();
+}
+
+enum class ChunkOutcome { kContinue, kStopped, kFailed };
+
+// One chunk of the stream (or the whole answer): usage, timings, the pieces
+// of its first choice handed to the sink, its finish. kStopped: the sink
+// wants no more; kFailed: end->error says why.
+ChunkOutcome take_chunk(const json& chunk, const node::ExternalGeneration& generation, node::ExternalStreamSink& sink,
+                        node::ExternalEnd* end, bool* finished) {
+  if (chunk.contains("error")) {
+    end->error = unavailable_error("the engine failed: " + error_message_of(chunk));
+    return ChunkOutcome::kFailed;
+  }
+  if (const auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
+    end->n_prompt_tokens = usage->value("prompt_tokens", int64_t{-1});
+    end->n_generated_tokens = usage->value("completion_tokens", int64_t{-1});
+  }
+  if (const auto timings = chunk.find("timings"); timings != chunk.end() && timings->is_object()) {
+    end->prompt_ms = timings->value("prompt_ms", -1.0);
+    end->decode_ms = timings->value("predicted_ms", -1.0);
+  }
+  const auto choices = chunk.find("choices");
+  if (choices == chunk.end() || !choices->is_array() || choices->empty()) return ChunkOutcome::kContinue;
+  const json& choice = choices->front();
+  if (!choice.is_object()) return ChunkOutcome::kContinue;
+  for (node::ExternalPiece& piece : pieces_of(choice, generation.n_top_logprobs)) {
+    if (piece.text.empty() && !piece.has_logprob) continue;  // a chunk with only a finish_reason
+    if (!sink.on_piece(std::move(piece))) return ChunkOutcome::kStopped;
+  }
+  if (const auto reason = choice.find("finish_reason"); reason != choice.end() && reason->is_string()) {
+    *finished = true;
+    end->length = reason->get<std::string>() == "length";
+  }
+  return ChunkOutcome::kContinue;
 }
 
 // One stream's state shared by the stream and its cancellation watcher (one
@@ -267,7 +313,7 @@ class OpenAiEngineClient final : public node::ExternalEngineClient {
       co_return end;
     }
     net::ResponseParser parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(uint64_t{1} << 40);  // a stream, bounded by max_tokens and read piece by piece
     Status header = co_await connection.read_header(parser, timeout_ms);
     if (!header.ok()) {
       end.error = unavailable_error("the engine did not answer: " + header.message());
@@ -287,8 +333,8 @@ class OpenAiEngineClient final : public node::ExternalEngineClient {
       co_return end;
     }
 
-    std::string buffer;
     bool finished = false;
+    std::string buffer;
     while (true) {
       // Complete lines first: each "data:" line of llama-server's stream is one chunk.
       size_t newline = 0;
@@ -309,33 +355,9 @@ class OpenAiEngineClient final : public node::ExternalEngineClient {
                                       std::string(data.substr(0, 200)));
           co_return end;
         }
-        if (chunk.contains("error")) {
-          end.error = unavailable_error("the engine failed: " + error_message_of(chunk));
-          co_return end;
-        }
-        if (const auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
-          end.n_prompt_tokens = usage->value("prompt_tokens", int64_t{-1});
-          end.n_generated_tokens = usage->value("completion_tokens", int64_t{-1});
-        }
-        if (const auto timings = chunk.find("timings"); timings != chunk.end() && timings->is_object()) {
-          end.prompt_ms = timings->value("prompt_ms", -1.0);
-          end.decode_ms = timings->value("predicted_ms", -1.0);
-        }
-        const auto choices = chunk.find("choices");
-        if (choices == chunk.end() || !choices->is_array() || choices->empty()) continue;  // the usage chunk
-        const json& choice = choices->front();
-        if (!choice.is_object()) continue;
-        for (node::ExternalPiece& piece : pieces_of(choice, generation.n_top_logprobs)) {
-          if (piece.text.empty() && !piece.has_logprob) continue;  // a chunk with only a finish_reason
-          if (!sink->on_piece(std::move(piece))) {
-            state->stopped_by_sink = true;
-            co_return end;  // the caller closes the connection: the engine stops
-          }
-        }
-        if (const auto reason = choice.find("finish_reason"); reason != choice.end() && reason->is_string()) {
-          finished = true;
-          end.length = reason->get<std::string>() == "length";
-        }
+        const ChunkOutcome outcome = take_chunk(chunk, generation, *sink, &end, &finished);
+        if (outcome == ChunkOutcome::kStopped) state->stopped_by_sink = true;
+        if (outcome != ChunkOutcome::kContinue) co_return end;  // the caller closes the connection
       }
       if (buffer.size() > kMaxLineBytes) {
         end.error = data_loss_error("the engine sent a line longer than 1 MiB");
