@@ -14,7 +14,11 @@
 // chat form {content: [{id, token, bytes, logprob, top_logprobs}]} that
 // llama-server sends, or OpenAI's legacy completions form {tokens,
 // token_logprobs, top_logprobs}), finish_reason, usage, and llama-server's
-// timings (prompt_ms, predicted_ms). A non-200 answer, an {"error": ...}
+// timings (prompt_ms, predicted_ms). Where a chunk's logprob entries spell its
+// text, each entry becomes a piece with its own bytes. llama-server lists no
+// entry for a token that ends inside a UTF-8 character (its bytes lead the
+// next entry, whose logprob is that next token's): such a pair arrives as one
+// piece. A non-200 answer, an {"error": ...}
 // chunk, a malformed chunk or a stream that ends without a finish_reason
 // fails the generation, saying what came.
 //

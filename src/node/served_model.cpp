@@ -131,8 +131,11 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     start.path = path;
     auto started = ExternalEngine::start(std::move(start), *served->tokenizer, options.external_client);
     if (!started.ok()) {
-      return Status(started.status().code(),
-                    "cannot start the external engine for " + path + ": " + started.status().message());
+      // A process that died before it was ready may start next time (503); a missing binary or a
+      // bad command is the server's configuration (500), not the client's request.
+      const ErrorCode code =
+          started.status().code() == ErrorCode::kUnavailable ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+      return Status(code, "cannot start the external engine for " + path + ": " + started.status().message());
     }
     served->engine = std::move(started).value();
     return served;

@@ -45,6 +45,9 @@ function write_config(extra = '') {
       'extra_args = ["-t", "1", "--no-webui"]',
       'ready_timeout = "120s"',
       extra,
+      '[models."tiny-broken"]',
+      'engine = "llama-server"',
+      'command = "/nonexistent/llama-server -m {file} --port {port}"',
       '',
     ].join('\n'),
   );
@@ -63,6 +66,7 @@ before(
     execFileSync(hearth_bin, ['synth', '--shape', 'tiny', '--type', 'f32', '--seed', '1', '-o',
       path.join(models_dir, 'tiny.gguf')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
     fs.symlinkSync('tiny.gguf', path.join(models_dir, 'tiny-ext.gguf'));
+    fs.symlinkSync('tiny.gguf', path.join(models_dir, 'tiny-broken.gguf'));
     config_path = path.join(models_dir, '..', `${path.basename(models_dir)}.toml`);
     write_config();
   },
@@ -177,6 +181,12 @@ describe('external engine: llama-server', { skip, timeout: 170_000 }, () => {
       assert.ok(resident.plan.overhead_bytes > 0, JSON.stringify(resident.plan));
       assert.equal(held.weights_bytes + held.cache_bytes + held.scratch_bytes, resident.planned_bytes);
       assert.ok(server.stderr_lines.some((line) => /tiny-ext.*its engine process holds .* planned/.test(line)));
+
+      // An engine that cannot be started: a server error naming what is wrong.
+      const broken = await server.fetch('/v1/chat/completions', {
+        json: { model: 'tiny-broken', messages: greeting, max_tokens: 1 } });
+      assert.equal(broken.status, 500);
+      assert.match((await broken.json()).error.message, /\/nonexistent\/llama-server is not an executable file/);
 
       // Structured output needs hearth's constrained decoding: refused, naming why.
       const schema_res = await server.fetch('/v1/chat/completions', {
