@@ -60,7 +60,8 @@ std::string token_bytes(const json& entry) {
     }
     return out;
   }
-  if (const auto token = entry.find("token"); token != entry.end() && token->is_string()) return token->get<std::string>();
+  if (const auto token = entry.find("token"); token != entry.end() && token->is_string())
+    return token->get<std::string>();
   return {};
 }
 
@@ -351,8 +352,8 @@ class OpenAiEngineClient final : public node::ExternalEngineClient {
         }
         const json chunk = json::parse(data, nullptr, /*allow_exceptions=*/false);
         if (chunk.is_discarded() || !chunk.is_object()) {
-          end.error = data_loss_error("the engine sent a chunk that is not a JSON object: " +
-                                      std::string(data.substr(0, 200)));
+          end.error =
+              data_loss_error("the engine sent a chunk that is not a JSON object: " + std::string(data.substr(0, 200)));
           co_return end;
         }
         const ChunkOutcome outcome = take_chunk(chunk, generation, *sink, &end, &finished);
@@ -369,8 +370,8 @@ class OpenAiEngineClient final : public node::ExternalEngineClient {
       }
       Status piece = co_await connection.read_body_piece(parser, &buffer, timeout_ms);
       if (!piece.ok()) {
-        end.error = handle->cancelled() ? ok_status()
-                                        : unavailable_error("the engine's stream broke: " + piece.message());
+        end.error =
+            handle->cancelled() ? ok_status() : unavailable_error("the engine's stream broke: " + piece.message());
         co_return end;
       }
     }

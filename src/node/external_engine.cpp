@@ -113,8 +113,8 @@ class ExternalEngine::Sequence final : public ExternalStreamSink {
   int64_t n_pieces_ = 0;
   bool stopped_ = false;
   int32_t stop_index_ = -1;
-  std::string released_;                    // backs the TokenEvent's text
-  std::vector<infer::TokenLogprob> top_;    // backs its top_logprobs
+  std::string released_;                  // backs the TokenEvent's text
+  std::vector<infer::TokenLogprob> top_;  // backs its top_logprobs
 };
 
 Result<std::unique_ptr<ExternalEngine>> ExternalEngine::start(ExternalEngineStart&& start,
@@ -195,8 +195,8 @@ Result<std::shared_ptr<infer::SequenceHandle>> ExternalEngine::submit(
     return infer::missing_capability_error("text generation", model::Capability::kGenerate, start_.capabilities);
   }
   if (request.grammar) {
-    return failed_precondition_error("structured output (a JSON schema) is not available for the model '" +
-                                     start_.id + "': it is served by an external engine (" +
+    return failed_precondition_error("structured output (a JSON schema) is not available for the model '" + start_.id +
+                                     "': it is served by an external engine (" +
                                      std::string(external_engine_kind_name(start_.config.kind)) + ")");
   }
   HEARTH_RETURN_IF_ERROR(
@@ -221,8 +221,8 @@ Result<std::shared_ptr<infer::SequenceHandle>> ExternalEngine::submit(
   if (generation.prompt_form == ExternalPromptForm::kTokens) generation.prompt_ids = std::move(request.prompt);
 
   auto handle = std::make_shared<infer::SequenceHandle>();
-  auto sequence = std::make_shared<Sequence>(this, std::move(observer), handle, std::move(request.params.stop),
-                                             n_prompt_tokens);
+  auto sequence =
+      std::make_shared<Sequence>(this, std::move(observer), handle, std::move(request.params.stop), n_prompt_tokens);
   {
     std::lock_guard lock(mutex_);
     if (draining_) return unavailable_error(drain_reason_);

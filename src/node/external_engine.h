@@ -51,9 +51,9 @@ namespace hearth::node {
 struct ExternalGeneration {
   ExternalEngineKind kind = ExternalEngineKind::kLlamaServer;  // llama-server takes its own sampling fields too
   int port = 0;
-  std::string served_model;          // the request's "model"
-  std::vector<int32_t> prompt_ids;   // with ExternalPromptForm::kTokens
-  std::string prompt_text;           // with ExternalPromptForm::kText
+  std::string served_model;         // the request's "model"
+  std::vector<int32_t> prompt_ids;  // with ExternalPromptForm::kTokens
+  std::string prompt_text;          // with ExternalPromptForm::kText
   ExternalPromptForm prompt_form = ExternalPromptForm::kTokens;
   int32_t max_tokens = 0;
   infer::SamplingParams sampling;
@@ -71,8 +71,8 @@ struct ExternalPiece {
 };
 
 struct ExternalEnd {
-  Status error;  // not ok: the stream failed (the engine died, refused, hung)
-  bool length = false;  // the engine stopped at max_tokens
+  Status error;                     // not ok: the stream failed (the engine died, refused, hung)
+  bool length = false;              // the engine stopped at max_tokens
   int64_t n_prompt_tokens = -1;     // the engine's count; -1: not reported
   int64_t n_generated_tokens = -1;  // -1: not reported
   double prompt_ms = -1.0;          // the engine's own timings; -1: not reported
@@ -158,15 +158,15 @@ class ExternalEngine final : public infer::Engine {
   std::atomic<int64_t> measured_overhead_bytes_{0};
 
   mutable std::mutex mutex_;
-  std::condition_variable idle_cv_;         // running_ emptied
-  bool draining_ = false;                   // guarded by mutex_
-  std::string drain_reason_;                // guarded by mutex_
+  std::condition_variable idle_cv_;                 // running_ emptied
+  bool draining_ = false;                           // guarded by mutex_
+  std::string drain_reason_;                        // guarded by mutex_
   std::vector<std::shared_ptr<Sequence>> running_;  // guarded by mutex_
-  infer::EngineStats stats_;                // guarded by mutex_ (n_running derived)
-  double prefill_s_total_ = 0.0;            // guarded by mutex_
-  double decode_s_total_ = 0.0;             // guarded by mutex_
-  int64_t n_rated_prompt_tokens_ = 0;       // guarded by mutex_
-  int64_t n_rated_decode_tokens_ = 0;       // guarded by mutex_
+  infer::EngineStats stats_;                        // guarded by mutex_ (n_running derived)
+  double prefill_s_total_ = 0.0;                    // guarded by mutex_
+  double decode_s_total_ = 0.0;                     // guarded by mutex_
+  int64_t n_rated_prompt_tokens_ = 0;               // guarded by mutex_
+  int64_t n_rated_decode_tokens_ = 0;               // guarded by mutex_
 };
 
 }  // namespace hearth::node

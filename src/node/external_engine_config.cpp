@@ -79,8 +79,9 @@ Result<ExternalEngineKind> parse_external_engine_kind(std::string_view name) {
        {ExternalEngineKind::kLlamaServer, ExternalEngineKind::kMlxLm, ExternalEngineKind::kOpenAiCompatible}) {
     if (name == external_engine_kind_name(kind)) return kind;
   }
-  return invalid_argument_error("engine must be \"hearth\", \"llama-server\", \"mlx-lm\" or \"openai-compatible\", not \"" +
-                                std::string(name) + "\"");
+  return invalid_argument_error(
+      "engine must be \"hearth\", \"llama-server\", \"mlx-lm\" or \"openai-compatible\", not \"" + std::string(name) +
+      "\"");
 }
 
 std::vector<std::string> split_command(std::string_view command) {

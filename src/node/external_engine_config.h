@@ -56,7 +56,7 @@ struct ExternalEngineConfig {
   int64_t overhead_bytes = 0;
   int32_t n_parallel = 0;  // 0: the node's --parallel
   ExternalPromptForm prompt_form = ExternalPromptForm::kTokens;
-  std::string model_path;  // {model_path}; empty: the model's file
+  std::string model_path;    // {model_path}; empty: the model's file
   std::string served_model;  // the request's "model" field; empty: the model id
   // A stream that makes no progress for this long fails (the engine hangs).
   int64_t stall_timeout_ms = 600'000;

@@ -193,8 +193,9 @@ Status ExternalProcess::launch() {
       }
       ::kill(-child, SIGKILL);  // whatever it left behind in its group
       const std::string output = recent_output();
-      return unavailable_error(options_.name + " " + describe_wait_status(status) + " before it was ready" +
-                               (output.empty() ? std::string(" (it printed nothing)") : "; its last output:\n" + output));
+      return unavailable_error(
+          options_.name + " " + describe_wait_status(status) + " before it was ready" +
+          (output.empty() ? std::string(" (it printed nothing)") : "; its last output:\n" + output));
     }
     bool stopping = false;
     {
@@ -316,6 +317,11 @@ ExternalProcess::~ExternalProcess() {
     stopping_ = true;
     cv_.notify_all();
   }
+  bool running = false;
+  {
+    std::lock_guard lock(mutex_);
+    running = pid_ > 0;
+  }
   signal_child(SIGTERM);
   {
     std::unique_lock lock(mutex_);
@@ -326,7 +332,7 @@ ExternalProcess::~ExternalProcess() {
   }
   if (supervisor_.joinable()) supervisor_.join();
   if (output_reader_.joinable()) output_reader_.join();
-  HEARTH_LOG(kInfo, options_.name + ": stopped");
+  if (running) HEARTH_LOG(kInfo, options_.name + ": stopped");
 }
 
 std::optional<int> ExternalProcess::ready_port() const {

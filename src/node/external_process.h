@@ -88,15 +88,15 @@ class ExternalProcess {
 
   ExternalProcessOptions options_;
   mutable std::mutex mutex_;
-  std::condition_variable cv_;  // stopping_ set (wakes a backoff wait)
-  pid_t pid_ = 0;               // guarded by mutex_
-  int port_ = 0;                // guarded by mutex_
-  bool ready_ = false;          // guarded by mutex_
-  bool stopping_ = false;       // guarded by mutex_
-  int32_t n_restarts_ = 0;      // guarded by mutex_
-  std::string last_exit_;       // guarded by mutex_
+  std::condition_variable cv_;            // stopping_ set (wakes a backoff wait)
+  pid_t pid_ = 0;                         // guarded by mutex_
+  int port_ = 0;                          // guarded by mutex_
+  bool ready_ = false;                    // guarded by mutex_
+  bool stopping_ = false;                 // guarded by mutex_
+  int32_t n_restarts_ = 0;                // guarded by mutex_
+  std::string last_exit_;                 // guarded by mutex_
   std::deque<std::string> recent_lines_;  // guarded by mutex_; the last output lines
-  std::thread output_reader_;   // the current child's output
+  std::thread output_reader_;             // the current child's output
   std::thread supervisor_;
 };
 

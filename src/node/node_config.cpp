@@ -54,9 +54,8 @@ Result<int64_t> read_duration(const toml::node& value, std::string_view key) {
   return invalid_argument_error(std::string(key) + " must be a duration like \"5m\" or a number of seconds");
 }
 
-constexpr std::string_view kExternalKeys[] = {"command",  "extra_args",   "ready_path",   "ready_timeout",
-                                              "overhead", "parallel",     "prompt",       "model_path",
-                                              "served_model", "stall_timeout"};
+constexpr std::string_view kExternalKeys[] = {"command",  "extra_args", "ready_path", "ready_timeout", "overhead",
+                                              "parallel", "prompt",     "model_path", "served_model",  "stall_timeout"};
 
 bool is_external_key(std::string_view key) {
   return std::find(std::begin(kExternalKeys), std::end(kExternalKeys), key) != std::end(kExternalKeys);

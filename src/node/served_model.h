@@ -67,12 +67,10 @@ struct ServedModel {
 // Maps the file, builds its tokenizer and chat template and starts the
 // engine it calls for (start_engine), or, with `external`, reads only its
 // header (tokenizer, chat template) and starts the external engine process
-// that serves it (ExternalEngine::start; `external->path` is ignored). Errors name the file. With `on_overwrite`, first takes a
-// FileLease on the file whose on_break it is (see file_lease.h for what it may
-// do); kUnavailable while another process has the file open for writing (a
-// copy in progress: retry later); where the file system or its owner allows
-// no lease, says through options.notice that the file is not protected and
-// loads it all the same.
+// that serves it (ExternalEngine::start; `external->path` is ignored). Errors name the file. With `on_overwrite`, first
+// takes a FileLease on the file whose on_break it is (see file_lease.h for what it may do); kUnavailable while another
+// process has the file open for writing (a copy in progress: retry later); where the file system or its owner allows no
+// lease, says through options.notice that the file is not protected and loads it all the same.
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
                                                        const ServedModelOptions& options,
                                                        std::function<void()> on_overwrite = {},

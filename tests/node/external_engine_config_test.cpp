@@ -26,8 +26,9 @@ TEST(ExternalEngineConfigTest, LlamaServerPresetExpands) {
   const ExternalEngineConfig config = external_engine_preset(ExternalEngineKind::kLlamaServer);
   auto argv = expand_external_command(config, sample_launch());
   ASSERT_TRUE(argv.ok()) << argv.status().to_string();
-  const std::vector<std::string> expected = {"llama-server", "-m", "/srv/models/qwen.gguf", "--host", "127.0.0.1",
-                                             "--port",       "41234", "-c", "32768", "-np", "4"};
+  const std::vector<std::string> expected = {
+      "llama-server", "-m", "/srv/models/qwen.gguf", "--host", "127.0.0.1", "--port", "41234", "-c", "32768",
+      "-np",          "4"};
   EXPECT_EQ(*argv, expected);
   EXPECT_EQ(config.ready_path, "/health");
   EXPECT_EQ(config.prompt_form, ExternalPromptForm::kTokens);
@@ -59,7 +60,7 @@ TEST(ExternalEngineConfigTest, PlaceholdersInsideArgumentsAndExtraArgs) {
   config.extra_args = {"--name", "model {id}"};
   auto argv = expand_external_command(config, sample_launch());
   ASSERT_TRUE(argv.ok()) << argv.status().to_string();
-  const std::vector<std::string> expected = {"srv", "--listen=127.0.0.1:41234", "--ctx", "8192", "--name",
+  const std::vector<std::string> expected = {"srv",       "--listen=127.0.0.1:41234", "--ctx", "8192", "--name",
                                              "model qwen"};
   EXPECT_EQ(*argv, expected);
 }

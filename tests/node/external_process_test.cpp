@@ -110,8 +110,7 @@ TEST_F(ExternalProcessTest, ExitBeforeReadyQuotesItsOutput) {
   EXPECT_EQ(process.status().code(), ErrorCode::kUnavailable);
   EXPECT_NE(process.status().message().find("exited with status 3 before it was ready"), std::string::npos)
       << process.status().message();
-  EXPECT_NE(process.status().message().find("cannot open model file"), std::string::npos)
-      << process.status().message();
+  EXPECT_NE(process.status().message().find("cannot open model file"), std::string::npos) << process.status().message();
 }
 
 TEST_F(ExternalProcessTest, MissingExecutableIsNotFound) {
