@@ -32,6 +32,9 @@ struct ManagedModel {
   model::Capabilities capabilities = 0;  // of the engine its family calls for
   model::LlamaConfig config;
   planner::PlanSettings plan_settings;
+  // Also immutable, but for an external engine's plan.overhead_bytes, which
+  // load_entry (on the loader thread, the only writer) raises under
+  // ModelManager::mutex_ to what the process was measured to hold.
   planner::MemoryPlan plan;
   int64_t n_ctx = 0;
   bool pinned = false;
