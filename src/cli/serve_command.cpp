@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/external_engine_client.h"
 #include "api/http_server.h"
 #include "base/byte_size.h"
 #include "base/duration.h"
@@ -121,6 +122,7 @@ int run_serve(const ServeArgs& args) {
   load.scheduler.n_threads = args.n_threads;
   load.scheduler.prefix_cache = !args.no_prefix_cache;
   load.notice = [](const std::string& line) { std::fprintf(stderr, "hearth serve: %s\n", line.c_str()); };
+  load.external_client = api::make_external_engine_client;
 
   std::string budget_source = "--memory-budget";
   if (!args.memory_budget.empty()) {

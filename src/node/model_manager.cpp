@@ -32,10 +32,14 @@ struct ManagedModel {
   model::Capabilities capabilities = 0;  // of the engine its family calls for
   model::LlamaConfig config;
   planner::PlanSettings plan_settings;
+  // Also immutable, but for an external engine's plan.overhead_bytes, which
+  // load_entry (on the loader thread, the only writer) raises under
+  // ModelManager::mutex_ to what the process was measured to hold.
   planner::MemoryPlan plan;
   int64_t n_ctx = 0;
   bool pinned = false;
   int64_t keep_alive_ms = kDefaultKeepAliveMs;  // configured
+  std::optional<ExternalEngineConfig> external;  // set: served by an external engine process
 
   // Guarded by ModelManager::mutex_.
   std::unique_ptr<ServedModel> served;
@@ -153,8 +157,22 @@ Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path,
           infer::embedding_pool_tokens(embedding_options(entry->config, options_.load));
       entry->plan_settings.n_parallel = 1;
     }
+    if (auto it = options_.settings.find(entry->id); it != options_.settings.end() && it->second.external) {
+      // An external engine: the same planned terms at its own parallelism
+      // (llama-server's -c is the context times -np), plus its process's runtime.
+      const ExternalEngineConfig& external = *it->second.external;
+      if (!model::has_capability(entry->capabilities, model::Capability::kGenerate)) {
+        return invalid_argument_error("the model '" + entry->id + "' is configured for an external engine (" +
+                                      std::string(external_engine_kind_name(external.kind)) +
+                                      "), which serves text generation only");
+      }
+      entry->external = external;
+      if (external.n_parallel > 0) entry->plan_settings.n_parallel = external.n_parallel;
+      entry->plan_settings.kv_pool_tokens = entry->n_ctx * entry->plan_settings.n_parallel;
+    }
     HEARTH_RETURN_IF_ERROR(planner::validate_settings(entry->plan_settings));
     entry->plan = planner::plan_memory(entry->config, header.weights_bytes, entry->plan_settings);
+    if (entry->external) entry->plan.overhead_bytes = entry->external->overhead_bytes;
     return ok_status();
   }();
   if (!planned.ok()) {
@@ -329,6 +347,16 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.load_ms = entry.load_ms;
   info.stats = entry.served ? std::optional(entry.served->engine->stats()) : entry.last_stats;
   if (entry.served) info.memory = entry.served->engine->memory();
+  if (entry.external) {
+    info.external_kind = std::string(external_engine_kind_name(entry.external->kind));
+    if (entry.served) {
+      if (const auto* external = dynamic_cast<const ExternalEngine*>(entry.served->engine.get())) {
+        info.external_pid = external->process().pid();
+        info.external_restarts = external->process().n_restarts();
+        info.external_last_exit = external->process().last_exit();
+      }
+    }
+  }
   return info;
 }
 
@@ -425,8 +453,33 @@ Result<ModelManager::EntryPtr> ModelManager::replan(const EntryPtr& stale) {
 }
 
 Result<std::unique_ptr<ServedModel>> ModelManager::load_entry(const EntryPtr& entry) {
-  return load_served_model(entry->id, entry->path, options_.load,
-                           [this, weak_entry = std::weak_ptr<Entry>(entry)] { on_file_overwritten(weak_entry); });
+  std::optional<ExternalEngineStart> external;
+  if (entry->external) {
+    external.emplace();
+    external->config = *entry->external;
+    external->plan = entry->plan;
+    external->n_ctx = entry->n_ctx;
+    external->n_parallel = static_cast<int32_t>(entry->plan_settings.n_parallel);
+    external->capabilities = entry->capabilities;
+  }
+  auto served = load_served_model(
+      entry->id, entry->path, options_.load,
+      [this, weak_entry = std::weak_ptr<Entry>(entry)] { on_file_overwritten(weak_entry); },
+      external ? &*external : nullptr);
+  if (served.ok() && entry->external) {
+    // An external engine's runtime is measured at start: where it holds more
+    // than planned, the budget counts what it holds from now on.
+    const int64_t held_bytes = (*served)->engine->memory().total_bytes();
+    std::lock_guard lock(mutex_);
+    if (held_bytes > entry->plan.total_bytes()) {
+      const int64_t planned_bytes = entry->plan.total_bytes();
+      entry->plan.overhead_bytes += held_bytes - planned_bytes;
+      notice("model '" + entry->id + "': its engine process holds " + format_byte_size(held_bytes) +
+             ", more than the " + format_byte_size(planned_bytes) + " planned; the budget counts " +
+             format_byte_size(held_bytes) + " for it from now on");
+    }
+  }
+  return served;
 }
 
 Status ModelManager::rescan() {

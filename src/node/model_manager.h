@@ -51,6 +51,7 @@
 #include "base/status.h"
 #include "infer/scheduler.h"
 #include "model/llama_arch.h"
+#include "node/external_engine_config.h"
 #include "node/served_model.h"
 #include "planner/memory_plan.h"
 
@@ -63,6 +64,8 @@ inline constexpr int64_t kDefaultLoadWaitMs = 60 * 1000;
 struct ModelSettings {
   std::optional<int64_t> keep_alive_ms;  // negative: never unload when idle
   bool pinned = false;                   // loaded at start, never unloaded
+  // Set: served by an external engine process (engine = "llama-server", ...).
+  std::optional<ExternalEngineConfig> external;
 };
 
 struct ModelManagerOptions {
@@ -118,6 +121,13 @@ struct ModelInfo {
   std::optional<infer::EngineStats> stats;
   // While resident: what its engine holds, term by term (never more than plan).
   std::optional<infer::EngineMemory> memory;
+  // Served by an external engine process: its kind ("llama-server", ...;
+  // empty: hearth's own engine) and, while resident, the process's pid (0
+  // while it restarts), its restarts and how it last exited.
+  std::string external_kind;
+  int64_t external_pid = 0;
+  int32_t external_restarts = 0;
+  std::string external_last_exit;
 };
 
 class ModelManager;

@@ -8,6 +8,7 @@
 #include "infer/embedding_engine.h"
 #include "infer/llama_model.h"
 #include "model/arch/arch_registry.h"
+#include "model/gguf.h"
 
 namespace hearth::node {
 
@@ -54,7 +55,8 @@ Result<std::unique_ptr<infer::Engine>> start_engine(std::unique_ptr<infer::Llama
 
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
                                                        const ServedModelOptions& options,
-                                                       std::function<void()> on_overwrite) {
+                                                       std::function<void()> on_overwrite,
+                                                       const ExternalEngineStart* external) {
   auto served = std::make_unique<ServedModel>();
   served->id = id;
   served->path = path;
@@ -75,9 +77,19 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     }
   }
 
-  auto loaded = infer::LlamaModel::load(path);
-  if (!loaded.ok()) return Status(loaded.status().code(), "cannot load " + path + ": " + loaded.status().message());
-  std::unique_ptr<infer::LlamaModel> model = std::move(loaded).value();
+  // An external engine maps the weights itself: only the header is read here.
+  std::unique_ptr<infer::LlamaModel> model;
+  std::optional<model::GgufFile> header_only;
+  if (external != nullptr) {
+    auto opened = model::GgufFile::open(path);
+    if (!opened.ok()) return Status(opened.status().code(), "cannot read " + path + ": " + opened.status().message());
+    header_only = std::move(opened).value();
+  } else {
+    auto loaded = infer::LlamaModel::load(path);
+    if (!loaded.ok()) return Status(loaded.status().code(), "cannot load " + path + ": " + loaded.status().message());
+    model = std::move(loaded).value();
+  }
+  const model::GgufFile& file = header_only ? *header_only : model->file();
   if (served->file_lease) {
     // The lease must cover the file that was mapped: a rename over the path
     // between the two opens would leave the mapping unprotected.
@@ -89,14 +101,14 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     }
   }
 
-  auto tokenizer = text::Tokenizer::from_gguf(model->file());
+  auto tokenizer = text::Tokenizer::from_gguf(file);
   if (!tokenizer.ok()) {
     return Status(tokenizer.status().code(),
                   path + ": the model's tokenizer is unusable: " + tokenizer.status().message());
   }
   served->tokenizer = std::move(tokenizer).value();
 
-  auto chat_template = text::ChatTemplate::from_gguf(model->file());
+  auto chat_template = text::ChatTemplate::from_gguf(file);
   if (chat_template.ok()) {
     served->chat_template = std::move(chat_template).value();
     if (!served->chat_template->fallback_reason().empty() && options.notice) {
@@ -105,13 +117,30 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     }
   } else {
     served->chat_template_error = chat_template.status().message();
-    if (options.notice &&
-        model::has_capability(model::model_capabilities(model->config()), model::Capability::kGenerate)) {
+    const model::Capabilities capabilities =
+        external != nullptr ? external->capabilities : model::model_capabilities(model->config());
+    if (options.notice && model::has_capability(capabilities, model::Capability::kGenerate)) {
       options.notice("model '" + served->id + "' has no chat template hearth can render (" +
                      served->chat_template_error + "); it serves /v1/completions only");
     }
   }
 
+  if (external != nullptr) {
+    header_only.reset();  // the engine process maps the file itself
+    ExternalEngineStart start = *external;
+    start.id = id;
+    start.path = path;
+    auto started = ExternalEngine::start(std::move(start), *served->tokenizer, options.external_client);
+    if (!started.ok()) {
+      // A process that died before it was ready may start next time (503); a missing binary or a
+      // bad command is the server's configuration (500), not the client's request.
+      const ErrorCode code =
+          started.status().code() == ErrorCode::kUnavailable ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+      return Status(code, "cannot start the external engine for " + path + ": " + started.status().message());
+    }
+    served->engine = std::move(started).value();
+    return served;
+  }
   auto engine = start_engine(std::move(model), *served->tokenizer, options);
   if (!engine.ok()) {
     return Status(engine.status().code(), "cannot start the engine for " + path + ": " + engine.status().message());
