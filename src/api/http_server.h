@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/batch_services.h"
 #include "base/status.h"
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
@@ -81,6 +82,9 @@ struct HttpServerOptions {
   // `[costs] power = "rapl"`: each usage row holds the packages' energy over
   // its wall time. Must outlive the server.
   const ledger::RaplMeter* rapl = nullptr;
+  // The Files and Batches APIs (api/file_routes.h, api/batch_routes.h): null
+  // answers those routes with 503. Must outlive the server.
+  BatchServices* batch = nullptr;
 };
 
 class HttpServer {

@@ -7,6 +7,8 @@
 //   POST /v1/embeddings
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
 //   GET  /hearth/v1/status    GET /hearth/v1/costs     GET /metrics (Prometheus text)
+//   POST/GET /v1/files   GET/DELETE /v1/files/{id}   GET /v1/files/{id}/content
+//   POST/GET /v1/batches GET /v1/batches/{id}        POST /v1/batches/{id}/cancel
 #pragma once
 
 #include <optional>
@@ -26,12 +28,22 @@ enum class Route {
   kStatus,
   kCosts,
   kMetrics,
+  kUploadFile,
+  kListFiles,
+  kGetFile,
+  kDeleteFile,
+  kFileContent,
+  kCreateBatch,
+  kListBatches,
+  kGetBatch,
+  kCancelBatch,
 };
 
 struct RouteMatch {
   Route route = Route::kHealth;
   std::string pattern;     // "/v1/models/{id}": what access logs show
   std::string model_id;    // kGetModel only
+  std::string object_id;   // the {id} of the file and batch routes, percent-decoded
   std::string_view allow;  // methods the path takes ("GET", "POST")
   bool method_allowed = false;
 };
