@@ -1,7 +1,8 @@
 // Interactive time to first token while a batch job runs: one node, a model, N sequential streamed
 // chats measured idle, then the same N while a batch of long lines runs at batch priority (the
-// batch must still be running when the last one is measured, else the run says so and fails).
-// Prints one JSON summary: TTFT p50/p90/max in ms for both phases, and the batch's lines/s.
+// batch must still be running when the last one is measured, else the run says so and fails),
+// then, as a control, while the same load runs as interactive requests (no priority).
+// Prints one JSON summary: TTFT p50/p90/max in ms for each phase, and the batch's lines/s.
 //
 //   node bench/batch_ttft.mjs                               # smollm-135m q8_0 (synthesized)
 //   BENCH_SHAPE=tiny BENCH_N=40 BENCH_LINES=600 node bench/batch_ttft.mjs
@@ -10,7 +11,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toFile } from 'openai';
 import { HearthServer, run_hearth } from '../tests/api/hearth_server.mjs';
 
 const shape = process.env.BENCH_SHAPE ?? 'smollm-135m';
@@ -69,7 +69,10 @@ const lines = Array.from({ length: n_lines }, (_, idx) =>
     body: { model: 'm', messages: [{ role: 'user', content: `write about item ${idx}` }], max_tokens: line_tokens, seed: idx },
   }),
 ).join('\n');
-const file = await client.files.create({ file: await toFile(Buffer.from(lines), 'in.jsonl'), purpose: 'batch' });
+const form = new FormData();
+form.append('purpose', 'batch');
+form.append('file', new Blob([lines]), 'in.jsonl');
+const file = await (await server.fetch('/v1/files', { method: 'POST', body: form })).json();
 const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
 // Measure once lines are running.
 for (;;) {
@@ -83,6 +86,26 @@ for (let idx = 0; idx < n_chats; ++idx) busy.push(await ttft_ms(1000 + idx));
 const end = await client.batches.retrieve(batch.id);
 const lines_per_s = ((end.request_counts.completed - first_counts) * 1000) / (performance.now() - t_batch_start);
 await client.batches.cancel(batch.id);
+for (;;) {
+  if ((await client.batches.retrieve(batch.id)).status === 'cancelled') break;
+}
+
+// Control: the same load as interactive requests (batch_parallel clients in a loop), no priority.
+let stop = false;
+const background = Array.from({ length: batch_parallel }, async (_, worker) => {
+  for (let round = 0; !stop; ++round) {
+    await client.chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: `write about item ${worker * 1000 + round}` }],
+      max_tokens: line_tokens,
+      seed: round,
+    });
+  }
+});
+const control = [];
+for (let idx = 0; idx < n_chats; ++idx) control.push(await ttft_ms(2000 + idx));
+stop = true;
+await Promise.all(background);
 await server.stop();
 const still_running = end.status === 'in_progress';
 console.log(
@@ -94,6 +117,7 @@ console.log(
       line_tokens,
       idle: summary(idle),
       during_batch: summary(busy),
+      during_same_load_interactive: summary(control),
       batch_lines_per_s: +lines_per_s.toFixed(2),
       batch_running_throughout: still_running,
       batch_lines_done_when_measured: end.request_counts.completed,
