@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/file_text.h"
+#include "base/quoted_text.h"
 #include "cli/batch_progress.h"
 #include "jobs/batch_window.h"
 #include "net/http_request.h"
@@ -19,16 +20,6 @@
 
 namespace hearth::cli {
 namespace {
-
-// 'text' (built by appending: GCC 12 warns, wrongly, on "'" + std::string(...)).
-std::string in_quotes(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '\'';
-  out += text;
-  out += '\'';
-  return out;
-}
 
 using json = nlohmann::json;
 
@@ -105,7 +96,7 @@ bool is_plain_id(const std::string& id) {
 
 Result<Client> make_client(const BatchArgs& args) {
   if (!args.id.empty() && !is_plain_id(args.id)) {
-    return invalid_argument_error(in_quotes(args.id.substr(0, 64)) + " is not a batch id (like batch_abc123)");
+    return invalid_argument_error(single_quoted(args.id.substr(0, 64)) + " is not a batch id (like batch_abc123)");
   }
   std::string url = args.url;
   if (url.empty()) {

@@ -4,19 +4,10 @@
 #include <ctime>
 
 #include "base/duration.h"
+#include "base/quoted_text.h"
 
 namespace hearth::jobs {
 namespace {
-
-// 'text' (built by appending: GCC 12 warns, wrongly, on "'" + std::string(...)).
-std::string in_quotes(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '\'';
-  out += text;
-  out += '\'';
-  return out;
-}
 
 // "HH:MM" -> ms since midnight; 24:00 allowed only where allow_24.
 std::optional<int64_t> parse_clock(std::string_view text, bool allow_24) {
@@ -51,7 +42,7 @@ bool TimeWindow::contains(int64_t ms_of_day) const {
 
 Result<TimeWindow> parse_time_window(std::string_view text) {
   const auto refuse = [&] {
-    return invalid_argument_error(in_quotes(text.substr(0, 64)) +
+    return invalid_argument_error(single_quoted(text.substr(0, 64)) +
                                   " is not a window like 22:00-06:00 (HH:MM-HH:MM, local time)");
   };
   if (text.size() != 11 || text[5] != '-') return refuse();
@@ -70,7 +61,7 @@ Result<BatchWindowPolicy> parse_window_policy(const std::vector<std::string>& wi
   if (!idle.empty()) {
     Result<int64_t> idle_ms = parse_duration_ms(idle);
     if (!idle_ms.ok() || *idle_ms <= 0) {
-      return invalid_argument_error(in_quotes(idle.substr(0, 64)) +
+      return invalid_argument_error(single_quoted(idle.substr(0, 64)) +
                                     " is not a positive duration like 10m for the batch idle rule");
     }
     policy.idle_ms = *idle_ms;

@@ -10,20 +10,11 @@
 #include <random>
 #include <set>
 
+#include "base/quoted_text.h"
 #include "base/unique_fd.h"
 
 namespace hearth::jobs {
 namespace {
-
-// 'text' (built by appending: GCC 12 warns, wrongly, on "'" + std::string(...)).
-std::string in_quotes(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '\'';
-  out += text;
-  out += '\'';
-  return out;
-}
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -153,7 +144,7 @@ Result<StoredFile> FileStore::create(std::string_view purpose, std::string_view 
 
 Result<StoredFile> FileStore::put(std::string_view id, std::string_view purpose, std::string_view filename,
                                   std::string_view bytes) {
-  if (!is_safe_object_id(id, "file-")) return invalid_argument_error(in_quotes(id) + " is not a file id");
+  if (!is_safe_object_id(id, "file-")) return invalid_argument_error(single_quoted(id) + " is not a file id");
   HEARTH_RETURN_IF_ERROR(check_text("purpose", purpose, 64));
   HEARTH_RETURN_IF_ERROR(check_text("filename", filename, kMaxFilenameBytes));
   StoredFile file{std::string(id), std::string(purpose), std::string(filename), static_cast<int64_t>(bytes.size()),
