@@ -74,13 +74,13 @@ ApiResult<RouteReply> create(BatchServices& services, std::string_view body, con
     return ApiError{404, "invalid_request_error", "No such File object: " + input_file_id.substr(0, 100),
                     "input_file_id", ""};
   }
-  Result<jobs::StoredFile> file = services.files->get(input_file_id);
+  Result<jobs::StoredFile> file = services.files->get(input_file_id, caller.key_name);
   if (!file.ok()) return store_error(file.status(), "input_file_id");
   if (file->purpose != "batch") {
     return invalid_field_error("input_file_id", "The file " + file->id + " has purpose " + quote(file->purpose) +
                                                     ", not 'batch'");
   }
-  Result<std::string> content = services.files->read(file->id, services.max_read_bytes);
+  Result<std::string> content = services.files->read(file->id, caller.key_name, services.max_read_bytes);
   if (!content.ok()) return store_error(content.status(), "input_file_id");
   BatchInput input = read_batch_input(*content, endpoint, services.input);
   batch.model = input.model;
@@ -105,22 +105,26 @@ ApiResult<RouteReply> batches_route(BatchServices& services, const RouteMatch& m
     const std::string* after = query->find("after");
     bool has_more = false;
     Result<std::vector<jobs::BatchRecord>> batches =
-        services.batches->list(after == nullptr ? std::string_view() : std::string_view(*after), *limit, &has_more);
+        services.batches->list(caller.key_name, after == nullptr ? std::string_view() : std::string_view(*after),
+                               *limit, &has_more);
     if (!batches.ok()) return store_error(batches.status());
     return RouteReply{render_batch_list(*batches, has_more)};
   }
   if (!jobs::is_safe_object_id(match.object_id, "batch_")) {
     return ApiError{404, "invalid_request_error", "No such Batch object: " + match.object_id.substr(0, 100), "id", ""};
   }
+  Result<jobs::BatchRecord> batch = services.batches->get(match.object_id);
+  if (batch.ok() && batch->key_name != caller.key_name) {
+    batch = not_found_error("No such Batch object: " + match.object_id);  // another key's
+  }
+  if (!batch.ok()) return store_error(batch.status(), "id");
   if (match.route == Route::kCancelBatch) {
     Result<jobs::BatchRecord> cancelled = services.batches->request_cancel(match.object_id);
     if (!cancelled.ok()) return store_error(cancelled.status(), "id");
     if (services.runner != nullptr) services.runner->notify();
     return RouteReply{dump_json(batch_object(*cancelled))};
   }
-  Result<jobs::BatchRecord> batch = services.batches->get(match.object_id);  // Route::kGetBatch
-  if (!batch.ok()) return store_error(batch.status(), "id");
-  return RouteReply{dump_json(batch_object(*batch))};
+  return RouteReply{dump_json(batch_object(*batch))};  // Route::kGetBatch
 }
 
 }  // namespace hearth::api

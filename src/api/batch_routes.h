@@ -10,7 +10,8 @@
 // does. `metadata` is OpenAI's (at most 16 string pairs); its key
 // `hearth_window` ("22:00-06:00") is the job's own window (jobs/batch_window.h).
 // A batch records the caller's key and data class; its lines run on this
-// node only (api/batch_line_executor.h).
+// node only (api/batch_line_executor.h). A key sees, lists and cancels only
+// its own batches (another key's is a 404).
 //
 // Thread-safety: I/O thread; the stores are thread-safe.
 #pragma once
@@ -23,12 +24,6 @@
 #include "api/routes.h"
 
 namespace hearth::api {
-
-// Who is asking: recorded with a created batch.
-struct BatchCaller {
-  std::string key_name;    // "" without a key
-  std::string data_class;  // the request's class (gateway/data_class.h names)
-};
 
 ApiResult<RouteReply> batches_route(BatchServices& services, const RouteMatch& match, std::string_view target,
                                     std::string_view body, const BatchCaller& caller);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "api/batch_input.h"
 #include "jobs/batch_runner.h"
@@ -14,6 +15,13 @@
 namespace hearth::api {
 
 inline constexpr int64_t kDefaultMaxUploadBytes = int64_t{100} << 20;
+
+// Who is asking: files and batches belong to the key that made them (another
+// key's are 404s), and a batch records its caller's data class.
+struct BatchCaller {
+  std::string key_name;    // "" without a key
+  std::string data_class;  // the request's class (gateway/data_class.h names)
+};
 
 struct BatchServices {
   jobs::FileStore* files = nullptr;

@@ -13,7 +13,8 @@ ApiError store_error(const Status& status, std::string param = {}) {
   return api_error(status, std::move(param));
 }
 
-ApiResult<RouteReply> upload(BatchServices& services, std::string_view content_type, std::string_view body) {
+ApiResult<RouteReply> upload(BatchServices& services, std::string_view content_type, std::string_view body,
+                             const std::string& owner) {
   Result<std::string> boundary = net::multipart_boundary(content_type);
   if (!boundary.ok()) return invalid_field_error("", boundary.status().message());
   Result<std::vector<net::MultipartPart>> parts = net::parse_multipart(body, *boundary, services.multipart);
@@ -39,17 +40,18 @@ ApiResult<RouteReply> upload(BatchServices& services, std::string_view content_t
   if (!file->filename || file->filename->empty()) {
     return invalid_field_error("file", "The 'file' field must carry a filename");
   }
-  Result<jobs::StoredFile> stored = services.files->create(purpose_name, *file->filename, file->data);
+  Result<jobs::StoredFile> stored = services.files->create(owner, purpose_name, *file->filename, file->data);
   if (!stored.ok()) {
     return store_error(stored.status(), stored.status().code() == ErrorCode::kInvalidArgument ? "file" : "");
   }
   return RouteReply{dump_json(file_object(*stored))};
 }
 
-ApiResult<RouteReply> list(BatchServices& services, std::string_view target) {
+ApiResult<RouteReply> list(BatchServices& services, std::string_view target, const std::string& owner) {
   ApiResult<QueryParams> query = read_query(target, {"purpose", "limit", "after", "order"});
   if (!query.ok()) return query.error();
   jobs::FileListQuery list_query;
+  list_query.owner = owner;
   if (const std::string* purpose = query->find("purpose")) list_query.purpose = *purpose;
   ApiResult<int64_t> limit = query_integer(*query, "limit", 10000, 1, 10000);
   if (!limit.ok()) return limit.error();
@@ -68,12 +70,12 @@ ApiResult<RouteReply> list(BatchServices& services, std::string_view target) {
 }  // namespace
 
 ApiResult<RouteReply> files_route(BatchServices& services, const RouteMatch& match, std::string_view target,
-                                  std::string_view content_type, std::string_view body) {
+                                  std::string_view content_type, std::string_view body, const BatchCaller& caller) {
   switch (match.route) {
     case Route::kUploadFile:
-      return upload(services, content_type, body);
+      return upload(services, content_type, body, caller.key_name);
     case Route::kListFiles:
-      return list(services, target);
+      return list(services, target, caller.key_name);
     default:
       break;
   }
@@ -81,16 +83,16 @@ ApiResult<RouteReply> files_route(BatchServices& services, const RouteMatch& mat
     return ApiError{404, "invalid_request_error", "No such File object: " + match.object_id.substr(0, 100), "id", ""};
   }
   if (match.route == Route::kDeleteFile) {
-    Status removed = services.files->remove(match.object_id);
+    Status removed = services.files->remove(match.object_id, caller.key_name);
     if (!removed.ok()) return store_error(removed, "id");
     return RouteReply{render_file_deleted(match.object_id)};
   }
   if (match.route == Route::kFileContent) {
-    Result<std::string> content = services.files->read(match.object_id, services.max_read_bytes);
+    Result<std::string> content = services.files->read(match.object_id, caller.key_name, services.max_read_bytes);
     if (!content.ok()) return store_error(content.status(), "id");
     return RouteReply{std::move(content).value(), "application/octet-stream"};
   }
-  Result<jobs::StoredFile> file = services.files->get(match.object_id);  // Route::kGetFile
+  Result<jobs::StoredFile> file = services.files->get(match.object_id, caller.key_name);  // Route::kGetFile
   if (!file.ok()) return store_error(file.status(), "id");
   return RouteReply{dump_json(file_object(*file))};
 }

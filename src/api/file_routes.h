@@ -27,8 +27,8 @@ struct RouteReply {
   std::string content_type = "application/json";
 };
 
-// `content_type` is the request's Content-Type header.
+// `content_type` is the request's Content-Type header. A key sees only its own files.
 ApiResult<RouteReply> files_route(BatchServices& services, const RouteMatch& match, std::string_view target,
-                                  std::string_view content_type, std::string_view body);
+                                  std::string_view content_type, std::string_view body, const BatchCaller& caller);
 
 }  // namespace hearth::api

@@ -106,16 +106,16 @@ ApiResult<RouteReply> jobs_reply(ServerContext& ctx, const HttpRequest& request,
   if (services == nullptr || services->files == nullptr || services->batches == nullptr) {
     return api_error(unavailable_error("The Files and Batches APIs are not enabled on this server"));
   }
-  if (is_file_route(match.route)) {
-    return files_route(*services, match, to_std(request.target()), to_std(request[http::field::content_type]),
-                       to_std(request.body()));
-  }
   BatchCaller caller;
   if (state.key) caller.key_name = state.key->name;
   ApiResult<gateway::DataClass> data_class =
       request_data_class(state.policy, state.key ? state.key->data_class : gateway::DataClass::kInternal);
   if (!data_class.ok()) return data_class.error();
   caller.data_class = std::string(gateway::data_class_name(*data_class));
+  if (is_file_route(match.route)) {
+    return files_route(*services, match, to_std(request.target()), to_std(request[http::field::content_type]),
+                       to_std(request.body()), caller);
+  }
   return batches_route(*services, match, to_std(request.target()), to_std(request.body()), caller);
 }
 

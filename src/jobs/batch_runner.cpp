@@ -78,12 +78,12 @@ Status BatchRunner::finalize(const BatchRecord& batch, BatchStatus final_status)
   std::optional<std::string> output_id;
   std::optional<std::string> error_id;
   if (outputs.n_output_lines > 0) {
-    HEARTH_ASSIGN_OR_RETURN(StoredFile file, files_.put(output_file_id(batch, "output"), "batch_output",
+    HEARTH_ASSIGN_OR_RETURN(StoredFile file, files_.put(output_file_id(batch, "output"), batch.key_name, "batch_output",
                                                         batch.id + "_output.jsonl", outputs.output));
     output_id = file.id;
   }
   if (outputs.n_error_lines > 0) {
-    HEARTH_ASSIGN_OR_RETURN(StoredFile file, files_.put(output_file_id(batch, "error"), "batch_output",
+    HEARTH_ASSIGN_OR_RETURN(StoredFile file, files_.put(output_file_id(batch, "error"), batch.key_name, "batch_output",
                                                         batch.id + "_error.jsonl", outputs.errors));
     error_id = file.id;
   }

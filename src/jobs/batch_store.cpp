@@ -145,15 +145,17 @@ Result<BatchRecord> BatchStore::get(std::string_view id) {
   return get_locked(session, id);
 }
 
-Result<std::vector<BatchRecord>> BatchStore::list(std::string_view after, int64_t limit, bool* has_more) {
+Result<std::vector<BatchRecord>> BatchStore::list(std::string_view owner, std::string_view after, int64_t limit,
+                                                  bool* has_more) {
   if (limit < 1 || limit > 100) return invalid_argument_error("limit must be 1 to 100");
   db::Database::Session session = db_->lock();
-  std::string sql = "SELECT " + std::string(kColumns) + " FROM batches";
-  if (!after.empty()) sql += " WHERE rowid < (SELECT rowid FROM batches WHERE id = ?1)";
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM batches WHERE key_name = ?3";
+  if (!after.empty()) sql += " AND rowid < (SELECT rowid FROM batches WHERE id = ?1)";
   sql += " ORDER BY rowid DESC LIMIT ?2";
   HEARTH_ASSIGN_OR_RETURN(db::Statement select, session.prepare(sql));
   if (!after.empty()) HEARTH_RETURN_IF_ERROR(select.bind_text(1, after));
   HEARTH_RETURN_IF_ERROR(select.bind_int64(2, limit + 1));
+  HEARTH_RETURN_IF_ERROR(select.bind_text(3, owner));
   std::vector<BatchRecord> batches;
   while (true) {
     HEARTH_ASSIGN_OR_RETURN(bool has_row, select.step());

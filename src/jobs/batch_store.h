@@ -123,8 +123,9 @@ class BatchStore {
   Result<BatchRecord> create(NewBatch&& batch);
   // kNotFound naming the id.
   Result<BatchRecord> get(std::string_view id);
-  // Newest first; `after` a batch id.
-  Result<std::vector<BatchRecord>> list(std::string_view after, int64_t limit, bool* has_more);
+  // The batches of key `owner` ("" without keys), newest first; `after` a batch id.
+  Result<std::vector<BatchRecord>> list(std::string_view owner, std::string_view after, int64_t limit,
+                                        bool* has_more);
   // in_progress -> cancelling. A batch already cancelling or cancelled is
   // returned as it is; one that completed, failed or expired is
   // kFailedPrecondition naming its status.

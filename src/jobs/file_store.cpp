@@ -57,10 +57,11 @@ StoredFile read_row(const db::Statement& row) {
   file.filename = row.column_text(2);
   file.bytes = row.column_int64(3);
   file.created_at_s = row.column_int64(4);
+  file.owner = row.column_text(5);
   return file;
 }
 
-constexpr std::string_view kColumns = "id, purpose, filename, bytes, created_at";
+constexpr std::string_view kColumns = "id, purpose, filename, bytes, created_at, owner";
 
 }  // namespace
 
@@ -138,27 +139,29 @@ Status FileStore::write_bytes(const std::string& id, std::string_view bytes) {
   return fsync_dir(dir_);
 }
 
-Result<StoredFile> FileStore::create(std::string_view purpose, std::string_view filename, std::string_view bytes) {
-  return put(random_object_id("file-"), purpose, filename, bytes);
+Result<StoredFile> FileStore::create(std::string_view owner, std::string_view purpose, std::string_view filename,
+                                     std::string_view bytes) {
+  return put(random_object_id("file-"), owner, purpose, filename, bytes);
 }
 
-Result<StoredFile> FileStore::put(std::string_view id, std::string_view purpose, std::string_view filename,
-                                  std::string_view bytes) {
+Result<StoredFile> FileStore::put(std::string_view id, std::string_view owner, std::string_view purpose,
+                                  std::string_view filename, std::string_view bytes) {
   if (!is_safe_object_id(id, "file-")) return invalid_argument_error(single_quoted(id) + " is not a file id");
   HEARTH_RETURN_IF_ERROR(check_text("purpose", purpose, 64));
   HEARTH_RETURN_IF_ERROR(check_text("filename", filename, kMaxFilenameBytes));
-  StoredFile file{std::string(id), std::string(purpose), std::string(filename), static_cast<int64_t>(bytes.size()),
-                  now_unix_ms_() / 1000};
+  StoredFile file{std::string(id), std::string(owner), std::string(purpose), std::string(filename),
+                  static_cast<int64_t>(bytes.size()), now_unix_ms_() / 1000};
   HEARTH_RETURN_IF_ERROR(write_bytes(file.id, bytes));
   db::Database::Session session = db_->lock();
   HEARTH_ASSIGN_OR_RETURN(db::Statement insert,
-                          session.prepare("INSERT OR REPLACE INTO files(id, purpose, filename, bytes, created_at) "
-                                          "VALUES (?1, ?2, ?3, ?4, ?5)"));
+                          session.prepare("INSERT OR REPLACE INTO files(id, purpose, filename, bytes, created_at, owner) "
+                                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   HEARTH_RETURN_IF_ERROR(insert.bind_text(1, file.id));
   HEARTH_RETURN_IF_ERROR(insert.bind_text(2, file.purpose));
   HEARTH_RETURN_IF_ERROR(insert.bind_text(3, file.filename));
   HEARTH_RETURN_IF_ERROR(insert.bind_int64(4, file.bytes));
   HEARTH_RETURN_IF_ERROR(insert.bind_int64(5, file.created_at_s));
+  HEARTH_RETURN_IF_ERROR(insert.bind_text(6, file.owner));
   Status inserted = insert.run();
   if (!inserted.ok()) {
     (void)::unlink(path_of(file.id).c_str());
@@ -167,11 +170,12 @@ Result<StoredFile> FileStore::put(std::string_view id, std::string_view purpose,
   return file;
 }
 
-Result<StoredFile> FileStore::get(std::string_view id) {
+Result<StoredFile> FileStore::get(std::string_view id, std::string_view owner) {
   db::Database::Session session = db_->lock();
-  HEARTH_ASSIGN_OR_RETURN(db::Statement select,
-                          session.prepare("SELECT " + std::string(kColumns) + " FROM files WHERE id = ?1"));
+  HEARTH_ASSIGN_OR_RETURN(db::Statement select, session.prepare("SELECT " + std::string(kColumns) +
+                                                                 " FROM files WHERE id = ?1 AND owner = ?2"));
   HEARTH_RETURN_IF_ERROR(select.bind_text(1, id));
+  HEARTH_RETURN_IF_ERROR(select.bind_text(2, owner));
   HEARTH_ASSIGN_OR_RETURN(bool has_row, select.step());
   if (!has_row) return not_found_error("No such File object: " + std::string(id.substr(0, 100)));
   return read_row(select);
@@ -180,7 +184,8 @@ Result<StoredFile> FileStore::get(std::string_view id) {
 Result<std::vector<StoredFile>> FileStore::list(const FileListQuery& query, bool* has_more) {
   if (query.limit < 1 || query.limit > 10000) return invalid_argument_error("limit must be 1 to 10000");
   db::Database::Session session = db_->lock();
-  std::string sql = "SELECT " + std::string(kColumns) + " FROM files WHERE (?1 IS NULL OR purpose = ?1)";
+  std::string sql =
+      "SELECT " + std::string(kColumns) + " FROM files WHERE (?1 IS NULL OR purpose = ?1) AND owner = ?4";
   if (!query.after.empty()) {
     sql += query.ascending ? " AND rowid > (SELECT rowid FROM files WHERE id = ?2)"
                            : " AND rowid < (SELECT rowid FROM files WHERE id = ?2)";
@@ -194,6 +199,7 @@ Result<std::vector<StoredFile>> FileStore::list(const FileListQuery& query, bool
   }
   if (!query.after.empty()) HEARTH_RETURN_IF_ERROR(select.bind_text(2, query.after));
   HEARTH_RETURN_IF_ERROR(select.bind_int64(3, query.limit + 1));
+  HEARTH_RETURN_IF_ERROR(select.bind_text(4, query.owner));
   std::vector<StoredFile> files;
   while (true) {
     HEARTH_ASSIGN_OR_RETURN(bool has_row, select.step());
@@ -205,8 +211,8 @@ Result<std::vector<StoredFile>> FileStore::list(const FileListQuery& query, bool
   return files;
 }
 
-Result<std::string> FileStore::read(std::string_view id, int64_t max_bytes) {
-  HEARTH_ASSIGN_OR_RETURN(StoredFile file, get(id));
+Result<std::string> FileStore::read(std::string_view id, std::string_view owner, int64_t max_bytes) {
+  HEARTH_ASSIGN_OR_RETURN(StoredFile file, get(id, owner));
   if (file.bytes > max_bytes) {
     return out_of_range_error("the file " + file.id + " is " + std::to_string(file.bytes) +
                               " bytes, more than the " + std::to_string(max_bytes) + " that may be read at once");
@@ -227,11 +233,12 @@ Result<std::string> FileStore::read(std::string_view id, int64_t max_bytes) {
   return content;
 }
 
-Status FileStore::remove(std::string_view id) {
+Status FileStore::remove(std::string_view id, std::string_view owner) {
   {
     db::Database::Session session = db_->lock();
-    HEARTH_ASSIGN_OR_RETURN(db::Statement remove, session.prepare("DELETE FROM files WHERE id = ?1"));
+    HEARTH_ASSIGN_OR_RETURN(db::Statement remove, session.prepare("DELETE FROM files WHERE id = ?1 AND owner = ?2"));
     HEARTH_RETURN_IF_ERROR(remove.bind_text(1, id));
+    HEARTH_RETURN_IF_ERROR(remove.bind_text(2, owner));
     HEARTH_RETURN_IF_ERROR(remove.run());
     if (session.changes() == 0) return not_found_error("No such File object: " + std::string(id.substr(0, 100)));
   }

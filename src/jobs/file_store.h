@@ -5,8 +5,13 @@
 // between the two) are removed by open().
 //
 //   HEARTH_ASSIGN_OR_RETURN(FileStore files, FileStore::open(db, state_dir + "/files", unix_now_ms));
-//   HEARTH_ASSIGN_OR_RETURN(StoredFile file, files.create("batch", "in.jsonl", bytes));
-//   HEARTH_ASSIGN_OR_RETURN(std::string content, files.read(file.id, limit));
+//   HEARTH_ASSIGN_OR_RETURN(StoredFile file, files.create("alice", "batch", "in.jsonl", bytes));
+//   HEARTH_ASSIGN_OR_RETURN(std::string content, files.read(file.id, "alice", limit));
+//
+// Owners: every file belongs to the API key that uploaded it (or whose batch
+// wrote it; "" when the server takes no keys). get, read, list and remove see
+// only the caller's own files: another key's file is kNotFound, as one that
+// does not exist, so a key cannot read what a key of a higher data class stored.
 //
 // Thread-safety: any thread (rows through the Database's Session; each file's
 // bytes are written once, under a name no other file has, before its row).
@@ -28,6 +33,7 @@ inline constexpr size_t kMaxFilenameBytes = 255;
 
 struct StoredFile {
   std::string id;  // "file-" + 24 letters and digits
+  std::string owner;
   std::string purpose;
   std::string filename;
   int64_t bytes = 0;
@@ -35,6 +41,7 @@ struct StoredFile {
 };
 
 struct FileListQuery {
+  std::string owner;  // only this key's files
   std::optional<std::string> purpose;
   std::string after;    // a file id: list those after it in the order
   int64_t limit = 100;  // 1..10000
@@ -49,19 +56,20 @@ class FileStore {
 
   // Stores `bytes`. kInvalidArgument for an empty or over-long filename or
   // purpose; kIo when the bytes cannot be written.
-  Result<StoredFile> create(std::string_view purpose, std::string_view filename, std::string_view bytes);
+  Result<StoredFile> create(std::string_view owner, std::string_view purpose, std::string_view filename,
+                            std::string_view bytes);
   // Stores `bytes` under a chosen id (a batch's output), replacing a file of
   // that id: writing it again after a crash gives the same result.
-  Result<StoredFile> put(std::string_view id, std::string_view purpose, std::string_view filename,
-                         std::string_view bytes);
-  // kNotFound naming the id.
-  Result<StoredFile> get(std::string_view id);
+  Result<StoredFile> put(std::string_view id, std::string_view owner, std::string_view purpose,
+                         std::string_view filename, std::string_view bytes);
+  // kNotFound naming the id (also for another owner's file).
+  Result<StoredFile> get(std::string_view id, std::string_view owner);
   // The page asked for, and whether more follow.
   Result<std::vector<StoredFile>> list(const FileListQuery& query, bool* has_more);
   // The file's bytes; kOutOfRange when it is larger than max_bytes.
-  Result<std::string> read(std::string_view id, int64_t max_bytes);
+  Result<std::string> read(std::string_view id, std::string_view owner, int64_t max_bytes);
   // Removes the row, then the bytes. kNotFound naming the id.
-  Status remove(std::string_view id);
+  Status remove(std::string_view id, std::string_view owner);
 
   const std::string& dir() const { return dir_; }
 

@@ -3,7 +3,8 @@
 namespace hearth::jobs {
 namespace {
 
-// files: one row per stored file; its bytes are <state dir>/files/<id>.
+// files: one row per stored file; its bytes are <state dir>/files/<id>; owner is the key
+// that uploaded it (or whose batch wrote it), '' without keys.
 // batches: one row per batch; times are Unix seconds, NULL until they happen.
 // batch_lines: one row per input line; `result` is the output line (a JSONL
 // line without its newline), set exactly once, with `done` = 1 (success) or 2
@@ -12,6 +13,7 @@ constexpr db::Migration kMigrations[] = {
     {"jobs: create files, batches, batch_lines",
      "CREATE TABLE files ("
      "  id TEXT PRIMARY KEY,"
+     "  owner TEXT NOT NULL,"
      "  purpose TEXT NOT NULL,"
      "  filename TEXT NOT NULL,"
      "  bytes INTEGER NOT NULL,"

@@ -318,3 +318,48 @@ describe('batches', { timeout: 120_000 }, () => {
     assert.equal((await bad_window.json()).error.param, 'metadata.hearth_window');
   });
 });
+
+describe('keys', { timeout: 60_000 }, () => {
+  let keyed;
+  let keyed_dir;
+  after(async () => {
+    await keyed?.stop();
+    if (keyed_dir) fs.rmSync(keyed_dir, { recursive: true, force: true });
+  });
+
+  it("keeps each key's files and batches to itself", async () => {
+    keyed_dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-batch-keys-'));
+    const state = path.join(keyed_dir, 'state');
+    const secret = (name, data_class) =>
+      run_hearth(['keys', 'create', '--state-dir', state, '--name', name, '--class', data_class])
+        .split('\n')
+        .find((line) => /^hk-[A-Za-z0-9]{40}$/.test(line));
+    const alice_secret = secret('alice', 'confidential');
+    const bob_secret = secret('bob', 'public');
+    keyed = await HearthServer.start(['--model', test_model_path(), '--state-dir', state, '--require-keys']);
+    const as = (key) => new (client.constructor)({ baseURL: `${keyed.base_url}/v1`, apiKey: key, maxRetries: 0 });
+    const alice = as(alice_secret);
+    const bob = as(bob_secret);
+
+    const file = await upload(jsonl([chat_line('secret', 'confidential text')]), 'in.jsonl', alice);
+    const batch = await run_batch(file.id, '/v1/chat/completions', alice);
+    assert.equal(batch.status, 'completed');
+    assert.ok((await lines_of(batch.output_file_id, alice)).length === 1);
+
+    for (const id of [file.id, batch.output_file_id]) {
+      await assert.rejects(bob.files.retrieve(id), (error) => error.status === 404);
+      await assert.rejects(bob.files.content(id), (error) => error.status === 404);
+      await assert.rejects(bob.files.delete(id), (error) => error.status === 404);
+    }
+    await assert.rejects(bob.batches.retrieve(batch.id), (error) => error.status === 404);
+    await assert.rejects(bob.batches.cancel(batch.id), (error) => error.status === 404);
+    await assert.rejects(
+      bob.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+      (error) => error.status === 404,
+    );
+    assert.equal((await bob.files.list()).data.length, 0);
+    assert.equal((await bob.batches.list()).data.length, 0);
+    assert.equal((await alice.batches.list()).data.length, 1);
+    await assert.rejects(as('not-a-key').files.list(), (error) => error.status === 401);
+  });
+});

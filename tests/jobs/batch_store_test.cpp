@@ -108,16 +108,19 @@ TEST(BatchStore, FailedAtCreateAndCancel) {
   EXPECT_EQ(store->get("batch_nope").status().code(), ErrorCode::kNotFound);
 
   bool has_more = false;
-  auto listed = store->list("", 1, &has_more);
+  auto listed = store->list("alice", "", 1, &has_more);
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].id, batch->id);  // newest first
   EXPECT_TRUE(has_more);
-  auto next = store->list(batch->id, 10, &has_more);
+  auto next = store->list("alice", batch->id, 10, &has_more);
   ASSERT_TRUE(next.ok());
   ASSERT_EQ(next->size(), 1u);
   EXPECT_EQ((*next)[0].id, failed->id);
   EXPECT_FALSE(has_more);
+  auto others = store->list("bob", "", 10, &has_more);
+  ASSERT_TRUE(others.ok());
+  EXPECT_TRUE(others->empty());
 }
 
 TEST(BatchStore, StatusNamesRoundTrip) {

@@ -17,35 +17,45 @@ TEST(FileStore, CreateGetReadListRemove) {
   auto store = FileStore::open(*env.db, env.dir.file("files"), env.clock());
   ASSERT_TRUE(store.ok()) << store.status().message();
   const std::string bytes("line one\nline\0two\n", 18);
-  auto created = store->create("batch", "in.jsonl", bytes);
+  auto created = store->create("alice", "batch", "in.jsonl", bytes);
   ASSERT_TRUE(created.ok()) << created.status().message();
   EXPECT_EQ(created->bytes, 18);
   EXPECT_EQ(created->created_at_s, 1'700'000'000);
   EXPECT_TRUE(is_safe_object_id(created->id, "file-"));
 
-  auto got = store->get(created->id);
+  auto got = store->get(created->id, "alice");
   ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->owner, "alice");
+  // Another key's file is not there for it.
+  EXPECT_EQ(store->get(created->id, "bob").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store->read(created->id, "bob", 1 << 20).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store->remove(created->id, "bob").code(), ErrorCode::kNotFound);
   EXPECT_EQ(got->filename, "in.jsonl");
-  auto content = store->read(created->id, 1 << 20);
+  auto content = store->read(created->id, "alice", 1 << 20);
   ASSERT_TRUE(content.ok());
   EXPECT_EQ(*content, bytes);
-  EXPECT_EQ(store->read(created->id, 10).status().code(), ErrorCode::kOutOfRange);
+  EXPECT_EQ(store->read(created->id, "alice", 10).status().code(), ErrorCode::kOutOfRange);
 
-  auto second = store->create("user_data", "b.txt", "x");
+  auto second = store->create("alice", "user_data", "b.txt", "x");
   ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(store->create("bob", "batch", "c.jsonl", "y").ok());
   bool has_more = true;
-  auto all = store->list(FileListQuery{}, &has_more);
+  FileListQuery everything;
+  everything.owner = "alice";
+  auto all = store->list(everything, &has_more);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_FALSE(has_more);
   EXPECT_EQ((*all)[0].id, second->id);  // newest first
   FileListQuery batch_only;
+  batch_only.owner = "alice";
   batch_only.purpose = "batch";
   auto filtered = store->list(batch_only, &has_more);
   ASSERT_TRUE(filtered.ok());
   ASSERT_EQ(filtered->size(), 1u);
   EXPECT_EQ((*filtered)[0].id, created->id);
   FileListQuery paged;
+  paged.owner = "alice";
   paged.limit = 1;
   auto first_page = store->list(paged, &has_more);
   ASSERT_TRUE(first_page.ok());
@@ -57,9 +67,9 @@ TEST(FileStore, CreateGetReadListRemove) {
   EXPECT_EQ((*second_page)[0].id, created->id);
   EXPECT_FALSE(has_more);
 
-  ASSERT_TRUE(store->remove(created->id).ok());
-  EXPECT_EQ(store->get(created->id).status().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(store->remove(created->id).code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(store->remove(created->id, "alice").ok());
+  EXPECT_EQ(store->get(created->id, "alice").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store->remove(created->id, "alice").code(), ErrorCode::kNotFound);
   EXPECT_FALSE(std::filesystem::exists(env.dir.file("files/" + created->id)));
 }
 
@@ -69,9 +79,9 @@ TEST(FileStore, PutIsIdempotentAndOpenRemovesStrayBytes) {
   {
     auto store = FileStore::open(*env.db, env.dir.file("files"), env.clock());
     ASSERT_TRUE(store.ok());
-    ASSERT_TRUE(store->put("file-abc_output", "batch_output", "o.jsonl", "first").ok());
-    ASSERT_TRUE(store->put("file-abc_output", "batch_output", "o.jsonl", "second").ok());
-    auto content = store->read("file-abc_output", 100);
+    ASSERT_TRUE(store->put("file-abc_output", "", "batch_output", "o.jsonl", "first").ok());
+    ASSERT_TRUE(store->put("file-abc_output", "", "batch_output", "o.jsonl", "second").ok());
+    auto content = store->read("file-abc_output", "", 100);
     ASSERT_TRUE(content.ok());
     EXPECT_EQ(*content, "second");
   }
@@ -93,10 +103,10 @@ TEST(FileStore, RefusesHostileIdsAndNames) {
   EXPECT_FALSE(is_safe_object_id("file-../../etc/passwd", "file-"));
   EXPECT_FALSE(is_safe_object_id("file-", "file-"));
   EXPECT_FALSE(is_safe_object_id("batch_x", "file-"));
-  EXPECT_FALSE(store->put("file-a/b", "batch", "x", "y").ok());
-  EXPECT_FALSE(store->create("batch", "", "y").ok());
-  EXPECT_FALSE(store->create("batch", std::string(300, 'n'), "y").ok());
-  EXPECT_FALSE(store->create("batch", "a\nb", "y").ok());
+  EXPECT_FALSE(store->put("file-a/b", "", "batch", "x", "y").ok());
+  EXPECT_FALSE(store->create("", "batch", "", "y").ok());
+  EXPECT_FALSE(store->create("", "batch", std::string(300, 'n'), "y").ok());
+  EXPECT_FALSE(store->create("", "batch", "a\nb", "y").ok());
   FileListQuery bad;
   bad.limit = 0;
   bool has_more = false;
