@@ -1,10 +1,13 @@
 #include "api/http_connection.h"
 
 #include <algorithm>
+#include <array>
 #include <exception>
 
+#include "api/batch_routes.h"
 #include "api/costs_route.h"
 #include "api/embeddings_handler.h"
+#include "api/file_routes.h"
 #include "api/gateway_handler.h"
 #include "api/gateway_status.h"
 #include "api/generation_handler.h"
@@ -21,6 +24,11 @@
 
 namespace hearth::api {
 namespace {
+
+// After a 413, what a client still sends is read and dropped for at most this
+// long and this many bytes before the connection closes.
+constexpr int64_t kLingerMs = 2000;
+constexpr size_t kMaxLingerBytes = size_t{8} << 20;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -81,6 +89,50 @@ std::optional<ApiError> authenticate(ServerContext& ctx, RequestState& state) {
         "rate_limit_exceeded"};
   }
   return std::nullopt;
+}
+
+bool is_file_route(Route route) {
+  return route == Route::kUploadFile || route == Route::kListFiles || route == Route::kGetFile ||
+         route == Route::kDeleteFile || route == Route::kFileContent;
+}
+
+bool is_batch_route(Route route) {
+  return route == Route::kCreateBatch || route == Route::kListBatches || route == Route::kGetBatch ||
+         route == Route::kCancelBatch;
+}
+
+// The Files and Batches routes: synchronous calls on hearth.db and the state directory.
+ApiResult<RouteReply> jobs_reply(ServerContext& ctx, const HttpRequest& request, const RouteMatch& match,
+                                 const RequestState& state) {
+  BatchServices* services = ctx.options.batch;
+  if (services == nullptr || services->files == nullptr || services->batches == nullptr) {
+    return api_error(unavailable_error("The Files and Batches APIs are not enabled on this server"));
+  }
+  BatchCaller caller;
+  if (state.key) caller.key_name = state.key->name;
+  ApiResult<gateway::DataClass> data_class =
+      request_data_class(state.policy, state.key ? state.key->data_class : gateway::DataClass::kInternal);
+  if (!data_class.ok()) return data_class.error();
+  caller.data_class = std::string(gateway::data_class_name(*data_class));
+  if (is_file_route(match.route)) {
+    return files_route(*services, match, to_std(request.target()), to_std(request[http::field::content_type]),
+                       to_std(request.body()), caller);
+  }
+  return batches_route(*services, match, to_std(request.target()), to_std(request.body()), caller);
+}
+
+asio::awaitable<void> handle_jobs_route(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                        const RouteMatch& match, RequestState& state) {
+  ApiResult<RouteReply> reply = jobs_reply(ctx, request, match, state);
+  if (!reply.ok()) {
+    ApiError error = reply.error();
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  std::vector<std::pair<std::string, std::string>> no_headers;
+  std::string content_type = reply->content_type;
+  std::string body = std::move(reply->body);
+  co_await write_response(connection, state, 200, std::move(body), content_type, std::move(no_headers));
 }
 
 }  // namespace
@@ -241,6 +293,17 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       co_return;
     }
   }
+  if (is_file_route(match->route) || is_batch_route(match->route)) {
+    co_await handle_jobs_route(ctx, connection, request, *match, state);
+    co_return;
+  }
+  const bool model_work = generates || match->route == Route::kEmbeddings || match->route == Route::kOllamaChat ||
+                          match->route == Route::kOllamaGenerate || match->route == Route::kOllamaEmbed ||
+                          match->route == Route::kOllamaEmbeddings;
+  if (model_work && state.policy.priority == infer::Priority::kInteractive && ctx.options.batch != nullptr &&
+      ctx.options.batch->runner != nullptr) {
+    ctx.options.batch->runner->note_interactive();  // the batch idle rule's clock starts again
+  }
   if (state.ollama) {
     co_await handle_ollama(ctx, connection, request, match->route, state);
     if (state.key) {
@@ -365,12 +428,29 @@ asio::awaitable<void> serve_connection(ServerContext& ctx, std::shared_ptr<Conne
     connection->busy = false;
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
-    parser.body_limit(static_cast<uint64_t>(ctx.options.max_body_bytes));
+    // Beast checks a Content-Length against the limit as the head is parsed,
+    // before the route is known: the larger of the two limits until then.
+    const int64_t upload_limit = ctx.options.batch != nullptr ? ctx.options.batch->max_upload_bytes : 0;
+    parser.body_limit(static_cast<uint64_t>(std::max(ctx.options.max_body_bytes, upload_limit)));
     boost::system::error_code error;
     connection->stream.expires_after(to_ms(ctx.options.idle_timeout_ms));
     co_await http::async_read_header(connection->stream, connection->buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, error));
     connection->busy = true;
+    // An upload to POST /v1/files may be larger (or smaller) than other bodies.
+    int64_t body_limit = ctx.options.max_body_bytes;
+    if (!error) {
+      if (ctx.options.batch != nullptr && parser.get().method() == http::verb::post &&
+          target_path(to_std(parser.get().target())) == "/v1/files") {
+        body_limit = upload_limit;
+      }
+      const boost::optional<uint64_t> length = parser.content_length();
+      if (length && *length > static_cast<uint64_t>(body_limit)) {
+        error = http::error::body_limit;
+      } else {
+        parser.body_limit(static_cast<uint64_t>(body_limit));  // chunked bodies are counted as they come
+      }
+    }
     RequestState state;
     state.t_start = std::chrono::steady_clock::now();
     state.record.ts_unix_ms = unix_now_ms();
@@ -396,9 +476,26 @@ asio::awaitable<void> serve_connection(ServerContext& ctx, std::shared_ptr<Conne
         state.record.method = std::string(to_std(parser.get().method_string()));
         state.record.route = std::string(target_path(to_std(parser.get().target())).substr(0, 256));
       }
-      ApiError protocol = protocol_error(error, ctx.options.max_body_bytes);
+      ApiError protocol = protocol_error(error, body_limit);
       co_await write_error(*connection, state, std::move(protocol));
       emit_access_log(ctx, state);
+      if (error == http::error::body_limit) {
+        // Lingering close: a client still sending the body it was refused
+        // would otherwise get a reset that may destroy the 413 before it is
+        // read. Stop sending, then drop what arrives: bounded in bytes and time.
+        boost::system::error_code ignored;
+        connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        std::array<char, 16384> sink{};
+        size_t n_drained = 0;
+        connection->stream.expires_after(to_ms(kLingerMs));
+        while (n_drained < kMaxLingerBytes) {
+          boost::system::error_code read_error;
+          n_drained += co_await connection->stream.async_read_some(
+              asio::buffer(sink), asio::redirect_error(asio::use_awaitable, read_error));
+          if (read_error) break;
+        }
+        connection->stream.expires_never();
+      }
       break;
     }
 

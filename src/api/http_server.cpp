@@ -180,6 +180,8 @@ class HttpServer::Impl {
     }
     work_.emplace(io_.get_executor());
     drainer_ = std::thread([this] {
+      // Batch lines stop first (uncommitted, they run again at the next start), so none is submitted during the drain.
+      if (options_.batch != nullptr && options_.batch->runner != nullptr) options_.batch->runner->stop();
       models_.drain(options_.drain_timeout_ms);
       asio::post(io_, [this] { finish_shutdown(); });
     });

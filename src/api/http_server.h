@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/batch_services.h"
 #include "base/status.h"
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
@@ -90,6 +91,9 @@ struct HttpServerOptions {
   // only full http(s) URLs can be pulled.
   std::string pull_from;
   std::string version = "0.0.0";  // GET /api/version
+  // The Files and Batches APIs (api/file_routes.h, api/batch_routes.h): null
+  // answers those routes with 503. Must outlive the server.
+  BatchServices* batch = nullptr;
 };
 
 class HttpServer {

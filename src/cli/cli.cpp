@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "cli/audit_command.h"
+#include "cli/batch_command.h"
 #include "cli/bench_command.h"
 #include "cli/costs_command.h"
 #include "cli/keys_command.h"
@@ -42,6 +43,7 @@ int run_cli(int argc, char** argv) {
   add_audit_command(app, action);
   add_costs_command(app, action);
   add_tco_command(app, action);
+  add_batch_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

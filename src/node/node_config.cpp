@@ -155,8 +155,8 @@ Status read_model_settings(const toml::table& table, const std::string& source_n
   return ok_status();
 }
 
-constexpr std::string_view kNodeKeys[] = {"models_dir",   "memory_budget", "keep_alive", "load_wait",
-                                          "require_keys", "pull_from",     "models"};
+constexpr std::string_view kNodeKeys[] = {"models_dir", "memory_budget", "keep_alive",    "load_wait", "require_keys",
+                                          "pull_from",  "models",        "batch_windows", "batch_idle"};
 
 }  // namespace
 
@@ -212,6 +212,25 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
       if (!load_wait.ok()) return config_error(source_name, value.source(), load_wait.status().message());
       if (*load_wait < 0) return config_error(source_name, value.source(), "load_wait must not be negative");
       config.load_wait_ms = *load_wait;
+    } else if (key.str() == "batch_windows") {
+      // Checked as windows by jobs/batch_window.h when serve starts (this area may not include jobs).
+      const auto* windows = value.as_array();
+      if (windows == nullptr) {
+        return config_error(source_name, value.source(), "batch_windows must be an array of \"HH:MM-HH:MM\" strings");
+      }
+      std::vector<std::string> texts;
+      for (const auto& window : *windows) {
+        const auto* text = window.as_string();
+        if (text == nullptr) {
+          return config_error(source_name, window.source(), "batch_windows must hold strings like \"22:00-06:00\"");
+        }
+        texts.push_back(text->get());
+      }
+      config.batch_windows = std::move(texts);
+    } else if (key.str() == "batch_idle") {
+      const auto* idle = value.as_string();
+      if (idle == nullptr) return config_error(source_name, value.source(), "batch_idle must be a duration like \"10m\"");
+      config.batch_idle = idle->get();
     } else if (key.str() == "models") {
       const auto* models = value.as_table();
       if (models == nullptr) return config_error(source_name, value.source(), "models must be a table of [models.ID]");
@@ -229,7 +248,8 @@ Result<NodeConfig> parse_node_config(std::string_view text, const std::string& s
     } else {
       return config_error(source_name, key.source(),
                           "unknown key '" + std::string(key.str()) +
-                              "' (known: models_dir, memory_budget, keep_alive, load_wait, require_keys, pull_from, models)");
+                              "' (known: models_dir, memory_budget, keep_alive, load_wait, require_keys, pull_from, "
+                              "batch_windows, batch_idle, models)");
     }
   }
   return config;

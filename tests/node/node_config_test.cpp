@@ -121,6 +121,15 @@ TEST(NodeConfigTest, ModelManagerSettings) {
   EXPECT_EQ(bytes->memory_budget_bytes, int64_t{1} << 30);
 }
 
+TEST(NodeConfigTest, BatchWindowsAndIdleAreKeptAsWritten) {
+  auto config = parse_node_config("batch_windows = [\"22:00-06:00\", \"12:00-13:00\"]\nbatch_idle = \"10m\"\n",
+                                  "c.toml", "");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  ASSERT_TRUE(config->batch_windows.has_value());
+  EXPECT_EQ(*config->batch_windows, (std::vector<std::string>{"22:00-06:00", "12:00-13:00"}));
+  EXPECT_EQ(config->batch_idle, "10m");
+}
+
 TEST(NodeConfigTest, BadManagerSettingsNameTheLine) {
   struct Case {
     const char* text;
@@ -136,6 +145,9 @@ TEST(NodeConfigTest, BadManagerSettingsNameTheLine) {
            Case{"[models.a]\nmemory = 3\n", "c.toml:2: ", "unknown key 'memory'"},
            Case{"[models.qwen2.5]\npinned = true\n", "c.toml:", "quote an id"},
            Case{"models = 3\n", "c.toml:1: ", "table"},
+           Case{"batch_windows = \"22:00-06:00\"\n", "c.toml:1: ", "array"},
+           Case{"batch_windows = [1]\n", "c.toml:1: ", "strings"},
+           Case{"batch_idle = 600\n", "c.toml:1: ", "duration"},
        }) {
     auto config = parse_node_config(bad.text, "c.toml", "");
     ASSERT_FALSE(config.ok()) << bad.text;
