@@ -141,9 +141,11 @@ Result<std::vector<std::string>> expand_external_command(const ExternalEngineCon
 }
 
 Status validate_external_config(const ExternalEngineConfig& config) {
+  // Built from std::string values: GCC 12 warns (-Wrestrict, a false positive) on assigning
+  // one-character literals here, an error under -Werror.
   ExternalLaunch probe_launch;
-  probe_launch.file = "/m.gguf";
-  probe_launch.id = "m";
+  probe_launch.file = std::string("/m.gguf");
+  probe_launch.id = std::string(1, 'm');
   probe_launch.port = 1;
   probe_launch.n_ctx = 1;
   HEARTH_RETURN_IF_ERROR(expand_external_command(config, probe_launch).status());

@@ -50,7 +50,7 @@ Result<std::string> resolve_executable(const std::string& name) {
     size_t end = path.find(':', pos);
     if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(pos, end - pos);
-    if (dir.empty()) dir = ".";
+    if (dir.empty()) dir.assign(1, '.');  // not `= "."`: GCC 12's -Wrestrict false positive
     std::string candidate = dir + "/" + name;
     struct stat info {};
     if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
