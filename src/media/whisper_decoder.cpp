@@ -25,10 +25,14 @@ int64_t WhisperDecoder::cache_bytes() const {
 void WhisperDecoder::set_audio(const float* audio_ctx, ThreadPool& pool) {
   const model::WhisperConfig& c = model_.config();
   const int64_t stride = c.n_audio_ctx * c.n_embd;
+  std::vector<float> k(static_cast<size_t>(stride)), v(static_cast<size_t>(stride));
   for (int64_t layer = 0; layer < c.n_dec_layer; ++layer) {
     const model::WhisperAttentionWeights& a = model_.weights().dec_layers[static_cast<size_t>(layer)].cross_attn;
-    linear(a.k, nullptr, audio_ctx, c.n_audio_ctx, &cross_k_[static_cast<size_t>(layer * stride)], pool);
-    linear(a.v, a.v_b, audio_ctx, c.n_audio_ctx, &cross_v_[static_cast<size_t>(layer * stride)], pool);
+    linear(a.k, nullptr, audio_ctx, c.n_audio_ctx, k.data(), pool);
+    linear(a.v, a.v_b, audio_ctx, c.n_audio_ctx, v.data(), pool);
+    whisper_split_heads(k.data(), v.data(), c.n_audio_ctx, c.n_head, c.head_dim(),
+                        &cross_k_[static_cast<size_t>(layer * stride)], &cross_v_[static_cast<size_t>(layer * stride)],
+                        pool);
   }
   n_past_ = 0;
   has_audio_ = true;
@@ -83,9 +87,9 @@ Status WhisperDecoder::decode(std::span<const int32_t> tokens, float* logits_las
     layer_norm_rows(x.data(), l.cross_attn.norm_w, l.cross_attn.norm_b, c.ln_eps, h.data(), n, d, pool);
     linear(l.cross_attn.q, l.cross_attn.q_b, h.data(), n, q.data(), pool);
     for (float& value : q) value *= scale;
-    whisper_attention(q.data(), &cross_k_[static_cast<size_t>(layer * cross_stride)],
-                      &cross_v_[static_cast<size_t>(layer * cross_stride)], n, c.n_audio_ctx, c.n_head, c.head_dim(),
-                      -1, attn.data(), pool);
+    whisper_attention_heads(q.data(), &cross_k_[static_cast<size_t>(layer * cross_stride)],
+                            &cross_v_[static_cast<size_t>(layer * cross_stride)], n, c.n_audio_ctx, c.n_head,
+                            c.head_dim(), attn.data(), pool);
     linear(l.cross_attn.o, l.cross_attn.o_b, attn.data(), n, h.data(), pool);
     tensor::add_inplace(x.data(), h.data(), n * d);
     // FFN.

@@ -52,7 +52,8 @@ class WhisperDecoder {
   const WhisperModel& model_;
   int64_t n_past_ = 0;
   bool has_audio_ = false;
-  std::vector<float> cross_k_, cross_v_;  // [layer][n_audio_ctx][n_embd]
+  // Per layer, whisper_split_heads' layout: K [head][n_audio_ctx][head_dim], V [head][head_dim][n_audio_ctx].
+  std::vector<float> cross_k_, cross_v_;
   std::vector<float> self_k_, self_v_;    // [layer][n_text_ctx][n_embd]
 };
 

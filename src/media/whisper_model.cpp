@@ -49,6 +49,44 @@ void whisper_attention(const float* q, const float* k, const float* v, int64_t n
   });
 }
 
+void whisper_split_heads(const float* k, const float* v, int64_t n_kv, int64_t n_head, int64_t head_dim,
+                         float* k_heads, float* vt_heads, ThreadPool& pool) {
+  const int64_t d = n_head * head_dim;
+  pool.parallel_for(n_head, 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t head = begin; head < end; ++head) {
+      float* kh = k_heads + head * n_kv * head_dim;
+      float* vh = vt_heads + head * head_dim * n_kv;
+      for (int64_t row = 0; row < n_kv; ++row) {
+        std::copy(k + row * d + head * head_dim, k + row * d + (head + 1) * head_dim, kh + row * head_dim);
+        for (int64_t col = 0; col < head_dim; ++col) vh[col * n_kv + row] = v[row * d + head * head_dim + col];
+      }
+    }
+  });
+}
+
+void whisper_attention_heads(const float* q, const float* k_heads, const float* vt_heads, int64_t n_q, int64_t n_kv,
+                             int64_t n_head, int64_t head_dim, float* out, ThreadPool& pool) {
+  const int64_t d = n_head * head_dim;
+  std::vector<float> qh(static_cast<size_t>(n_q * head_dim)), scores(static_cast<size_t>(n_q * n_kv)),
+      oh(static_cast<size_t>(n_q * head_dim));
+  for (int64_t head = 0; head < n_head; ++head) {
+    for (int64_t row = 0; row < n_q; ++row) {
+      std::copy(q + row * d + head * head_dim, q + row * d + (head + 1) * head_dim, &qh[static_cast<size_t>(row * head_dim)]);
+    }
+    tensor::matmul({tensor::DType::kF32, k_heads + head * n_kv * head_dim, n_kv, head_dim}, qh.data(), n_q,
+                   scores.data(), pool);
+    pool.parallel_for(n_q, 16, [&](int64_t begin, int64_t end, int) {
+      for (int64_t row = begin; row < end; ++row) tensor::softmax(&scores[static_cast<size_t>(row * n_kv)], n_kv);
+    });
+    tensor::matmul({tensor::DType::kF32, vt_heads + head * head_dim * n_kv, head_dim, n_kv}, scores.data(), n_q,
+                   oh.data(), pool);
+    for (int64_t row = 0; row < n_q; ++row) {
+      std::copy(&oh[static_cast<size_t>(row * head_dim)], &oh[static_cast<size_t>((row + 1) * head_dim)],
+                out + row * d + head * head_dim);
+    }
+  }
+}
+
 Result<std::unique_ptr<WhisperModel>> WhisperModel::load(const std::string& path) {
   HEARTH_ASSIGN_OR_RETURN(auto file, model::GgufFile::open(path));
   return from_file(std::move(file));
@@ -75,8 +113,9 @@ int64_t WhisperModel::encoder_scratch_bytes() const {
   const model::WhisperConfig& c = config_;
   const int64_t frames = kWhisperWindowFrames;
   const int64_t im2col = std::max(frames * c.n_mels * kTaps, c.n_audio_ctx * c.n_embd * kTaps);
-  const int64_t per_token = 5 * c.n_embd + c.n_ff;  // x, h, q, k, v / attention out, ffn hidden
-  return static_cast<int64_t>(sizeof(float)) * (im2col + frames * c.n_embd + c.n_audio_ctx * per_token);
+  const int64_t per_token = 8 * c.n_embd + c.n_ff;  // x, h, q, k, v, attention out, K and V per head, ffn hidden
+  const int64_t scores = c.n_audio_ctx * c.n_audio_ctx;  // one head's attention matrix
+  return static_cast<int64_t>(sizeof(float)) * (im2col + frames * c.n_embd + c.n_audio_ctx * per_token + scores);
 }
 
 void WhisperModel::encode(const float* features, float* out, ThreadPool& pool) const {
@@ -120,7 +159,8 @@ void WhisperModel::encode(const float* features, float* out, ThreadPool& pool) c
   gelu_erf_inplace(x.data(), n_ctx * d, pool);
   for (int64_t idx = 0; idx < n_ctx * d; ++idx) x[static_cast<size_t>(idx)] += w.enc_pos[idx];
 
-  std::vector<float> h(x.size()), q(x.size()), k(x.size()), v(x.size()), attn(x.size());
+  std::vector<float> h(x.size()), q(x.size()), k(x.size()), v(x.size()), attn(x.size()), k_heads(x.size()),
+      vt_heads(x.size());
   std::vector<float> ffn(static_cast<size_t>(n_ctx * c.n_ff));
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim()));
   for (const model::WhisperLayerWeights& layer : w.enc_layers) {
@@ -130,7 +170,9 @@ void WhisperModel::encode(const float* features, float* out, ThreadPool& pool) c
     linear(a.k, nullptr, h.data(), n_ctx, k.data(), pool);
     linear(a.v, a.v_b, h.data(), n_ctx, v.data(), pool);
     for (float& value : q) value *= scale;
-    whisper_attention(q.data(), k.data(), v.data(), n_ctx, n_ctx, c.n_head, c.head_dim(), -1, attn.data(), pool);
+    whisper_split_heads(k.data(), v.data(), n_ctx, c.n_head, c.head_dim(), k_heads.data(), vt_heads.data(), pool);
+    whisper_attention_heads(q.data(), k_heads.data(), vt_heads.data(), n_ctx, n_ctx, c.n_head, c.head_dim(),
+                            attn.data(), pool);
     linear(a.o, a.o_b, attn.data(), n_ctx, h.data(), pool);
     tensor::add_inplace(x.data(), h.data(), n_ctx * d);
 

@@ -65,4 +65,16 @@ class WhisperModel {
 void whisper_attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t n_kv, int64_t n_head,
                        int64_t head_dim, int64_t causal_offset, float* out, ThreadPool& pool);
 
+// K and V of n_kv rows rearranged per head for whisper_attention_heads: k_heads
+// [n_head][n_kv][head_dim], vt_heads [n_head][head_dim][n_kv] (V transposed).
+void whisper_split_heads(const float* k, const float* v, int64_t n_kv, int64_t n_head, int64_t head_dim,
+                         float* k_heads, float* vt_heads, ThreadPool& pool);
+
+// Attention of every query over every key, per head as two matmuls (scores =
+// K_h q, out = V_h^T softmax(scores)) through tensor::matmul: the encoder's
+// self-attention and the decoder's cross-attention. Same result as
+// whisper_attention with causal_offset -1, to float rounding.
+void whisper_attention_heads(const float* q, const float* k_heads, const float* vt_heads, int64_t n_q, int64_t n_kv,
+                             int64_t n_head, int64_t head_dim, float* out, ThreadPool& pool);
+
 }  // namespace hearth::media
