@@ -15,6 +15,7 @@
 #include "cli/serve_command.h"
 #include "cli/synth_command.h"
 #include "cli/tco_command.h"
+#include "cli/transcribe_command.h"
 #include "cli/version.h"
 
 namespace hearth::cli {
@@ -40,6 +41,7 @@ int run_cli(int argc, char** argv) {
   add_audit_command(app, action);
   add_costs_command(app, action);
   add_tco_command(app, action);
+  add_transcribe_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -79,7 +79,7 @@ Status synthesize_whisper(const model::WhisperShape& shape, model::FileType file
   uint64_t total_bytes = 0;
   for (const model::WhisperTensorSpec& t : tensors) {
     tensor::DType dtype = tensor::DType::kF32;
-    if (t.name.starts_with("enc.conv1d.")) {
+    if (t.matrix && t.name.starts_with("enc.conv1d.")) {
       dtype = *matrix_type == tensor::DType::kF32 ? tensor::DType::kF32 : tensor::DType::kF16;
     } else if (t.matrix) {
       dtype = *matrix_type;

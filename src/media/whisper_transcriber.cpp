@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -177,8 +178,11 @@ Result<Transcript> WhisperTranscriber::transcribe(std::span<const float> samples
   while (seek < content_frames) {
     const int64_t segment_size = std::min(kWhisperWindowFrames, content_frames - seek);
     const double time_offset = static_cast<double>(seek) * kFrameS;
+    const auto t_encode = std::chrono::steady_clock::now();
     encode_window(samples.subspan(static_cast<size_t>(seek * kWhisperHop),
                                   static_cast<size_t>(segment_size * kWhisperHop)));
+    const auto t_decode = std::chrono::steady_clock::now();
+    out.encode_s += std::chrono::duration<double>(t_decode - t_encode).count();
     ++out.n_windows;
     // [<|startofprev|> the previous text (at most n_text_ctx/2 - 1 tokens)] + sot_sequence.
     std::vector<int32_t> prompt;
@@ -195,6 +199,7 @@ Result<Transcript> WhisperTranscriber::transcribe(std::span<const float> samples
     for (float temperature : options.temperatures) {
       HEARTH_ASSIGN_OR_RETURN(result, decode_window(prompt, sot_index, temperature, options, seed++));
       out.n_tokens += static_cast<int64_t>(result.tokens.size()) + 1;
+      ++out.n_decodes;
       bool fallback = result.compression_ratio > options.compression_ratio_threshold ||
                       result.avg_logprob < options.logprob_threshold;
       if (result.no_speech_prob > options.no_speech_threshold && result.avg_logprob < options.logprob_threshold) {
@@ -202,6 +207,7 @@ Result<Transcript> WhisperTranscriber::transcribe(std::span<const float> samples
       }
       if (!fallback) break;
     }
+    out.decode_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_decode).count();
     const bool silent =
         result.no_speech_prob > options.no_speech_threshold && result.avg_logprob <= options.logprob_threshold;
     if (silent) {

@@ -72,6 +72,10 @@ struct Transcript {
   std::vector<TranscriptSegment> segments;
   int64_t n_windows = 0;
   int64_t n_tokens = 0;  // sampled tokens, fallbacks included
+  int64_t n_decodes = 0;  // decoded windows, fallbacks included
+  // Wall time of the front end + encoder and of the decoder (for `hearth transcribe` and bench/).
+  double encode_s = 0.0;
+  double decode_s = 0.0;
 };
 
 // The gzip-style compression ratio openai-whisper uses: bytes / zlib(bytes) at the default level.
