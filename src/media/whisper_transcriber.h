@@ -30,53 +30,16 @@
 
 #include "base/status.h"
 #include "base/thread_pool.h"
+#include "infer/transcription.h"
 #include "media/log_mel.h"
 #include "media/whisper_decoder.h"
 #include "media/whisper_model.h"
 
 namespace hearth::media {
 
-struct TranscribeOptions {
-  std::string language;  // "" detects it (multilingual models); a code such as "en"
-  bool translate = false;  // to English (multilingual models)
-  std::string prompt;      // initial prompt text, as previous text before the first window
-  bool timestamps = true;  // decode timestamp tokens (segment times); false: <|notimestamps|>
-  std::vector<float> temperatures = {0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f};
-  double compression_ratio_threshold = 2.4;
-  double logprob_threshold = -1.0;
-  double no_speech_threshold = 0.6;
-  bool condition_on_previous_text = true;
-  uint64_t seed = 0;  // sampling above temperature 0
-  // Called with each segment as soon as its window is decoded (streaming), on the caller's thread.
-  std::function<void(const struct TranscriptSegment&)> on_segment;
-  // Checked between tokens; set: the call returns kCancelled-like kUnavailable.
-  const std::atomic<bool>* cancel = nullptr;
-};
-
-struct TranscriptSegment {
-  int64_t id = 0;
-  double start_s = 0.0;
-  double end_s = 0.0;
-  std::string text;             // valid UTF-8
-  std::vector<int32_t> tokens;  // with its timestamp tokens
-  float temperature = 0.0f;
-  double avg_logprob = 0.0;
-  double compression_ratio = 0.0;
-  double no_speech_prob = 0.0;
-};
-
-struct Transcript {
-  std::string text;      // the segments' text joined
-  std::string language;  // the code decoded with ("en" for English-only models)
-  double duration_s = 0.0;
-  std::vector<TranscriptSegment> segments;
-  int64_t n_windows = 0;
-  int64_t n_tokens = 0;  // sampled tokens, fallbacks included
-  int64_t n_decodes = 0;  // decoded windows, fallbacks included
-  // Wall time of the front end + encoder and of the decoder (for `hearth transcribe` and bench/).
-  double encode_s = 0.0;
-  double decode_s = 0.0;
-};
+using TranscribeOptions = infer::TranscribeOptions;
+using TranscriptSegment = infer::TranscriptSegment;
+using Transcript = infer::Transcript;
 
 // The gzip-style compression ratio openai-whisper uses: bytes / zlib(bytes) at the default level.
 double compression_ratio(std::string_view text);
