@@ -1,5 +1,7 @@
 #include "cli/transcribe_command.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -35,6 +37,15 @@ std::string clock_text(double seconds) {
   return out;
 }
 
+// CPU seconds this process has used (user + system, every thread): on a shared machine the
+// benchmark's load-independent measure next to wall time.
+double process_cpu_s() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+}
+
 int run_transcribe(const TranscribeArgs& args) {
   const int n_threads = args.n_threads > 0 ? args.n_threads : static_cast<int>(std::thread::hardware_concurrency());
   const auto t_start = std::chrono::steady_clock::now();
@@ -55,6 +66,7 @@ int run_transcribe(const TranscribeArgs& args) {
     return 1;
   }
   const auto t_loaded = std::chrono::steady_clock::now();
+  const double cpu_loaded_s = process_cpu_s();
   ThreadPool pool(n_threads);
   media::WhisperTranscriber transcriber(**model, pool);
   media::TranscribeOptions options;
@@ -74,6 +86,7 @@ int run_transcribe(const TranscribeArgs& args) {
     std::fprintf(stderr, "hearth transcribe: %s\n", result.status().message().c_str());
     return 1;
   }
+  const double cpu_s = process_cpu_s() - cpu_loaded_s;
   const double load_s = std::chrono::duration<double>(t_loaded - t_start).count();
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_loaded).count();
   const double rtf = result->duration_s > 0 ? total_s / result->duration_s : 0.0;
@@ -91,6 +104,7 @@ int run_transcribe(const TranscribeArgs& args) {
                                 {"threads", n_threads},
                                 {"load_s", load_s},
                                 {"transcribe_s", total_s},
+                                {"transcribe_cpu_s", cpu_s},
                                 {"real_time_factor", rtf},
                                 {"n_windows", result->n_windows},
                                 {"n_decodes", result->n_decodes},
