@@ -29,15 +29,18 @@ WhisperEngine::~WhisperEngine() {
   thread_.join();
 }
 
-infer::EngineMemory WhisperEngine::memory() const {
+infer::EngineMemory whisper_planned_memory(const model::WhisperConfig& c, int64_t weights_bytes) {
   infer::EngineMemory m;
-  m.weights_bytes = model_->weights_bytes();
-  const model::WhisperConfig& c = model_->config();
+  m.weights_bytes = weights_bytes;
   // WhisperDecoder::cache_bytes for this config, without building one.
   m.cache_bytes = static_cast<int64_t>(sizeof(float)) * 2 * c.n_dec_layer * (c.n_audio_ctx + c.n_text_ctx) * c.n_embd;
-  m.scratch_bytes = model_->encoder_scratch_bytes() +
+  m.scratch_bytes = WhisperModel::encoder_scratch_bytes(c) +
                     static_cast<int64_t>(sizeof(float)) * c.n_audio_ctx * c.n_embd;  // the transcriber's encoder output
   return m;
+}
+
+infer::EngineMemory WhisperEngine::memory() const {
+  return whisper_planned_memory(model_->config(), model_->weights_bytes());
 }
 
 infer::EngineStats WhisperEngine::stats() const {

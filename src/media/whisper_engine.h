@@ -34,6 +34,10 @@ struct WhisperEngineOptions {
   int64_t max_queue = 16;  // waiting requests; one more is kResourceExhausted
 };
 
+// What an engine for a model of `config` holds, term by term (the planner's terms:
+// weights, caches fixed at start, scratch), before it is loaded.
+infer::EngineMemory whisper_planned_memory(const model::WhisperConfig& config, int64_t weights_bytes);
+
 class WhisperEngine final : public infer::Engine {
  public:
   // kInvalidArgument for n_threads < 1 or max_queue < 1. Starts the engine thread.

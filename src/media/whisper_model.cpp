@@ -15,6 +15,8 @@ namespace {
 
 // Column index c * 3 + k of the convolution matrices (ggml's [3, n_in, d]).
 constexpr int64_t kTaps = 3;
+// Up to this many queries, attention runs one task per head instead of two matmuls per head.
+constexpr int64_t kFewQueries = 4;
 
 }  // namespace
 
@@ -67,6 +69,28 @@ void whisper_split_heads(const float* k, const float* v, int64_t n_kv, int64_t n
 void whisper_attention_heads(const float* q, const float* k_heads, const float* vt_heads, int64_t n_q, int64_t n_kv,
                              int64_t n_head, int64_t head_dim, float* out, ThreadPool& pool) {
   const int64_t d = n_head * head_dim;
+  if (n_q <= kFewQueries) {
+    // Decoding: a few queries. One task per head (vector dots, no per-head pool dispatch),
+    // the same sums as the matmul path below.
+    pool.parallel_for(n_head, 1, [&](int64_t begin, int64_t end, int) {
+      std::vector<float> scores(static_cast<size_t>(n_kv));
+      for (int64_t head = begin; head < end; ++head) {
+        const float* kh = k_heads + head * n_kv * head_dim;
+        const float* vh = vt_heads + head * head_dim * n_kv;
+        for (int64_t row = 0; row < n_q; ++row) {
+          const float* qrow = q + row * d + head * head_dim;
+          for (int64_t kj = 0; kj < n_kv; ++kj) {
+            scores[static_cast<size_t>(kj)] = tensor::dot_f32(kh + kj * head_dim, qrow, head_dim);
+          }
+          tensor::softmax(scores.data(), n_kv);
+          for (int64_t col = 0; col < head_dim; ++col) {
+            out[row * d + head * head_dim + col] = tensor::dot_f32(vh + col * n_kv, scores.data(), n_kv);
+          }
+        }
+      }
+    });
+    return;
+  }
   std::vector<float> qh(static_cast<size_t>(n_q * head_dim)), scores(static_cast<size_t>(n_q * n_kv)),
       oh(static_cast<size_t>(n_q * head_dim));
   for (int64_t head = 0; head < n_head; ++head) {
@@ -109,8 +133,7 @@ Result<std::unique_ptr<WhisperModel>> WhisperModel::from_file(model::GgufFile&& 
   return m;
 }
 
-int64_t WhisperModel::encoder_scratch_bytes() const {
-  const model::WhisperConfig& c = config_;
+int64_t WhisperModel::encoder_scratch_bytes(const model::WhisperConfig& c) {
   const int64_t frames = kWhisperWindowFrames;
   const int64_t im2col = std::max(frames * c.n_mels * kTaps, c.n_audio_ctx * c.n_embd * kTaps);
   const int64_t per_token = 8 * c.n_embd + c.n_ff;  // x, h, q, k, v, attention out, K and V per head, ffn hidden

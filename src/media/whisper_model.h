@@ -44,7 +44,10 @@ class WhisperModel {
   const WhisperVocab& vocab() const { return vocab_; }
   int64_t weights_bytes() const { return weights_.weights_bytes; }
   // The encoder's working buffers for one window, in bytes (the planner's scratch term).
-  int64_t encoder_scratch_bytes() const;
+  int64_t encoder_scratch_bytes() const { return encoder_scratch_bytes(config_); }
+  static int64_t encoder_scratch_bytes(const model::WhisperConfig& config);
+  // The mapped file (its tokenizer.* keys, for the node's tokenizer).
+  const model::GgufFile& file() const { return file_; }
 
   // features: [n_mels x 3000] (LogMelSpectrogram::compute); out: [n_audio_ctx x n_embd].
   void encode(const float* features, float* out, ThreadPool& pool) const;
