@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "media/whisper_model.h"
@@ -17,7 +19,9 @@ TEST(WhisperSynth, EveryShapeIsValidAndTinyLoadsWithWhispersTokenIds) {
   }
   const model::WhisperShape* tiny = model::find_whisper_shape("whisper-tiny");
   ASSERT_NE(tiny, nullptr);
-  const std::string path = (std::filesystem::temp_directory_path() / "hearth_synth_whisper_tiny.gguf").string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("hearth_synth_whisper_tiny_" + std::to_string(::getpid()) + ".gguf"))
+          .string();
   ThreadPool pool(2);
   ASSERT_TRUE(synthesize_whisper(*tiny, model::FileType::kQ8_0, path, 1, pool, nullptr).ok());
   auto m = media::WhisperModel::load(path);

@@ -27,7 +27,7 @@ model::WhisperConfig small_config() {
 }
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("hearth_whisper_" + name + ".gguf")).string();
+  return testing::unique_temp_path("hearth_whisper_" + name);
 }
 
 TEST(WhisperArch, TheTestModelLoadsWithWhispersSpecialTokens) {

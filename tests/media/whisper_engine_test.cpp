@@ -21,7 +21,7 @@ std::unique_ptr<WhisperModel> small_model(const std::string& name) {
   c.n_enc_layer = 1;
   c.n_dec_layer = 1;
   c.n_text_ctx = 16;
-  const std::string path = (std::filesystem::temp_directory_path() / ("hearth_whisper_engine_" + name + ".gguf")).string();
+  const std::string path = testing::unique_temp_path("hearth_whisper_engine_" + name);
   EXPECT_TRUE(testing::write_deterministic_whisper(path, c).ok());
   auto m = WhisperModel::load(path);
   std::filesystem::remove(path);  // the mapping stays valid

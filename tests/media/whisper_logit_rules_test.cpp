@@ -24,7 +24,7 @@ class WhisperLogitRulesTest : public ::testing::Test {
     c.n_enc_layer = 1;
     c.n_dec_layer = 1;
     c.n_text_ctx = 16;
-    path_ = new std::string((std::filesystem::temp_directory_path() / "hearth_whisper_rules.gguf").string());
+    path_ = new std::string(testing::unique_temp_path("hearth_whisper_rules"));
     ASSERT_TRUE(testing::write_deterministic_whisper(*path_, c).ok());
     auto m = WhisperModel::load(*path_);
     ASSERT_TRUE(m.ok()) << m.status().message();

@@ -51,7 +51,7 @@ class WhisperParity : public ::testing::Test {
     std::ifstream in(kDir + "/whisper.json");
     ASSERT_TRUE(in.good()) << "missing " << kDir << "/whisper.json";
     meta_ = new nlohmann::json(nlohmann::json::parse(in));
-    path_ = new std::string((std::filesystem::temp_directory_path() / "hearth_whisper_parity.gguf").string());
+    path_ = new std::string(testing::unique_temp_path("hearth_whisper_parity"));
     ASSERT_TRUE(testing::write_deterministic_whisper(*path_, testing::tiny_parity_config()).ok());
     auto model = WhisperModel::load(*path_);
     ASSERT_TRUE(model.ok()) << model.status().message();

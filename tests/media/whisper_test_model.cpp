@@ -3,6 +3,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+
+#include <unistd.h>
 
 #include "media/whisper_vocab.h"
 #include "model/gguf_writer.h"
@@ -78,6 +81,11 @@ float det_uniform(uint32_t name_hash, uint64_t index) {
   z = z ^ (z >> 31);
   const int64_t k = static_cast<int64_t>(z >> 40);
   return static_cast<float>(static_cast<double>(k - (int64_t{1} << 23)) / static_cast<double>(int64_t{1} << 23));
+}
+
+std::string unique_temp_path(std::string_view stem) {
+  return (std::filesystem::temp_directory_path() / (std::string(stem) + "_" + std::to_string(::getpid()) + ".gguf"))
+      .string();
 }
 
 model::WhisperConfig tiny_parity_config() {

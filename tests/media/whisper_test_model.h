@@ -20,6 +20,10 @@ namespace hearth::media::testing {
 float det_uniform(uint32_t name_hash, uint64_t index);
 uint32_t fnv1a32(std::string_view text);
 
+// A path in the temp directory unique to this process ("<stem>_<pid>.gguf"): ctest runs each
+// test of a suite as its own process, in parallel, and suites write their model once each.
+std::string unique_temp_path(std::string_view stem);
+
 // whisper-tiny's dimensions with the small vocabulary: n_vocab = 256 + 1608.
 model::WhisperConfig tiny_parity_config();
 

@@ -23,7 +23,7 @@ class WhisperTranscriberTest : public ::testing::Test {
     c.n_enc_layer = 1;
     c.n_dec_layer = 2;
     c.n_text_ctx = 24;
-    path_ = new std::string((std::filesystem::temp_directory_path() / "hearth_whisper_transcriber.gguf").string());
+    path_ = new std::string(testing::unique_temp_path("hearth_whisper_transcriber"));
     ASSERT_TRUE(testing::write_deterministic_whisper(*path_, c).ok());
     auto m = WhisperModel::load(*path_);
     ASSERT_TRUE(m.ok()) << m.status().message();
