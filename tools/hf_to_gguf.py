@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Converts a Hugging Face decoder directory (Llama, Mistral, Qwen2, Qwen3, Qwen3 MoE, Gemma 2, Gemma 3 text, Phi-3/4)
-to GGUF.
+or a WhisperForConditionalGeneration checkpoint (whisper_gguf.py: the `whisper` layout) to GGUF.
 
 Input: config.json, model.safetensors (or sharded *.safetensors with an index,
 or pytorch_model.bin, which needs torch), tokenizer.json, optionally
@@ -73,6 +73,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import quant_reference  # noqa: E402
+import whisper_gguf  # noqa: E402
 from gguf_writer import GgmlType, GgufValueType, GgufWriter  # noqa: E402
 
 # Pre-tokenizer split patterns, as the HF tokenizer.json files of these model
@@ -871,6 +872,9 @@ def convert_model(model_dir: str, out_path: str, out_type: str = "f32", name: st
     config = _read_json(os.path.join(model_dir, "config.json"))
     if not config:
         raise ConversionError(f"{model_dir}: no config.json")
+    if (config.get("architectures") or [None])[0] == "WhisperForConditionalGeneration":
+        convert_whisper(model_dir, config, out_path, out_type, name)
+        return
     params = read_model_params(config)
     tensors = map_tensors(load_state_dict(model_dir), params)
     spec = read_tokenizer(model_dir, params.n_vocab, params, pre_override)
@@ -888,6 +892,45 @@ def convert_model(model_dir: str, out_path: str, out_type: str = "f32", name: st
             if ggml_type == GgmlType.Q8_0 and value.shape[-1] % 32:
                 print(f"note: {tname} rows of {value.shape[-1]} are not a multiple of 32: F16",
                       file=sys.stderr)
+                ggml_type = GgmlType.F16
+        w.add_tensor(tname, value, ggml_type)
+    w.write(out_path)
+
+
+def convert_whisper(model_dir: str, config: dict[str, Any], out_path: str, out_type: str, name: str | None) -> None:
+    """WhisperForConditionalGeneration -> the `whisper` layout (whisper_gguf.py says which tensor goes where).
+
+    The tokenizer is tokenizer.json's byte-level BPE with Whisper's added tokens (special
+    tokens as control tokens); its size must be the model's vocab_size. Matrices take --type
+    except where their rows are not whole blocks (the first convolution's 80 * 3 columns:
+    F16, as llama.cpp falls back); the decoder positions stay F32 under q8_0 (a row is read
+    per token, never multiplied).
+    """
+    try:
+        p = whisper_gguf.params_from_config(config)
+        tensors = whisper_gguf.map_state(load_state_dict(model_dir), p)
+    except ValueError as e:
+        raise ConversionError(str(e)) from e
+    spec = read_tokenizer(model_dir, p.n_vocab, None, None)
+    for text in ("<|startoftranscript|>", "<|notimestamps|>", "<|0.00|>", "<|30.00|>"):
+        if text not in spec.tokens:
+            raise ConversionError(f"tokenizer.json has no {text}: not a Whisper tokenizer")
+    w = GgufWriter()
+    w.add_string("general.architecture", "whisper")
+    w.add_string("general.name", name or os.path.basename(os.path.normpath(model_dir)))
+    w.add_uint32("general.file_type", FILE_TYPES[out_type])
+    if out_type == "q8_0":
+        w.add_uint32("general.quantization_version", 2)
+    whisper_gguf.write_metadata(w, p)
+    write_tokenizer(w, spec)
+    for tname, value in tensors:
+        if value.ndim == 1 or tname in ("enc.position_embd.weight", "dec.position_embd.weight"):
+            ggml_type = GgmlType.F32
+        else:
+            ggml_type = MATRIX_TYPES[out_type]
+            if ggml_type == GgmlType.Q8_0 and (value.ndim == 3 or value.shape[-1] % 32):
+                # ggml's rows of a convolution are its 3 taps: never whole blocks.
+                print(f"note: {tname}: F16", file=sys.stderr)
                 ggml_type = GgmlType.F16
         w.add_tensor(tname, value, ggml_type)
     w.write(out_path)

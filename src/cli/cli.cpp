@@ -17,6 +17,7 @@
 #include "cli/service_command.h"
 #include "cli/synth_command.h"
 #include "cli/tco_command.h"
+#include "cli/transcribe_command.h"
 #include "cli/version.h"
 
 namespace hearth::cli {
@@ -44,6 +45,7 @@ int run_cli(int argc, char** argv) {
   add_costs_command(app, action);
   add_tco_command(app, action);
   add_batch_command(app, action);
+  add_transcribe_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

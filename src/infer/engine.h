@@ -30,6 +30,7 @@
 
 #include "base/status.h"
 #include "infer/sequence.h"
+#include "infer/transcription.h"
 #include "model/arch/arch_spec.h"
 
 namespace hearth::infer {
@@ -99,6 +100,14 @@ class Engine {
   // full), kUnavailable (draining); an engine without kEmbed refuses with
   // kFailedPrecondition.
   virtual Status embed(EmbedRequest&& request, EmbedCallback done);
+
+  // kTranscribe: queues the audio; `done` receives its transcript (or the
+  // error that ended it: kUnavailable when cancelled or the engine drains,
+  // kInvalidArgument for an option the model cannot honour). Errors before
+  // anything is queued: kInvalidArgument (no samples), kResourceExhausted (the
+  // queue is full), kUnavailable (draining); an engine without kTranscribe
+  // refuses with kFailedPrecondition.
+  virtual Status transcribe(TranscribeRequest&& request, TranscribeCallback done);
 
   // Stops admitting work, lets what runs finish, and returns when none is left
   // or `timeout_ms` passed, after which the rest is cancelled with kUnavailable

@@ -14,6 +14,7 @@
 #include "model/file_type.h"
 #include "model/gguf.h"
 #include "node/model_files.h"
+#include "media/whisper_engine.h"
 #include "planner/fit_search.h"
 
 namespace hearth::node {
@@ -31,6 +32,7 @@ struct ManagedModel {
   int64_t created_s = 0;
   model::Capabilities capabilities = 0;  // of the engine its family calls for
   model::LlamaConfig config;
+  std::optional<model::WhisperConfig> whisper;  // a speech model: plan holds its engine's terms; config is unset
   planner::PlanSettings plan_settings;
   // Also immutable, but for an external engine's plan.overhead_bytes, which
   // load_entry (on the loader thread, the only writer) raises under
@@ -149,6 +151,16 @@ Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path,
     entry->config = header.config;
     entry->capabilities = header.capabilities;
     entry->created_s = file_modification_time_s(path);
+    if (header.whisper) {
+      // A speech model: its engine's own terms (media::WhisperEngine); no KV pool to size.
+      const infer::EngineMemory memory = media::whisper_planned_memory(*header.whisper, header.weights_bytes);
+      entry->whisper = header.whisper;
+      entry->n_ctx = header.whisper->n_text_ctx;
+      entry->plan.weights_bytes = memory.weights_bytes;
+      entry->plan.kv_bytes = memory.cache_bytes;
+      entry->plan.scratch_bytes = memory.scratch_bytes;
+      return ok_status();
+    }
     entry->n_ctx = serving_context(entry->config, options_.load);
     entry->plan_settings = plan_settings_for(options_.load, entry->n_ctx);
     if (model::has_capability(entry->capabilities, model::Capability::kEmbed)) {
@@ -566,6 +578,9 @@ Status ModelManager::cannot_fit_error(const Entry& entry) const {
                         format_byte_size(plan.scratch_bytes) + ", runtime " + format_byte_size(plan.overhead_bytes) +
                         ") but this node's model memory budget is " + format_byte_size(budget) + ".";
   std::vector<std::string> options;
+  if (entry.whisper) {
+    return failed_precondition_error(message + " Serve it on a larger machine or raise the budget.");
+  }
   // Shorter context, same sequences (the pool follows the context unless its size was fixed).
   planner::PlanSettings by_context = settings;
   by_context.kv_pool_tokens = 0;

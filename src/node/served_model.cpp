@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "infer/decoder_engine.h"
 #include "infer/embedding_engine.h"
 #include "infer/llama_model.h"
+#include "media/whisper_engine.h"
 #include "model/arch/arch_registry.h"
 #include "model/gguf.h"
 
@@ -53,6 +55,31 @@ Result<std::unique_ptr<infer::Engine>> start_engine(std::unique_ptr<infer::Llama
   return std::unique_ptr<infer::Engine>(std::move(engine));
 }
 
+namespace {
+
+// A whisper file: the speech engine (media::WhisperEngine), and the tokenizer the API decodes prompts with.
+Result<std::unique_ptr<ServedModel>> load_whisper(std::unique_ptr<ServedModel> served, const std::string& path,
+                                                  const ServedModelOptions& options) {
+  auto model = media::WhisperModel::load(path);
+  if (!model.ok()) return Status(model.status().code(), "cannot load " + path + ": " + model.status().message());
+  auto tokenizer = text::Tokenizer::from_gguf((*model)->file());
+  if (!tokenizer.ok()) return Status(tokenizer.status().code(), path + ": " + tokenizer.status().message());
+  served->tokenizer = std::move(tokenizer).value();
+  served->chat_template_error = "a speech-to-text model has no chat template";
+  media::WhisperEngineOptions engine_options;
+  engine_options.n_threads = options.scheduler.n_threads > 0 ? options.scheduler.n_threads
+                                                             : static_cast<int>(std::thread::hardware_concurrency());
+  engine_options.max_queue = options.scheduler.max_queued > 0 ? options.scheduler.max_queued : engine_options.max_queue;
+  auto engine = media::WhisperEngine::create(std::move(model).value(), engine_options);
+  if (!engine.ok()) {
+    return Status(engine.status().code(), "cannot start the engine for " + path + ": " + engine.status().message());
+  }
+  served->engine = std::move(engine).value();
+  return served;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
                                                        const ServedModelOptions& options,
                                                        std::function<void()> on_overwrite,
@@ -77,7 +104,8 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     }
   }
 
-  // An external engine maps the weights itself: only the header is read here.
+  // An external engine maps the weights itself: only the header is read here. A whisper file
+  // is served by the speech engine (load_whisper).
   std::unique_ptr<infer::LlamaModel> model;
   std::optional<model::GgufFile> header_only;
   if (external != nullptr) {
@@ -85,6 +113,11 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     if (!opened.ok()) return Status(opened.status().code(), "cannot read " + path + ": " + opened.status().message());
     header_only = std::move(opened).value();
   } else {
+    if (auto header = model::GgufFile::open(path); header.ok()) {
+      if (auto arch = header->get_string("general.architecture"); arch.ok() && *arch == model::kWhisperArch) {
+        return load_whisper(std::move(served), path, options);
+      }
+    }
     auto loaded = infer::LlamaModel::load(path);
     if (!loaded.ok()) return Status(loaded.status().code(), "cannot load " + path + ": " + loaded.status().message());
     model = std::move(loaded).value();
