@@ -11,6 +11,7 @@
 #include "api/metrics_text.h"
 #include "api/model_routes.h"
 #include "api/policy_headers.h"
+#include "api/rerank_handler.h"
 #include "api/routes.h"
 #include "api/sse.h"
 #include "api/status_route.h"
@@ -214,11 +215,14 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       co_return;
     }
   }
-  if (match->route == Route::kEmbeddings) {
+  if (match->route == Route::kEmbeddings || match->route == Route::kRerank) {
+    const bool rerank = match->route == Route::kRerank;
     if (ctx.gateway != nullptr) {
-      co_await handle_gateway_embeddings(ctx, connection, request, state);
+      co_await (rerank ? handle_gateway_rerank(ctx, connection, request, state)
+                       : handle_gateway_embeddings(ctx, connection, request, state));
     } else {
-      co_await handle_embeddings(ctx, connection, request, state);
+      co_await (rerank ? handle_rerank(ctx, connection, request, state)
+                       : handle_embeddings(ctx, connection, request, state));
     }
     if (state.key) ctx.limiter.add_tokens(state.key->name, state.record.prompt_tokens.value_or(0), steady_now_ms());
     co_return;

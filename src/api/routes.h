@@ -20,6 +20,7 @@ enum class Route {
   kCompletions,
   kMessages,
   kEmbeddings,
+  kRerank,
   kListModels,
   kGetModel,
   kHealth,

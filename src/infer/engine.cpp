@@ -13,6 +13,10 @@ Status Engine::embed(EmbedRequest&& /*request*/, EmbedCallback /*done*/) {
   return missing_capability_error("embeddings", model::Capability::kEmbed, capabilities());
 }
 
+Status Engine::rerank(RerankRequest&& /*request*/, RerankCallback /*done*/) {
+  return missing_capability_error("reranking", model::Capability::kRerank, capabilities());
+}
+
 Status missing_capability_error(std::string_view what, model::Capability needed, model::Capabilities capabilities) {
   return failed_precondition_error(std::string(what) + " needs an engine that can " +
                                    std::string(model::capability_name(needed)) +

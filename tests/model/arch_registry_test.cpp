@@ -62,7 +62,7 @@ TEST(ArchRegistry, FindsEachFamilyByName) {
   EXPECT_NE(find_arch("qwen3"), nullptr);
   EXPECT_NE(find_arch("gemma3"), nullptr);
   EXPECT_NE(find_arch("phi3"), nullptr);
-  EXPECT_EQ(arch_names(), "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3");
+  EXPECT_EQ(arch_names(), "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, bert");
   EXPECT_EQ(capability_names(capability_bit(Capability::kGenerate)), "generate");
   EXPECT_EQ(capability_names(0), "none");
   EXPECT_EQ(capability_names(capability_bit(Capability::kEmbed) | capability_bit(Capability::kOcr)), "embed, ocr");
