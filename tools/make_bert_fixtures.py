@@ -13,7 +13,7 @@ Two phases, because the device machine (with torch) is scarce and the converter 
       xlmr-rerank    XLMRobertaForSequenceClassification, 1 label (classifier.dense + tanh,
                      classifier.out_proj), as bge-reranker-base; positions start at pad_token_id + 1
   --convert OUT     (numpy only) converts each OUT/hf/<name>/ with hf_to_gguf.py to
-                    OUT/<name>-f32.gguf and OUT/<name>-q8_0.gguf and drops OUT/hf.
+                    OUT/<name>-f32.gguf and OUT/<name>-q8_0.gguf (OUT/hf is not committed).
 
 Vectors are last_hidden_state pooled (mean over the input's positions, or position 0) and
 L2-normalized, as sentence-transformers' Pooling + Normalize do for one unpadded input; scores are

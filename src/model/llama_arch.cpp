@@ -585,7 +585,6 @@ Result<LlamaConfig> read_llama_config(const GgufFile& file) {
     config.tied_output = file.find_tensor(std::string(output->name)) == nullptr;
   }
 
-  Status valid = validate_llama_config(config);
   // A ranking model's head: cls.output's rows are its outputs (a reranker's score is the first).
   if (const ArchTensor* head = find_tensor_spec(*spec, WeightSlot::kClsOut); head != nullptr && config.pooling == 4) {
     const std::string head_name(head->name);
@@ -600,6 +599,7 @@ Result<LlamaConfig> read_llama_config(const GgufFile& file) {
     config.n_cls_out = info->ne[1];
   }
 
+  Status valid = validate_llama_config(config);
   // Every field was range-checked above with its key's name; this is a second line of defense.
   if (!valid.ok()) return data_loss_error("model metadata: " + valid.message());
   return config;
