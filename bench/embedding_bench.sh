@@ -15,7 +15,7 @@ threads="${1:-2}"
 shift || true
 shapes=("$@")
 [ "${#shapes[@]}" -gt 0 ] || shapes=(all-minilm-l6 bge-base)
-types=(${HEARTH_BENCH_TYPES:-q8_0 f16})
+types=(${HEARTH_BENCH_TYPES:-q8_0})
 models="${HEARTH_BENCH_MODELS:-/tmp/hearth-bench-models}"
 mkdir -p "$models"
 

@@ -216,13 +216,16 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     }
   }
   if (match->route == Route::kEmbeddings || match->route == Route::kRerank) {
+    // One co_await per branch: GCC 12 miscompiles co_await on a conditional of awaitables.
     const bool rerank = match->route == Route::kRerank;
-    if (ctx.gateway != nullptr) {
-      co_await (rerank ? handle_gateway_rerank(ctx, connection, request, state)
-                       : handle_gateway_embeddings(ctx, connection, request, state));
+    if (ctx.gateway != nullptr && rerank) {
+      co_await handle_gateway_rerank(ctx, connection, request, state);
+    } else if (ctx.gateway != nullptr) {
+      co_await handle_gateway_embeddings(ctx, connection, request, state);
+    } else if (rerank) {
+      co_await handle_rerank(ctx, connection, request, state);
     } else {
-      co_await (rerank ? handle_rerank(ctx, connection, request, state)
-                       : handle_embeddings(ctx, connection, request, state));
+      co_await handle_embeddings(ctx, connection, request, state);
     }
     if (state.key) ctx.limiter.add_tokens(state.key->name, state.record.prompt_tokens.value_or(0), steady_now_ms());
     co_return;
