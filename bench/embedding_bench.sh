@@ -31,8 +31,10 @@ import json, sys
 shape, type_ = sys.argv[1], sys.argv[2]
 for line in sys.stdin:
     r = json.loads(line)
-    print(f"| {shape} | {type_} | {r[\"threads\"]} | {r[\"batch\"]} | {r[\"length\"]} | {r[\"embeddings_per_s\"]:.1f} | "
-          f"{r[\"tokens_per_s\"]:.0f} | {r[\"gemm_gflops\"]:.1f} | {r[\"bound_tokens_per_s\"]:.0f} | {r[\"bound_fraction\"]:.2f} |")
+    cells = [shape, type_, r["threads"], r["batch"], r["length"], "%.1f" % r["embeddings_per_s"],
+             "%.0f" % r["tokens_per_s"], "%.1f" % r["gemm_gflops"], "%.0f" % r["bound_tokens_per_s"],
+             "%.2f" % r["bound_fraction"]]
+    print("| " + " | ".join(str(c) for c in cells) + " |")
 ' "$shape" "$type"
   done
 done
