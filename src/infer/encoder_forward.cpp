@@ -36,6 +36,8 @@ void read_row(const tensor::WeightView& matrix, int64_t row, float* out) {
 }
 
 constexpr int64_t kRowsPerTask = 8;
+// Inputs at least this long take the GEMM path of attention.
+constexpr int64_t kGemmAttentionMin = 96;
 
 }  // namespace
 
@@ -46,7 +48,9 @@ EncoderForward::EncoderForward(const LlamaModel& model, ThreadPool& pool)
 
 int64_t EncoderForward::scratch_bytes() const {
   const size_t n_floats = x_.capacity() + q_.capacity() + k_.capacity() + v_.capacity() + attn_.capacity() +
-                          proj_.capacity() + ff_.capacity() + scores_.capacity() + head_kv_.capacity();
+                          proj_.capacity() + ff_.capacity() + scores_.capacity() + head_kv_.capacity() +
+                          long_scores_.capacity() + long_q_.capacity() + long_k_.capacity() + long_vt_.capacity() +
+                          long_out_.capacity();
   return static_cast<int64_t>(n_floats * sizeof(float) + starts_.capacity() * sizeof(int64_t));
 }
 
@@ -122,13 +126,25 @@ void EncoderForward::attention(std::span<const EncoderInput> inputs, int64_t n_t
   // One task per (input, head): its K rows and V columns are gathered into
   // contiguous thread-local copies, so every product is a SIMD dot product
   // (q . k over head_dim, then p . v-column over the input's length).
-  const int64_t n_tasks = static_cast<int64_t>(inputs.size()) * n_head;
+  // Long inputs run one head at a time as two F32 GEMMs over the whole pool
+  // (scores = Q K^T, then out = P V): the per-row dot products above do not
+  // pay at those lengths.
+  std::vector<int64_t> short_inputs;
+  for (size_t input_idx = 0; input_idx < inputs.size(); ++input_idx) {
+    const auto n = static_cast<int64_t>(inputs[input_idx].ids.size());
+    if (n >= kGemmAttentionMin) {
+      long_attention(starts_[input_idx], n);
+    } else {
+      short_inputs.push_back(static_cast<int64_t>(input_idx));
+    }
+  }
+  const int64_t n_tasks = static_cast<int64_t>(short_inputs.size()) * n_head;
   pool_.parallel_for(n_tasks, 1, [&](int64_t begin, int64_t end, int thread_idx) {
     float* scores = scores_.data() + static_cast<size_t>(thread_idx) * static_cast<size_t>(longest);
     float* keys = head_kv_.data() + static_cast<size_t>(thread_idx) * static_cast<size_t>(2 * longest * head_dim);
     float* values_t = keys + longest * head_dim;  // [head_dim x n]: V transposed
     for (int64_t task_idx = begin; task_idx < end; ++task_idx) {
-      const int64_t input_idx = task_idx / n_head;
+      const int64_t input_idx = short_inputs[static_cast<size_t>(task_idx / n_head)];
       const int64_t head_idx = task_idx % n_head;
       const int64_t first = starts_[static_cast<size_t>(input_idx)];
       const auto n = static_cast<int64_t>(inputs[static_cast<size_t>(input_idx)].ids.size());
@@ -149,6 +165,48 @@ void EncoderForward::attention(std::span<const EncoderInput> inputs, int64_t n_t
     }
   });
   (void)n_tokens;
+}
+
+void EncoderForward::long_attention(int64_t first, int64_t n) {
+  const int64_t head_dim = config_.head_dim;
+  const int64_t n_head = config_.n_head;
+  const int64_t q_dim = n_head * head_dim;
+  const int64_t group = config_.n_head / config_.n_head_kv;
+  const int64_t kv_dim = config_.n_head_kv * head_dim;
+  const auto scale = static_cast<float>(model::attention_scale(config_));
+  const auto square = static_cast<size_t>(n * n);
+  const auto rows = static_cast<size_t>(n * head_dim);
+  if (long_scores_.size() < square) long_scores_.resize(square);
+  if (long_q_.size() < rows) {
+    long_q_.resize(rows);
+    long_k_.resize(rows);
+    long_vt_.resize(rows);
+    long_out_.resize(rows);
+  }
+  for (int64_t head_idx = 0; head_idx < n_head; ++head_idx) {
+    const int64_t kv_offset = (head_idx / group) * head_dim;
+    for (int64_t pos = 0; pos < n; ++pos) {
+      const float* q = q_.data() + (first + pos) * q_dim + head_idx * head_dim;
+      const float* k = k_.data() + (first + pos) * kv_dim + kv_offset;
+      const float* v = v_.data() + (first + pos) * kv_dim + kv_offset;
+      for (int64_t dim = 0; dim < head_dim; ++dim) {
+        long_q_[static_cast<size_t>(pos * head_dim + dim)] = q[dim] * scale;
+        long_k_[static_cast<size_t>(pos * head_dim + dim)] = k[dim];
+        long_vt_[static_cast<size_t>(dim * n + pos)] = v[dim];
+      }
+    }
+    // scores[query * n + key]: the keys are the "weight" rows.
+    tensor::matmul({tensor::DType::kF32, long_k_.data(), n, head_dim}, long_q_.data(), n, long_scores_.data(), pool_);
+    pool_.parallel_for(n, kRowsPerTask, [&](int64_t begin, int64_t end, int) {
+      for (int64_t row = begin; row < end; ++row) tensor::softmax(long_scores_.data() + row * n, n);
+    });
+    // out[query * head_dim + dim]: V's columns are the "weight" rows.
+    tensor::matmul({tensor::DType::kF32, long_vt_.data(), head_dim, n}, long_scores_.data(), n, long_out_.data(), pool_);
+    for (int64_t pos = 0; pos < n; ++pos) {
+      std::copy(long_out_.data() + pos * head_dim, long_out_.data() + (pos + 1) * head_dim,
+                attn_.data() + (first + pos) * q_dim + head_idx * head_dim);
+    }
+  }
 }
 
 std::span<const float> EncoderForward::forward(std::span<const EncoderInput> inputs) {

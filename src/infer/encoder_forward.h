@@ -56,6 +56,8 @@ class EncoderForward {
  private:
   void embed(std::span<const EncoderInput> inputs, int64_t n_tokens);
   void attention(std::span<const EncoderInput> inputs, int64_t n_tokens);
+  // One long input's attention (rows [first, first + n)), head by head as two GEMMs.
+  void long_attention(int64_t first, int64_t n);
   // x_ = LayerNorm(x_ + y) over n_tokens rows.
   void add_layer_norm(const float* y, const float* weight, const float* bias, int64_t n_tokens);
   void add_bias(float* rows, const float* bias, int64_t n_tokens, int64_t n_cols);
@@ -74,6 +76,8 @@ class EncoderForward {
   std::vector<float> scores_;  // [n_threads x longest] one score row per thread
   std::vector<float> head_kv_;  // [n_threads x 2 x longest x head_dim] one head's K rows and V columns per thread
   std::vector<int64_t> starts_;  // first row of each input
+  // long_attention's head: Q (scaled), K, V transposed, P = softmax(Q K^T), P V.
+  std::vector<float> long_q_, long_k_, long_vt_, long_scores_, long_out_;
 };
 
 }  // namespace hearth::infer

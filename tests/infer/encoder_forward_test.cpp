@@ -172,6 +172,33 @@ TEST(EncoderForwardTest, Q8_0StaysCloseToTheReference) {
   check_against_reference(testing::bert_spec(tensor::DType::kQ8_0), 0.05);
 }
 
+// Inputs of 96 tokens and more take attention's GEMM path; beside short ones in one pass.
+TEST(EncoderForwardTest, LongInputsMatchTheFloat64Reference) {
+  testing::TinyModelSpec spec = testing::bert_spec(tensor::DType::kF32);
+  spec.n_ctx_train = 160;
+  auto model = testing::load_tiny_model(spec, "encoder_long_ref");
+  ASSERT_TRUE(model.ok()) << model.status().to_string();
+  std::vector<std::vector<int32_t>> inputs = {{3, 4, 5}, {}, {9, 8}};
+  for (int32_t pos = 0; pos < 150; ++pos) inputs[1].push_back(5 + (pos * 37) % 90);
+  std::vector<std::vector<double>> expected;
+  for (const auto& ids : inputs) expected.push_back(reference_vector(**model, ids));
+  EmbeddingEngineOptions options;
+  options.n_ctx = 160;
+  options.max_batch_tokens = 512;
+  options.n_threads = 2;
+  auto engine = EmbeddingEngine::create(std::move(model).value(), options);
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  EmbedRequest request;
+  request.inputs = inputs;
+  auto result = embed_and_wait(**engine, std::move(request));
+  ASSERT_TRUE(result.ok()) << result.status().to_string();
+  for (size_t idx = 0; idx < inputs.size(); ++idx) {
+    double worst = 0.0;
+    for (size_t dim = 0; dim < 64; ++dim) worst = std::max(worst, std::abs(result->vectors[idx][dim] - expected[idx][dim]));
+    EXPECT_LT(worst, 2e-5) << "input " << idx;
+  }
+}
+
 // Each input's rows do not depend on what else shares the pass.
 TEST(EncoderForwardTest, RowsDoNotDependOnTheBatch) {
   auto model = testing::load_tiny_model(testing::bert_spec(tensor::DType::kQ8_0), "encoder_batch");
