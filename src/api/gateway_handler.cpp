@@ -11,6 +11,8 @@
 #include "api/anthropic_adapter.h"
 #include "api/embeddings.h"
 #include "api/embeddings_handler.h"
+#include "api/rerank.h"
+#include "api/rerank_handler.h"
 #include "api/generation_handler.h"
 #include "api/generation_job.h"
 #include "api/json_fields.h"
@@ -612,6 +614,21 @@ asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& 
   };
   endpoint.serve_locally = [&ctx, &connection, &state, dialect](const HttpRequest& local) {
     return handle_embeddings(ctx, connection, local, state, dialect);
+  };
+  co_await route_through_gateway(ctx, connection, request, state, endpoint);
+}
+
+asio::awaitable<void> handle_gateway_rerank(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                            RequestState& state) {
+  GatewayEndpoint endpoint;
+  endpoint.path = "/rerank";
+  endpoint.validate = [](std::string_view body) -> std::optional<ApiError> {
+    ApiResult<RerankRequest> parsed = parse_rerank_request(body);
+    if (parsed.ok()) return std::nullopt;
+    return parsed.error();
+  };
+  endpoint.serve_locally = [&ctx, &connection, &state](const HttpRequest& local) {
+    return handle_rerank(ctx, connection, local, state);
   };
   co_await route_through_gateway(ctx, connection, request, state, endpoint);
 }

@@ -90,6 +90,10 @@ asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& 
                                                 RequestState& state,
                                                 EmbeddingsDialect dialect = EmbeddingsDialect::kOpenAI);
 
+// POST /v1/rerank the same way (a provider must speak the Cohere/Jina shape at <base>/rerank).
+asio::awaitable<void> handle_gateway_rerank(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                            RequestState& state);
+
 // This node's models as the router sees them.
 gateway::NodeStatus self_status(const node::ModelManager& models);
 

@@ -16,6 +16,7 @@
 #include "api/ollama_handler.h"
 #include "api/ollama_renderers.h"
 #include "api/policy_headers.h"
+#include "api/rerank_handler.h"
 #include "api/routes.h"
 #include "api/sse.h"
 #include "api/status_route.h"
@@ -297,7 +298,8 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     co_await handle_jobs_route(ctx, connection, request, *match, state);
     co_return;
   }
-  const bool model_work = generates || match->route == Route::kEmbeddings || match->route == Route::kOllamaChat ||
+  const bool model_work = generates || match->route == Route::kEmbeddings || match->route == Route::kRerank ||
+                          match->route == Route::kOllamaChat ||
                           match->route == Route::kOllamaGenerate || match->route == Route::kOllamaEmbed ||
                           match->route == Route::kOllamaEmbeddings;
   if (model_work && state.policy.priority == infer::Priority::kInteractive && ctx.options.batch != nullptr &&
@@ -312,9 +314,15 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
     }
     co_return;
   }
-  if (match->route == Route::kEmbeddings) {
-    if (ctx.gateway != nullptr) {
+  if (match->route == Route::kEmbeddings || match->route == Route::kRerank) {
+    // One co_await per branch: GCC 12 miscompiles co_await on a conditional of awaitables.
+    const bool rerank = match->route == Route::kRerank;
+    if (ctx.gateway != nullptr && rerank) {
+      co_await handle_gateway_rerank(ctx, connection, request, state);
+    } else if (ctx.gateway != nullptr) {
       co_await handle_gateway_embeddings(ctx, connection, request, state);
+    } else if (rerank) {
+      co_await handle_rerank(ctx, connection, request, state);
     } else {
       co_await handle_embeddings(ctx, connection, request, state);
     }

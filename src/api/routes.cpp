@@ -81,6 +81,7 @@ std::optional<RouteMatch> match_route(std::string_view method, std::string_view 
   if (path == "/v1/completions") return make_match(Route::kCompletions, path, "POST", method);
   if (path == "/v1/messages") return make_match(Route::kMessages, path, "POST", method);
   if (path == "/v1/embeddings") return make_match(Route::kEmbeddings, path, "POST", method);
+  if (path == "/v1/rerank") return make_match(Route::kRerank, path, "POST", method);
   if (path == "/v1/models") return make_match(Route::kListModels, path, "GET", method);
   if (path == "/health") return make_match(Route::kHealth, path, "GET", method);
   if (path == "/hearth/v1/status") return make_match(Route::kStatus, path, "GET", method);

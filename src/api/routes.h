@@ -24,6 +24,7 @@ enum class Route {
   kCompletions,
   kMessages,
   kEmbeddings,
+  kRerank,
   kListModels,
   kGetModel,
   kHealth,

@@ -17,6 +17,10 @@ Status Engine::transcribe(TranscribeRequest&& /*request*/, TranscribeCallback /*
   return missing_capability_error("speech to text", model::Capability::kTranscribe, capabilities());
 }
 
+Status Engine::rerank(RerankRequest&& /*request*/, RerankCallback /*done*/) {
+  return missing_capability_error("reranking", model::Capability::kRerank, capabilities());
+}
+
 Status missing_capability_error(std::string_view what, model::Capability needed, model::Capabilities capabilities) {
   return failed_precondition_error(std::string(what) + " needs an engine that can " +
                                    std::string(model::capability_name(needed)) +

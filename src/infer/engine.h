@@ -76,6 +76,21 @@ struct EmbedResult {
 // Receives a request's result once, on the engine's thread; must not block.
 using EmbedCallback = std::function<void(Result<EmbedResult>)>;
 
+// kRerank: each pair (a query and one document) as one input of token ids
+// with each id's segment (token type: 0 for the query part, 1 for the
+// document's, where the model has two).
+struct RerankRequest {
+  std::vector<std::vector<int32_t>> inputs;
+  std::vector<std::vector<int32_t>> segments;  // one per input, as long as it; empty: all 0
+};
+
+struct RerankResult {
+  std::vector<float> scores;   // one per input, in order: the classifier's first output (a logit)
+  int64_t n_prompt_tokens = 0;
+};
+
+using RerankCallback = std::function<void(Result<RerankResult>)>;
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -108,6 +123,10 @@ class Engine {
   // queue is full), kUnavailable (draining); an engine without kTranscribe
   // refuses with kFailedPrecondition.
   virtual Status transcribe(TranscribeRequest&& request, TranscribeCallback done);
+  // kRerank: as embed(), for (query, document) inputs; `done` receives a
+  // score per input. Also kOutOfRange for a segment outside the model's
+  // token types or a segments list whose length differs from its input's.
+  virtual Status rerank(RerankRequest&& request, RerankCallback done);
 
   // Stops admitting work, lets what runs finish, and returns when none is left
   // or `timeout_ms` passed, after which the rest is cancelled with kUnavailable

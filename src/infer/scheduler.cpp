@@ -656,6 +656,11 @@ void Scheduler::Impl::publish_stats() {
 
 Result<std::unique_ptr<Scheduler>> Scheduler::create(const LlamaModel& model, const text::Tokenizer& tokenizer,
                                                      const SchedulerOptions& options) {
+  if (model.config().encoder) {
+    return failed_precondition_error("the " + model.config().arch +
+                                     " model is an encoder: it serves embeddings (or rerank scores), not text "
+                                     "generation");
+  }
   HEARTH_RETURN_IF_ERROR(validate_options(options));
   const int64_t pool_tokens =
       options.kv_pool_tokens != 0 ? options.kv_pool_tokens : options.n_ctx * static_cast<int64_t>(options.max_seqs);

@@ -163,7 +163,8 @@ Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path,
     }
     entry->n_ctx = serving_context(entry->config, options_.load);
     entry->plan_settings = plan_settings_for(options_.load, entry->n_ctx);
-    if (model::has_capability(entry->capabilities, model::Capability::kEmbed)) {
+    if (model::has_capability(entry->capabilities, model::Capability::kEmbed) ||
+        model::has_capability(entry->capabilities, model::Capability::kRerank)) {
       // The embedding engine's KV pool: the longest input beside a full step, one sequence's logits at most.
       entry->plan_settings.kv_pool_tokens =
           infer::embedding_pool_tokens(embedding_options(entry->config, options_.load));

@@ -42,7 +42,8 @@ Result<std::unique_ptr<infer::Engine>> start_engine(std::unique_ptr<infer::Llama
                                                     const text::Tokenizer& tokenizer,
                                                     const ServedModelOptions& options) {
   const model::Capabilities capabilities = model::model_capabilities(model->config());
-  if (model::has_capability(capabilities, model::Capability::kEmbed)) {
+  if (model::has_capability(capabilities, model::Capability::kEmbed) ||
+      model::has_capability(capabilities, model::Capability::kRerank)) {
     const infer::EmbeddingEngineOptions embedding = embedding_options(model->config(), options);
     HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<infer::EmbeddingEngine> engine,
                             infer::EmbeddingEngine::create(std::move(model), embedding));
@@ -174,6 +175,7 @@ Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, co
     served->engine = std::move(started).value();
     return served;
   }
+  served->n_token_types = model->config().n_token_types;
   auto engine = start_engine(std::move(model), *served->tokenizer, options);
   if (!engine.ok()) {
     return Status(engine.status().code(), "cannot start the engine for " + path + ": " + engine.status().message());

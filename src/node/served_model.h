@@ -59,6 +59,7 @@ struct ServedModel {
   // refused with chat_template_error (completions still work).
   std::optional<text::ChatTemplate> chat_template;
   std::string chat_template_error;
+  int64_t n_token_types = 0;  // an encoder's segments (bert: 2; a cross-encoder's pair inputs use them)
   std::unique_ptr<infer::Engine> engine;
 
   int64_t n_ctx() const { return engine->n_ctx(); }
