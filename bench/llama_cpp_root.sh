@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Builds (once) a Debian testing root holding llama.cpp's CLI tools, used ONLY as
-# a yardstick for hearth's benchmarks (bench/prefill_vs_llama_cpp.sh, issue 16).
-# llama.cpp is never a dependency of hearth: nothing in the tree links or calls it.
+# Builds (once) a Debian testing root holding llama.cpp's CLI tools and llama-server:
+# a yardstick for hearth's benchmarks (bench/prefill_vs_llama_cpp.sh) and the real
+# external engine the API suite drives (tests/api/external_engine_test.mjs).
+# llama.cpp is never a dependency of hearth: nothing links it; hearth runs it only
+# as an external engine process when a model's config says so.
 #
-# Usage: bench/llama_cpp_root.sh [ROOT]       (default /work/.cache/llama-root)
+# Usage: bench/llama_cpp_root.sh [ROOT]   (default $HEARTH_LLAMA_ROOT, $LLAMA_ROOT,
+#        /work/.cache/llama-root where /work/.cache exists, else ~/.cache/hearth/llama-root)
 # Then:  chroot ROOT llama-bench -m /models/x.gguf ...   (models bind-mounted or
 #        copied under ROOT; bench/prefill_vs_llama_cpp.sh copies them to ROOT/models)
 # Needs root (debootstrap, chroot) and network access to deb.debian.org.
 set -euo pipefail
-ROOT="${1:-${LLAMA_ROOT:-/work/.cache/llama-root}}"
+default_root=/work/.cache/llama-root
+[[ -d /work/.cache ]] || default_root="${XDG_CACHE_HOME:-$HOME/.cache}/hearth/llama-root"
+ROOT="${1:-${HEARTH_LLAMA_ROOT:-${LLAMA_ROOT:-$default_root}}}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
-if [[ -x "$ROOT/usr/bin/llama-bench" ]]; then
-  echo "llama_cpp_root: $ROOT already has llama-bench"
+if [[ -x "$ROOT/usr/bin/llama-bench" && -x "$ROOT/usr/bin/llama-server" ]]; then
+  echo "llama_cpp_root: $ROOT already has llama-bench and llama-server"
   exit 0
 fi
 if ! command -v debootstrap >/dev/null; then

@@ -3,6 +3,8 @@
 #
 #   bench/prefill_vs_llama_cpp.sh [THREADS] [ROUNDS]      (defaults: 2 threads, 2 rounds)
 #   HEARTH_BENCH_SHAPES="smollm-135m llama-3.2-1b" HEARTH_BENCH_TYPES="q4_0 q8_0 q4_k_m" HEARTH_BENCH_REPS=3 bench/...
+#   HEARTH_BENCH_SIMD=AVX2 bench/...   (both engines on their AVX2 kernels: an AVX2-only machine's figures
+#                                       on an AVX-512 one; hearth bench --simd, llama.cpp's haswell variant)
 #
 # For each shape x type: synthesizes the file once (cached in $HEARTH_BENCH_MODELS,
 # default /tmp/hearth-bench-models), then runs `hearth bench` (pp512, tg128) and
@@ -30,12 +32,33 @@ root="${LLAMA_ROOT:-/work/.cache/llama-root}"
 mkdir -p "$models" "$root/models"
 mountpoint -q "$root/models" || mount --bind "$models" "$root/models"
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-cleanup() { umount "$root/models" 2>/dev/null || true; umount "$root/proc" 2>/dev/null || true; }
+simd="${HEARTH_BENCH_SIMD:-}"
+hearth_simd=()
+backends="$root/usr/lib/x86_64-linux-gnu/ggml/backends0"
+if [ -n "$simd" ]; then
+  # llama.cpp picks the best CPU variant it finds; show it only the one for this target.
+  case "${simd,,}" in
+    avx2) variant=haswell ;;
+    *) echo "HEARTH_BENCH_SIMD=$simd: only AVX2 has a matching llama.cpp variant here" >&2; exit 1 ;;
+  esac
+  hearth_simd=(--simd "$simd")
+  only="$(mktemp -d)"
+  cp "$backends/libggml-cpu-$variant.so" "$only/"
+  mountpoint -q "$backends" || mount --bind "$only" "$backends"
+fi
+cleanup() {
+  umount "$root/models" 2>/dev/null || true; umount "$root/proc" 2>/dev/null || true
+  [ -z "$simd" ] || umount "$backends" 2>/dev/null || true
+}
 trap cleanup EXIT
 
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(hostname)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
 echo "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|f16c|avx512[a-z0-9_]*|avx_vnni)$' | tr '\n' ' ')"
 echo "hearth: $(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty)  llama.cpp: $(chroot "$root" dpkg-query -W -f '${Version}' llama.cpp-tools 2>/dev/null)"
+probe="$(ls -Sr "$models" | grep -m1 '\.gguf$' || true)"  # the smallest file, to see which variant llama.cpp loads
+variant_loaded="n/a"
+[ -z "$probe" ] || variant_loaded="$(chroot "$root" llama-bench -m "/models/$probe" -p 1 -n 0 -r 1 -v 2>&1 | grep -o 'libggml-cpu-[a-z0-9_]*' | head -1)"
+echo "simd: ${simd:-best}  llama.cpp CPU backend: $variant_loaded"
 echo "threads: $threads  rounds: $rounds  reps: $reps  load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 results=$(mktemp)
@@ -44,7 +67,7 @@ for shape in "${shapes[@]}"; do
     file="$shape-$type.gguf"
     [ -s "$models/$file" ] || "$hearth" synth --shape "$shape" --type "$type" -o "$models/$file" >&2
     for round in $(seq "$rounds"); do
-      h=$("$hearth" bench -m "$models/$file" -t "$threads" --reps "$reps" --json)
+      h=$("$hearth" bench -m "$models/$file" -t "$threads" --reps "$reps" "${hearth_simd[@]}" --json)
       l=$(chroot "$root" llama-bench -m "/models/$file" -p 512 -n 128 -t "$threads" -r "$reps" -o json 2>/dev/null)
       python3 - "$shape" "$type" "$h" "$l" >> "$results" <<'PY'
 import json, sys

@@ -8,6 +8,8 @@
 //   4  openai_completion_from_anthropic and openai_error_from_anthropic: an upstream answer
 //   5  AnthropicStream::feed       an upstream event stream, fed in two pieces
 //   6  parse_tool_calls            a model's output read back as tool calls, whole and streamed
+//   7  translate_ollama_*          Ollama's /api/chat, /api/generate, /api/embed bodies restated as
+//                                  OpenAI's, then parsed as those are (errors renamed back)
 // A chat request with a response_format schema or a forced tool call also runs
 // its compiled grammar over the body's own bytes (infer/grammar_matcher.h).
 // Any crash, sanitizer report, leak or escaped exception is a bug; a 400 is the
@@ -18,6 +20,7 @@
 #include <string_view>
 
 #include "api/anthropic_adapter.h"
+#include "api/ollama_requests.h"
 #include "api/request_parsing.h"
 #include "api/tool_calls.h"
 #include "infer/grammar_matcher.h"
@@ -26,7 +29,7 @@ namespace {
 
 namespace api = hearth::api;
 
-constexpr uint8_t kReaderCount = 7;
+constexpr uint8_t kReaderCount = 8;
 
 // Feeds `text` to the matcher of `grammar` byte by byte, as far as it goes.
 size_t run_grammar(const hearth::infer::JsonGrammar& grammar, std::string_view text) {
@@ -106,6 +109,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const size_t split = body.size() / 3;
         sink = sink + stream.push(body.substr(0, split)).size() + stream.push(body.substr(split)).size();
         sink = sink + stream.finish().calls.size();
+      }
+      break;
+    }
+    case 7: {
+      for (auto translate : {api::translate_ollama_chat, api::translate_ollama_generate}) {
+        auto translated = translate(body);
+        if (!translated.ok()) {
+          sink = sink + translated.error().message.size();
+          continue;
+        }
+        if (translated->raw) {
+          auto request = api::parse_completion_request(translated->openai_body);
+          sink = sink + (request.ok() ? request->model.size() : api::ollama_field_error(request.error()).param.size());
+        } else {
+          auto request = api::parse_chat_request(translated->openai_body);
+          sink = sink + (request.ok() ? touch_chat(*request, body) : api::ollama_field_error(request.error()).param.size());
+        }
+      }
+      for (const bool legacy : {false, true}) {
+        auto embed = api::translate_ollama_embed(body, legacy);
+        sink = sink + (embed.ok() ? embed->openai_body.size() : embed.error().message.size());
       }
       break;
     }

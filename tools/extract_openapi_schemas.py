@@ -20,6 +20,11 @@ ROOTS = [
     "ListModelsResponse",
     "Model",
     "ErrorResponse",
+    "OpenAIFile",
+    "ListFilesResponse",
+    "DeleteFileResponse",
+    "Batch",
+    "ListBatchesResponse",
 ]
 PREFIX = "#/components/schemas/"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Converts a Hugging Face decoder directory (Llama, Mistral, Qwen2, Qwen3, Qwen3 MoE, Gemma 2, Gemma 3 text, Phi-3/4)
-to GGUF.
+or a WhisperForConditionalGeneration checkpoint (whisper_gguf.py: the `whisper` layout) to GGUF.
 
 Input: config.json, model.safetensors (or sharded *.safetensors with an index,
 or pytorch_model.bin, which needs torch), tokenizer.json, optionally
@@ -46,6 +46,24 @@ Tensor layout decisions (the contract hearth's loader relies on):
   matrix whose rows are not a multiple of 32 values, which falls back to F16
   under --type q8_0 (with a message).
 - output.weight is omitted when tie_word_embeddings is true.
+- `bert` (BertModel, as llama.cpp's BertModel converter writes it): embeddings
+  token_embd / position_embd / token_types (both F32 in every type, as
+  llama-quantize keeps them) and their LayerNorm token_embd_norm; per block
+  attn_q/k/v/output with biases, attn_output_norm, ffn_up/ffn_down with
+  biases, layer_output_norm (LayerNorm weight and bias each); the pooler is
+  dropped. Keys: attention.layer_norm_epsilon, attention.causal = false,
+  pooling_type (from the sentence-transformers Pooling module; required),
+  tokenizer.ggml.token_type_count. The WordPiece vocabulary is written in
+  llama.cpp's phantom-space form ("##x" -> "x", other non-control "x" ->
+  "\u2581x"), tokenizer.ggml.model "bert", [CLS]/[SEP] as cls_token_id /
+  seperator_token_id; the tokenizer.json must be BERT's uncased pipeline
+  (BertNormalizer lowercasing and stripping accents, BertPreTokenizer,
+  WordPiece "##", 100 chars per word), which is what hearth implements.
+  Cross-encoders: BertForSequenceClassification (pooler.dense -> cls,
+  classifier -> cls.output) and XLMRobertaForSequenceClassification
+  (classifier.dense -> cls, classifier.out_proj -> cls.output; position_embd
+  without its first pad_token_id + 1 rows, as llama.cpp's RobertaModel does)
+  get pooling_type 4 (rank).
 - llama3 RoPE scaling is the tensor rope_freqs.weight (head_dim/2 F32
   divisors of the rotary frequencies), as llama.cpp's converter writes it, not
   rope.scaling.* keys; linear scaling is the standard rope.scaling.type/factor
@@ -73,6 +91,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import quant_reference  # noqa: E402
+import whisper_gguf  # noqa: E402
 from gguf_writer import GgmlType, GgufValueType, GgufWriter  # noqa: E402
 
 # Pre-tokenizer split patterns, as the HF tokenizer.json files of these model
@@ -111,10 +130,11 @@ _BYTE_TOKEN = re.compile(r"^<0x[0-9A-F]{2}>$")
 
 ARCHS = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2",
          "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3moe", "Gemma2ForCausalLM": "gemma2",
-         "Gemma3ForCausalLM": "gemma3", "Phi3ForCausalLM": "phi3"}
+         "Gemma3ForCausalLM": "gemma3", "Phi3ForCausalLM": "phi3", "BertModel": "bert",
+         "BertForSequenceClassification": "bert", "XLMRobertaForSequenceClassification": "bert"}
 # The activation each family's FFN must use (HF's hidden_act / hidden_activation).
 ACTIVATIONS = {"llama": "silu", "qwen2": "silu", "qwen3": "silu", "qwen3moe": "silu", "phi3": "silu",
-               "gemma2": "gelu_pytorch_tanh", "gemma3": "gelu_pytorch_tanh"}
+               "gemma2": "gelu_pytorch_tanh", "gemma3": "gelu_pytorch_tanh", "bert": "gelu"}
 # The layer count of the one model per gemma family whose query_pre_attn_scalar is n_embd / n_head
 # (the 27B models; GGUF has no key for it and llama.cpp decides by the layer count).
 EMBD_PER_HEAD_SCALE_LAYERS = {"gemma2": 46, "gemma3": 62}
@@ -230,6 +250,10 @@ class ModelParams:
     n_ff_exp: int = 0
     attn_softcap: float | None = None       # gemma2
     final_softcap: float | None = None
+    n_token_types: int = 0                  # bert: type_vocab_size
+    classifier: str | None = None           # bert: "bert" (pooler + classifier) or "roberta" (classifier.dense/out_proj)
+    n_cls_out: int = 0                      # bert classifiers: num_labels
+    position_offset: int = 0                # roberta: positions start at pad_token_id + 1
 
 
 def _first_id(value: Any) -> int | None:
@@ -264,11 +288,39 @@ def _rope_settings(config: dict[str, Any], arch: str) -> tuple[float, dict[str, 
     return float(rope_theta), scaling, local_theta
 
 
+def read_bert_params(config: dict[str, Any]) -> ModelParams:
+    act = config.get("hidden_act", "gelu")
+    if act != "gelu":
+        raise ConversionError(f"bert activation {act} is not supported (gelu, the erf form, only)")
+    if config.get("position_embedding_type", "absolute") != "absolute":
+        raise ConversionError(f"bert position_embedding_type {config.get('position_embedding_type')} is not supported")
+    if config.get("is_decoder"):
+        raise ConversionError("a BERT decoder (is_decoder) is not supported")
+    n_head = int(config["num_attention_heads"])
+    n_embd = int(config["hidden_size"])
+    hf_arch = config["architectures"][0]
+    classifier = {"BertForSequenceClassification": "bert", "XLMRobertaForSequenceClassification": "roberta"}.get(hf_arch)
+    n_cls_out = 0
+    if classifier:
+        n_cls_out = len(config.get("id2label") or {}) or int(config.get("num_labels", 2))
+    # RoBERTa numbers positions from pad_token_id + 1; llama.cpp's converter drops the rows before.
+    offset = int(config.get("pad_token_id", 1)) + 1 if hf_arch.startswith("XLMRoberta") else 0
+    return ModelParams(arch="bert", n_vocab=int(config["vocab_size"]),
+                       n_ctx_train=int(config.get("max_position_embeddings", 512)) - offset, n_embd=n_embd,
+                       classifier=classifier, n_cls_out=n_cls_out, position_offset=offset,
+                       n_layer=int(config["num_hidden_layers"]), n_ff=int(config["intermediate_size"]),
+                       n_head=n_head, n_head_kv=n_head, head_dim=n_embd // n_head,
+                       rms_eps=float(config.get("layer_norm_eps", 1e-12)), rope_theta=10000.0,
+                       n_token_types=int(config.get("type_vocab_size", 2)))
+
+
 def read_model_params(config: dict[str, Any]) -> ModelParams:
     archs = config.get("architectures") or []
     if len(archs) != 1 or archs[0] not in ARCHS:
         raise ConversionError(f"unsupported architectures {archs}; supported: {sorted(ARCHS)}")
     arch = ARCHS[archs[0]]
+    if arch == "bert":
+        return read_bert_params(config)
     if config.get("mlp_bias") or config.get("attention_bias") and arch != "qwen2":
         raise ConversionError("mlp_bias / attention_bias is not supported for this family")
     act = config.get("hidden_activation") or config.get("hidden_act") or ACTIVATIONS[arch]
@@ -483,6 +535,8 @@ def read_tokenizer(model_dir: str, n_vocab: int | None = None,
         raise ConversionError(f"{model_dir}: no tokenizer.json")
     tok_config = _read_json(os.path.join(model_dir, "tokenizer_config.json"))
     model = tj["model"]
+    if model.get("type") == "WordPiece":
+        return read_wordpiece_tokenizer(tj, n_vocab)
     if model.get("type") != "BPE":
         raise ConversionError(f"tokenizer model {model.get('type')} is not supported (BPE only)")
     vocab: dict[str, int] = model["vocab"]
@@ -605,6 +659,77 @@ def read_tokenizer(model_dir: str, n_vocab: int | None = None,
                          bool(add_bos), bool(add_eos), add_space_prefix, chat_template)
 
 
+def _check_bert_pipeline(tj: dict[str, Any]) -> None:
+    """Refuses a WordPiece tokenizer.json whose pipeline differs from the uncased BERT one hearth runs."""
+    norm = tj.get("normalizer") or {}
+    if norm.get("type") != "BertNormalizer" or not norm.get("lowercase", True) or \
+            norm.get("strip_accents") is False or not norm.get("clean_text", True) or \
+            not norm.get("handle_chinese_chars", True):
+        raise ConversionError(f"WordPiece normalizer {norm} is not BERT's uncased BertNormalizer")
+    pre = tj.get("pre_tokenizer") or {}
+    if pre.get("type") != "BertPreTokenizer":
+        raise ConversionError(f"WordPiece pre-tokenizer {pre.get('type')} is not BertPreTokenizer")
+    model = tj["model"]
+    if model.get("continuing_subword_prefix", "##") != "##" or int(model.get("max_input_chars_per_word", 100)) != 100:
+        raise ConversionError("WordPiece with a prefix other than ## or another max_input_chars_per_word")
+
+
+def bert_phantom(token: str, token_type: int) -> str:
+    """llama.cpp's spelling of a WordPiece token: continuations lose "##", other non-control tokens gain U+2581."""
+    if token_type == TOKEN_CONTROL:
+        return token
+    if token.startswith("##"):
+        return token[2:]
+    return SPM_SPACE + token
+
+
+def read_wordpiece_tokenizer(tj: dict[str, Any], n_vocab: int | None) -> TokenizerSpec:
+    _check_bert_pipeline(tj)
+    model = tj["model"]
+    id_to_token = {int(idx): text for text, idx in model["vocab"].items()}
+    added_by_id = {int(t["id"]): t for t in tj.get("added_tokens") or []}
+    for idx, tok in added_by_id.items():
+        if id_to_token.get(idx, tok["content"]) != tok["content"]:
+            raise ConversionError(f"added token {tok['content']!r} reuses id {idx}")
+        id_to_token[idx] = tok["content"]
+    size = max(id_to_token) + 1
+    if n_vocab is not None:
+        if size > n_vocab:
+            raise ConversionError(f"tokenizer has {size} ids but the model only {n_vocab}")
+        size = n_vocab
+    tokens, types = [], []
+    for idx in range(size):
+        text = id_to_token.get(idx)
+        if text is None:
+            tokens.append(f"[PAD{idx}]")
+            types.append(TOKEN_UNUSED)
+            continue
+        added = added_by_id.get(idx)
+        kind = TOKEN_NORMAL if added is None else TOKEN_CONTROL if added.get("special") else TOKEN_USER_DEFINED
+        tokens.append(bert_phantom(text, kind))
+        types.append(kind)
+    if len(set(tokens)) != len(tokens):
+        raise ConversionError("the phantom-space vocabulary has repeated tokens")
+
+    def find(text: str | None) -> int | None:
+        if text is None:
+            return None
+        idx = model["vocab"].get(text)
+        if idx is None:
+            raise ConversionError(f"special token {text!r} is not in the vocabulary")
+        return int(idx)
+
+    post = tj.get("post_processor") or {}
+    specials = post.get("special_tokens") or {}
+    cls_text = "[CLS]" if "[CLS]" in specials or not specials else None
+    sep_text = "[SEP]" if "[SEP]" in specials or not specials else None
+    special_ids = {"cls": find(cls_text), "seperator": find(sep_text), "unk": find(model.get("unk_token", "[UNK]")),
+                   "padding": find("[PAD]") if "[PAD]" in model["vocab"] else None}
+    special_ids = {k: v for k, v in special_ids.items() if v is not None}
+    return TokenizerSpec("bert", None, tokens, types, None, None, special_ids, "cls" in special_ids,
+                         "seperator" in special_ids, None, None)
+
+
 def write_tokenizer(writer: GgufWriter, spec: TokenizerSpec) -> None:
     writer.add_string("tokenizer.ggml.model", spec.model)
     if spec.pre is not None:
@@ -615,7 +740,7 @@ def write_tokenizer(writer: GgufWriter, spec: TokenizerSpec) -> None:
         writer.add_array("tokenizer.ggml.scores", spec.scores, GgufValueType.FLOAT32)
     if spec.merges is not None:
         writer.add_array("tokenizer.ggml.merges", spec.merges, GgufValueType.STRING)
-    for name in ("bos", "eos", "unk", "padding", "eot"):
+    for name in ("bos", "eos", "unk", "padding", "eot", "cls", "seperator"):
         if name in spec.special_ids:
             writer.add_uint32(f"tokenizer.ggml.{name}_token_id", spec.special_ids[name])
     writer.add_bool("tokenizer.ggml.add_bos_token", spec.add_bos)
@@ -695,8 +820,84 @@ def expected_layer_shapes(p: ModelParams) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+_BERT_LAYER_MAP = {
+    "attention.self.query": "attn_q", "attention.self.key": "attn_k", "attention.self.value": "attn_v",
+    "attention.output.dense": "attn_output", "attention.output.LayerNorm": "attn_output_norm",
+    "intermediate.dense": "ffn_up", "output.dense": "ffn_down", "output.LayerNorm": "layer_output_norm",
+}
+_BERT_LAYER_NAME = re.compile(r"^encoder\.layer\.(\d+)\.(.+)\.(weight|bias)$")
+# HF's BertModel tensors the embedding graph does not use.
+_BERT_DROPPED = ("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias")
+
+
+def bert_tensor_shapes(p: ModelParams) -> dict[str, tuple[int, ...]]:
+    e, f = p.n_embd, p.n_ff
+    shapes = {"token_embd.weight": (p.n_vocab, e), "position_embd.weight": (p.n_ctx_train, e),
+              "token_types.weight": (p.n_token_types, e), "token_embd_norm.weight": (e,),
+              "token_embd_norm.bias": (e,)}
+    if p.classifier:
+        shapes.update({"cls.weight": (e, e), "cls.bias": (e,), "cls.output.weight": (p.n_cls_out, e),
+                       "cls.output.bias": (p.n_cls_out,)})
+    for i in range(p.n_layer):
+        for name, shape in (("attn_q", (e, e)), ("attn_k", (e, e)), ("attn_v", (e, e)), ("attn_output", (e, e)),
+                            ("attn_output_norm", None), ("ffn_up", (f, e)), ("ffn_down", (e, f)),
+                            ("layer_output_norm", None)):
+            shapes[f"blk.{i}.{name}.weight"] = shape or (e,)
+            shapes[f"blk.{i}.{name}.bias"] = (shape[0],) if shape else (e,)
+    return shapes
+
+
+def map_bert_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str, np.ndarray]]:
+    out: dict[str, np.ndarray] = {}
+    direct = {"embeddings.word_embeddings.weight": "token_embd.weight",
+              "embeddings.position_embeddings.weight": "position_embd.weight",
+              "embeddings.token_type_embeddings.weight": "token_types.weight",
+              "embeddings.LayerNorm.weight": "token_embd_norm.weight",
+              "embeddings.LayerNorm.bias": "token_embd_norm.bias"}
+    # The classification heads (llama.cpp's CLS and CLS_OUT): RoBERTa's classifier.dense and
+    # out_proj; BERT's pooler (dense + tanh over [CLS]) and classifier, the same computation.
+    heads = {"roberta": {"classifier.dense.weight": "cls.weight", "classifier.dense.bias": "cls.bias",
+                         "classifier.out_proj.weight": "cls.output.weight",
+                         "classifier.out_proj.bias": "cls.output.bias"},
+             "bert": {"pooler.dense.weight": "cls.weight", "pooler.dense.bias": "cls.bias",
+                      "classifier.weight": "cls.output.weight", "classifier.bias": "cls.output.bias"}}
+    head = heads.get(p.classifier or "", {})
+    for hf_name, value in state.items():
+        name = hf_name
+        for prefix in ("bert.", "roberta."):
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+        if name in head:
+            out[head[name]] = value
+            continue
+        if name in _BERT_DROPPED:
+            continue
+        if name == "embeddings.position_embeddings.weight" and p.position_offset:
+            value = value[p.position_offset:]
+        if name in direct:
+            out[direct[name]] = value
+            continue
+        m = _BERT_LAYER_NAME.match(name)
+        if not m or m.group(2) not in _BERT_LAYER_MAP:
+            raise ConversionError(f"unexpected tensor {hf_name}")
+        if int(m.group(1)) >= p.n_layer:
+            raise ConversionError(f"{hf_name}: layer {m.group(1)} >= block_count {p.n_layer}")
+        out[f"blk.{m.group(1)}.{_BERT_LAYER_MAP[m.group(2)]}.{m.group(3)}"] = value
+    expected = bert_tensor_shapes(p)
+    missing = sorted(set(expected) - set(out))
+    extra = sorted(set(out) - set(expected))
+    if missing or extra:
+        raise ConversionError(f"missing tensors {missing[:6]}, unexpected {extra[:6]}")
+    for name, shape in expected.items():
+        if tuple(out[name].shape) != shape:
+            raise ConversionError(f"{name}: shape {out[name].shape}, expected {shape}")
+    return [(name, out[name]) for name in expected]
+
+
 def map_tensors(state: dict[str, np.ndarray], p: ModelParams) -> list[tuple[str, np.ndarray]]:
     """HF names -> ggml names, with llama's Q/K permute and gemma's norm + 1; checks every shape."""
+    if p.arch == "bert":
+        return map_bert_tensors(state, p)
     layer_map = {**_LAYER_MAP, **_LAYER_MAP_EXTRA.get(p.arch, {})}
     out: dict[str, np.ndarray] = {}
     experts: dict[tuple[int, str], dict[int, np.ndarray]] = {}  # (layer, gate|up|down) -> expert -> matrix
@@ -810,6 +1011,18 @@ def write_model_metadata(w: GgufWriter, p: ModelParams, name: str, out_type: str
     w.add_uint32("general.file_type", FILE_TYPES[out_type])
     if out_type == "q8_0":
         w.add_uint32("general.quantization_version", 2)
+    if a == "bert":
+        w.add_uint32(f"{a}.context_length", p.n_ctx_train)
+        w.add_uint32(f"{a}.embedding_length", p.n_embd)
+        w.add_uint32(f"{a}.feed_forward_length", p.n_ff)
+        w.add_uint32(f"{a}.block_count", p.n_layer)
+        w.add_uint32(f"{a}.attention.head_count", p.n_head)
+        w.add_float32(f"{a}.attention.layer_norm_epsilon", p.rms_eps)
+        w.add_bool(f"{a}.attention.causal", False)
+        w.add_uint32("tokenizer.ggml.token_type_count", p.n_token_types)
+        if p.classifier:
+            w.add_uint32(f"{a}.pooling_type", 4)  # rank: the classification head
+        return
     w.add_uint32(f"{a}.vocab_size", p.n_vocab)
     w.add_uint32(f"{a}.context_length", p.n_ctx_train)
     w.add_uint32(f"{a}.embedding_length", p.n_embd)
@@ -871,23 +1084,70 @@ def convert_model(model_dir: str, out_path: str, out_type: str = "f32", name: st
     config = _read_json(os.path.join(model_dir, "config.json"))
     if not config:
         raise ConversionError(f"{model_dir}: no config.json")
+    if (config.get("architectures") or [None])[0] == "WhisperForConditionalGeneration":
+        convert_whisper(model_dir, config, out_path, out_type, name)
+        return
     params = read_model_params(config)
     tensors = map_tensors(load_state_dict(model_dir), params)
     spec = read_tokenizer(model_dir, params.n_vocab, params, pre_override)
     w = GgufWriter()
     write_model_metadata(w, params, name or os.path.basename(os.path.normpath(model_dir)), out_type)
     pooling = read_pooling(model_dir)
+    if params.classifier:
+        pooling = 0  # written with the model's keys (rank)
+    elif params.arch == "bert" and not pooling:
+        raise ConversionError(f"{model_dir}: a bert model needs a sentence-transformers Pooling module (modules.json)")
     if pooling:
         w.add_uint32(f"{params.arch}.pooling_type", pooling)
     write_tokenizer(w, spec)
     for tname, value in tensors:
-        if value.ndim == 1 or tname.endswith("ffn_gate_inp.weight"):  # llama.cpp never quantizes the router
+        # llama.cpp never quantizes the router, BERT's position or token-type embeddings
+        if value.ndim == 1 or tname.endswith(("ffn_gate_inp.weight", "position_embd.weight", "token_types.weight")):
             ggml_type = GgmlType.F32
         else:
             ggml_type = MATRIX_TYPES[out_type]
             if ggml_type == GgmlType.Q8_0 and value.shape[-1] % 32:
                 print(f"note: {tname} rows of {value.shape[-1]} are not a multiple of 32: F16",
                       file=sys.stderr)
+                ggml_type = GgmlType.F16
+        w.add_tensor(tname, value, ggml_type)
+    w.write(out_path)
+
+
+def convert_whisper(model_dir: str, config: dict[str, Any], out_path: str, out_type: str, name: str | None) -> None:
+    """WhisperForConditionalGeneration -> the `whisper` layout (whisper_gguf.py says which tensor goes where).
+
+    The tokenizer is tokenizer.json's byte-level BPE with Whisper's added tokens (special
+    tokens as control tokens); its size must be the model's vocab_size. Matrices take --type
+    except where their rows are not whole blocks (the first convolution's 80 * 3 columns:
+    F16, as llama.cpp falls back); the decoder positions stay F32 under q8_0 (a row is read
+    per token, never multiplied).
+    """
+    try:
+        p = whisper_gguf.params_from_config(config)
+        tensors = whisper_gguf.map_state(load_state_dict(model_dir), p)
+    except ValueError as e:
+        raise ConversionError(str(e)) from e
+    spec = read_tokenizer(model_dir, p.n_vocab, None, None)
+    for text in ("<|startoftranscript|>", "<|notimestamps|>", "<|0.00|>", "<|30.00|>"):
+        if text not in spec.tokens:
+            raise ConversionError(f"tokenizer.json has no {text}: not a Whisper tokenizer")
+    w = GgufWriter()
+    w.add_string("general.architecture", "whisper")
+    w.add_string("general.name", name or os.path.basename(os.path.normpath(model_dir)))
+    w.add_uint32("general.file_type", FILE_TYPES[out_type])
+    if out_type == "q8_0":
+        w.add_uint32("general.quantization_version", 2)
+    whisper_gguf.write_metadata(w, p)
+    write_tokenizer(w, spec)
+    for tname, value in tensors:
+        if value.ndim == 1 or tname in ("enc.position_embd.weight", "dec.position_embd.weight"):
+            ggml_type = GgmlType.F32
+        else:
+            ggml_type = MATRIX_TYPES[out_type]
+            if ggml_type == GgmlType.Q8_0 and (value.ndim == 3 or value.shape[-1] % 32):
+                # ggml's rows of a convolution are its 3 taps: never whole blocks.
+                print(f"note: {tname}: F16", file=sys.stderr)
                 ggml_type = GgmlType.F16
         w.add_tensor(tname, value, ggml_type)
     w.write(out_path)

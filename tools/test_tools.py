@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_to_gguf  # noqa: E402
 import quant_reference as qr  # noqa: E402
+import whisper_gguf  # noqa: E402
 from gguf_reader import GgufFile  # noqa: E402
 from gguf_writer import GgmlType, GgufArray, GgufValueType, GgufWriter  # noqa: E402
 from llama_reference import LlamaReference  # noqa: E402
@@ -1022,6 +1023,83 @@ class CommittedFixturesTest(unittest.TestCase):
                     self.assertEqual(ref.decode(case["ids"]), case["decoded"], case)
                     n_cases += 1
             self.assertGreater(n_cases, 2000)
+
+
+class WhisperConversionTest(unittest.TestCase):
+    """hf_to_gguf.py on a WhisperForConditionalGeneration directory writes the deterministic
+    test model's GGUF (whisper_gguf.write_det_gguf, which the C++ tests also build) exactly."""
+
+    P = whisper_gguf.WhisperParams(n_vocab=256 + 1608, n_mels=80, n_embd=64, n_head=2, n_ff=128,
+                                   n_enc_layer=2, n_dec_layer=2, n_text_ctx=32)
+
+    def _hf_dir(self, d: str) -> None:
+        p = self.P
+        state = whisper_gguf.hf_state(whisper_gguf.det_state(p))
+        state["proj_out.weight"] = state["model.decoder.embed_tokens.weight"]
+        write_safetensors(os.path.join(d, "model.safetensors"), state)
+        config = {"architectures": ["WhisperForConditionalGeneration"], "vocab_size": p.n_vocab,
+                  "num_mel_bins": p.n_mels, "d_model": p.n_embd, "encoder_attention_heads": p.n_head,
+                  "decoder_attention_heads": p.n_head, "encoder_ffn_dim": p.n_ff, "decoder_ffn_dim": p.n_ff,
+                  "encoder_layers": p.n_enc_layer, "decoder_layers": p.n_dec_layer,
+                  "max_source_positions": p.n_audio_ctx, "max_target_positions": p.n_text_ctx,
+                  "activation_function": "gelu", "scale_embedding": False, "tie_word_embeddings": True}
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(config, f)
+        byte_tokens = whisper_gguf.byte_level_tokens()
+        specials = whisper_gguf.special_tokens(99)
+        tokenizer = {"model": {"type": "BPE", "vocab": {t: i for i, t in enumerate(byte_tokens)}, "merges": []},
+                     "normalizer": None,
+                     "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                                       "use_regex": True},
+                     "decoder": {"type": "ByteLevel"},
+                     "added_tokens": [{"id": 256 + i, "content": t, "special": True} for i, t in enumerate(specials)]}
+        with open(os.path.join(d, "tokenizer.json"), "w") as f:
+            json.dump(tokenizer, f)
+        with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+            json.dump({"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"}, f)
+
+    def test_converter_writes_the_deterministic_model(self):
+        with tempfile.TemporaryDirectory() as d:
+            self._hf_dir(d)
+            hf_to_gguf.convert_model(d, os.path.join(d, "conv.gguf"), "f32", "det")
+            whisper_gguf.write_det_gguf(os.path.join(d, "det.gguf"), self.P)
+            conv, det = GgufFile(os.path.join(d, "conv.gguf")), GgufFile(os.path.join(d, "det.gguf"))
+            for key, value in det.metadata.items():
+                if key.startswith("whisper.") or key in ("general.architecture", "tokenizer.ggml.tokens",
+                                                         "tokenizer.ggml.token_type", "tokenizer.ggml.eos_token_id"):
+                    self.assertEqual(conv.metadata.get(key), value, key)
+            self.assertEqual(list(conv.tensors), list(det.tensors))
+            for name in det.tensors:
+                np.testing.assert_array_equal(conv.tensor(name), det.tensor(name), err_msg=name)
+
+    def test_q8_0_keeps_convolutions_and_positions_float(self):
+        with tempfile.TemporaryDirectory() as d:
+            self._hf_dir(d)
+            hf_to_gguf.convert_model(d, os.path.join(d, "q8.gguf"), "q8_0", "det")
+            types = {n: t.type_name for n, t in GgufFile(os.path.join(d, "q8.gguf")).tensors.items()}
+            self.assertEqual(types["enc.conv1d.0.weight"], "f16")
+            self.assertEqual(types["enc.conv1d.1.weight"], "f16")
+            self.assertEqual(types["dec.position_embd.weight"], "f32")
+            self.assertEqual(types["enc.blk.0.attn_q.weight"], "q8_0")
+            self.assertEqual(types["token_embd.weight"], "q8_0")
+
+    def test_refuses_untied_output_and_mismatched_stacks(self):
+        base = {"vocab_size": 10, "num_mel_bins": 80, "d_model": 64, "encoder_attention_heads": 2,
+                "decoder_attention_heads": 2, "encoder_ffn_dim": 128, "decoder_ffn_dim": 128, "encoder_layers": 1,
+                "decoder_layers": 1, "max_source_positions": 1500, "max_target_positions": 448}
+        with self.assertRaises(ValueError):
+            whisper_gguf.params_from_config({**base, "tie_word_embeddings": False})
+        with self.assertRaises(ValueError):
+            whisper_gguf.params_from_config({**base, "decoder_ffn_dim": 256})
+        with self.assertRaises(ValueError):
+            whisper_gguf.map_state({"model.encoder.layers.0.encoder_attn.q_proj.weight": np.zeros(1)},
+                                   whisper_gguf.params_from_config(base))
+
+    def test_det_uniform_is_exact_and_spread(self):
+        u = whisper_gguf.det_uniform("x", 100000)
+        self.assertTrue(np.all(u >= -1) and np.all(u < 1))
+        self.assertTrue(np.array_equal(u, (np.round(u * 2 ** 23) / 2 ** 23).astype(np.float32)))
+        self.assertLess(abs(float(u.mean())), 0.01)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request
                     "model", "chat_template_unavailable"};
   }
   const text::ChatTemplate& chat_template = *served.chat_template;
+  ApiResult<int64_t> n_ctx = request_context(request.generation, served.n_ctx());
+  if (!n_ctx.ok()) return n_ctx.error();
   // Tools reach a template that takes them as `tools`; for one that does not,
   // hearth writes them (and the history's calls and results) into the messages.
   text::ChatTemplateOptions options = request.template_options;
@@ -64,7 +66,7 @@ ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request
   ApiResult<std::vector<int32_t>> encoded = encode(request.messages);
   if (!encoded.ok()) return encoded.error();
   std::vector<int32_t> prompt = std::move(encoded).value();
-  const int64_t limit = prompt_token_limit(request.generation, served.n_ctx());
+  const int64_t limit = prompt_token_limit(request.generation, *n_ctx);
   if (request.generation.truncate && static_cast<int64_t>(prompt.size()) > limit) {
     // Drop the oldest messages after the leading system ones, never the last.
     size_t first_droppable = 0;
@@ -92,7 +94,7 @@ ApiResult<infer::SequenceRequest> build_chat_sequence(const ChatRequest& request
   }
   ApiResult<infer::SequenceRequest> sequence =
       build_sequence_request(std::move(prompt), request.generation, request.logprobs ? request.top_logprobs : -1,
-                             served.n_ctx(), random_seed, "messages");
+                             *n_ctx, random_seed, "messages");
   if (!sequence.ok()) return sequence;
   if (request.tool_call_forced()) {
     auto grammar = std::make_shared<infer::JsonGrammar>(request.tool_grammar);

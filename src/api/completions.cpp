@@ -10,6 +10,8 @@ namespace hearth::api {
 ApiResult<infer::SequenceRequest> build_completion_sequence(const CompletionRequest& request,
                                                             const node::ServedModel& served, uint64_t random_seed,
                                                             PromptTruncation* truncation) {
+  ApiResult<int64_t> n_ctx = request_context(request.generation, served.n_ctx());
+  if (!n_ctx.ok()) return n_ctx.error();
   std::vector<int32_t> prompt;
   if (request.prompt_is_tokens) {
     if (Status valid = served.tokenizer->validate_ids(request.prompt_tokens); !valid.ok()) {
@@ -21,10 +23,10 @@ ApiResult<infer::SequenceRequest> build_completion_sequence(const CompletionRequ
     prompt = served.tokenizer->encode(request.prompt_text, /*add_special=*/true, /*parse_special=*/false);
   }
   if (request.generation.truncate) {
-    truncate_prompt_tokens(&prompt, prompt_token_limit(request.generation, served.n_ctx()),
+    truncate_prompt_tokens(&prompt, prompt_token_limit(request.generation, *n_ctx),
                            served.tokenizer->add_bos() ? served.tokenizer->bos_id() : -1, truncation);
   }
-  return build_sequence_request(std::move(prompt), request.generation, request.logprobs, served.n_ctx(), random_seed,
+  return build_sequence_request(std::move(prompt), request.generation, request.logprobs, *n_ctx, random_seed,
                                 "prompt");
 }
 

@@ -11,7 +11,13 @@
 
 namespace hearth::api {
 
+// Which API's request and response: OpenAI's /v1/embeddings, Ollama's
+// /api/embed ({embeddings: [[...]]}) or its older /api/embeddings ({embedding:
+// [...]}); Ollama's bodies are restated as OpenAI's (api/ollama_requests.h)
+// and take keep_alive.
+enum class EmbeddingsDialect { kOpenAI, kOllamaEmbed, kOllamaLegacy };
+
 asio::awaitable<void> handle_embeddings(ServerContext& ctx, Connection& connection, const HttpRequest& request,
-                                        RequestState& state);
+                                        RequestState& state, EmbeddingsDialect dialect = EmbeddingsDialect::kOpenAI);
 
 }  // namespace hearth::api

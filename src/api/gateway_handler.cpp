@@ -11,6 +11,8 @@
 #include "api/anthropic_adapter.h"
 #include "api/embeddings.h"
 #include "api/embeddings_handler.h"
+#include "api/rerank.h"
+#include "api/rerank_handler.h"
 #include "api/generation_handler.h"
 #include "api/generation_job.h"
 #include "api/ocr.h"
@@ -19,6 +21,7 @@
 #include "api/speech_handler.h"
 #include "api/json_fields.h"
 #include "api/json_output.h"
+#include "api/ollama_requests.h"
 #include "api/policy_headers.h"
 #include "api/request_parsing.h"
 #include "api/sse.h"
@@ -143,6 +146,17 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
   const bool anthropic = provider != nullptr && provider->kind == gateway::ProviderKind::kAnthropic;
   // An Anthropic client's request (/messages) goes to an Anthropic provider as it is.
   const bool translate = anthropic && endpoint_path != "/messages";
+  // Ollama's routes (/api/...) go to hearth nodes only, at the root of their URL.
+  const bool ollama_route = endpoint_path.rfind("/api/", 0) == 0;
+  if (provider != nullptr && ollama_route) {
+    attempt.refused = ApiError{400, "invalid_request_error",
+                               "The provider " + target.label +
+                                   " does not speak Ollama's API and hearth does not translate it yet; use the "
+                                   "OpenAI API (/v1) for models served in the cloud",
+                               "model", "unsupported_by_provider"};
+    attempt.failure = target.label + ": " + attempt.refused->message;
+    co_return attempt;
+  }
   if (provider != nullptr && !anthropic && endpoint_path == "/messages") {
     attempt.refused = ApiError{400, "invalid_request_error",
                                "The provider " + target.label +
@@ -211,7 +225,8 @@ asio::awaitable<Attempt> proxy_to(ServerContext& ctx, Connection& connection, co
     }
   } finish_egress{ctx.egress_writer, egress_id, provider};
   // Before the first suspension: a reload may swap the fleet (and its node indices) at any co_await.
-  Result<net::Url> url = net::parse_base_url(target_url(gateway, *config, target));
+  Result<net::Url> url = net::parse_base_url(ollama_route ? gateway.fleet.nodes()[target.index].url
+                                                         : target_url(gateway, *config, target));
   if (!url.ok()) {
     attempt.failure = target.label + ": " + url.status().message();
     co_return attempt;
@@ -564,10 +579,12 @@ asio::awaitable<void> route_through_gateway(ServerContext& ctx, Connection& conn
 asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
                                                 GenerationKind kind, RequestState& state) {
   GatewayEndpoint endpoint;
-  endpoint.path = kind == GenerationKind::kChat       ? "/chat/completions"
-                  : kind == GenerationKind::kMessages ? "/messages"
-                                                      : "/completions";
-  endpoint.streams_usage = kind != GenerationKind::kMessages;
+  endpoint.path = kind == GenerationKind::kChat             ? "/chat/completions"
+                  : kind == GenerationKind::kMessages       ? "/messages"
+                  : kind == GenerationKind::kOllamaChat     ? "/api/chat"
+                  : kind == GenerationKind::kOllamaGenerate ? "/api/generate"
+                                                            : "/completions";
+  endpoint.streams_usage = kind == GenerationKind::kChat || kind == GenerationKind::kCompletion;
   // Features hearth's engine lacks (tools, n > 1, ...) may still go to a
   // provider that has them: the fields read before such a feature are
   // checked, the provider checks the rest.
@@ -583,16 +600,39 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
 }
 
 asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& connection, const HttpRequest& request,
-                                                RequestState& state) {
+                                                RequestState& state, EmbeddingsDialect dialect) {
   GatewayEndpoint endpoint;
-  endpoint.path = "/embeddings";
+  endpoint.path = dialect == EmbeddingsDialect::kOllamaEmbed    ? "/api/embed"
+                  : dialect == EmbeddingsDialect::kOllamaLegacy ? "/api/embeddings"
+                                                                : "/embeddings";
+  endpoint.validate = [dialect](std::string_view body) -> std::optional<ApiError> {
+    std::string openai_body(body);
+    if (dialect != EmbeddingsDialect::kOpenAI) {
+      ApiResult<OllamaEmbed> translated = translate_ollama_embed(body, dialect == EmbeddingsDialect::kOllamaLegacy);
+      if (!translated.ok()) return translated.error();
+      openai_body = std::move(translated->openai_body);
+    }
+    ApiResult<EmbeddingsRequest> parsed = parse_embeddings_request(openai_body);
+    if (parsed.ok()) return std::nullopt;
+    return parsed.error();
+  };
+  endpoint.serve_locally = [&ctx, &connection, &state, dialect](const HttpRequest& local) {
+    return handle_embeddings(ctx, connection, local, state, dialect);
+  };
+  co_await route_through_gateway(ctx, connection, request, state, endpoint);
+}
+
+asio::awaitable<void> handle_gateway_rerank(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                            RequestState& state) {
+  GatewayEndpoint endpoint;
+  endpoint.path = "/rerank";
   endpoint.validate = [](std::string_view body) -> std::optional<ApiError> {
-    ApiResult<EmbeddingsRequest> parsed = parse_embeddings_request(body);
+    ApiResult<RerankRequest> parsed = parse_rerank_request(body);
     if (parsed.ok()) return std::nullopt;
     return parsed.error();
   };
   endpoint.serve_locally = [&ctx, &connection, &state](const HttpRequest& local) {
-    return handle_embeddings(ctx, connection, local, state);
+    return handle_rerank(ctx, connection, local, state);
   };
   co_await route_through_gateway(ctx, connection, request, state, endpoint);
 }

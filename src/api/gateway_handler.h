@@ -1,4 +1,5 @@
-// POST /v1/chat/completions, /v1/completions, /v1/messages and /v1/embeddings on a server with a gateway
+// POST /v1/chat/completions, /v1/completions, /v1/messages and /v1/embeddings (and Ollama's /api/chat,
+// /api/generate, /api/embed, /api/embeddings, to hearth nodes only) on a server with a gateway
 // config: decide the request's data class (its API key's floor, raised by an
 // X-Hearth-Data-Class header, never lowered), ask the router for targets
 // (gateway/router.h), then run it on this node's own engine or proxy it to a
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/embeddings_handler.h"
 #include "api/generation_job.h"
 #include "api/http_connection.h"
 #include "gateway/fleet.h"
@@ -85,7 +87,12 @@ asio::awaitable<void> handle_gateway_generation(ServerContext& ctx, Connection& 
 // node's own embedding engine, a node, or an OpenAI-compatible provider (an
 // Anthropic provider has no embeddings: the next target is tried).
 asio::awaitable<void> handle_gateway_embeddings(ServerContext& ctx, Connection& connection, const HttpRequest& request,
-                                                RequestState& state);
+                                                RequestState& state,
+                                                EmbeddingsDialect dialect = EmbeddingsDialect::kOpenAI);
+
+// POST /v1/rerank the same way (a provider must speak the Cohere/Jina shape at <base>/rerank).
+asio::awaitable<void> handle_gateway_rerank(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                            RequestState& state);
 
 // POST /v1/ocr and /v1/audio/speech the same way: to this node's own engine,
 // a node, or an OpenAI-compatible provider (the provider's answer, audio

@@ -27,6 +27,9 @@ struct GenerationFields {
   // truncate: a prompt beyond the context is cut (the oldest chat messages,
   // or a text prompt's oldest tokens) instead of refused.
   bool truncate = false;
+  // Ollama's options.num_ctx: the request's prompt and answer must fit this
+  // many tokens; more than the model is served with is a 400.
+  std::optional<int64_t> n_ctx_limit;
 };
 
 }  // namespace hearth::api

@@ -5,6 +5,7 @@
 
 #include "api/json_fields.h"
 #include "api/model_lease_wait.h"
+#include "api/ollama_renderers.h"
 #include "api/sequence_channel.h"
 #include "api/sse.h"
 #include "api/usage_recording.h"
@@ -87,26 +88,6 @@ double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& state) {
-  http::response<http::empty_body> response{http::status::ok, 11};
-  response.set(http::field::server, "hearth");
-  response.set(http::field::content_type, "text/event-stream");
-  response.set(http::field::cache_control, "no-cache");
-  response.set("X-Request-Id", state.id);
-  for (const auto& [name, value] : state.response_headers) response.set(name, value);
-  response.keep_alive(state.keep_alive && !connection.close_after_response);
-  response.chunked(true);
-  if (!response.keep_alive()) connection.close_after_response = true;
-  state.record.status = 200;
-  state.response_started = true;
-  http::response_serializer<http::empty_body> serializer{response};
-  boost::system::error_code error;
-  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
-  co_await http::async_write_header(connection.stream, serializer, asio::redirect_error(asio::use_awaitable, error));
-  connection.stream.expires_never();
-  co_return !error;
-}
-
 }  // namespace
 
 asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connection, const HttpRequest& request,
@@ -144,6 +125,15 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
     co_return;
   }
   node::ModelLease lease = std::move(*acquired).value();
+  if (parsed->load_only) {
+    // Ollama's load (or, with keep_alive 0, unload) request: the lease ends now and the keep-alive runs from here.
+    lease.release();
+    const std::optional<int64_t> keep_alive_ms = parsed->generation().keep_alive_ms;
+    std::string body = render_ollama_load(parsed->model(), parsed->kind == GenerationKind::kOllamaChat,
+                                          keep_alive_ms && *keep_alive_ms == 0, unix_now_ms());
+    co_await write_json(connection, state, 200, std::move(body));
+    co_return;
+  }
 
   ApiResult<GenerationJob> prepared = build_generation_job(*parsed, *lease, state.id, unix_now_ms() / 1000, ctx.ids);
   if (!prepared.ok()) {
@@ -183,7 +173,7 @@ asio::awaitable<void> handle_generation(ServerContext& ctx, Connection& connecti
   bool lost_events = false;
   std::optional<FinishOutput> finish;
   if (job.stream) {
-    const bool head_written = co_await write_stream_head(connection, state);
+    const bool head_written = co_await write_stream_head(connection, state, job.content_type);
     client_gone = !head_written;
     const std::string start = job.renderer->stream_start();
     if (head_written) client_gone = !co_await write_chunk(connection, start);

@@ -26,16 +26,24 @@
 
 namespace hearth::api {
 
-// kMessages: Anthropic's Messages API, parsed into a ChatRequest.
-enum class GenerationKind { kChat, kCompletion, kMessages };
+// kMessages: Anthropic's Messages API, parsed into a ChatRequest. kOllamaChat
+// and kOllamaGenerate: Ollama's /api/chat and /api/generate, restated in
+// OpenAI's terms (api/ollama_requests.h) and parsed as those are.
+enum class GenerationKind { kChat, kCompletion, kMessages, kOllamaChat, kOllamaGenerate };
+
+bool is_ollama(GenerationKind kind);
 
 // A parsed request, before its model is known to be loaded.
 struct ParsedGeneration {
   GenerationKind kind = GenerationKind::kChat;
-  ChatRequest chat;              // kChat, kMessages
-  CompletionRequest completion;  // kCompletion
+  ChatRequest chat;              // kChat, kMessages, kOllamaChat, kOllamaGenerate (unless raw)
+  CompletionRequest completion;  // kCompletion, kOllamaGenerate with raw
+  bool raw = false;              // kOllamaGenerate: the prompt as it is, a text completion
+  // Ollama: no prompt or messages: the request only loads the model (or
+  // unloads it, with keep_alive 0); nothing is generated.
+  bool load_only = false;
 
-  bool is_chat() const { return kind != GenerationKind::kCompletion; }
+  bool is_chat() const { return kind != GenerationKind::kCompletion && !raw; }
   const std::string& model() const { return is_chat() ? chat.model : completion.model; }
   const GenerationFields& generation() const { return is_chat() ? chat.generation : completion.generation; }
 };
@@ -45,6 +53,7 @@ struct GenerationJob {
   std::unique_ptr<ResponseRenderer> renderer;
   bool stream = false;
   bool logprobs = false;  // the channel must copy logprobs
+  const char* content_type = "text/event-stream";  // of a streamed answer (Ollama's: NDJSON)
   PromptTruncation truncation;
 };
 

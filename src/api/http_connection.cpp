@@ -1,17 +1,23 @@
 #include "api/http_connection.h"
 
 #include <algorithm>
+#include <array>
 #include <exception>
 
+#include "api/batch_routes.h"
 #include "api/costs_route.h"
 #include "api/embeddings_handler.h"
+#include "api/file_routes.h"
 #include "api/gateway_handler.h"
 #include "api/gateway_status.h"
 #include "api/generation_handler.h"
 #include "api/metrics_text.h"
 #include "api/model_routes.h"
 #include "api/ocr_handler.h"
+#include "api/ollama_handler.h"
+#include "api/ollama_renderers.h"
 #include "api/policy_headers.h"
+#include "api/rerank_handler.h"
 #include "api/routes.h"
 #include "api/speech_handler.h"
 #include "api/sse.h"
@@ -21,6 +27,11 @@
 
 namespace hearth::api {
 namespace {
+
+// After a 413, what a client still sends is read and dropped for at most this
+// long and this many bytes before the connection closes.
+constexpr int64_t kLingerMs = 2000;
+constexpr size_t kMaxLingerBytes = size_t{8} << 20;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -83,12 +94,57 @@ std::optional<ApiError> authenticate(ServerContext& ctx, RequestState& state) {
   return std::nullopt;
 }
 
+bool is_file_route(Route route) {
+  return route == Route::kUploadFile || route == Route::kListFiles || route == Route::kGetFile ||
+         route == Route::kDeleteFile || route == Route::kFileContent;
+}
+
+bool is_batch_route(Route route) {
+  return route == Route::kCreateBatch || route == Route::kListBatches || route == Route::kGetBatch ||
+         route == Route::kCancelBatch;
+}
+
+// The Files and Batches routes: synchronous calls on hearth.db and the state directory.
+ApiResult<RouteReply> jobs_reply(ServerContext& ctx, const HttpRequest& request, const RouteMatch& match,
+                                 const RequestState& state) {
+  BatchServices* services = ctx.options.batch;
+  if (services == nullptr || services->files == nullptr || services->batches == nullptr) {
+    return api_error(unavailable_error("The Files and Batches APIs are not enabled on this server"));
+  }
+  BatchCaller caller;
+  if (state.key) caller.key_name = state.key->name;
+  ApiResult<gateway::DataClass> data_class =
+      request_data_class(state.policy, state.key ? state.key->data_class : gateway::DataClass::kInternal);
+  if (!data_class.ok()) return data_class.error();
+  caller.data_class = std::string(gateway::data_class_name(*data_class));
+  if (is_file_route(match.route)) {
+    return files_route(*services, match, to_std(request.target()), to_std(request[http::field::content_type]),
+                       to_std(request.body()), caller);
+  }
+  return batches_route(*services, match, to_std(request.target()), to_std(request.body()), caller);
+}
+
+asio::awaitable<void> handle_jobs_route(ServerContext& ctx, Connection& connection, const HttpRequest& request,
+                                        const RouteMatch& match, RequestState& state) {
+  ApiResult<RouteReply> reply = jobs_reply(ctx, request, match, state);
+  if (!reply.ok()) {
+    ApiError error = reply.error();
+    co_await write_error(connection, state, std::move(error));
+    co_return;
+  }
+  std::vector<std::pair<std::string, std::string>> no_headers;
+  std::string content_type = reply->content_type;
+  std::string body = std::move(reply->body);
+  co_await write_response(connection, state, 200, std::move(body), content_type, std::move(no_headers));
+}
+
 }  // namespace
 
 std::chrono::milliseconds to_ms(int64_t ms) { return std::chrono::milliseconds(ms); }
 
 std::string stream_error_event(const RequestState& state, const ApiError& error) {
   if (state.anthropic) return "event: error\ndata: " + render_anthropic_error_body(error) + "\n\n";
+  if (state.ollama) return render_ollama_error_body(error) + "\n";
   return sse_data(render_error_body(error));
 }
 
@@ -144,7 +200,9 @@ asio::awaitable<bool> write_error(Connection& connection, RequestState& state, A
   if (error.http_status == 405 && !allow.empty()) headers.emplace_back("Allow", allow);
   // After a 413 or a protocol error the rest of the request is unread: close.
   if (error.http_status == 413 || error.http_status == 431) connection.close_after_response = true;
-  std::string body = state.anthropic ? render_anthropic_error_body(error) : render_error_body(error);
+  std::string body = state.anthropic ? render_anthropic_error_body(error)
+                     : state.ollama  ? render_ollama_error_body(error)
+                                     : render_error_body(error);
   const bool written = co_await write_response(connection, state, static_cast<unsigned>(error.http_status),
                                                std::move(body), "application/json", std::move(headers));
   co_return written;
@@ -154,6 +212,26 @@ asio::awaitable<bool> write_error(Connection& connection, RequestState& state, A
   std::string no_allow;
   const bool written = co_await write_error(connection, state, std::move(error), std::move(no_allow));
   co_return written;
+}
+
+asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& state, const char* content_type) {
+  http::response<http::empty_body> response{http::status::ok, 11};
+  response.set(http::field::server, "hearth");
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, "no-cache");
+  response.set("X-Request-Id", state.id);
+  for (const auto& [name, value] : state.response_headers) response.set(name, value);
+  response.keep_alive(state.keep_alive && !connection.close_after_response);
+  response.chunked(true);
+  if (!response.keep_alive()) connection.close_after_response = true;
+  state.record.status = 200;
+  state.response_started = true;
+  http::response_serializer<http::empty_body> serializer{response};
+  boost::system::error_code error;
+  connection.stream.expires_after(to_ms(connection.io_timeout_ms));
+  co_await http::async_write_header(connection.stream, serializer, asio::redirect_error(asio::use_awaitable, error));
+  connection.stream.expires_never();
+  co_return !error;
 }
 
 asio::awaitable<bool> write_chunk(Connection& connection, std::string_view bytes) {
@@ -183,6 +261,7 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
   std::optional<RouteMatch> match = match_route(method, target);
   if (!match) {
     state.id = ctx.ids.next_id("req-");
+    state.ollama = target_path(target).starts_with("/api/");
     state.record.route = std::string(target_path(target).substr(0, 256));
     ApiError error = route_not_found_error(method, target_path(target).substr(0, 256));
     co_await write_error(connection, state, std::move(error));
@@ -193,6 +272,7 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
   const bool generates = match->route == Route::kChatCompletions || match->route == Route::kCompletions ||
                          match->route == Route::kMessages;
   state.anthropic = match->route == Route::kMessages;
+  state.ollama = is_ollama_route(match->route);
   state.id = ctx.ids.next_id(!generates                                ? "req-"
                              : match->route == Route::kChatCompletions ? "chatcmpl-"
                              : match->route == Route::kMessages        ? "msg_"
@@ -216,9 +296,35 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       co_return;
     }
   }
-  if (match->route == Route::kEmbeddings) {
-    if (ctx.gateway != nullptr) {
+  if (is_file_route(match->route) || is_batch_route(match->route)) {
+    co_await handle_jobs_route(ctx, connection, request, *match, state);
+    co_return;
+  }
+  const bool model_work = generates || match->route == Route::kEmbeddings || match->route == Route::kRerank ||
+                          match->route == Route::kOllamaChat ||
+                          match->route == Route::kOllamaGenerate || match->route == Route::kOllamaEmbed ||
+                          match->route == Route::kOllamaEmbeddings;
+  if (model_work && state.policy.priority == infer::Priority::kInteractive && ctx.options.batch != nullptr &&
+      ctx.options.batch->runner != nullptr) {
+    ctx.options.batch->runner->note_interactive();  // the batch idle rule's clock starts again
+  }
+  if (state.ollama) {
+    co_await handle_ollama(ctx, connection, request, match->route, state);
+    if (state.key) {
+      const int64_t n_tokens = state.record.prompt_tokens.value_or(0) + state.record.completion_tokens.value_or(0);
+      ctx.limiter.add_tokens(state.key->name, n_tokens, steady_now_ms());
+    }
+    co_return;
+  }
+  if (match->route == Route::kEmbeddings || match->route == Route::kRerank) {
+    // One co_await per branch: GCC 12 miscompiles co_await on a conditional of awaitables.
+    const bool rerank = match->route == Route::kRerank;
+    if (ctx.gateway != nullptr && rerank) {
+      co_await handle_gateway_rerank(ctx, connection, request, state);
+    } else if (ctx.gateway != nullptr) {
       co_await handle_gateway_embeddings(ctx, connection, request, state);
+    } else if (rerank) {
+      co_await handle_rerank(ctx, connection, request, state);
     } else {
       co_await handle_embeddings(ctx, connection, request, state);
     }
@@ -348,12 +454,29 @@ asio::awaitable<void> serve_connection(ServerContext& ctx, std::shared_ptr<Conne
     connection->busy = false;
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
-    parser.body_limit(static_cast<uint64_t>(ctx.options.max_body_bytes));
+    // Beast checks a Content-Length against the limit as the head is parsed,
+    // before the route is known: the larger of the two limits until then.
+    const int64_t upload_limit = ctx.options.batch != nullptr ? ctx.options.batch->max_upload_bytes : 0;
+    parser.body_limit(static_cast<uint64_t>(std::max(ctx.options.max_body_bytes, upload_limit)));
     boost::system::error_code error;
     connection->stream.expires_after(to_ms(ctx.options.idle_timeout_ms));
     co_await http::async_read_header(connection->stream, connection->buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, error));
     connection->busy = true;
+    // An upload to POST /v1/files may be larger (or smaller) than other bodies.
+    int64_t body_limit = ctx.options.max_body_bytes;
+    if (!error) {
+      if (ctx.options.batch != nullptr && parser.get().method() == http::verb::post &&
+          target_path(to_std(parser.get().target())) == "/v1/files") {
+        body_limit = upload_limit;
+      }
+      const boost::optional<uint64_t> length = parser.content_length();
+      if (length && *length > static_cast<uint64_t>(body_limit)) {
+        error = http::error::body_limit;
+      } else {
+        parser.body_limit(static_cast<uint64_t>(body_limit));  // chunked bodies are counted as they come
+      }
+    }
     RequestState state;
     state.t_start = std::chrono::steady_clock::now();
     state.record.ts_unix_ms = unix_now_ms();
@@ -379,9 +502,26 @@ asio::awaitable<void> serve_connection(ServerContext& ctx, std::shared_ptr<Conne
         state.record.method = std::string(to_std(parser.get().method_string()));
         state.record.route = std::string(target_path(to_std(parser.get().target())).substr(0, 256));
       }
-      ApiError protocol = protocol_error(error, ctx.options.max_body_bytes);
+      ApiError protocol = protocol_error(error, body_limit);
       co_await write_error(*connection, state, std::move(protocol));
       emit_access_log(ctx, state);
+      if (error == http::error::body_limit) {
+        // Lingering close: a client still sending the body it was refused
+        // would otherwise get a reset that may destroy the 413 before it is
+        // read. Stop sending, then drop what arrives: bounded in bytes and time.
+        boost::system::error_code ignored;
+        connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        std::array<char, 16384> sink{};
+        size_t n_drained = 0;
+        connection->stream.expires_after(to_ms(kLingerMs));
+        while (n_drained < kMaxLingerBytes) {
+          boost::system::error_code read_error;
+          n_drained += co_await connection->stream.async_read_some(
+              asio::buffer(sink), asio::redirect_error(asio::use_awaitable, read_error));
+          if (read_error) break;
+        }
+        connection->stream.expires_never();
+      }
       break;
     }
 

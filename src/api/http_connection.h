@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "api/access_log.h"
+#include "api/background_threads.h"
 #include "api/http_server.h"
 #include "api/openai_errors.h"
 #include "api/policy_headers.h"
@@ -73,6 +74,7 @@ struct ServerContext {
   bool stopping = false;              // shutdown began: every response closes its connection
   bool drained = false;               // schedulers drained: idle connections close, busy ones after their response
   std::set<Connection*> connections;  // live ones, for shutdown
+  BackgroundThreads background;       // pulls; joined before the I/O context goes (HttpServer)
 };
 
 // One client connection.
@@ -105,10 +107,12 @@ struct RequestState {
   PolicyHeaders policy;                                               // read before routing (api/policy_headers.h)
   std::optional<gateway::ApiKey> key;                                 // the caller's, when it sent a valid key
   bool anthropic = false;  // POST /v1/messages: errors take Anthropic's shape
+  bool ollama = false;     // Ollama's routes (/api/...): errors are {"error": "..."}, streams NDJSON
 };
 
 // An error as the last event of a stream that already started, in the
-// request's dialect (OpenAI's `data: {"error":...}` or Anthropic's `event: error`).
+// request's dialect (OpenAI's `data: {"error":...}`, Anthropic's `event:
+// error`, or Ollama's NDJSON line `{"error": "..."}`).
 std::string stream_error_event(const RequestState& state, const ApiError& error);
 
 std::chrono::milliseconds to_ms(int64_t ms);
@@ -132,6 +136,11 @@ asio::awaitable<bool> write_json(Connection& connection, RequestState& state, un
 // 405 an Allow header (`allow`).
 asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error, std::string allow);
 asio::awaitable<bool> write_error(Connection& connection, RequestState& state, ApiError error);
+
+// The head of a chunked 200 response (a stream of `content_type`: SSE or
+// NDJSON) with the common headers and Cache-Control: no-cache. False when the
+// write failed.
+asio::awaitable<bool> write_stream_head(Connection& connection, RequestState& state, const char* content_type);
 
 // One chunk of a chunked response (nothing for empty bytes: a chunk of size 0
 // would end the body), and the last-chunk marker. False when the write failed.

@@ -39,6 +39,8 @@ class HttpServer::Impl {
 
   ~Impl() {
     if (drainer_.joinable()) drainer_.join();
+    // Before io_ goes: their last posts must find it alive.
+    ctx_->background.stop_and_join();
   }
 
   Status listen() {
@@ -168,6 +170,7 @@ class HttpServer::Impl {
   void begin_shutdown() {
     if (ctx_->stopping) return;
     ctx_->stopping = true;
+    ctx_->background.request_stop();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     signals_.cancel(ignored);
@@ -177,6 +180,8 @@ class HttpServer::Impl {
     }
     work_.emplace(io_.get_executor());
     drainer_ = std::thread([this] {
+      // Batch lines stop first (uncommitted, they run again at the next start), so none is submitted during the drain.
+      if (options_.batch != nullptr && options_.batch->runner != nullptr) options_.batch->runner->stop();
       models_.drain(options_.drain_timeout_ms);
       asio::post(io_, [this] { finish_shutdown(); });
     });

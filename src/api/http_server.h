@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/batch_services.h"
 #include "base/status.h"
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
@@ -81,6 +82,18 @@ struct HttpServerOptions {
   // `[costs] power = "rapl"`: each usage row holds the packages' energy over
   // its wall time. Must outlive the server.
   const ledger::RaplMeter* rapl = nullptr;
+  // Ollama's API. The models directory served (the store's: POST /api/pull
+  // writes into it, DELETE /api/delete removes from it); empty when the
+  // server serves --model files only (then both are a 400).
+  std::string models_dir;
+  // Where /api/pull finds a model named like "qwen3:8b": a directory (the
+  // NAS mount) or an http(s) base URL holding NAME-TAG.gguf files; empty:
+  // only full http(s) URLs can be pulled.
+  std::string pull_from;
+  std::string version = "0.0.0";  // GET /api/version
+  // The Files and Batches APIs (api/file_routes.h, api/batch_routes.h): null
+  // answers those routes with 503. Must outlive the server.
+  BatchServices* batch = nullptr;
 };
 
 class HttpServer {

@@ -7,6 +7,10 @@
 //   POST /v1/embeddings         POST /v1/ocr (Mistral's OCR API)   POST /v1/audio/speech
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
 //   GET  /hearth/v1/status    GET /hearth/v1/costs     GET /metrics (Prometheus text)
+//   Ollama's API: POST /api/chat, /api/generate, /api/embed, /api/embeddings,
+//   /api/show, /api/pull; GET /api/tags, /api/ps, /api/version; DELETE /api/delete
+//   POST/GET /v1/files   GET/DELETE /v1/files/{id}   GET /v1/files/{id}/content
+//   POST/GET /v1/batches GET /v1/batches/{id}        POST /v1/batches/{id}/cancel
 #pragma once
 
 #include <optional>
@@ -22,18 +26,42 @@ enum class Route {
   kEmbeddings,
   kOcr,
   kSpeech,
+  kRerank,
   kListModels,
   kGetModel,
   kHealth,
   kStatus,
   kCosts,
   kMetrics,
+  kOllamaChat,
+  kOllamaGenerate,
+  kOllamaEmbed,
+  kOllamaEmbeddings,
+  kOllamaShow,
+  kOllamaPull,
+  kOllamaTags,
+  kOllamaPs,
+  kOllamaVersion,
+  kOllamaDelete,
+  kUploadFile,
+  kListFiles,
+  kGetFile,
+  kDeleteFile,
+  kFileContent,
+  kCreateBatch,
+  kListBatches,
+  kGetBatch,
+  kCancelBatch,
 };
+
+// The routes of Ollama's API (errors in its shape).
+bool is_ollama_route(Route route);
 
 struct RouteMatch {
   Route route = Route::kHealth;
   std::string pattern;     // "/v1/models/{id}": what access logs show
   std::string model_id;    // kGetModel only
+  std::string object_id;   // the {id} of the file and batch routes, percent-decoded
   std::string_view allow;  // methods the path takes ("GET", "POST")
   bool method_allowed = false;
 };

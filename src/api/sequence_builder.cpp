@@ -14,6 +14,17 @@ ApiError context_length_error(std::string message, const std::string& prompt_par
 
 }  // namespace
 
+ApiResult<int64_t> request_context(const GenerationFields& fields, int64_t n_ctx) {
+  if (!fields.n_ctx_limit) return n_ctx;
+  if (*fields.n_ctx_limit > n_ctx) {
+    return invalid_field_error("options.num_ctx", "'options.num_ctx' asks for " + std::to_string(*fields.n_ctx_limit) +
+                                                      " tokens of context, but this model is served with " +
+                                                      std::to_string(n_ctx) +
+                                                      " (the server's --ctx); ask for at most that");
+  }
+  return *fields.n_ctx_limit;
+}
+
 int64_t prompt_token_limit(const GenerationFields& fields, int64_t n_ctx) {
   const int64_t limit = fields.max_tokens ? n_ctx - *fields.max_tokens : n_ctx - n_ctx / 4;
   return std::max<int64_t>(1, limit);

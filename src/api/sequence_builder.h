@@ -21,6 +21,12 @@ struct PromptTruncation {
   int32_t n_messages_removed = 0;
 };
 
+// The context one request may use: the model's n_ctx, or the request's
+// n_ctx_limit (Ollama's num_ctx) when smaller; a limit beyond the model's
+// context is a 400 naming options.num_ctx (hearth serves each model with one
+// context, `hearth serve --ctx`).
+ApiResult<int64_t> request_context(const GenerationFields& fields, int64_t n_ctx);
+
 // The most prompt tokens a request may keep in a context of n_ctx: n_ctx -
 // max_tokens when max_tokens is set, else three quarters of the context (a
 // truncated prompt leaves the answer a quarter). At least 1.

@@ -39,6 +39,15 @@ nlohmann::json engine_object(const std::optional<infer::EngineStats>& stats,
           {"decode_tps", stats->decode_tps}};
 }
 
+// A model on an external engine process: its kind, and while resident its process.
+nlohmann::json external_object(const node::ModelInfo& model) {
+  if (model.external_kind.empty()) return nullptr;
+  return {{"kind", model.external_kind},
+          {"pid", model.external_pid},
+          {"restarts", model.external_restarts},
+          {"last_exit", model.external_last_exit}};
+}
+
 const char* state_name(const node::ModelInfo& model) {
   if (!model.invalid_reason.empty()) return model.being_written ? "being_written" : "invalid";
   if (model.resident) return "resident";
@@ -68,7 +77,8 @@ nlohmann::json model_object(const node::ModelInfo& model) {
           {"last_used_unix_ms", model.last_used_unix_ms},
           {"loads", model.n_loads},
           {"load_ms", model.load_ms},
-          {"engine", engine_object(model.stats, model.memory)}};
+          {"engine", engine_object(model.stats, model.memory)},
+          {"external", external_object(model)}};
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "cli/bench_command.h"
 
+#include <strings.h>
+
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -10,6 +13,7 @@
 #include "cli/bench.h"
 #include "cli/serving_bench.h"
 #include "model/llama_arch.h"
+#include "tensor/simd_targets.h"
 #include "text/tokenizer.h"
 
 namespace hearth::cli {
@@ -20,13 +24,36 @@ struct BenchArgs {
   int n_threads = 0;
   bool json = false;
   bool no_repack = false;
+  std::string simd;  // empty: the best target this CPU runs
   BenchOptions options;
 };
+
+// The runnable target named `name` (Highway's names, any case: "AVX2", "AVX3_DL"), or an
+// error listing the runnable ones.
+Result<int64_t> find_simd_target(const std::string& name) {
+  std::string runnable;
+  for (int64_t target : tensor::runnable_simd_targets()) {
+    const std::string target_name = tensor::simd_target_name(target);
+    if (strcasecmp(target_name.c_str(), name.c_str()) == 0) return target;
+    runnable += (runnable.empty() ? "" : ", ") + target_name;
+  }
+  return invalid_argument_error("--simd " + name + " is not a target this CPU runs (runnable: " + runnable + ")");
+}
 
 int run_bench_command(const BenchArgs& args) {
   if (Status valid = validate_bench_options(args.options); !valid.ok()) {
     std::fprintf(stderr, "hearth bench: %s\n", valid.message().c_str());
     return 1;
+  }
+  // Pinned before the load: which matrices are repacked depends on the target.
+  std::optional<tensor::ScopedSimdTarget> pinned_target;
+  if (!args.simd.empty()) {
+    auto target = find_simd_target(args.simd);
+    if (!target.ok()) {
+      std::fprintf(stderr, "hearth bench: %s\n", target.status().message().c_str());
+      return 1;
+    }
+    pinned_target.emplace(*target);
   }
   auto model = infer::LlamaModel::load(args.model_path, !args.no_repack);
   if (!model.ok()) {
@@ -49,6 +76,7 @@ int run_bench_command(const BenchArgs& args) {
     nlohmann::json out = {
         {"model", model_name},
         {"threads", bench.n_threads},
+        {"simd", tensor::simd_target_name(tensor::current_simd_target())},
         {"n_prompt", bench.n_prompt},
         {"n_gen", bench.n_gen},
         {"pp512_tps", bench.pp_tps},
@@ -63,6 +91,7 @@ int run_bench_command(const BenchArgs& args) {
   } else {
     std::printf("model            %s\n", model_name.c_str());
     std::printf("threads          %d\n", bench.n_threads);
+    std::printf("simd target      %s\n", tensor::simd_target_name(tensor::current_simd_target()).c_str());
     std::printf("prefill pp%-5lld  %.1f tokens/s\n", static_cast<long long>(bench.n_prompt), bench.pp_tps);
     std::printf("decode  tg%-5lld  %.1f tokens/s\n", static_cast<long long>(bench.n_gen), bench.tg_tps);
     std::printf("read bandwidth   %.1f GB/s\n", bench.read_gbs);
@@ -141,6 +170,8 @@ void add_bench_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--reps", args->options.n_reps, "Repetitions (best is kept)")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->add_flag("--no-repack", args->no_repack, "Keep GGUF's row layout (no interleaved kernels), for A/B runs");
+  cmd->add_option("--simd", args->simd,
+                  "Run the kernels of this SIMD target instead of the best one (e.g. AVX2 on an AVX-512 CPU)");
   cmd->callback([args, &run] { run = [args] { return run_bench_command(*args); }; });
 
   auto serving = std::make_shared<ServingBenchArgs>();

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "cli/audit_command.h"
+#include "cli/batch_command.h"
 #include "cli/bench_command.h"
 #include "cli/costs_command.h"
 #include "cli/keys_command.h"
@@ -13,8 +14,10 @@
 #include "cli/plan_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
+#include "cli/service_command.h"
 #include "cli/synth_command.h"
 #include "cli/tco_command.h"
+#include "cli/transcribe_command.h"
 #include "cli/version.h"
 
 namespace hearth::cli {
@@ -34,12 +37,15 @@ int run_cli(int argc, char** argv) {
   add_run_command(app, action);
   add_bench_command(app, action);
   add_serve_command(app, action);
+  add_service_command(app, action);
   add_plan_command(app, action);
   add_models_command(app, action);
   add_keys_command(app, action);
   add_audit_command(app, action);
   add_costs_command(app, action);
   add_tco_command(app, action);
+  add_batch_command(app, action);
+  add_transcribe_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -8,16 +8,25 @@
 #include <string>
 #include <vector>
 
+#include "api/external_engine_client.h"
+#include "api/batch_line_executor.h"
 #include "api/http_server.h"
+#include "base/clock.h"
 #include "base/byte_size.h"
 #include "base/duration.h"
 #include "cli/models_dir.h"
 #include "cli/config_file.h"
 #include "cli/state_db.h"
+#include "cli/version.h"
 #include "gateway/api_keys.h"
 #include "gateway/gateway_config.h"
+#include "jobs/batch_runner.h"
+#include "jobs/batch_store.h"
+#include "jobs/batch_window.h"
+#include "jobs/file_store.h"
 #include "ledger/egress_ledger.h"
 #include "node/builtin_models.h"
+#include "ledger/usage_writer.h"
 #include "node/file_lease.h"
 #include "node/model_files.h"
 #include "node/model_manager.h"
@@ -52,7 +61,12 @@ struct ServeArgs {
   int32_t ocr_max_pages = media::DocumentLimits{}.max_pages;
   int64_t ocr_max_page_pixels = media::DocumentLimits{}.max_page_pixels;
   int32_t ocr_dpi = media::DocumentLimits{}.pdf_dpi;
+  std::string pull_from;  // Ollama's /api/pull source; empty: the config's
   std::string state_dir;  // hearth.db (API keys, egress ledger); empty: $HEARTH_STATE_DIR, else the default
+  std::vector<std::string> batch_windows;  // empty: the config's
+  std::string batch_idle;                  // empty: the config's
+  int32_t batch_parallel = 4;
+  int64_t max_upload_bytes = api::kDefaultMaxUploadBytes;
 };
 
 // What the default budget leaves for everything that is not a model: a tenth
@@ -138,6 +152,7 @@ int run_serve(const ServeArgs& args) {
   load.scheduler.n_threads = args.n_threads;
   load.scheduler.prefix_cache = !args.no_prefix_cache;
   load.notice = [](const std::string& line) { std::fprintf(stderr, "hearth serve: %s\n", line.c_str()); };
+  load.external_client = api::make_external_engine_client;
 
   std::string budget_source = "--memory-budget";
   if (!args.memory_budget.empty()) {
@@ -213,7 +228,38 @@ int run_serve(const ServeArgs& args) {
   if (!egress.ok()) return fail(egress.status().message());
   auto usage = ledger::UsageLedger::open(**db);
   if (!usage.ok()) return fail(usage.status().message());
+  // The Files and Batches APIs: files beside hearth.db, the queue in it, the runner thread.
+  const std::string state_dir = db_path->substr(0, db_path->rfind('/'));
+  auto files = jobs::FileStore::open(**db, state_dir + "/files", unix_now_ms);
+  if (!files.ok()) return fail(files.status().message());
+  auto batch_store = jobs::BatchStore::open(**db, unix_now_ms);
+  if (!batch_store.ok()) return fail(batch_store.status().message());
+  const std::vector<std::string> window_texts =
+      !args.batch_windows.empty() ? args.batch_windows : config.batch_windows.value_or(std::vector<std::string>{});
+  const std::string idle_text = !args.batch_idle.empty() ? args.batch_idle : config.batch_idle.value_or("");
+  auto windows = jobs::parse_window_policy(window_texts, idle_text);
+  if (!windows.ok()) return fail("batch windows: " + windows.status().message());
+  ledger::UsageWriter batch_usage(*usage);
+  api::BatchLineExecutor batch_executor(models, &batch_usage, node_name(whole_config.costs));
+  jobs::BatchRunnerOptions runner_options;
+  runner_options.windows = *windows;
+  runner_options.max_running_lines = args.batch_parallel;
+  auto runner = jobs::BatchRunner::start(*batch_store, *files, batch_executor, std::move(runner_options));
+  if (!runner.ok()) return fail(runner.status().message());
+  api::BatchServices batch_services;
+  batch_services.files = &*files;
+  batch_services.batches = &*batch_store;
+  batch_services.runner = runner->get();
+  batch_services.max_upload_bytes = args.max_upload_bytes;
+  if (!window_texts.empty() || !idle_text.empty()) {
+    std::string rule;
+    for (const std::string& window : window_texts) rule += (rule.empty() ? "" : ", ") + window;
+    if (!idle_text.empty()) rule += (rule.empty() ? "" : ", or ") + std::string("after ") + idle_text + " without an interactive request";
+    std::fprintf(stderr, "hearth serve: batch lines run only %s\n", rule.c_str());
+  }
+
   api::HttpServerOptions server_options;
+  server_options.batch = &batch_services;
   server_options.require_keys = args.require_keys || config.require_keys;
   server_options.keys = keys->get();
   server_options.egress = &*egress;
@@ -232,6 +278,9 @@ int run_serve(const ServeArgs& args) {
   server_options.max_body_bytes = args.max_body_bytes;
   server_options.metrics_max_series_per_family = args.metrics_max_series;
   server_options.drain_timeout_ms = args.drain_timeout_ms;
+  server_options.models_dir = source->dir;
+  server_options.pull_from = !args.pull_from.empty() ? args.pull_from : config.pull_from.value_or("");
+  server_options.version = version_number();
   if (is_gateway) {
     server_options.gateway = std::make_shared<const gateway::GatewayConfig>(gateway_config);
     // SIGHUP re-reads the gateway's sections; the node's own keys (models, budget) need a restart.
@@ -267,6 +316,7 @@ int run_serve(const ServeArgs& args) {
   std::fflush(stdout);
 
   Status served = (*server)->run();
+  (*runner)->stop();  // the server's shutdown stopped it already; before the models go
   if (!served.ok()) return fail(served.message());
   std::fprintf(stderr, "hearth serve: shut down\n");
   return 0;
@@ -302,7 +352,7 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
       ->capture_default_str();
   cmd->add_option("--kv-pool-tokens", args->kv_pool_tokens, "KV cache positions per model (default: ctx * parallel)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("-t,--threads", args->n_threads, "Engine threads per model (default: all cores)")
+  cmd->add_option("-t,--threads", args->n_threads, "Compute threads, shared by every loaded model (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body (413 beyond)")
       ->check(CLI::PositiveNumber)
@@ -324,6 +374,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
                   "requests may set keep_alive)");
   cmd->add_option("--load-wait", args->load_wait,
                   "How long a load may wait for busy models to make room before 503 (default 60s)");
+  cmd->add_option("--pull-from", args->pull_from,
+                  "Where Ollama's POST /api/pull finds a model named NAME:TAG (NAME-TAG.gguf): a directory or an "
+                  "http(s) base URL (default: pull_from in --config)");
   cmd->add_option("--pin", args->pinned, "Load this model id at start and never unload it (repeatable)");
   cmd->add_flag("--no-builtin-models", args->no_builtin_models,
                 "Leave out the models served by installed libraries (tesseract-<lang> OCR, espeak-ng speech; also "
@@ -344,6 +397,18 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--state-dir", args->state_dir,
                   "Where hearth.db (API keys, egress ledger) lives (default: $HEARTH_STATE_DIR, "
                   "~/.local/share/hearth/state)");
+  cmd->add_option("--batch-window", args->batch_windows,
+                  "Run batch lines only in this local-time window, e.g. 22:00-06:00 (repeatable; default: "
+                  "batch_windows of --config, else any time)");
+  cmd->add_option("--batch-idle", args->batch_idle,
+                  "Also run batch lines once no interactive request came for this long, e.g. 10m (default: "
+                  "batch_idle of --config)");
+  cmd->add_option("--batch-parallel", args->batch_parallel, "Batch lines running at once (at batch priority)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--max-upload-bytes", args->max_upload_bytes, "Largest POST /v1/files body (413 beyond)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([args, &run] { run = [args] { return run_serve(*args); }; });
 }
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "gateway/api_keys.h"
+#include "jobs/jobs_schema.h"
 #include "ledger/egress_ledger.h"
 #include "ledger/usage_ledger.h"
 
@@ -32,6 +33,7 @@ std::vector<db::Migration> state_schema() {
       gateway::api_key_migrations()[0],  // 1: api_keys
       ledger::egress_migrations()[0],    // 2: egress
       ledger::usage_migrations()[0],     // 3: usage
+      jobs::jobs_migrations()[0],        // 4: files, batches, batch_lines
   };
 }
 

@@ -72,7 +72,8 @@ Status synthesize_model(const SynthOptions& options, ThreadPool& pool, const Syn
   HEARTH_ASSIGN_OR_RETURN(text::SyntheticTokenizer vocab,
                           text::make_synthetic_tokenizer(shape.tokenizer, shape.config.n_vocab));
   text::write_tokenizer_metadata(vocab.spec, writer);
-  writer.add_string("tokenizer.chat_template", options.chat_template.value_or(vocab.chat_template));
+  const std::string chat_template = options.chat_template.value_or(vocab.chat_template);
+  if (!chat_template.empty()) writer.add_string("tokenizer.chat_template", chat_template);
 
   const model::ArchSpec* spec = model::find_arch(shape.config.arch);
   if (spec == nullptr) return invalid_argument_error("the shape's architecture '" + shape.config.arch + "' is unknown");

@@ -8,6 +8,7 @@
 #include "base/file_text.h"
 #include "cli/progress_bar.h"
 #include "cli/synth.h"
+#include "cli/whisper_synth.h"
 
 namespace hearth::cli {
 namespace {
@@ -30,6 +31,7 @@ std::string shape_names() {
     if (!names.empty()) names += ", ";
     names += shape.name;
   }
+  for (const model::WhisperShape& shape : model::whisper_shapes()) names += ", " + std::string(shape.name);
   return names;
 }
 
@@ -45,7 +47,8 @@ std::string type_names() {
 int run_synth(const SynthArgs& args) {
   SynthOptions options;
   options.shape = model::find_shape(args.shape);
-  if (options.shape == nullptr) {
+  const model::WhisperShape* whisper_shape = model::find_whisper_shape(args.shape);
+  if (options.shape == nullptr && whisper_shape == nullptr) {
     std::fprintf(stderr, "hearth synth: unknown shape '%s'; known shapes: %s.\n", args.shape.c_str(),
                  shape_names().c_str());
     return 2;
@@ -71,8 +74,10 @@ int run_synth(const SynthArgs& args) {
   const int n_threads = args.n_threads > 0 ? args.n_threads : static_cast<int>(std::thread::hardware_concurrency());
   ThreadPool pool(n_threads);
   ProgressBar bar("synth " + args.shape + " " + args.type);
-  const Status status =
-      synthesize_model(options, pool, [&](uint64_t done, uint64_t total) { bar.update(done, total); });
+  const auto report = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+  const Status status = whisper_shape != nullptr
+                            ? synthesize_whisper(*whisper_shape, options.file_type, options.out_path, options.seed, pool, report)
+                            : synthesize_model(options, pool, report);
   bar.finish();
   if (!status.ok()) {
     std::fprintf(stderr, "hearth synth: %s\n", status.message().c_str());

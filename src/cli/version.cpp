@@ -17,4 +17,6 @@ std::string version_text() {
   return text;
 }
 
+std::string version_number() { return HEARTH_VERSION; }
+
 }  // namespace hearth::cli

@@ -10,4 +10,7 @@ namespace hearth::cli {
 // For example "hearth 0.1.0 (git 8b30893a1c2d)".
 std::string version_text();
 
+// The version number alone ("0.1.0"), as GET /api/version reports it.
+std::string version_number();
+
 }  // namespace hearth::cli

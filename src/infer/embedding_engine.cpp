@@ -12,8 +12,10 @@
 
 #include "base/thread_pool.h"
 #include "infer/batch_forward.h"
+#include "infer/encoder_forward.h"
 #include "infer/kv_block_pool.h"
 #include "model/arch/config_limits.h"
+#include "tensor/matmul.h"
 
 namespace hearth::infer {
 namespace {
@@ -22,6 +24,7 @@ namespace {
 constexpr int64_t kPoolMean = 1;
 constexpr int64_t kPoolCls = 2;
 constexpr int64_t kPoolLast = 3;
+constexpr int64_t kPoolRank = 4;
 
 // Blocks beyond the longest input and a full step, so a few short inputs
 // that end mid-block still share a step with them.
@@ -54,6 +57,7 @@ Status validate_options(const EmbeddingEngineOptions& options) {
 // One request as the engine thread holds it.
 struct Job {
   EmbedRequest request;
+  std::vector<std::vector<int32_t>> segments;  // rerank: per input (empty: all 0)
   EmbedCallback done;
   std::vector<std::vector<float>> vectors;  // per input, filled as each finishes
   size_t n_started = 0;                     // inputs taken into steps
@@ -81,17 +85,21 @@ int64_t embedding_pool_tokens(const EmbeddingEngineOptions& options) {
 
 class EmbeddingEngine::Impl {
  public:
-  Impl(std::unique_ptr<LlamaModel> model, const EmbeddingEngineOptions& options, int n_threads)
-      : model_(std::move(model)),
-        options_(options),
-        pool_(n_threads),
-        cache_(KvShape{model_->config().n_layer, model_->config().n_head_kv, model_->config().head_dim},
-               static_cast<int32_t>(embedding_pool_tokens(options) / options.kv_block_tokens), options.kv_block_tokens,
-               options.kv_dtype),
-        forward_(*model_, cache_, pool_, options.max_batch_tokens, options.n_ctx) {
+  Impl(std::unique_ptr<LlamaModel> model, const EmbeddingEngineOptions& options, std::shared_ptr<ComputePool> compute)
+      : model_(std::move(model)), options_(options), compute_(std::move(compute)) {
+    const model::LlamaConfig& config = model_->config();
+    if (config.encoder) {
+      encoder_ = std::make_unique<EncoderForward>(*model_, compute_->threads());
+    } else {
+      cache_ = std::make_unique<KvBlockPool>(
+          KvShape{config.n_layer, config.n_head_kv, config.head_dim},
+          static_cast<int32_t>(embedding_pool_tokens(options) / options.kv_block_tokens), options.kv_block_tokens,
+          options.kv_dtype);
+      forward_ = std::make_unique<BatchForward>(*model_, *cache_, compute_->threads(), options.max_batch_tokens, options.n_ctx);
+      memory_.cache_bytes = cache_->n_bytes();
+    }
     memory_.weights_bytes = model_->file().tensor_data_bytes();
-    memory_.cache_bytes = cache_.n_bytes();
-    memory_.scratch_bytes = forward_.scratch_bytes();
+    memory_.scratch_bytes = scratch_bytes();
   }
 
   ~Impl() {
@@ -108,7 +116,9 @@ class EmbeddingEngine::Impl {
   }
 
   Status embed(EmbedRequest&& request, EmbedCallback done);
+  Status rerank(RerankRequest&& request, RerankCallback done);
   int32_t drain(int64_t timeout_ms, std::string_view reason);
+  bool ranks() const { return model_->config().pooling == kPoolRank; }
 
   EngineStats stats() const {
     std::lock_guard lock(mu_);
@@ -125,15 +135,31 @@ class EmbeddingEngine::Impl {
   void run();
   // Packs and runs one step over the jobs in pending_; false when nothing was runnable.
   bool step();
+  // An encoder's step: whole inputs, as many as fit max_batch_tokens (at least one).
+  bool step_encoder();
+  // Completes the jobs whose inputs are all finished, in arrival order, and updates the stats.
+  void end_step(int64_t n_step_tokens);
   // Finishes `input`: pools, normalizes, frees its blocks, completes its job when it was the last.
   void finish_input(ActiveInput& input);
+  // Stores input `input_idx` of `job`: `pooled` (a sum of n_rows rows for mean pooling) normalized.
+  void store_vector(Job& job, size_t input_idx, std::vector<double>& pooled, int64_t n_rows);
+  // Stores the classification head's outputs for the first position's hidden state `first_row`.
+  void store_scores(Job& job, size_t input_idx, const float* first_row);
+  // The checks embed() and rerank() make before queueing; sets *n_tokens.
+  Status check_inputs(const std::vector<std::vector<int32_t>>& inputs,
+                      const std::vector<std::vector<int32_t>>& segments, int64_t* n_tokens) const;
+  Status enqueue(std::shared_ptr<Job> job);
+  int64_t scratch_bytes() const { return encoder_ ? encoder_->scratch_bytes() : forward_->scratch_bytes(); }
   void fail_all(const Status& status);
 
   std::unique_ptr<LlamaModel> model_;
   EmbeddingEngineOptions options_;
-  ThreadPool pool_;
-  KvBlockPool cache_;
-  BatchForward forward_;
+  std::shared_ptr<ComputePool> compute_;  // the forward passes run on its threads during a turn
+  // Decoder families: the KV pool and the causal pass; encoders: the bidirectional pass alone.
+  std::unique_ptr<KvBlockPool> cache_;
+  std::unique_ptr<BatchForward> forward_;
+  std::unique_ptr<EncoderForward> encoder_;
+  std::vector<EncoderInput> encoder_inputs_;  // engine thread only
 
   // Engine thread only.
   std::deque<JobPtr> pending_;       // taken from the inbox, not all inputs finished
@@ -156,12 +182,19 @@ class EmbeddingEngine::Impl {
   std::thread thread_;
 };
 
-Status EmbeddingEngine::Impl::embed(EmbedRequest&& request, EmbedCallback done) {
-  if (request.inputs.empty()) return invalid_argument_error("there is no input to embed");
+Status EmbeddingEngine::Impl::check_inputs(const std::vector<std::vector<int32_t>>& inputs,
+                                           const std::vector<std::vector<int32_t>>& segments,
+                                           int64_t* n_tokens_out) const {
+  if (inputs.empty()) return invalid_argument_error("there is no input");
+  if (!segments.empty() && segments.size() != inputs.size()) {
+    return out_of_range_error("there are " + std::to_string(segments.size()) + " segment lists for " +
+                              std::to_string(inputs.size()) + " inputs");
+  }
   const int64_t n_vocab = model_->config().n_vocab;
+  const int64_t n_types = std::max<int64_t>(1, model_->config().n_token_types);
   int64_t n_tokens = 0;
-  for (size_t input_idx = 0; input_idx < request.inputs.size(); ++input_idx) {
-    const std::vector<int32_t>& ids = request.inputs[input_idx];
+  for (size_t input_idx = 0; input_idx < inputs.size(); ++input_idx) {
+    const std::vector<int32_t>& ids = inputs[input_idx];
     const std::string which = "input " + std::to_string(input_idx);
     if (ids.empty()) return invalid_argument_error(which + " is empty");
     if (static_cast<int64_t>(ids.size()) > options_.n_ctx) {
@@ -174,13 +207,66 @@ Status EmbeddingEngine::Impl::embed(EmbedRequest&& request, EmbedCallback done) 
                                   std::to_string(n_vocab));
       }
     }
+    if (!segments.empty()) {
+      const std::vector<int32_t>& types = segments[input_idx];
+      if (!types.empty() && types.size() != ids.size()) {
+        return out_of_range_error(which + " has " + std::to_string(ids.size()) + " tokens but " +
+                                  std::to_string(types.size()) + " segments");
+      }
+      for (int32_t type : types) {
+        if (type < 0 || type >= n_types) {
+          return out_of_range_error(which + " holds the segment " + std::to_string(type) + "; the model has " +
+                                    std::to_string(n_types) + " token types");
+        }
+      }
+    }
     n_tokens += static_cast<int64_t>(ids.size());
   }
+  *n_tokens_out = n_tokens;
+  return ok_status();
+}
+
+Status EmbeddingEngine::Impl::embed(EmbedRequest&& request, EmbedCallback done) {
+  if (ranks()) {
+    return missing_capability_error("embeddings", model::Capability::kEmbed,
+                                    model::capability_bit(model::Capability::kRerank));
+  }
+  int64_t n_tokens = 0;
+  HEARTH_RETURN_IF_ERROR(check_inputs(request.inputs, {}, &n_tokens));
   auto job = std::make_shared<Job>();
   job->request = std::move(request);
   job->done = std::move(done);
   job->vectors.resize(job->request.inputs.size());
   job->n_tokens = n_tokens;
+  return enqueue(std::move(job));
+}
+
+Status EmbeddingEngine::Impl::rerank(RerankRequest&& request, RerankCallback done) {
+  if (!ranks()) {
+    return missing_capability_error("reranking", model::Capability::kRerank,
+                                    model::capability_bit(model::Capability::kEmbed));
+  }
+  int64_t n_tokens = 0;
+  HEARTH_RETURN_IF_ERROR(check_inputs(request.inputs, request.segments, &n_tokens));
+  auto job = std::make_shared<Job>();
+  job->request.inputs = std::move(request.inputs);
+  job->segments = std::move(request.segments);
+  job->done = [done = std::move(done)](Result<EmbedResult> result) {
+    if (!result.ok()) {
+      done(result.status());
+      return;
+    }
+    RerankResult scores;
+    for (const std::vector<float>& outputs : result->vectors) scores.scores.push_back(outputs.empty() ? 0.0f : outputs[0]);
+    scores.n_prompt_tokens = result->n_prompt_tokens;
+    done(std::move(scores));
+  };
+  job->vectors.resize(job->request.inputs.size());
+  job->n_tokens = n_tokens;
+  return enqueue(std::move(job));
+}
+
+Status EmbeddingEngine::Impl::enqueue(std::shared_ptr<Job> job) {
   {
     std::lock_guard lock(mu_);
     if (stopping_ || draining_) return unavailable_error("the embedding engine is shutting down");
@@ -232,12 +318,77 @@ void EmbeddingEngine::Impl::run() {
   }
 }
 
+bool EmbeddingEngine::Impl::step_encoder() {
+  struct Picked {
+    JobPtr job;
+    size_t input_idx;
+  };
+  std::vector<Picked> picked;
+  encoder_inputs_.clear();
+  int64_t n_step_tokens = 0;
+  bool full = false;  // inputs are taken in arrival order: the first that does not fit ends the step
+  for (const JobPtr& job : pending_) {
+    while (!full && job->n_started < job->request.inputs.size()) {
+      const std::vector<int32_t>& ids = job->request.inputs[job->n_started];
+      const auto n_ids = static_cast<int64_t>(ids.size());
+      if (!picked.empty() && n_step_tokens + n_ids > options_.max_batch_tokens) {
+        full = true;
+        break;
+      }
+      picked.push_back({job, job->n_started});
+      const std::vector<int32_t>* segments = job->segments.empty() ? nullptr : &job->segments[job->n_started];
+      encoder_inputs_.push_back({ids, segments != nullptr ? std::span<const int32_t>(*segments) : std::span<const int32_t>()});
+      n_step_tokens += n_ids;
+      ++job->n_started;
+    }
+    if (full) break;
+  }
+  if (picked.empty()) return false;
+
+  const bool interactive = std::any_of(picked.begin(), picked.end(),
+                                       [](const Picked& pick) { return pick.job->request.priority == Priority::kInteractive; });
+  const ComputePool::Turn turn = compute_->take_turn(interactive ? Priority::kInteractive : Priority::kBatch);
+  const auto t_start = std::chrono::steady_clock::now();
+  const std::span<const float> hidden = encoder_->forward(encoder_inputs_);
+  forward_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+
+  const int64_t pooling = model_->config().pooling;
+  const auto n_embd = static_cast<size_t>(model_->config().n_embd);
+  size_t row = 0;
+  std::vector<double> pooled;
+  for (size_t pick_idx = 0; pick_idx < picked.size(); ++pick_idx) {
+    const auto n_ids = static_cast<int64_t>(encoder_inputs_[pick_idx].ids.size());
+    if (pooling == kPoolRank) {
+      store_scores(*picked[pick_idx].job, picked[pick_idx].input_idx, hidden.data() + row * n_embd);
+      row += static_cast<size_t>(n_ids);
+      continue;
+    }
+    pooled.assign(n_embd, 0.0);
+    int64_t first = 0;
+    int64_t count = n_ids;
+    if (pooling == kPoolCls) count = 1;
+    if (pooling == kPoolLast) {
+      first = n_ids - 1;
+      count = 1;
+    }
+    for (int64_t row_idx = first; row_idx < first + count; ++row_idx) {
+      const float* values = hidden.data() + (row + static_cast<size_t>(row_idx)) * n_embd;
+      for (size_t dim = 0; dim < n_embd; ++dim) pooled[dim] += static_cast<double>(values[dim]);
+    }
+    row += static_cast<size_t>(n_ids);
+    store_vector(*picked[pick_idx].job, picked[pick_idx].input_idx, pooled, count);
+  }
+  end_step(n_step_tokens);
+  return true;
+}
+
 bool EmbeddingEngine::Impl::step() {
+  if (encoder_) return step_encoder();
   const int64_t block = options_.kv_block_tokens;
   // Blocks for positions [0, n_end) of `input`; false when the pool is short.
   auto reserve = [&](ActiveInput& input, int64_t n_end) {
     while (static_cast<int64_t>(input.blocks.size()) * block < n_end) {
-      const int32_t id = cache_.allocate();
+      const int32_t id = cache_->allocate();
       if (id < 0) return false;
       input.blocks.push_back(id);
     }
@@ -269,7 +420,7 @@ bool EmbeddingEngine::Impl::step() {
     input.input_idx = job.n_started;
     input.n_chunk = std::min(n_ids_of(input), budget);
     if (!reserve(input, input.n_chunk)) {
-      for (int32_t id : input.blocks) cache_.release(id);
+      for (int32_t id : input.blocks) cache_->release(id);
       break;  // the rest waits for the blocks this step frees
     }
     ++job.n_started;
@@ -293,8 +444,11 @@ bool EmbeddingEngine::Impl::step() {
     n_step_tokens += input.n_chunk;
   }
 
+  const bool interactive = std::any_of(active_.begin(), active_.end(),
+                                       [](const ActiveInput& input) { return input.job->request.priority == Priority::kInteractive; });
+  const ComputePool::Turn turn = compute_->take_turn(interactive ? Priority::kInteractive : Priority::kBatch);
   const auto t_start = std::chrono::steady_clock::now();
-  const std::span<const float> hidden = forward_.forward(batch_, BatchForward::Output::kHidden);
+  const std::span<const float> hidden = forward_->forward(batch_, BatchForward::Output::kHidden);
   forward_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
 
   const size_t n_embd = static_cast<size_t>(model_->config().n_embd);
@@ -318,7 +472,11 @@ bool EmbeddingEngine::Impl::step() {
     }
   }
   active_ = std::move(carried);
+  end_step(n_step_tokens);
+  return true;
+}
 
+void EmbeddingEngine::Impl::end_step(int64_t n_step_tokens) {
   // Completed jobs leave in arrival order (a later one that finished first waits a step).
   int32_t n_completed = 0;
   while (!pending_.empty() && pending_.front()->n_finished == pending_.front()->request.inputs.size()) {
@@ -341,32 +499,46 @@ bool EmbeddingEngine::Impl::step() {
       stats_.prefill_tps = static_cast<double>(stats_.n_prompt_tokens_total) / forward_seconds_;
     stats_.n_running = n_started_jobs;
     stats_.n_waiting = n_jobs_ - n_started_jobs;
-    memory_.scratch_bytes = forward_.scratch_bytes();
+    memory_.scratch_bytes = scratch_bytes();
     if (n_jobs_ == 0) idle_cv_.notify_all();
   }
-  return true;
 }
 
-void EmbeddingEngine::Impl::finish_input(ActiveInput& input) {
-  const int64_t n_ids = input.n_computed;
-  std::vector<double>& pooled = input.pooled;
+void EmbeddingEngine::Impl::store_vector(Job& job, size_t input_idx, std::vector<double>& pooled, int64_t n_rows) {
   if (model_->config().pooling == kPoolMean) {
-    for (double& value : pooled) value /= static_cast<double>(n_ids);
+    for (double& value : pooled) value /= static_cast<double>(n_rows);
   }
   double norm_sq = 0.0;
   for (double value : pooled) norm_sq += value * value;
   const double scale = norm_sq > 0.0 ? 1.0 / std::sqrt(norm_sq) : 0.0;
-  std::vector<float>& vector = input.job->vectors[input.input_idx];
+  std::vector<float>& vector = job.vectors[input_idx];
   vector.resize(pooled.size());
   for (size_t dim = 0; dim < pooled.size(); ++dim) vector[dim] = static_cast<float>(pooled[dim] * scale);
-  for (int32_t id : input.blocks) cache_.release(id);
+  ++job.n_finished;
+}
+
+void EmbeddingEngine::Impl::store_scores(Job& job, size_t input_idx, const float* first_row) {
+  const model::LlamaWeights& weights = model_->weights();
+  const auto n_embd = static_cast<size_t>(model_->config().n_embd);
+  std::vector<float> hidden(n_embd);
+  tensor::matmul_ref(weights.cls, first_row, 1, hidden.data());
+  for (size_t dim = 0; dim < n_embd; ++dim) hidden[dim] = std::tanh(hidden[dim] + weights.cls_b[dim]);
+  std::vector<float>& scores = job.vectors[input_idx];
+  scores.resize(static_cast<size_t>(weights.cls_out.n_rows));
+  tensor::matmul_ref(weights.cls_out, hidden.data(), 1, scores.data());
+  for (size_t out = 0; out < scores.size(); ++out) scores[out] += weights.cls_out_b[out];
+  ++job.n_finished;
+}
+
+void EmbeddingEngine::Impl::finish_input(ActiveInput& input) {
+  store_vector(*input.job, input.input_idx, input.pooled, input.n_computed);
+  for (int32_t id : input.blocks) cache_->release(id);
   input.blocks.clear();
-  ++input.job->n_finished;
 }
 
 void EmbeddingEngine::Impl::fail_all(const Status& status) {
   for (ActiveInput& input : active_) {
-    for (int32_t id : input.blocks) cache_.release(id);
+    for (int32_t id : input.blocks) cache_->release(id);
   }
   active_.clear();
   std::deque<JobPtr> jobs = std::move(pending_);
@@ -384,15 +556,23 @@ Result<std::unique_ptr<EmbeddingEngine>> EmbeddingEngine::create(std::unique_ptr
                                                                  const EmbeddingEngineOptions& options) {
   HEARTH_RETURN_IF_ERROR(validate_options(options));
   const int64_t pooling = model->config().pooling;
-  if (pooling != kPoolMean && pooling != kPoolCls && pooling != kPoolLast) {
+  if (pooling == kPoolRank && !model->config().encoder) {
+    return invalid_argument_error("rank pooling (" + model->config().arch +
+                                  ".pooling_type 4) is served for encoder families (bert) only");
+  }
+  if (pooling != kPoolMean && pooling != kPoolCls && pooling != kPoolLast && pooling != kPoolRank) {
     return invalid_argument_error("the model names no pooling (" + model->config().arch + ".pooling_type is " +
                                   std::to_string(pooling) + "): it is not an embedding model");
   }
-  const int n_threads =
-      options.n_threads > 0 ? options.n_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (model->config().encoder && options.n_ctx > model->config().n_ctx_train) {
+    return invalid_argument_error("n_ctx is " + std::to_string(options.n_ctx) + "; the encoder has position embeddings for " +
+                                  std::to_string(model->config().n_ctx_train) + " tokens");
+  }
+  std::shared_ptr<ComputePool> compute =
+      options.compute != nullptr ? options.compute : std::make_shared<ComputePool>(options.n_threads);
   std::unique_ptr<Impl> impl;
   try {
-    impl = std::make_unique<Impl>(std::move(model), options, n_threads);
+    impl = std::make_unique<Impl>(std::move(model), options, std::move(compute));
   } catch (const std::bad_alloc&) {
     return resource_exhausted_error("cannot allocate the embedding engine's KV pool of " +
                                     std::to_string(embedding_pool_tokens(options)) + " positions");
@@ -404,7 +584,9 @@ Result<std::unique_ptr<EmbeddingEngine>> EmbeddingEngine::create(std::unique_ptr
 EmbeddingEngine::EmbeddingEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EmbeddingEngine::~EmbeddingEngine() = default;
 
-model::Capabilities EmbeddingEngine::capabilities() const { return model::capability_bit(model::Capability::kEmbed); }
+model::Capabilities EmbeddingEngine::capabilities() const {
+  return model::capability_bit(impl_->ranks() ? model::Capability::kRerank : model::Capability::kEmbed);
+}
 EngineMemory EmbeddingEngine::memory() const { return impl_->memory(); }
 EngineStats EmbeddingEngine::stats() const { return impl_->stats(); }
 int64_t EmbeddingEngine::n_ctx() const { return impl_->n_ctx(); }
@@ -412,6 +594,10 @@ int64_t EmbeddingEngine::n_embd() const { return impl_->n_embd(); }
 
 Status EmbeddingEngine::embed(EmbedRequest&& request, EmbedCallback done) {
   return impl_->embed(std::move(request), std::move(done));
+}
+
+Status EmbeddingEngine::rerank(RerankRequest&& request, RerankCallback done) {
+  return impl_->rerank(std::move(request), std::move(done));
 }
 
 int32_t EmbeddingEngine::drain(int64_t timeout_ms, std::string_view reason) { return impl_->drain(timeout_ms, reason); }

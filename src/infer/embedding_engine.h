@@ -8,17 +8,23 @@
 //   request.inputs = {tokenizer->encode("first"), tokenizer->encode("second")};
 //   engine->embed(std::move(request), [](Result<EmbedResult> result) { ... });  // on the engine thread
 //
-// One engine thread runs the forward pass (BatchForward over a private KV
-// pool; causal attention, as the model was trained). Each step packs the next
-// inputs of the queue, whole or in chunks, into at most max_batch_tokens
-// tokens, so many short inputs share one pass and a long one spans several.
+// One engine thread runs the forward pass. Decoder families (Qwen3-Embedding):
+// BatchForward over a private KV pool, causal attention, as the model was
+// trained; each step packs the next inputs of the queue, whole or in chunks,
+// into at most max_batch_tokens tokens, so many short inputs share one pass
+// and a long one spans several. Encoder families (bert: all-MiniLM, bge):
+// EncoderForward, bidirectional attention, no KV pool; each step packs whole
+// inputs into max_batch_tokens (an input longer than that runs alone), and
+// n_ctx may not exceed the model's position embeddings (n_ctx_train).
 // The final hidden states (after the output norm) are pooled per input (mean
 // of every position, the first (cls) or the last) and L2-normalized.
-// Requests are served in arrival order.
+// Requests are served in arrival order; a step takes its turn on the node's
+// compute threads at the highest priority among the requests it packs.
 //
-// Memory: the KV pool holds n_ctx + max_batch_tokens positions (plus one
-// block per input of a step), so the longest input fits next to a full step;
-// embedding_pool_tokens() is the planner's number for it.
+// Memory: the KV pool (decoders only) holds n_ctx + max_batch_tokens
+// positions (plus one block per input of a step), so the longest input fits
+// next to a full step; embedding_pool_tokens() is the planner's number for
+// it. An encoder holds no pool; its scratch grows with the largest step.
 //
 // Thread-safety: every method from any thread. Callbacks run on the engine
 // thread and must not block.
@@ -29,6 +35,7 @@
 #include <memory>
 #include <vector>
 
+#include "infer/compute_pool.h"
 #include "infer/engine.h"
 #include "infer/llama_model.h"
 #include "tensor/dtype.h"
@@ -41,7 +48,11 @@ struct EmbeddingEngineOptions {
   int32_t max_queued = 64;         // requests waiting before embed refuses
   int64_t kv_block_tokens = 16;
   tensor::DType kv_dtype = tensor::DType::kF16;
-  int n_threads = 0;  // 0: hardware concurrency
+  // The node's compute threads, shared with its other engines (compute_pool.h): each step
+  // takes a turn, interactive if any request in it is. Null: a pool of its own of n_threads
+  // (0: hardware concurrency).
+  std::shared_ptr<ComputePool> compute = nullptr;
+  int n_threads = 0;
 };
 
 // Positions in the KV pool the engine allocates for these options (whole
@@ -65,6 +76,9 @@ class EmbeddingEngine final : public Engine {
   int64_t n_ctx() const override;
   int64_t n_embd() const;
   Status embed(EmbedRequest&& request, EmbedCallback done) override;
+  // A bert model with rank pooling (pooling_type 4): the classification head
+  // over each input's first position; capabilities() is then kRerank alone.
+  Status rerank(RerankRequest&& request, RerankCallback done) override;
   int32_t drain(int64_t timeout_ms, std::string_view reason) override;
 
   class Impl;

@@ -45,6 +45,14 @@ std::string_view audio_format_mime(AudioFormat format) {
   return "application/octet-stream";
 }
 
+Status Engine::transcribe(TranscribeRequest&& /*request*/, TranscribeCallback /*done*/) {
+  return missing_capability_error("speech to text", model::Capability::kTranscribe, capabilities());
+}
+
+Status Engine::rerank(RerankRequest&& /*request*/, RerankCallback /*done*/) {
+  return missing_capability_error("reranking", model::Capability::kRerank, capabilities());
+}
+
 Status missing_capability_error(std::string_view what, model::Capability needed, model::Capabilities capabilities) {
   return failed_precondition_error(std::string(what) + " needs an engine that can " +
                                    std::string(model::capability_name(needed)) +

@@ -32,6 +32,7 @@
 #include "infer/ocr_request.h"
 #include "infer/sequence.h"
 #include "infer/speech_request.h"
+#include "infer/transcription.h"
 #include "model/arch/arch_spec.h"
 
 namespace hearth::infer {
@@ -65,6 +66,8 @@ struct EngineStats {
 // kEmbed: token ids of each input (each at least one id, at most n_ctx).
 struct EmbedRequest {
   std::vector<std::vector<int32_t>> inputs;
+  // Batch requests (overnight jobs) yield the node's compute threads to interactive work.
+  Priority priority = Priority::kInteractive;
 };
 
 struct EmbedResult {
@@ -74,6 +77,21 @@ struct EmbedResult {
 
 // Receives a request's result once, on the engine's thread; must not block.
 using EmbedCallback = std::function<void(Result<EmbedResult>)>;
+
+// kRerank: each pair (a query and one document) as one input of token ids
+// with each id's segment (token type: 0 for the query part, 1 for the
+// document's, where the model has two).
+struct RerankRequest {
+  std::vector<std::vector<int32_t>> inputs;
+  std::vector<std::vector<int32_t>> segments;  // one per input, as long as it; empty: all 0
+};
+
+struct RerankResult {
+  std::vector<float> scores;   // one per input, in order: the classifier's first output (a logit)
+  int64_t n_prompt_tokens = 0;
+};
+
+using RerankCallback = std::function<void(Result<RerankResult>)>;
 
 class Engine {
  public:
@@ -114,6 +132,17 @@ class Engine {
   // message names it), kResourceExhausted (queue full), kUnavailable
   // (draining); an engine without kSpeak refuses with kFailedPrecondition.
   virtual Status speak(SpeechRequest&& request, std::shared_ptr<SpeechObserver> observer);
+  // kTranscribe: queues the audio; `done` receives its transcript (or the
+  // error that ended it: kUnavailable when cancelled or the engine drains,
+  // kInvalidArgument for an option the model cannot honour). Errors before
+  // anything is queued: kInvalidArgument (no samples), kResourceExhausted (the
+  // queue is full), kUnavailable (draining); an engine without kTranscribe
+  // refuses with kFailedPrecondition.
+  virtual Status transcribe(TranscribeRequest&& request, TranscribeCallback done);
+  // kRerank: as embed(), for (query, document) inputs; `done` receives a
+  // score per input. Also kOutOfRange for a segment outside the model's
+  // token types or a segments list whose length differs from its input's.
+  virtual Status rerank(RerankRequest&& request, RerankCallback done);
 
   // Stops admitting work, lets what runs finish, and returns when none is left
   // or `timeout_ms` passed, after which the rest is cancelled with kUnavailable

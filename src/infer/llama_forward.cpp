@@ -14,6 +14,11 @@ size_t elems(int64_t rows, int64_t width) { return static_cast<size_t>(rows * wi
 
 Result<std::unique_ptr<InferContext>> InferContext::create(const LlamaModel& model, int64_t n_ctx, ThreadPool& pool,
                                                            int64_t n_batch_max, tensor::DType kv_dtype) {
+  if (model.config().encoder) {
+    return failed_precondition_error("the " + model.config().arch +
+                                     " model is an encoder: it serves embeddings (or rerank scores), not text "
+                                     "generation");
+  }
   if (n_ctx < 1 || n_ctx > kMaxContext) {
     return invalid_argument_error("context length " + std::to_string(n_ctx) + " is outside [1, " +
                                   std::to_string(kMaxContext) + "]");

@@ -103,15 +103,15 @@ using SequencePtr = std::unique_ptr<Sequence>;
 class Scheduler::Impl {
  public:
   Impl(const LlamaModel& model, const text::Tokenizer& tokenizer, const SchedulerOptions& options, int32_t n_blocks,
-       int n_threads)
+       std::shared_ptr<ComputePool> compute)
       : model_(model),
         tokenizer_(tokenizer),
         options_(options),
-        pool_(n_threads),
+        compute_(std::move(compute)),
         cache_(KvShape{model.config().n_layer, model.config().n_head_kv, model.config().head_dim}, n_blocks,
                options.kv_block_tokens, options.kv_dtype),
         prefix_(cache_),
-        forward_(model, cache_, pool_, options.max_batch_tokens, options.n_ctx) {
+        forward_(model, cache_, compute_->threads(), options.max_batch_tokens, options.n_ctx) {
     stats_.kv_blocks_total = n_blocks;
     memory_.cache_bytes = cache_.n_bytes();
     memory_.scratch_bytes = forward_.scratch_bytes();
@@ -165,8 +165,9 @@ class Scheduler::Impl {
   const text::Tokenizer& tokenizer_;
   const SchedulerOptions options_;
 
+  // Its threads run forward_ only while the engine thread holds a turn.
+  std::shared_ptr<ComputePool> compute_;
   // Engine thread only.
-  ThreadPool pool_;
   KvBlockPool cache_;
   PrefixCache prefix_;
   BatchForward forward_;
@@ -370,6 +371,9 @@ void Scheduler::Impl::step() {
   }
   // A sequence finished by take() is still in running_ until swept below.
   if (!batch_.empty()) {
+    const bool interactive = std::any_of(batch_seqs_.begin(), batch_seqs_.end(),
+                                         [](const Sequence* seq) { return seq->interactive(); });
+    const ComputePool::Turn turn = compute_->take_turn(interactive ? Priority::kInteractive : Priority::kBatch);
     const Clock::time_point step_start = Clock::now();
     const std::span<const float> logits = forward_.forward(batch_);
     ++totals_.n_steps_total;
@@ -652,17 +656,22 @@ void Scheduler::Impl::publish_stats() {
 
 Result<std::unique_ptr<Scheduler>> Scheduler::create(const LlamaModel& model, const text::Tokenizer& tokenizer,
                                                      const SchedulerOptions& options) {
+  if (model.config().encoder) {
+    return failed_precondition_error("the " + model.config().arch +
+                                     " model is an encoder: it serves embeddings (or rerank scores), not text "
+                                     "generation");
+  }
   HEARTH_RETURN_IF_ERROR(validate_options(options));
   const int64_t pool_tokens =
       options.kv_pool_tokens != 0 ? options.kv_pool_tokens : options.n_ctx * static_cast<int64_t>(options.max_seqs);
   const int64_t n_blocks = ceil_div(pool_tokens, options.kv_block_tokens);
   if (n_blocks > (int64_t{1} << 30))
     return invalid_argument_error("the KV pool of " + std::to_string(pool_tokens) + " positions is too large");
-  const int n_threads =
-      options.n_threads > 0 ? options.n_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::shared_ptr<ComputePool> compute =
+      options.compute != nullptr ? options.compute : std::make_shared<ComputePool>(options.n_threads);
   std::unique_ptr<Impl> impl;
   try {
-    impl = std::make_unique<Impl>(model, tokenizer, options, static_cast<int32_t>(n_blocks), n_threads);
+    impl = std::make_unique<Impl>(model, tokenizer, options, static_cast<int32_t>(n_blocks), std::move(compute));
   } catch (const std::bad_alloc&) {
     const int64_t n_bytes =
         pool_tokens *

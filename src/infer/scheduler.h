@@ -64,6 +64,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "infer/compute_pool.h"
 #include "infer/engine.h"
 #include "infer/generator.h"
 #include "infer/llama_model.h"
@@ -85,7 +86,11 @@ struct SchedulerOptions {
   int64_t kv_pool_tokens = 0;    // KV pool capacity in positions; 0: n_ctx * max_seqs
   tensor::DType kv_dtype = tensor::DType::kF16;
   bool prefix_cache = true;
-  int n_threads = 0;  // forward-pass threads; 0: hardware concurrency
+  // The node's compute threads, shared with its other engines (compute_pool.h): each step
+  // takes a turn on them, interactive if any of its sequences is.
+  // Null: the scheduler starts its own pool of n_threads (0: hardware concurrency).
+  std::shared_ptr<ComputePool> compute = nullptr;
+  int n_threads = 0;
   // Tests only (see the top of this file): called on the engine thread before
   // each step; may block until its stop_token is requested. Empty: no hook.
   std::function<void(std::stop_token)> before_step = {};

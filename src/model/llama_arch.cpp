@@ -18,6 +18,9 @@
 namespace hearth::model {
 namespace {
 
+// Where llama.cpp keeps an encoder's segment count (a tokenizer key, not "<arch>.").
+constexpr const char* kTokenTypeCountKey = "tokenizer.ggml.token_type_count";
+
 // ---- metadata reading: every failure names the key ----
 
 Status key_error(const std::string& key, const std::string& what) {
@@ -353,6 +356,51 @@ void store(LlamaWeights& weights, WeightSlot slot, int64_t layer_idx, const tens
     case WeightSlot::kFfnDownExps:
       layer->w_down_exps = matrix;
       return;
+    case WeightSlot::kPosEmbd:
+      weights.pos_embd = matrix;
+      return;
+    case WeightSlot::kTokenTypes:
+      weights.token_types = matrix;
+      return;
+    case WeightSlot::kTokenEmbdNorm:
+      weights.token_embd_norm = vector;
+      return;
+    case WeightSlot::kTokenEmbdNormBias:
+      weights.token_embd_norm_b = vector;
+      return;
+    case WeightSlot::kAttnOutputBias:
+      layer->bo = vector;
+      return;
+    case WeightSlot::kAttnOutNorm:
+      layer->attn_out_norm = vector;
+      return;
+    case WeightSlot::kAttnOutNormBias:
+      layer->attn_out_norm_b = vector;
+      return;
+    case WeightSlot::kFfnUpBias:
+      layer->b_up = vector;
+      return;
+    case WeightSlot::kFfnDownBias:
+      layer->b_down = vector;
+      return;
+    case WeightSlot::kLayerOutNorm:
+      layer->layer_out_norm = vector;
+      return;
+    case WeightSlot::kLayerOutNormBias:
+      layer->layer_out_norm_b = vector;
+      return;
+    case WeightSlot::kCls:
+      weights.cls = matrix;
+      return;
+    case WeightSlot::kClsBias:
+      weights.cls_b = vector;
+      return;
+    case WeightSlot::kClsOut:
+      weights.cls_out = matrix;
+      return;
+    case WeightSlot::kClsOutBias:
+      weights.cls_out_b = vector;
+      return;
   }
 }
 
@@ -410,10 +458,11 @@ Status validate_llama_config(const LlamaConfig& config) {
   const LlamaConfig family = family_config(*spec);
   if (config.rope_neox != family.rope_neox || config.has_qkv_bias != family.has_qkv_bias ||
       config.ffn_activation != family.ffn_activation || config.scale_embedding != family.scale_embedding ||
-      config.global_layer_period != family.global_layer_period || config.rope_local_theta != family.rope_local_theta) {
+      config.global_layer_period != family.global_layer_period || config.rope_local_theta != family.rope_local_theta ||
+      config.encoder != family.encoder) {
     return invalid_argument_error(
         "LlamaConfig's family fields (rope_neox, has_qkv_bias, ffn_activation, "
-        "scale_embedding, global_layer_period, rope_local_theta) must be those of the " +
+        "scale_embedding, global_layer_period, rope_local_theta, encoder) must be those of the " +
         config.arch + " family (model::family_config)");
   }
   if (scaling.type == RopeScalingType::kLlama3 && find_tensor_spec(*spec, WeightSlot::kRopeFreqs) == nullptr) {
@@ -439,6 +488,17 @@ Status validate_llama_config(const LlamaConfig& config) {
     return invalid_argument_error("LlamaConfig.attn_softcap " + std::to_string(config.attn_softcap) +
                                   " and final_softcap " + std::to_string(config.final_softcap) +
                                   " must be in (0, 1e6]");
+  }
+  if (find_tensor_spec(*spec, WeightSlot::kClsOut) != nullptr && config.pooling == 4) {
+    HEARTH_RETURN_IF_ERROR(check_range("n_cls_out", config.n_cls_out, 1, kMaxClassifierOutputs));
+  } else if (config.n_cls_out != 0) {
+    return invalid_argument_error("LlamaConfig.n_cls_out must be 0 unless the model ranks (pooling 4)");
+  }
+  if (find_tensor_spec(*spec, WeightSlot::kTokenTypes) != nullptr) {
+    HEARTH_RETURN_IF_ERROR(check_range("n_token_types", config.n_token_types, 1, kMaxTokenTypes));
+  } else if (config.n_token_types != 0) {
+    return invalid_argument_error("LlamaConfig.n_token_types must be 0: the " + config.arch +
+                                  " family has no token-type embeddings");
   }
   if (family.global_layer_period > 0 && config.sliding_window < 1) {
     return config_error("sliding_window", config.sliding_window, "the " + config.arch + " family needs a window >= 1");
@@ -479,6 +539,23 @@ Result<LlamaConfig> read_llama_config(const GgufFile& file) {
                            std::to_string(kMaxVocab) + "]");
   }
   config.n_vocab = embd->ne[1];
+  // An encoder's segment count is its token-type embedding's row count (tokenizer.ggml.token_type_count must agree).
+  if (const ArchTensor* types_spec = find_tensor_spec(*spec, WeightSlot::kTokenTypes); types_spec != nullptr) {
+    const std::string types_name(types_spec->name);
+    const GgufTensorInfo* types = file.find_tensor(types_name);
+    if (types == nullptr) return data_loss_error("the model lacks tensor '" + types_name + "'");
+    if (types->ne[1] < 1 || types->ne[1] > kMaxTokenTypes) {
+      return data_loss_error(types_name + " has " + std::to_string(types->ne[1]) + " rows, outside [1, " +
+                             std::to_string(kMaxTokenTypes) + "]");
+    }
+    config.n_token_types = types->ne[1];
+    HEARTH_ASSIGN_OR_RETURN(std::optional<int64_t> count,
+                            read_optional_int(file, kTokenTypeCountKey, 1, kMaxTokenTypes));
+    if (count.has_value() && *count != config.n_token_types) {
+      return key_error(kTokenTypeCountKey, "is " + std::to_string(*count) + ", but " + types_name + " has " +
+                                               std::to_string(config.n_token_types) + " rows");
+    }
+  }
 
   // The fields, the rules between them, then the values the graph fixes (so a
   // wrong head dimension is reported as such, not as a mismatch it causes).
@@ -506,6 +583,20 @@ Result<LlamaConfig> read_llama_config(const GgufFile& file) {
   }
   if (const ArchTensor* output = find_tensor_spec(*spec, WeightSlot::kOutput); output != nullptr) {
     config.tied_output = file.find_tensor(std::string(output->name)) == nullptr;
+  }
+
+  // A ranking model's head: cls.output's rows are its outputs (a reranker's score is the first).
+  if (const ArchTensor* head = find_tensor_spec(*spec, WeightSlot::kClsOut); head != nullptr && config.pooling == 4) {
+    const std::string head_name(head->name);
+    const GgufTensorInfo* info = file.find_tensor(head_name);
+    if (info == nullptr || file.find_tensor("cls.weight") == nullptr) {
+      return data_loss_error("pooling_type 4 (rank) needs the classification head cls.weight and " + head_name);
+    }
+    if (info->ne[1] < 1 || info->ne[1] > kMaxClassifierOutputs) {
+      return data_loss_error(head_name + " has " + std::to_string(info->ne[1]) + " rows, outside [1, " +
+                             std::to_string(kMaxClassifierOutputs) + "]");
+    }
+    config.n_cls_out = info->ne[1];
   }
 
   Status valid = validate_llama_config(config);
@@ -577,6 +668,9 @@ void write_llama_config(const LlamaConfig& config, GgufWriter& writer,
           key.use == KeyUse::kSets ? config.*key.float_field : static_cast<float>(key.value_for(config));
       writer.add_float32(name, value);
     }
+  }
+  if (config.n_token_types > 0 && wanted(kTokenTypeCountKey)) {
+    writer.add_uint32(kTokenTypeCountKey, static_cast<uint32_t>(config.n_token_types));
   }
   // llama3 scaling is written as the rope_freqs.weight tensor (model/arch/rope_factors.h), as llama.cpp does.
   if (config.rope_scaling.type == RopeScalingType::kLinear) {

@@ -41,7 +41,8 @@ struct RopeScaling {
 
 // The FFN's gate activation: SwiGLU (llama, qwen, phi3) or GELU with the tanh
 // approximation (gemma: GeGLU, HF's "gelu_pytorch_tanh").
-enum class FfnActivation { kSilu, kGeluTanh };
+// kGeluErf: a plain (not gated) FFN, up -> exact GELU -> down (bert: HF's "gelu").
+enum class FfnActivation { kSilu, kGeluTanh, kGeluErf };
 
 struct LlamaConfig {
   std::string arch;  // a registered family (model/arch/arch_registry.h): "llama", "qwen2"
@@ -53,7 +54,7 @@ struct LlamaConfig {
   int64_t n_head_kv = 0;
   int64_t head_dim = 0;      // n_embd / n_head unless "<arch>.attention.key_length" says otherwise
   int64_t n_ff = 0;
-  float rms_eps = 1e-5f;
+  float rms_eps = 1e-5f;  // the norm epsilon: RMSNorm's, or LayerNorm's for an encoder
   float rope_theta = 10000.0f;
   bool rope_neox = false;  // the family's RopeMode is kNeox (qwen2)
   // From "<arch>.rope.scaling.*" keys. kLlama3 is written as the tensor
@@ -66,8 +67,15 @@ struct LlamaConfig {
   // query's own included, a windowed layer sees. 0: none.
   int64_t sliding_window = 0;
   // "<arch>.pooling_type" (embedding models, llama.cpp's values): 0 none (a
-  // text generator), 1 mean, 2 cls (first token), 3 last token.
+  // text generator), 1 mean, 2 cls (first token), 3 last token, 4 rank (bert:
+  // a cross-encoder's classification head over the first token).
   int64_t pooling = 0;
+  // bert: the rows of token_types.weight (segments A/B; written as
+  // tokenizer.ggml.token_type_count, as llama.cpp does). 0 for decoders.
+  int64_t n_token_types = 0;
+  // bert with pooling 4 (rank): the rows of cls.output.weight (the classifier's
+  // outputs; a reranker's score is the first). 0 otherwise.
+  int64_t n_cls_out = 0;
   // Fixed by the family (model/arch/arch_spec.h, GraphTraits).
   FfnActivation ffn_activation = FfnActivation::kSilu;
   bool scale_embedding = false;
@@ -75,6 +83,7 @@ struct LlamaConfig {
   float rope_local_theta = 0.0f;    // RoPE base of the windowed layers; 0: rope_theta
   bool soft_capping = false;        // gemma2: the two caps below apply
   int64_t embd_per_head_scale_layers = 0;  // see attention_scale
+  bool encoder = false;                    // GraphTraits::encoder (bert)
   // "<arch>.attn_logit_softcapping" / "final_logit_softcapping" (gemma2):
   // scores become cap * tanh(score / cap) (after the attention scale), and so
   // do the output logits. Used only when soft_capping.
@@ -129,6 +138,14 @@ struct LlamaLayerWeights {
   // n_expert matrices stored one after another (expert_matrix picks one).
   tensor::WeightView ffn_gate_inp;
   tensor::WeightView w_gate_exps, w_up_exps, w_down_exps;
+  // bert: biases of the output and FFN matrices, the two post-norm LayerNorms (F32).
+  const float* bo = nullptr;
+  const float* b_up = nullptr;
+  const float* b_down = nullptr;
+  const float* attn_out_norm = nullptr;
+  const float* attn_out_norm_b = nullptr;
+  const float* layer_out_norm = nullptr;
+  const float* layer_out_norm_b = nullptr;
 };
 
 // Expert `expert_idx` of a stacked expert tensor (LlamaLayerWeights::w_*_exps).
@@ -144,6 +161,16 @@ struct LlamaWeights {
   // (not as rope.scaling.* keys): rotary frequency i is divided by
   // rope_freqs[i]. Every value is checked finite and positive.
   const float* rope_freqs = nullptr;
+  // bert: [n_ctx_train rows x n_embd] and [n_token_types rows x n_embd], F32,
+  // and the LayerNorm of the summed embeddings.
+  tensor::WeightView pos_embd;
+  tensor::WeightView token_types;
+  const float* token_embd_norm = nullptr;
+  const float* token_embd_norm_b = nullptr;
+  // bert rank pooling: score = cls_out (tanh(cls x + cls_b)) + cls_out_b, x the first position's state.
+  tensor::WeightView cls, cls_out;
+  const float* cls_b = nullptr;
+  const float* cls_out_b = nullptr;
   uint64_t n_bytes = 0;              // bytes of all bound tensors, each counted once
   // Bytes of the expert tensors among n_bytes (0 for dense models): a token
   // reads n_expert_used / n_expert of them (the decode bound's numerator).

@@ -51,6 +51,17 @@ LlamaConfig with_pooling(LlamaConfig config, int64_t pooling) {
   return config;
 }
 
+LlamaConfig with_token_types(LlamaConfig config, int64_t n_token_types) {
+  config.n_token_types = n_token_types;
+  return config;
+}
+
+// A cross-encoder's classification head: n_cls_out outputs (rank pooling).
+LlamaConfig with_classifier(LlamaConfig config, int64_t n_cls_out) {
+  config.n_cls_out = n_cls_out;
+  return config;
+}
+
 LlamaConfig with_experts(LlamaConfig config, int64_t n_expert, int64_t n_expert_used, int64_t n_ff_exp) {
   config.n_expert = n_expert;
   config.n_expert_used = n_expert_used;
@@ -70,8 +81,8 @@ LlamaConfig with_linear_rope(LlamaConfig config, float factor) {
   return config;
 }
 
-const std::array<ModelShape, 17>& catalog() {
-  static const std::array<ModelShape, 17> shapes = {{
+const std::array<ModelShape, 21>& catalog() {
+  static const std::array<ModelShape, 21> shapes = {{
       // A few MB: rows are multiples of 256 so every type, K-quants included, applies unchanged.
       {"tiny", "hearth test shape", "llama3",
        make_config("llama", 1024, 2048, 256, 2, 4, 2, 768, 1e-5f, 10000.0f, false)},
@@ -93,6 +104,25 @@ const std::array<ModelShape, 17>& catalog() {
        with_pooling(
            with_head_dim(make_config("qwen3", 151669, 32768, 1024, 28, 16, 8, 3072, 1e-6f, 1000000.0f, true), 128),
            3)},
+      // BERT encoders (mean pooling: sentence-transformers/all-MiniLM-L6-v2; cls: BAAI/bge-base-en-v1.5).
+      {"all-minilm-l6", "sentence-transformers/all-MiniLM-L6-v2 config.json", "wordpiece",
+       with_token_types(with_pooling(make_config("bert", 30522, 512, 384, 6, 12, 12, 1536, 1e-12f, 10000.0f, false), 1),
+                        2)},
+      {"bge-base", "BAAI/bge-base-en-v1.5 config.json", "wordpiece",
+       with_token_types(with_pooling(make_config("bert", 30522, 512, 768, 12, 12, 12, 3072, 1e-12f, 10000.0f, false), 2),
+                        2)},
+      // XLM-RoBERTa base with its classification head (rank pooling, one output); 514 positions
+      // less RoBERTa's offset of 2. Its real tokenizer is SentencePiece Unigram: the stand-in is WordPiece.
+      {"bge-reranker-base", "BAAI/bge-reranker-base config.json", "wordpiece",
+       with_classifier(
+           with_token_types(with_pooling(make_config("bert", 250002, 512, 768, 12, 12, 12, 3072, 1e-5f, 10000.0f, false), 4),
+                            1),
+           1)},
+      // A few hundred KB of cross-encoder for the API tests.
+      {"tiny-reranker", "hearth test shape", "wordpiece",
+       with_classifier(
+           with_token_types(with_pooling(make_config("bert", 1024, 128, 64, 2, 4, 4, 128, 1e-12f, 10000.0f, false), 4), 2),
+           1)},
       {"qwen3-8b", "Qwen/Qwen3-8B config.json", "chatml",
        with_head_dim(make_config("qwen3", 151936, 40960, 4096, 36, 32, 8, 12288, 1e-6f, 1000000.0f, false), 128)},
       {"qwen3-14b", "Qwen/Qwen3-14B config.json", "chatml",

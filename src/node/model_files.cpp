@@ -113,6 +113,17 @@ Result<ModelFileHeader> read_model_header(const std::string& path) {
   // refused before any request needs it.
   auto file = model::GgufFile::open(path);
   if (!file.ok()) return Status(file.status().code(), "cannot load " + path + ": " + file.status().message());
+  if (auto arch = file->get_string("general.architecture"); arch.ok() && *arch == model::kWhisperArch) {
+    auto whisper = model::read_whisper_config(*file);
+    if (!whisper.ok()) return Status(whisper.status().code(), "cannot load " + path + ": " + whisper.status().message());
+    auto weights = model::bind_whisper_weights(*file, *whisper);
+    if (!weights.ok()) return Status(weights.status().code(), "cannot load " + path + ": " + weights.status().message());
+    ModelFileHeader header;
+    header.whisper = *whisper;
+    header.capabilities = model::capability_bit(model::Capability::kTranscribe);
+    header.weights_bytes = planner::file_weights_bytes(*file);
+    return header;
+  }
   auto config = model::read_llama_config(*file);
   if (!config.ok()) return Status(config.status().code(), "cannot load " + path + ": " + config.status().message());
   auto weights = model::bind_llama_weights(*file, *config);

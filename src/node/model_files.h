@@ -4,6 +4,8 @@
 // GGUF (its header alone).
 #pragma once
 
+#include <optional>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -11,6 +13,7 @@
 
 #include "base/status.h"
 #include "model/arch/arch_spec.h"
+#include "model/arch/whisper.h"
 #include "model/llama_arch.h"
 
 namespace hearth::node {
@@ -59,7 +62,8 @@ Result<std::vector<std::string>> find_model_files(const std::string& dir);
 // What the header of a servable model file says.
 struct ModelFileHeader {
   model::Capabilities capabilities = 0;  // its family's (model/arch)
-  model::LlamaConfig config;
+  model::LlamaConfig config;                   // unset for a whisper file
+  std::optional<model::WhisperConfig> whisper;  // a whisper file (kTranscribe)
   int64_t weights_bytes = 0;
 };
 

@@ -14,6 +14,7 @@
 #include "model/file_type.h"
 #include "model/gguf.h"
 #include "node/model_files.h"
+#include "media/whisper_engine.h"
 #include "planner/fit_search.h"
 
 namespace hearth::node {
@@ -31,13 +32,18 @@ struct ManagedModel {
   int64_t created_s = 0;
   model::Capabilities capabilities = 0;  // of the engine its family calls for
   model::LlamaConfig config;
+  std::optional<model::WhisperConfig> whisper;  // a speech model: plan holds its engine's terms; config is unset
   planner::PlanSettings plan_settings;
+  // Also immutable, but for an external engine's plan.overhead_bytes, which
+  // load_entry (on the loader thread, the only writer) raises under
+  // ModelManager::mutex_ to what the process was measured to hold.
   planner::MemoryPlan plan;
   int64_t n_ctx = 0;
   bool pinned = false;
   int64_t keep_alive_ms = kDefaultKeepAliveMs;  // configured
   // A built-in model (an element of the manager's options): no file, no lease.
   const BuiltinModel* builtin = nullptr;
+  std::optional<ExternalEngineConfig> external;  // set: served by an external engine process
 
   // Guarded by ModelManager::mutex_.
   std::unique_ptr<ServedModel> served;
@@ -123,6 +129,10 @@ void ModelLease::release() {
 // ---- ModelManager ----
 
 ModelManager::ModelManager(ModelManagerOptions&& options) : options_(std::move(options)) {
+  // Every engine of the node steps on these threads, one step at a time (infer/compute_pool.h).
+  if (options_.load.scheduler.compute == nullptr) {
+    options_.load.scheduler.compute = std::make_shared<infer::ComputePool>(options_.load.scheduler.n_threads);
+  }
   if (!options_.now_ms) {
     options_.now_ms = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -143,16 +153,41 @@ Result<ModelManager::EntryPtr> ModelManager::plan_entry(const std::string& path,
     entry->config = header.config;
     entry->capabilities = header.capabilities;
     entry->created_s = file_modification_time_s(path);
+    if (header.whisper) {
+      // A speech model: its engine's own terms (media::WhisperEngine); no KV pool to size.
+      const infer::EngineMemory memory = media::whisper_planned_memory(*header.whisper, header.weights_bytes);
+      entry->whisper = header.whisper;
+      entry->n_ctx = header.whisper->n_text_ctx;
+      entry->plan.weights_bytes = memory.weights_bytes;
+      entry->plan.kv_bytes = memory.cache_bytes;
+      entry->plan.scratch_bytes = memory.scratch_bytes;
+      return ok_status();
+    }
     entry->n_ctx = serving_context(entry->config, options_.load);
     entry->plan_settings = plan_settings_for(options_.load, entry->n_ctx);
-    if (model::has_capability(entry->capabilities, model::Capability::kEmbed)) {
+    if (model::has_capability(entry->capabilities, model::Capability::kEmbed) ||
+        model::has_capability(entry->capabilities, model::Capability::kRerank)) {
       // The embedding engine's KV pool: the longest input beside a full step, one sequence's logits at most.
       entry->plan_settings.kv_pool_tokens =
           infer::embedding_pool_tokens(embedding_options(entry->config, options_.load));
       entry->plan_settings.n_parallel = 1;
     }
+    if (auto it = options_.settings.find(entry->id); it != options_.settings.end() && it->second.external) {
+      // An external engine: the same planned terms at its own parallelism
+      // (llama-server's -c is the context times -np), plus its process's runtime.
+      const ExternalEngineConfig& external = *it->second.external;
+      if (!model::has_capability(entry->capabilities, model::Capability::kGenerate)) {
+        return invalid_argument_error("the model '" + entry->id + "' is configured for an external engine (" +
+                                      std::string(external_engine_kind_name(external.kind)) +
+                                      "), which serves text generation only");
+      }
+      entry->external = external;
+      if (external.n_parallel > 0) entry->plan_settings.n_parallel = external.n_parallel;
+      entry->plan_settings.kv_pool_tokens = entry->n_ctx * entry->plan_settings.n_parallel;
+    }
     HEARTH_RETURN_IF_ERROR(planner::validate_settings(entry->plan_settings));
     entry->plan = planner::plan_memory(entry->config, header.weights_bytes, entry->plan_settings);
+    if (entry->external) entry->plan.overhead_bytes = entry->external->overhead_bytes;
     return ok_status();
   }();
   if (!planned.ok()) {
@@ -365,6 +400,16 @@ ModelInfo ModelManager::info_locked(const Entry& entry) const {
   info.load_ms = entry.load_ms;
   info.stats = entry.served ? std::optional(entry.served->engine->stats()) : entry.last_stats;
   if (entry.served) info.memory = entry.served->engine->memory();
+  if (entry.external) {
+    info.external_kind = std::string(external_engine_kind_name(entry.external->kind));
+    if (entry.served) {
+      if (const auto* external = dynamic_cast<const ExternalEngine*>(entry.served->engine.get())) {
+        info.external_pid = external->process().pid();
+        info.external_restarts = external->process().n_restarts();
+        info.external_last_exit = external->process().last_exit();
+      }
+    }
+  }
   return info;
 }
 
@@ -473,8 +518,33 @@ Result<std::unique_ptr<ServedModel>> ModelManager::load_entry(const EntryPtr& en
     served->engine = std::move(engine).value();
     return served;
   }
-  return load_served_model(entry->id, entry->path, options_.load,
-                           [this, weak_entry = std::weak_ptr<Entry>(entry)] { on_file_overwritten(weak_entry); });
+  std::optional<ExternalEngineStart> external;
+  if (entry->external) {
+    external.emplace();
+    external->config = *entry->external;
+    external->plan = entry->plan;
+    external->n_ctx = entry->n_ctx;
+    external->n_parallel = static_cast<int32_t>(entry->plan_settings.n_parallel);
+    external->capabilities = entry->capabilities;
+  }
+  auto served = load_served_model(
+      entry->id, entry->path, options_.load,
+      [this, weak_entry = std::weak_ptr<Entry>(entry)] { on_file_overwritten(weak_entry); },
+      external ? &*external : nullptr);
+  if (served.ok() && entry->external) {
+    // An external engine's runtime is measured at start: where it holds more
+    // than planned, the budget counts what it holds from now on.
+    const int64_t held_bytes = (*served)->engine->memory().total_bytes();
+    std::lock_guard lock(mutex_);
+    if (held_bytes > entry->plan.total_bytes()) {
+      const int64_t planned_bytes = entry->plan.total_bytes();
+      entry->plan.overhead_bytes += held_bytes - planned_bytes;
+      notice("model '" + entry->id + "': its engine process holds " + format_byte_size(held_bytes) +
+             ", more than the " + format_byte_size(planned_bytes) + " planned; the budget counts " +
+             format_byte_size(held_bytes) + " for it from now on");
+    }
+  }
+  return served;
 }
 
 Status ModelManager::rescan() {
@@ -569,6 +639,9 @@ Status ModelManager::cannot_fit_error(const Entry& entry) const {
                         format_byte_size(plan.scratch_bytes) + ", runtime " + format_byte_size(plan.overhead_bytes) +
                         ") but this node's model memory budget is " + format_byte_size(budget) + ".";
   std::vector<std::string> options;
+  if (entry.whisper) {
+    return failed_precondition_error(message + " Serve it on a larger machine or raise the budget.");
+  }
   // Shorter context, same sequences (the pool follows the context unless its size was fixed).
   planner::PlanSettings by_context = settings;
   by_context.kv_pool_tokens = 0;

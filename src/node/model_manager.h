@@ -52,6 +52,7 @@
 #include "infer/scheduler.h"
 #include "model/llama_arch.h"
 #include "node/builtin_model.h"
+#include "node/external_engine_config.h"
 #include "node/served_model.h"
 #include "planner/memory_plan.h"
 
@@ -64,10 +65,15 @@ inline constexpr int64_t kDefaultLoadWaitMs = 60 * 1000;
 struct ModelSettings {
   std::optional<int64_t> keep_alive_ms;  // negative: never unload when idle
   bool pinned = false;                   // loaded at start, never unloaded
+  // Set: served by an external engine process (engine = "llama-server", ...).
+  std::optional<ExternalEngineConfig> external;
 };
 
 struct ModelManagerOptions {
-  ServedModelOptions load;  // context and engine limits of every model
+  // Context and engine limits of every model. load.scheduler.compute: the node's compute
+  // threads, which all its engines share; null: the manager starts a pool of
+  // load.scheduler.n_threads.
+  ServedModelOptions load;
   // Bytes every resident model's plan may add up to. Required (> 0).
   int64_t budget_bytes = 0;
   // How long an idle model stays loaded unless its settings or a request say
@@ -121,6 +127,13 @@ struct ModelInfo {
   std::optional<infer::EngineStats> stats;
   // While resident: what its engine holds, term by term (never more than plan).
   std::optional<infer::EngineMemory> memory;
+  // Served by an external engine process: its kind ("llama-server", ...;
+  // empty: hearth's own engine) and, while resident, the process's pid (0
+  // while it restarts), its restarts and how it last exited.
+  std::string external_kind;
+  int64_t external_pid = 0;
+  int32_t external_restarts = 0;
+  std::string external_last_exit;
 };
 
 class ModelManager;

@@ -7,6 +7,9 @@
 //   keep_alive = "30m"            # idle models unload after this ("-1": never; 0: at once)
 //   load_wait = "60s"             # how long a load waits for busy models to make room
 //   require_keys = true           # every request needs an API key, even on loopback (always off loopback)
+//   pull_from = "/mnt/nas/models" # where Ollama's POST /api/pull finds NAME-TAG.gguf (a directory or an http(s) URL)
+//   batch_windows = ["22:00-06:00"]  # batch lines run only then (local time; jobs/batch_window.h)
+//   batch_idle = "10m"            # ... or when no interactive request came for this long
 //   builtin_models = false        # leave out the library-backed models (tesseract-eng, espeak-ng; default on)
 //   [models."qwen2.5-7b-q4_k_m"]  # per model, by id (the file name without .gguf; quoted: it has a dot)
 //   pinned = true                 # loaded at start, never unloaded
@@ -21,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "node/model_manager.h"
@@ -33,6 +37,9 @@ struct NodeConfig {
   std::optional<int64_t> keep_alive_ms;  // negative: forever
   std::optional<int64_t> load_wait_ms;
   bool require_keys = false;
+  std::optional<std::string> pull_from;  // a directory (absolute once loaded) or an http(s) base URL
+  std::optional<std::vector<std::string>> batch_windows;  // as written; checked by jobs/batch_window.h
+  std::optional<std::string> batch_idle;                  // a duration, as written
   std::optional<bool> builtin_models;  // node/builtin_models.h; absent: on
   std::map<std::string, ModelSettings, std::less<>> models;  // [models.ID]
 };

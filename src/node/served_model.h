@@ -16,6 +16,7 @@
 #include "infer/llama_model.h"
 #include "infer/scheduler.h"
 #include "model/llama_arch.h"
+#include "node/external_engine.h"
 #include "node/file_lease.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
@@ -32,6 +33,9 @@ struct ServedModelOptions {
   // Called with one line per notable load-time fact (a capped context, a
   // model without a chat template); may be empty.
   std::function<void(const std::string&)> notice;
+  // Makes the wire client of each external engine (api/ provides it); a
+  // model configured for an external engine fails to load without it.
+  ExternalClientFactory external_client;
 };
 
 // The context a model is served with: options.n_ctx capped at the trained
@@ -56,21 +60,23 @@ struct ServedModel {
   // refused with chat_template_error (completions still work).
   std::optional<text::ChatTemplate> chat_template;
   std::string chat_template_error;
+  int64_t n_token_types = 0;  // an encoder's segments (bert: 2; a cross-encoder's pair inputs use them)
   std::unique_ptr<infer::Engine> engine;
 
   int64_t n_ctx() const { return engine->n_ctx(); }
 };
 
 // Maps the file, builds its tokenizer and chat template and starts the
-// engine it calls for (start_engine). Errors name the file. With `on_overwrite`, first takes a
-// FileLease on the file whose on_break it is (see file_lease.h for what it may
-// do); kUnavailable while another process has the file open for writing (a
-// copy in progress: retry later); where the file system or its owner allows
-// no lease, says through options.notice that the file is not protected and
-// loads it all the same.
+// engine it calls for (start_engine), or, with `external`, reads only its
+// header (tokenizer, chat template) and starts the external engine process
+// that serves it (ExternalEngine::start; `external->path` is ignored). Errors name the file. With `on_overwrite`, first
+// takes a FileLease on the file whose on_break it is (see file_lease.h for what it may do); kUnavailable while another
+// process has the file open for writing (a copy in progress: retry later); where the file system or its owner allows no
+// lease, says through options.notice that the file is not protected and loads it all the same.
 Result<std::unique_ptr<ServedModel>> load_served_model(const std::string& id, const std::string& path,
                                                        const ServedModelOptions& options,
-                                                       std::function<void()> on_overwrite = {});
+                                                       std::function<void()> on_overwrite = {},
+                                                       const ExternalEngineStart* external = nullptr);
 
 // The engine a loaded model is served with, by what its file says it is
 // (model::model_capabilities): an infer::EmbeddingEngine for an embedding

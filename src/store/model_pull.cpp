@@ -39,6 +39,12 @@ struct Pull {
   void progress(uint64_t done_bytes, std::optional<uint64_t> total_bytes) const {
     if (options.progress) options.progress(done_bytes, total_bytes);
   }
+  Status check_stop() const {
+    if (options.stop_requested && options.stop_requested()) {
+      return unavailable_error("the pull of '" + name + "' was stopped; its partial download is kept for the next pull");
+    }
+    return ok_status();
+  }
 };
 
 void remove_partial(const Pull& pull) {
@@ -155,6 +161,7 @@ Status copy_local(Pull& pull, PartialFile& file) {
     }
     HEARTH_RETURN_IF_ERROR(append_checked(pull, file, std::span<const uint8_t>(buffer.data(), size_t(n_read))));
     pull.progress(file.size(), size);
+    HEARTH_RETURN_IF_ERROR(pull.check_stop());
   }
   struct stat after {};
   if (::fstat(source.get(), &after) != 0) return io_error("cannot stat " + path + ": " + std::strerror(errno));
@@ -250,7 +257,7 @@ Status copy_http(Pull& pull, PartialFile& file) {
       }
       HEARTH_RETURN_IF_ERROR(append_checked(pull, file, bytes));
       pull.progress(file.size(), total);
-      return ok_status();
+      return pull.check_stop();
     };
     Status fetched = net::http_get(pull.source.url, headers, pull.options.http, handlers);
     if (restart_needed) {

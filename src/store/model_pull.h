@@ -56,6 +56,9 @@ struct PullOptions {
   std::function<void(uint64_t done_bytes, std::optional<uint64_t> total_bytes)> progress;
   // One line per notable event (resuming, starting over, a sidecar used).
   std::function<void(const std::string&)> notice;
+  // Polled after each piece of the file: true stops the pull with
+  // kUnavailable, keeping the partial download for the next pull to resume.
+  std::function<bool()> stop_requested;
 };
 
 struct PullResult {

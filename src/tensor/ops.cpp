@@ -197,6 +197,36 @@ void softmax_impl(float* x, int64_t n) {
   for (; idx < n; ++idx) x[idx] *= inv_sum;
 }
 
+// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7; a few
+// float roundings more here): erf(|x|) = 1 - poly(t) e^{-x^2}, t = 1 / (1 + p|x|).
+constexpr float kErfP = 0.3275911f;
+constexpr float kErfA[5] = {0.254829592f, -0.284496736f, 1.421413741f, -1.453152027f, 1.061405429f};
+constexpr float kInvSqrt2 = 0.70710678118654752f;
+
+void gelu_erf_impl(float* HWY_RESTRICT x, int64_t n) {
+  const DF df;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+  const auto one = hn::Set(df, 1.0f);
+  const auto half = hn::Set(df, 0.5f);
+  int64_t idx = 0;
+  for (; idx + lanes <= n; idx += lanes) {
+    const auto v = hn::LoadU(df, x + idx);
+    const auto z = hn::Mul(v, hn::Set(df, kInvSqrt2));
+    const auto az = hn::Abs(z);
+    const auto t = hn::Div(one, hn::MulAdd(hn::Set(df, kErfP), az, one));
+    auto poly = hn::Set(df, kErfA[4]);
+    poly = hn::MulAdd(poly, t, hn::Set(df, kErfA[3]));
+    poly = hn::MulAdd(poly, t, hn::Set(df, kErfA[2]));
+    poly = hn::MulAdd(poly, t, hn::Set(df, kErfA[1]));
+    poly = hn::MulAdd(poly, t, hn::Set(df, kErfA[0]));
+    poly = hn::Mul(poly, t);
+    const auto erf_abs = hn::NegMulAdd(poly, exp_clamped(df, hn::Neg(hn::Mul(az, az))), one);
+    const auto erf = hn::CopySign(erf_abs, z);
+    hn::StoreU(hn::Mul(hn::Mul(half, v), hn::Add(one, erf)), df, x + idx);
+  }
+  for (; idx < n; ++idx) x[idx] = 0.5f * x[idx] * (1.0f + std::erf(x[idx] * kInvSqrt2));
+}
+
 void add_inplace_impl(float* HWY_RESTRICT y, const float* HWY_RESTRICT x, int64_t n) {
   const DF df;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
@@ -233,6 +263,7 @@ HWY_EXPORT(rms_norm_impl);
 HWY_EXPORT(silu_mul_impl);
 HWY_EXPORT(softmax_impl);
 HWY_EXPORT(add_inplace_impl);
+HWY_EXPORT(gelu_erf_impl);
 
 float dot_f32(const float* a, const float* b, int64_t n) { return HWY_DYNAMIC_DISPATCH(dot_f32_impl)(a, b, n); }
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
@@ -255,6 +286,7 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
 }
 void softmax(float* x, int64_t n) { HWY_DYNAMIC_DISPATCH(softmax_impl)(x, n); }
 void add_inplace(float* y, const float* x, int64_t n) { HWY_DYNAMIC_DISPATCH(add_inplace_impl)(y, x, n); }
+void gelu_erf(float* x, int64_t n) { HWY_DYNAMIC_DISPATCH(gelu_erf_impl)(x, n); }
 
 }  // namespace hearth::tensor
 #endif  // HWY_ONCE

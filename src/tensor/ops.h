@@ -30,5 +30,8 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 void softmax(float* x, int64_t n);
 // y[i] += x[i]
 void add_inplace(float* y, const float* x, int64_t n);
+// x[i] = x[i] / 2 * (1 + erf(x[i] / sqrt(2))): exact GELU (BERT's "gelu"),
+// erf within 5e-7 absolute (Abramowitz & Stegun 7.1.26).
+void gelu_erf(float* x, int64_t n);
 
 }  // namespace hearth::tensor

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cctype>
 #include <map>
+#include <set>
 
 #include "text/bpe_trainer.h"
 #include "text/byte_level.h"
@@ -16,7 +18,7 @@
 namespace hearth::text {
 namespace {
 
-constexpr std::array<std::string_view, 3> kStyles = {"llama3", "chatml", "spm"};
+constexpr std::array<std::string_view, 4> kStyles = {"llama3", "chatml", "spm", "wordpiece"};
 constexpr int64_t kMinMergeRoom = 64;  // symbols a vocabulary must have room to learn
 constexpr int64_t kMinPairCount = 1;   // every pair the corpus shows: as many merges as it supports
 constexpr std::string_view kSpmSpace = "\xE2\x96\x81";
@@ -200,6 +202,52 @@ Result<TokenizerSpec> make_spm(int64_t n_vocab) {
   return spec;
 }
 
+// BERT's WordPiece in llama.cpp's phantom-space form: [PAD] [UNK] [CLS] [SEP]
+// [MASK] (control), then the "spm" style's learned pieces lowercased, each
+// word-initial piece as "\u2581piece" and the others as continuations, every
+// single character in both forms (so any lowercase word of known characters
+// has a split), then [PAD{N}] (unused).
+Result<TokenizerSpec> make_wordpiece(int64_t n_vocab) {
+  constexpr std::string_view kSpecials[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  HEARTH_ASSIGN_OR_RETURN(TokenizerSpec spm, make_spm(n_vocab));
+  TokenizerSpec spec;
+  spec.model = "bert";
+  std::set<std::string> seen;
+  auto add = [&](std::string text, TokenType type) {
+    if (text.empty() || text == kSpmSpace || static_cast<int64_t>(spec.tokens.size()) >= n_vocab) return;
+    if (!seen.insert(text).second) return;
+    spec.tokens.push_back(std::move(text));
+    spec.token_types.push_back(type_value(type));
+  };
+  for (std::string_view special : kSpecials) add(std::string(special), TokenType::kControl);
+  auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  for (size_t idx = 0; idx < spm.tokens.size(); ++idx) {
+    if (spm.token_types[idx] != type_value(TokenType::kNormal)) continue;
+    const std::string text = lower(spm.tokens[idx]);
+    const bool word_start = text.rfind(kSpmSpace, 0) == 0;
+    const std::string body = word_start ? text.substr(kSpmSpace.size()) : text;
+    if (body.find(kSpmSpace) != std::string::npos) continue;
+    if (word_start) {
+      add(text, TokenType::kNormal);
+    } else {
+      add(body, TokenType::kNormal);
+      // A single character may also start a word.
+      if (decode_utf8_char(body).n_bytes == body.size()) add(std::string(kSpmSpace) + body, TokenType::kNormal);
+    }
+  }
+  spec.pad_id = 0;
+  spec.unk_id = 1;
+  spec.bos_id = 2;
+  spec.eos_id = 3;
+  spec.add_bos = true;
+  spec.add_eos = true;
+  pad_to(spec, n_vocab, "wordpiece");
+  return spec;
+}
+
 }  // namespace
 
 std::span<const std::string_view> synthetic_tokenizer_styles() { return kStyles; }
@@ -208,6 +256,7 @@ int64_t synthetic_vocab_min(std::string_view style) {
   if (style == "llama3") return 256 + 10 + kMinMergeRoom;
   if (style == "chatml") return 256 + 3 + kMinMergeRoom;
   if (style == "spm") return 3 + 256 + kMinMergeRoom;
+  if (style == "wordpiece") return 3 + 256 + kMinMergeRoom;
   return -1;
 }
 
@@ -215,7 +264,7 @@ Result<SyntheticTokenizer> make_synthetic_tokenizer(std::string_view style, int6
   const int64_t n_min = synthetic_vocab_min(style);
   if (n_min < 0) {
     return invalid_argument_error("unknown tokenizer style '" + std::string(style.substr(0, 60)) +
-                                  "' (known: llama3, chatml, spm)");
+                                  "' (known: llama3, chatml, spm, wordpiece)");
   }
   if (n_vocab < n_min || n_vocab > kSyntheticVocabMax) {
     return out_of_range_error("a synthetic '" + std::string(style) + "' vocabulary needs between " +
@@ -225,6 +274,9 @@ Result<SyntheticTokenizer> make_synthetic_tokenizer(std::string_view style, int6
   SyntheticTokenizer synth;
   if (style == "spm") {
     HEARTH_ASSIGN_OR_RETURN(synth.spec, make_spm(n_vocab));
+  } else if (style == "wordpiece") {
+    HEARTH_ASSIGN_OR_RETURN(synth.spec, make_wordpiece(n_vocab));
+    return synth;  // an encoder: no chat template
   } else {
     HEARTH_ASSIGN_OR_RETURN(synth.spec, make_byte_level(style, n_vocab));
   }

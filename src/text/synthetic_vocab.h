@@ -11,6 +11,8 @@
 //             <|endoftext|> <|im_start|> <|im_end|> (control), then [PAD{N}] (unused); template chatml
 //   "spm"     SentencePiece "llama": <unk> <s> </s>, <0x00>..<0xFF>, learned pieces
 //             (score = -merge index) and characters, then [PAD{N}] (unused); template llama2
+//   "wordpiece" BERT WordPiece ("bert", phantom-space form): [PAD] [UNK] [CLS] [SEP] [MASK],
+//             "spm"'s pieces lowercased as word starts and continuations; no template
 //
 // Merges continue while some pair still occurs in the corpus and the
 // budget allows; the rest of n_vocab is padding. Deterministic; well under a
@@ -34,7 +36,7 @@ namespace hearth::text {
 
 struct SyntheticTokenizer {
   TokenizerSpec spec;         // exactly n_vocab tokens; Tokenizer::create() accepts it
-  std::string chat_template;  // the family's published Jinja, for tokenizer.chat_template
+  std::string chat_template;  // the family's published Jinja, for tokenizer.chat_template; empty: none
 };
 
 inline constexpr int64_t kSyntheticVocabMax = int64_t{1} << 21;

@@ -3,12 +3,14 @@
 
 #include <algorithm>
 
+#include "text/bert_normalizer.h"
 #include "text/bpe_encoder.h"
 #include "text/byte_level.h"
 #include "text/pre_tokenizer.h"
 #include "text/special_token_splitter.h"
 #include "text/spm_encoder.h"
 #include "text/vocab.h"
+#include "text/wordpiece_encoder.h"
 
 namespace hearth::text {
 namespace {
@@ -59,13 +61,15 @@ Tokenizer::~Tokenizer() = default;
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerSpec spec) {
   const bool is_spm = spec.model == "llama";
-  if (!is_spm && spec.model != "gpt2") {
+  const bool is_bert = spec.model == "bert";
+  if (!is_spm && !is_bert && spec.model != "gpt2") {
     return unimplemented_error("unsupported tokenizer model '" + spec.model.substr(0, 60) +
-                               "' (supported: llama, gpt2)");
+                               "' (supported: llama, gpt2, bert)");
   }
   std::unique_ptr<Tokenizer> tokenizer(new Tokenizer());
   tokenizer->model_ = spec.model;
   tokenizer->is_spm_ = is_spm;
+  tokenizer->is_bert_ = is_bert;
 
   HEARTH_ASSIGN_OR_RETURN(Vocab vocab,
                           Vocab::build(std::move(spec.tokens), std::move(spec.scores), std::move(spec.token_types)));
@@ -90,6 +94,9 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::create(TokenizerSpec spec) {
 
   if (is_spm) {
     tokenizer->spm_ = std::make_unique<SpmEncoder>(v, spec.unk_id);
+  } else if (is_bert) {
+    if (spec.unk_id < 0) return data_loss_error("a bert (WordPiece) tokenizer needs an unknown token id");
+    tokenizer->wordpiece_ = std::make_unique<WordPieceEncoder>(v, spec.unk_id);
   } else {
     HEARTH_ASSIGN_OR_RETURN(PreTokenizer pre, PreTokenizer::create(spec.pre));
     HEARTH_ASSIGN_OR_RETURN(BpeEncoder bpe, BpeEncoder::create(v, spec.merges, std::move(pre), spec.unk_id));
@@ -119,6 +126,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, 
   splitter_->split(text, parse_special, fragments);
   bool after_special = true;  // the start of the text counts as "after a special token"
   std::string escaped;
+  std::vector<std::string> words;
   for (const TextFragment& fragment : fragments) {
     if (fragment.token_id >= 0) {
       out.push_back(fragment.token_id);
@@ -130,6 +138,10 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, 
       if (add_space_prefix_ && after_special) escaped.append(kSpmSpace);
       append_escaped(escaped, fragment.text);
       spm_->encode(escaped, out);
+    } else if (is_bert_) {
+      words.clear();
+      bert_words(fragment.text, words);
+      for (const std::string& word : words) wordpiece_->encode_word(word, out);
     } else {
       bpe_->encode(fragment.text, out);
     }
@@ -145,7 +157,7 @@ std::string Tokenizer::token_to_bytes(int32_t id, bool render_special) const {
   const std::string& text = vocab_->text(id);
   switch (vocab_->type(id)) {
     case TokenType::kNormal:
-      return is_spm_ ? unescape_spaces(text) : byte_level_decode(text);
+      return is_spm_ || is_bert_ ? unescape_spaces(text) : byte_level_decode(text);
     case TokenType::kByte:
       return is_spm_ ? std::string(1, static_cast<char>(vocab_->byte_value(id))) : byte_level_decode(text);
     case TokenType::kUserDefined:
@@ -164,8 +176,47 @@ std::string Tokenizer::token_to_bytes(int32_t id, bool render_special) const {
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) const {
   std::string out;
   for (int32_t id : ids) out += token_to_bytes(id, !skip_special);
-  if (add_space_prefix_ && !out.empty() && out[0] == ' ') out.erase(0, 1);
+  if ((add_space_prefix_ || is_bert_) && !out.empty() && out[0] == ' ') out.erase(0, 1);
   return out;
+}
+
+std::vector<int32_t> Tokenizer::encode_truncated(std::string_view text, bool add_special, bool parse_special,
+                                                 int64_t max_tokens) const {
+  std::vector<int32_t> body = encode(text, /*add_special=*/false, parse_special);
+  const bool bos = add_special && add_bos_;
+  const bool eos = add_special && add_eos_;
+  const int64_t n_special = (bos ? 1 : 0) + (eos ? 1 : 0);
+  const int64_t keep = std::max<int64_t>(0, max_tokens - n_special);
+  if (static_cast<int64_t>(body.size()) > keep) body.resize(static_cast<size_t>(keep));
+  std::vector<int32_t> out;
+  out.reserve(body.size() + 2);
+  if (bos) out.push_back(bos_id_);
+  out.insert(out.end(), body.begin(), body.end());
+  if (eos) out.push_back(eos_id_);
+  return out;
+}
+
+Tokenizer::Pair Tokenizer::encode_pair(std::string_view first, std::string_view second, int64_t max_tokens) const {
+  std::vector<int32_t> a = encode(first, /*add_special=*/false, /*parse_special=*/false);
+  std::vector<int32_t> b = encode(second, /*add_special=*/false, /*parse_special=*/false);
+  const int64_t n_special = (add_bos_ ? 1 : 0) + (add_eos_ ? 2 : 0);
+  const int64_t budget = std::max<int64_t>(0, max_tokens - n_special);
+  while (static_cast<int64_t>(a.size() + b.size()) > budget) {
+    if (a.size() > b.size()) {
+      a.pop_back();
+    } else {
+      b.pop_back();
+    }
+  }
+  Pair pair;
+  if (add_bos_) pair.ids.push_back(bos_id_);
+  pair.ids.insert(pair.ids.end(), a.begin(), a.end());
+  if (add_eos_) pair.ids.push_back(eos_id_);
+  pair.segments.assign(pair.ids.size(), 0);
+  pair.ids.insert(pair.ids.end(), b.begin(), b.end());
+  if (add_eos_) pair.ids.push_back(eos_id_);
+  pair.segments.resize(pair.ids.size(), 1);
+  return pair;
 }
 
 Status Tokenizer::validate_ids(std::span<const int32_t> ids) const {

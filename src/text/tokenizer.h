@@ -1,8 +1,9 @@
 // Tokenizer: text <-> token ids for the two families GGUF models ship with:
 // "llama" (SentencePiece-style BPE over U+2581-escaped text, byte fallback)
 // and "gpt2" (byte-level BPE after a regex pre-tokenizer: GPT-2, Llama 3,
-// Qwen2/3, SmolLM, DeepSeek V3, Mistral Nemo), and Gemma's SentencePiece BPE
-// as "llama" without a space prefix. Built from a TokenizerSpec (tests, `hearth synth`) or from a
+// Qwen2/3, SmolLM, DeepSeek V3, Mistral Nemo), Gemma's SentencePiece BPE
+// as "llama" without a space prefix, and "bert" (WordPiece after BERT's
+// normalizer: all-MiniLM, bge, e5; see bert_normalizer.h, wordpiece_encoder.h). Built from a TokenizerSpec (tests, `hearth synth`) or from a
 // GGUF file's tokenizer.* keys.
 //
 //   HEARTH_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::from_gguf(file));
@@ -15,7 +16,8 @@
 // start or after a special token (add_space_prefix), spaces become U+2581 and
 // the run is merged by score; "gpt2": the run is normalized as the
 // pre-tokenizer says (NFC for "qwen2"), split by its regexes and each word
-// merged by rank; (3) with add_special, bos_id is
+// merged by rank; "bert": the run is normalized and split into words, each
+// cut into WordPiece pieces; (3) with add_special, bos_id is
 // prepended when add_bos and eos_id appended when add_eos.
 // Text need not be valid UTF-8: ill-formed bytes are encoded as bytes (byte
 // tokens or byte-level characters), never dropped silently when the
@@ -44,6 +46,7 @@ class Vocab;
 class SpecialTokenSplitter;
 class SpmEncoder;
 class BpeEncoder;
+class WordPieceEncoder;
 
 class Tokenizer {
  public:
@@ -71,6 +74,24 @@ class Tokenizer {
   // Utf8StreamDecoder. No leading space is stripped here (see decode()).
   std::string token_to_bytes(int32_t id, bool render_special = false) const;
 
+  // encode() with at most max_tokens ids: the text's own ids are cut from the
+  // end so that they and the special tokens add_special adds fit (HF's
+  // truncation to max_length, right side). max_tokens below the special
+  // tokens' count keeps those alone.
+  std::vector<int32_t> encode_truncated(std::string_view text, bool add_special, bool parse_special,
+                                        int64_t max_tokens) const;
+
+  // Two texts as one input, for a cross-encoder: bos A eos B eos with the
+  // text ids of each (add_special's tokens; "bert": [CLS] A [SEP] B [SEP]),
+  // each id's segment in `segments` (0 for bos, A and its eos; 1 for the
+  // rest). Longer than max_tokens: one id at a time is cut from the end of
+  // the longer text (the second on a tie), as transformers' longest_first.
+  struct Pair {
+    std::vector<int32_t> ids;
+    std::vector<int32_t> segments;
+  };
+  Pair encode_pair(std::string_view first, std::string_view second, int64_t max_tokens) const;
+
   // Concatenated token_to_bytes(id, !skip_special), then, for a tokenizer with
   // add_space_prefix, one leading space removed (the one encode() added), as
   // HF's Strip decoder does. Ids out of range contribute nothing: callers
@@ -83,7 +104,7 @@ class Tokenizer {
   Status validate_ids(std::span<const int32_t> ids) const;
 
   int64_t n_vocab() const;
-  const std::string& model() const { return model_; }  // "llama" or "gpt2"
+  const std::string& model() const { return model_; }  // "llama", "gpt2" or "bert"
   int32_t bos_id() const { return bos_id_; }  // -1 when the vocabulary has none
   int32_t eos_id() const { return eos_id_; }
   int32_t eot_id() const { return eot_id_; }
@@ -107,6 +128,7 @@ class Tokenizer {
 
   std::string model_;
   bool is_spm_ = false;
+  bool is_bert_ = false;
   bool add_bos_ = false;
   bool add_eos_ = false;
   bool add_space_prefix_ = false;
@@ -121,6 +143,7 @@ class Tokenizer {
   std::unique_ptr<SpecialTokenSplitter> splitter_;
   std::unique_ptr<SpmEncoder> spm_;
   std::unique_ptr<BpeEncoder> bpe_;
+  std::unique_ptr<WordPieceEncoder> wordpiece_;
 };
 
 }  // namespace hearth::text

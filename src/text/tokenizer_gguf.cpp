@@ -23,6 +23,9 @@ constexpr const char* kEosKey = "tokenizer.ggml.eos_token_id";
 constexpr const char* kUnkKey = "tokenizer.ggml.unknown_token_id";
 constexpr const char* kPadKey = "tokenizer.ggml.padding_token_id";
 constexpr const char* kEotKey = "tokenizer.ggml.eot_token_id";
+// "bert": llama.cpp's converter writes [CLS] and [SEP] under these (sic: "seperator").
+constexpr const char* kClsKey = "tokenizer.ggml.cls_token_id";
+constexpr const char* kSepKey = "tokenizer.ggml.seperator_token_id";
 constexpr const char* kAddBosKey = "tokenizer.ggml.add_bos_token";
 constexpr const char* kAddEosKey = "tokenizer.ggml.add_eos_token";
 constexpr const char* kAddSpacePrefixKey = "tokenizer.ggml.add_space_prefix";
@@ -67,9 +70,10 @@ Result<TokenizerSpec> read_tokenizer_spec(const model::GgufFile& file) {
   if (!model.ok()) return with_key(model.status(), kModelKey);
   spec.model = std::string(*model);
   const bool is_spm = spec.model == "llama";
-  if (!is_spm && spec.model != "gpt2") {
+  const bool is_bert = spec.model == "bert";
+  if (!is_spm && !is_bert && spec.model != "gpt2") {
     return unimplemented_error("unsupported tokenizer model '" + spec.model.substr(0, 60) +
-                               "' (supported: llama, gpt2)");
+                               "' (supported: llama, gpt2, bert)");
   }
 
   if (file.find(kPreKey) != nullptr) {
@@ -77,7 +81,7 @@ Result<TokenizerSpec> read_tokenizer_spec(const model::GgufFile& file) {
     if (!pre.ok()) return with_key(pre.status(), kPreKey);
     spec.pre = std::string(*pre);
   }
-  if (!is_spm && spec.pre.empty()) {
+  if (!is_spm && !is_bert && spec.pre.empty()) {
     HEARTH_LOG(kWarn, "GGUF has no tokenizer.ggml.pre; using the GPT-2 pre-tokenizer (\"default\")");
     spec.pre = "default";
   }
@@ -96,10 +100,11 @@ Result<TokenizerSpec> read_tokenizer_spec(const model::GgufFile& file) {
     if (!types.ok()) return with_key(types.status(), kTokenTypeKey);
     spec.token_types = std::move(types).value();
   }
-  if (!is_spm || file.find(kMergesKey) != nullptr) {
+  const bool is_bpe = !is_spm && !is_bert;
+  if (is_bpe || file.find(kMergesKey) != nullptr) {
     Result<std::vector<std::string_view>> merges = file.get_string_array(kMergesKey);
     if (!merges.ok()) return with_key(merges.status(), kMergesKey);
-    if (!is_spm) spec.merges.assign(merges->begin(), merges->end());
+    if (is_bpe) spec.merges.assign(merges->begin(), merges->end());
   }
 
   // llama.cpp's defaults for SentencePiece vocabularies: <unk>=0, <s>=1, </s>=2.
@@ -120,11 +125,29 @@ Result<TokenizerSpec> read_tokenizer_spec(const model::GgufFile& file) {
     *id_key.field = id.value_or(id_key.fallback);
   }
 
+  if (is_bert) {
+    // [CLS] and [SEP] play bos and eos: the keys the converter writes, else
+    // bos/eos keys, else the tokens by their text.
+    const auto find_text = [&](std::string_view text) {
+      for (size_t idx = 0; idx < spec.tokens.size(); ++idx) {
+        if (spec.tokens[idx] == text) return static_cast<int32_t>(idx);
+      }
+      return -1;
+    };
+    HEARTH_ASSIGN_OR_RETURN(std::optional<int32_t> cls, read_token_id(file, kClsKey));
+    HEARTH_ASSIGN_OR_RETURN(std::optional<int32_t> sep, read_token_id(file, kSepKey));
+    if (cls.has_value()) spec.bos_id = *cls;
+    if (sep.has_value()) spec.eos_id = *sep;
+    if (spec.bos_id < 0) spec.bos_id = find_text("[CLS]");
+    if (spec.eos_id < 0) spec.eos_id = find_text("[SEP]");
+    if (spec.unk_id < 0) spec.unk_id = find_text("[UNK]");
+  }
+
   HEARTH_ASSIGN_OR_RETURN(std::optional<bool> add_bos, read_bool(file, kAddBosKey));
   HEARTH_ASSIGN_OR_RETURN(std::optional<bool> add_eos, read_bool(file, kAddEosKey));
   HEARTH_ASSIGN_OR_RETURN(std::optional<bool> add_space_prefix, read_bool(file, kAddSpacePrefixKey));
-  spec.add_bos = add_bos.value_or(is_spm || is_llama3_pre(spec.pre));
-  spec.add_eos = add_eos.value_or(false);
+  spec.add_bos = add_bos.value_or(is_spm || is_bert || is_llama3_pre(spec.pre));
+  spec.add_eos = add_eos.value_or(is_bert);
   spec.add_space_prefix = add_space_prefix.value_or(is_spm);
   return spec;
 }
@@ -141,9 +164,10 @@ void write_tokenizer_metadata(const TokenizerSpec& spec, model::GgufWriter& writ
   if (!spec.scores.empty()) writer.add_float32_array(kScoresKey, spec.scores);
   if (!spec.token_types.empty()) writer.add_int32_array(kTokenTypeKey, spec.token_types);
   if (!spec.merges.empty()) writer.add_string_array(kMergesKey, spec.merges);
+  const bool is_bert = spec.model == "bert";
   const std::pair<const char*, int32_t> ids[] = {
-      {kBosKey, spec.bos_id}, {kEosKey, spec.eos_id}, {kUnkKey, spec.unk_id},
-      {kPadKey, spec.pad_id}, {kEotKey, spec.eot_id},
+      {is_bert ? kClsKey : kBosKey, spec.bos_id}, {is_bert ? kSepKey : kEosKey, spec.eos_id},
+      {kUnkKey, spec.unk_id}, {kPadKey, spec.pad_id}, {kEotKey, spec.eot_id},
   };
   for (const auto& [key, id] : ids) {
     if (id >= 0) writer.add_uint32(key, static_cast<uint32_t>(id));

@@ -1,7 +1,7 @@
 // The GGUF tokenizer.* keys <-> TokenizerSpec.
 // ref: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md ("Tokenizer")
 //
-//   tokenizer.ggml.model              string     "llama" | "gpt2" (required)
+//   tokenizer.ggml.model              string     "llama" | "gpt2" | "bert" (required)
 //   tokenizer.ggml.pre                string     pre-tokenizer ("gpt2" models; absent: "default")
 //   tokenizer.ggml.tokens             [string]   required
 //   tokenizer.ggml.scores             [float32]  optional
@@ -12,7 +12,9 @@
 //
 // Defaults for absent keys follow llama.cpp, which wrote most GGUF files in
 // circulation: "llama" adds bos and a space prefix, with bos 1, eos 2, unk 0;
-// "gpt2" adds bos only for the Llama 3 pre-tokenizers.
+// "gpt2" adds bos only for the Llama 3 pre-tokenizers; "bert" adds [CLS] and
+// [SEP] (tokenizer.ggml.cls_token_id, seperator_token_id as llama.cpp spells
+// them; bos/eos ids or the texts "[CLS]", "[SEP]", "[UNK]" when absent).
 #pragma once
 
 #include "base/status.h"
@@ -26,7 +28,7 @@ class GgufWriter;
 namespace hearth::text {
 
 // kNotFound when the file has no tokenizer (or a "gpt2" one lacks merges);
-// kUnimplemented for a model other than "llama"/"gpt2"; kInvalidArgument naming the key
+// kUnimplemented for a model other than "llama"/"gpt2"/"bert"; kInvalidArgument naming the key
 // for a value of the wrong type; kDataLoss for an id that does not fit int32.
 // The spec is not validated here: Tokenizer::create() does that.
 Result<TokenizerSpec> read_tokenizer_spec(const model::GgufFile& file);

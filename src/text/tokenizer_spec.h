@@ -23,6 +23,9 @@ enum class TokenType : int32_t {
 struct TokenizerSpec {
   // "llama": SentencePiece-style BPE over U+2581-escaped text, merging by score.
   // "gpt2": byte-level BPE with a regex pre-tokenizer, merging by rank.
+  // "bert": WordPiece over BERT-normalized words; tokens in llama.cpp's
+  // phantom-space form (word starts "\u2581foo", continuations "bar"), bos
+  // is [CLS] and eos [SEP].
   std::string model;
   // Pre-tokenizer of a "gpt2" model: "llama-bpe" (Llama 3), "qwen2", "gpt2"/"default",
   // "smollm", ... (see pre_tokenizer.h). Ignored for "llama".

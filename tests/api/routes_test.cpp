@@ -8,6 +8,9 @@ namespace {
 
 TEST(RoutesTest, MatchesEveryRoute) {
   EXPECT_EQ(match_route("POST", "/v1/chat/completions")->route, Route::kChatCompletions);
+  EXPECT_EQ(match_route("POST", "/v1/embeddings")->route, Route::kEmbeddings);
+  EXPECT_EQ(match_route("POST", "/v1/rerank")->route, Route::kRerank);
+  EXPECT_FALSE(match_route("GET", "/v1/rerank")->method_allowed);
   EXPECT_EQ(match_route("POST", "/v1/completions")->route, Route::kCompletions);
   EXPECT_EQ(match_route("GET", "/v1/models")->route, Route::kListModels);
   EXPECT_EQ(match_route("GET", "/health")->route, Route::kHealth);

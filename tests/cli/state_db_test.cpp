@@ -10,6 +10,7 @@
 
 #include "cli/utc_time.h"
 #include "gateway/api_keys.h"
+#include "jobs/jobs_schema.h"
 #include "ledger/egress_ledger.h"
 #include "ledger/usage_ledger.h"
 #include "temp_dir.h"
@@ -74,7 +75,8 @@ TEST(StateDbTest, TheSchemaHoldsEveryAreasStepsOnceInTheirOrder) {
     return found;
   };
   size_t n_area_steps = 0;
-  for (std::span<const db::Migration> area : {gateway::api_key_migrations(), ledger::egress_migrations(), ledger::usage_migrations()}) {
+  for (std::span<const db::Migration> area : {gateway::api_key_migrations(), ledger::egress_migrations(), ledger::usage_migrations(),
+                                                   jobs::jobs_migrations()}) {
     int64_t previous = -1;
     for (const db::Migration& step : area) {
       const int64_t at = position(step);

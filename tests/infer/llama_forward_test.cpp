@@ -152,8 +152,8 @@ TEST(LlamaModelTest, LoadFailuresAreStatuses) {
 
   // A file whose architecture the engine does not run.
   TinyModelSpec spec = testing::llama_gqa_llama3_spec(DType::kF32);
-  spec.arch = "bert";
-  const std::string path = temp_model_path("bert");
+  spec.arch = "t5";
+  const std::string path = temp_model_path("t5");
   ASSERT_TRUE(testing::write_tiny_model(spec, path).ok());
   auto model = LlamaModel::load(path);
   std::filesystem::remove(path);

@@ -151,6 +151,23 @@ std::string temp_model_path(const std::string& stem) {
       .string();
 }
 
+TinyModelSpec bert_spec(tensor::DType matrix_dtype) {
+  TinyModelSpec spec;
+  spec.arch = "bert";
+  spec.n_vocab = 96;
+  spec.n_embd = 64;
+  spec.n_layer = 2;
+  spec.n_head = 4;
+  spec.n_head_kv = 4;
+  spec.n_ff = 128;
+  spec.n_ctx_train = 32;
+  spec.rms_eps = 1e-12f;
+  spec.pooling = 1;
+  spec.n_token_types = 2;
+  spec.matrix_dtype = matrix_dtype;
+  return spec;
+}
+
 Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   // An architecture hearth has no family for gets llama's keys and tensors under its name (refusal tests).
   const model::ArchSpec* registered = model::find_arch(spec.arch);
@@ -179,6 +196,7 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
   config.n_expert_used = spec.n_expert_used;
   config.n_ff_exp = spec.n_ff_exp;
   config.pooling = spec.pooling;
+  config.n_token_types = spec.n_token_types;
   HEARTH_RETURN_IF_ERROR(model::validate_llama_config(config));
   if (registered != nullptr) {
     model::write_llama_config(config, writer);
@@ -236,7 +254,24 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
       case model::WeightSlot::kAttnQBias:
       case model::WeightSlot::kAttnKBias:
       case model::WeightSlot::kAttnVBias:
+      case model::WeightSlot::kTokenEmbdNormBias:
+      case model::WeightSlot::kAttnOutputBias:
+      case model::WeightSlot::kAttnOutNormBias:
+      case model::WeightSlot::kFfnUpBias:
+      case model::WeightSlot::kFfnDownBias:
+      case model::WeightSlot::kLayerOutNormBias:
         builder.add_vector(tensor.name, n_cols, 0.0, 0.5);
+        break;
+      case model::WeightSlot::kTokenEmbdNorm:
+      case model::WeightSlot::kAttnOutNorm:
+      case model::WeightSlot::kLayerOutNorm:
+        builder.add_vector(tensor.name, n_cols, 1.0, 0.2);
+        break;
+      case model::WeightSlot::kPosEmbd:
+      case model::WeightSlot::kTokenTypes:
+        // Position and segment rows of rms ~0.5, F32 in every file type (as llama-quantize keeps them).
+        builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 0.5 * std::sqrt(static_cast<double>(n_cols)), 1,
+                           /*f32=*/true);
         break;
       case model::WeightSlot::kRopeFreqs: {
         // llama3 scaling as llama.cpp's converter stores it; the reference restates HF's formula instead.

@@ -35,7 +35,8 @@ struct TinyModelSpec {
   model::RopeScaling rope_scaling;
   bool tied_output = false;
   int64_t sliding_window = 0;                        // gemma2/3: attention.sliding_window (required there)
-  int64_t pooling = 0;                               // <arch>.pooling_type: an embedding model (qwen3)
+  int64_t pooling = 0;                               // <arch>.pooling_type: an embedding model (qwen3, bert)
+  int64_t n_token_types = 0;                         // bert: rows of token_types.weight (required there)
   float attn_softcap = 50.0f;                        // gemma2 only
   float final_softcap = 30.0f;
   int64_t n_expert = 0;                              // qwen3moe only (required there)
@@ -58,6 +59,9 @@ TinyModelSpec llama_gqa_llama3_spec(tensor::DType matrix_dtype);
 // bend the scores and logits visibly; "qwen3moe" with 8 experts of 64, 3 per
 // token; "phi3" (fused matrices).
 TinyModelSpec family_spec(const std::string& arch, tensor::DType matrix_dtype);
+// A bert spec (an encoder with mean pooling): 4 heads of 16, 2 token types,
+// 32 positions, LayerNorm epsilon 1e-12.
+TinyModelSpec bert_spec(tensor::DType matrix_dtype);
 // A qwen2 spec: biases, neox RoPE, tied output.
 TinyModelSpec qwen2_tied_spec(tensor::DType matrix_dtype);
 

@@ -62,7 +62,7 @@ TEST(ArchRegistry, FindsEachFamilyByName) {
   EXPECT_NE(find_arch("qwen3"), nullptr);
   EXPECT_NE(find_arch("gemma3"), nullptr);
   EXPECT_NE(find_arch("phi3"), nullptr);
-  EXPECT_EQ(arch_names(), "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3");
+  EXPECT_EQ(arch_names(), "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, bert");
   EXPECT_EQ(capability_names(capability_bit(Capability::kGenerate)), "generate");
   EXPECT_EQ(capability_names(0), "none");
   EXPECT_EQ(capability_names(capability_bit(Capability::kEmbed) | capability_bit(Capability::kOcr)), "embed, ocr");
@@ -100,9 +100,13 @@ TEST(ArchRegistry, EveryDescriptionIsWellFormed) {
       EXPECT_TRUE(slots.insert(tensor.slot).second) << "two tensors fill one slot";
       EXPECT_NE(tensor.shape, nullptr);
       EXPECT_FALSE(tensor.name.starts_with("blk.")) << "per-block names carry no prefix";
-      // Every matrix has a quantization role but the MoE router, which stays F32 in every file type.
-      EXPECT_EQ(quant_role(tensor.slot).has_value(),
-                tensor.form == TensorForm::kMatrix && tensor.slot != WeightSlot::kFfnGateInp);
+      // Every matrix has a quantization role but those that stay F32 in every file type: the MoE
+      // router, BERT's position and token-type embeddings (llama-quantize skips them) and a
+      // cross-encoder's small classification head.
+      const bool always_f32 = tensor.slot == WeightSlot::kFfnGateInp || tensor.slot == WeightSlot::kPosEmbd ||
+                              tensor.slot == WeightSlot::kTokenTypes || tensor.slot == WeightSlot::kCls ||
+                              tensor.slot == WeightSlot::kClsOut;
+      EXPECT_EQ(quant_role(tensor.slot).has_value(), tensor.form == TensorForm::kMatrix && !always_f32);
       if (tensor.written_when != nullptr) {
         EXPECT_FALSE(tensor.note.empty()) << "say what absence means";
       }
@@ -218,7 +222,7 @@ TEST(ArchRegistry, UnknownFamilyIsReportedWithTheKnownOnes) {
   EXPECT_EQ(support.architecture, "mixtral");
   EXPECT_EQ(support.runnable.code(), ErrorCode::kUnimplemented);
   EXPECT_NE(support.runnable.message().find(
-                "'mixtral' is not supported (hearth runs llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3)"),
+                "'mixtral' is not supported (hearth runs llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, bert)"),
             std::string::npos)
       << support.runnable.message();
 }

@@ -36,6 +36,10 @@ LlamaConfig tiny_config(const std::string& arch) {
     config.n_expert_used = 2;
     config.n_ff_exp = 32;
   }
+  if (config.encoder) {  // bert: an embedder needs its pooling and token types
+    config.pooling = 1;
+    config.n_token_types = 2;
+  }
   return config;
 }
 

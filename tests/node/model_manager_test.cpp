@@ -24,6 +24,7 @@
 
 #include "base/thread_pool.h"
 #include "cli/synth.h"
+#include "cli/whisper_synth.h"
 #include "model/shape_catalog.h"
 #include "node/file_lease.h"
 
@@ -586,6 +587,45 @@ TEST_F(ModelManagerTest, AFileScannedWhileBeingWrittenIsRetriedNotInvalid) {
   EXPECT_TRUE(manager.info("m")->invalid_reason.empty());
   loaded->release();
   fs::remove_all(models);
+}
+
+// A whisper file is planned in its engine's terms, served by media::WhisperEngine (kTranscribe) and
+// holds what was planned.
+TEST_F(ModelManagerTest, AWhisperFileIsServedByTheSpeechEngine) {
+  const model::WhisperShape* shape = model::find_whisper_shape("whisper-tiny");
+  ASSERT_NE(shape, nullptr);
+  const std::string file = path("whisper-tiny");
+  ThreadPool pool(2);
+  ASSERT_TRUE(cli::synthesize_whisper(*shape, model::FileType::kQ8_0, file, 1, pool, nullptr).ok());
+  auto manager = create({file}, options(int64_t{1} << 40));
+  ASSERT_NE(manager, nullptr);
+  const ModelInfo planned = *manager->info("whisper-tiny");
+  EXPECT_EQ(planned.capabilities, model::capability_bit(model::Capability::kTranscribe));
+  EXPECT_GT(planned.plan.weights_bytes, 0);
+  EXPECT_GT(planned.plan.kv_bytes, 0);
+  {
+    auto lease = manager->acquire("whisper-tiny", std::nullopt);
+    ASSERT_TRUE(lease.ok()) << lease.status().to_string();
+    infer::Engine& engine = *(*lease)->engine;
+    EXPECT_TRUE(model::has_capability(engine.capabilities(), model::Capability::kTranscribe));
+    EXPECT_EQ((*lease)->n_ctx(), 448);
+    const ModelInfo info = *manager->info("whisper-tiny");
+    ASSERT_TRUE(info.memory.has_value());
+    EXPECT_EQ(info.memory->weights_bytes, info.plan.weights_bytes);
+    EXPECT_EQ(info.memory->cache_bytes, info.plan.kv_bytes);
+    EXPECT_LE(info.memory->scratch_bytes, info.plan.scratch_bytes);
+    EXPECT_EQ(manager->committed_bytes(), info.plan.total_bytes());
+    // Text generation is refused by the engine itself.
+    EXPECT_EQ(engine.embed(infer::EmbedRequest{}, [](Result<infer::EmbedResult>) {}).code(),
+              ErrorCode::kFailedPrecondition);
+  }
+  // Too small a budget: refused with the plan's terms, no context or quantization advice.
+  auto small = create({file}, options(planned.plan.weights_bytes));
+  ASSERT_NE(small, nullptr);
+  auto refused = small->acquire("whisper-tiny", std::nullopt);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("raise the budget"), std::string::npos) << refused.status().message();
+  std::filesystem::remove(file);
 }
 
 }  // namespace

@@ -39,6 +39,19 @@ TEST(NodeConfigTest, TildeIsHome) {
   EXPECT_NE(no_home.status().message().find("HOME"), std::string::npos);
 }
 
+TEST(NodeConfigTest, PullFromIsADirectoryOrAnHttpUrl) {
+  auto dir = parse_node_config("pull_from = \"nas\"\n", "/etc/hearth/hearth.toml", "/home/a");
+  ASSERT_TRUE(dir.ok()) << dir.status().message();
+  EXPECT_EQ(dir->pull_from, "/etc/hearth/nas");
+  auto url = parse_node_config("pull_from = \"https://nas.lan/models\"\n", "/etc/hearth.toml", "/home/a");
+  ASSERT_TRUE(url.ok()) << url.status().message();
+  EXPECT_EQ(url->pull_from, "https://nas.lan/models");
+  auto empty = parse_node_config("pull_from = \"\"\n", "/etc/hearth.toml", "/home/a");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("pull_from"), std::string::npos);
+  EXPECT_FALSE(parse_node_config("pull_from = 3\n", "/etc/hearth.toml", "/home/a").ok());
+}
+
 TEST(NodeConfigTest, UnknownKeyNamesFileLineAndKey) {
   auto config = parse_node_config("models_dir = \"/m\"\n\nmodel_dir = \"/typo\"\n", "/etc/hearth.toml", "");
   ASSERT_FALSE(config.ok());
@@ -108,6 +121,15 @@ TEST(NodeConfigTest, ModelManagerSettings) {
   EXPECT_EQ(bytes->memory_budget_bytes, int64_t{1} << 30);
 }
 
+TEST(NodeConfigTest, BatchWindowsAndIdleAreKeptAsWritten) {
+  auto config = parse_node_config("batch_windows = [\"22:00-06:00\", \"12:00-13:00\"]\nbatch_idle = \"10m\"\n",
+                                  "c.toml", "");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  ASSERT_TRUE(config->batch_windows.has_value());
+  EXPECT_EQ(*config->batch_windows, (std::vector<std::string>{"22:00-06:00", "12:00-13:00"}));
+  EXPECT_EQ(config->batch_idle, "10m");
+}
+
 TEST(NodeConfigTest, BadManagerSettingsNameTheLine) {
   struct Case {
     const char* text;
@@ -123,6 +145,9 @@ TEST(NodeConfigTest, BadManagerSettingsNameTheLine) {
            Case{"[models.a]\nmemory = 3\n", "c.toml:2: ", "unknown key 'memory'"},
            Case{"[models.qwen2.5]\npinned = true\n", "c.toml:", "quote an id"},
            Case{"models = 3\n", "c.toml:1: ", "table"},
+           Case{"batch_windows = \"22:00-06:00\"\n", "c.toml:1: ", "array"},
+           Case{"batch_windows = [1]\n", "c.toml:1: ", "strings"},
+           Case{"batch_idle = 600\n", "c.toml:1: ", "duration"},
        }) {
     auto config = parse_node_config(bad.text, "c.toml", "");
     ASSERT_FALSE(config.ok()) << bad.text;

@@ -207,6 +207,26 @@ TEST_P(OpsTest, Softmax) {
   }
 }
 
+// Against GELU in double with std::erf: A&S 7.1.26 is within 1.5e-7 in erf,
+// so the GELU within |x| * 1e-7 plus a few float roundings of the result.
+TEST_P(OpsTest, GeluErf) {
+  for (int64_t n : kLengths) {
+    auto x = random_normal(n, 150 + static_cast<uint32_t>(n), 3.0f);
+    if (n > 4) {
+      x[0] = 0.0f;
+      x[1] = -12.0f;  // erf saturates: gelu ~ -0
+      x[2] = 12.0f;   // gelu = x
+    }
+    auto out = x;
+    gelu_erf(out.data(), n);
+    for (int64_t idx = 0; idx < n; ++idx) {
+      const double v = x[idx];
+      const double want = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+      ASSERT_NEAR(out[idx], want, 4e-7 * std::fabs(v) + 8 * kFloatEps * std::fabs(want) + 1e-30) << n << " " << idx;
+    }
+  }
+}
+
 TEST_P(OpsTest, AddInplaceIsExact) {
   for (int64_t n : kLengths) {
     auto y = random_normal(n, 130 + static_cast<uint32_t>(n));

@@ -206,6 +206,25 @@ TEST(SyntheticVocabLayoutTest, ChatmlAndSpm) {
   EXPECT_GT(spm->spec.scores[259], spm->spec.scores[260]);
 }
 
+TEST(SyntheticVocabLayoutTest, Wordpiece) {
+  auto synth = make_synthetic_tokenizer("wordpiece", 30522);
+  ASSERT_TRUE(synth.ok()) << synth.status().to_string();
+  EXPECT_EQ(synth->spec.model, "bert");
+  EXPECT_EQ(synth->spec.tokens.size(), 30522u);
+  EXPECT_EQ(synth->spec.tokens[synth->spec.bos_id], "[CLS]");
+  EXPECT_EQ(synth->spec.tokens[synth->spec.eos_id], "[SEP]");
+  EXPECT_EQ(synth->spec.tokens[synth->spec.unk_id], "[UNK]");
+  EXPECT_TRUE(synth->chat_template.empty());
+  auto tokenizer = Tokenizer::create(synth->spec);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
+  // Lowercase text of the corpus's characters splits into pieces, not [UNK].
+  const std::vector<int32_t> ids = (*tokenizer)->encode("the quick brown fox", true, false);
+  ASSERT_GE(ids.size(), 6u);
+  EXPECT_EQ(ids.front(), synth->spec.bos_id);
+  EXPECT_EQ(ids.back(), synth->spec.eos_id);
+  for (size_t idx = 1; idx + 1 < ids.size(); ++idx) EXPECT_NE(ids[idx], synth->spec.unk_id) << idx;
+}
+
 TEST(SyntheticVocabErrorsTest, RejectsUnknownStyleAndBadSizes) {
   auto unknown = make_synthetic_tokenizer("gpt5", 1000);
   ASSERT_FALSE(unknown.ok());

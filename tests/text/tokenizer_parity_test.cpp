@@ -310,6 +310,69 @@ void check_real_parity(const std::string& name) {
   EXPECT_EQ(n_decode_mismatches, 0) << "decode mismatches of " << n_cases << " cases";
 }
 
+// BERT's uncased WordPiece (bert-base-uncased's vocabulary, shared by
+// all-MiniLM-L6 and bge-base-en) against HF tokenizers on 6,000 strings, with
+// and without [CLS]/[SEP], special-token texts parsed or plain, and truncation
+// to a max length (tests/text/bert_tokenizer_ref/make_bert_tokenizer_fixtures.mjs).
+TEST(BertTokenizerParityTest, BertBaseUncased) {
+  const std::filesystem::path dir(HEARTH_BERT_TOKENIZER_DIR);
+  for (const char* file : {"corpus.bin", "bert.cases.bin", "bert.gguf"}) {
+    ASSERT_TRUE(std::filesystem::exists(dir / file)) << "missing parity fixture " << dir / file;
+  }
+  FixtureReader corpus(read_file(dir / "corpus.bin"));
+  corpus.expect_header("HTXC", 1);
+  std::vector<std::string> strings(corpus.varint());
+  for (std::string& text : strings) text = std::string(corpus.text());
+  ASSERT_TRUE(corpus.ok() && corpus.at_end()) << "corpus.bin: " << corpus.error();
+
+  auto file = model::GgufFile::open((dir / "bert.gguf").string());
+  ASSERT_TRUE(file.ok()) << file.status().to_string();
+  auto tokenizer_or = Tokenizer::from_gguf(*file);
+  ASSERT_TRUE(tokenizer_or.ok()) << tokenizer_or.status().to_string();
+  const Tokenizer& tokenizer = **tokenizer_or;
+  EXPECT_EQ(tokenizer.model(), "bert");
+  EXPECT_EQ(tokenizer.token_text(tokenizer.bos_id()), "[CLS]");
+  EXPECT_EQ(tokenizer.token_text(tokenizer.eos_id()), "[SEP]");
+
+  FixtureReader cases(read_file(dir / "bert.cases.bin"));
+  cases.expect_header("HTKB", 1);
+  const uint64_t n_cases = cases.varint();
+  int n_mismatches = 0;
+  int n_truncated = 0;
+  int64_t n_unk = 0;
+  constexpr int kMaxReported = 12;
+  for (uint64_t case_idx = 0; case_idx < n_cases && cases.ok(); ++case_idx) {
+    const uint64_t string_idx = cases.varint();
+    const uint8_t flags = cases.u8();
+    const bool truncated = (flags & 4) != 0;
+    const int64_t max_length = truncated ? static_cast<int64_t>(cases.varint()) : 0;
+    std::vector<int32_t> want_ids(cases.varint());
+    for (int32_t& id : want_ids) id = static_cast<int32_t>(cases.varint());
+    if (!cases.ok()) break;
+    ASSERT_LT(string_idx, strings.size()) << "case " << case_idx;
+    const std::string& text = strings[string_idx];
+    const bool add_special = (flags & 1) != 0;
+    const bool parse_special = (flags & 2) != 0;
+    const std::vector<int32_t> ids = truncated
+                                         ? tokenizer.encode_truncated(text, add_special, parse_special, max_length)
+                                         : tokenizer.encode(text, add_special, parse_special);
+    n_truncated += truncated ? 1 : 0;
+    n_unk += std::count(want_ids.begin(), want_ids.end(), tokenizer.unk_id());
+    if (ids != want_ids && ++n_mismatches <= kMaxReported) {
+      const size_t from = context_start(ids, want_ids);
+      ADD_FAILURE() << "case " << case_idx << " text \"" << printable(text) << "\" add_special=" << add_special
+                    << " parse_special=" << parse_special << " max_length=" << max_length
+                    << "\n  hf:     " << ids_to_string(tokenizer, want_ids, from)
+                    << "\n  hearth: " << ids_to_string(tokenizer, ids, from);
+    }
+  }
+  ASSERT_TRUE(cases.ok() && cases.at_end()) << "bert.cases.bin: " << cases.error();
+  EXPECT_GE(n_cases, 5000u);
+  EXPECT_GT(n_truncated, 1000);
+  EXPECT_GT(n_unk, 1000);
+  EXPECT_EQ(n_mismatches, 0) << "encode mismatches of " << n_cases << " cases";
+}
+
 TEST(RealTokenizerParityTest, Llama3) { check_real_parity("llama3"); }
 TEST(RealTokenizerParityTest, Llama3_1) { check_real_parity("llama3_1"); }
 TEST(RealTokenizerParityTest, Qwen3) { check_real_parity("qwen3"); }

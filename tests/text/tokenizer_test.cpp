@@ -236,8 +236,8 @@ TEST(TokenizerValidationTest, RejectsHostileSpecs) {
   ASSERT_TRUE(Tokenizer::create(good).ok());
 
   TokenizerSpec spec = good;
-  spec.model = "bert";
-  expect_error(spec, ErrorCode::kUnimplemented, "bert");
+  spec.model = "t5";
+  expect_error(spec, ErrorCode::kUnimplemented, "t5");
   spec = good;
   spec.pre = "klingon";
   expect_error(spec, ErrorCode::kUnimplemented, "klingon");
@@ -292,6 +292,90 @@ TEST(TokenizerValidationTest, DecodeIgnoresAndValidateReportsBadIds) {
   EXPECT_EQ(status.code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(status.message().find("position 1"), std::string::npos);
   EXPECT_TRUE(tokenizer->validate_ids(Ids{'a'}).ok());
+}
+
+}  // namespace
+}  // namespace hearth::text
+
+namespace hearth::text {
+namespace {
+
+// A WordPiece vocabulary in llama.cpp's phantom-space form.
+std::unique_ptr<Tokenizer> bert_tokenizer() {
+  TokenizerSpec spec;
+  spec.model = "bert";
+  const std::string s = "\xE2\x96\x81";  // U+2581
+  spec.tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", s + "hello", s + ",", s + "world", s + "!",
+                 s + "un",   "aff",   "able",  s + "cafe", s + "\xE4\xBD\xA0", s + "\xE5\xA5\xBD", s + "a", "a"};
+  spec.token_types.assign(spec.tokens.size(), static_cast<int32_t>(TokenType::kNormal));
+  for (int idx = 0; idx < 5; ++idx) spec.token_types[static_cast<size_t>(idx)] = static_cast<int32_t>(TokenType::kControl);
+  spec.pad_id = 0;
+  spec.unk_id = 1;
+  spec.bos_id = 2;
+  spec.eos_id = 3;
+  spec.add_bos = true;
+  spec.add_eos = true;
+  auto tokenizer = Tokenizer::create(std::move(spec));
+  EXPECT_TRUE(tokenizer.ok()) << tokenizer.status().to_string();
+  return std::move(tokenizer).value();
+}
+
+TEST(WordPieceTokenizerTest, NormalizesSplitsAndCutsWords) {
+  auto tokenizer = bert_tokenizer();
+  // Lowercase, accents stripped, punctuation alone, CJK ideographs alone, ## continuations.
+  EXPECT_EQ(tokenizer->encode("H\xC3\xA9llo, WORLD!", true, false), (Ids{2, 5, 6, 7, 8, 3}));
+  EXPECT_EQ(tokenizer->encode("Unaffable caf\xC3\xA9", false, false), (Ids{9, 10, 11, 12}));
+  EXPECT_EQ(tokenizer->encode("\xE4\xBD\xA0\xE5\xA5\xBD", false, false), (Ids{13, 14}));
+  // Whitespace of every kind separates; control and format characters vanish.
+  EXPECT_EQ(tokenizer->encode("hello\t\xE3\x80\x80world\xE2\x80\x8B!", false, false), (Ids{5, 7, 8}));
+}
+
+TEST(WordPieceTokenizerTest, UnknownWordsBecomeOneUnk) {
+  auto tokenizer = bert_tokenizer();
+  // "unaffz": "un" "aff" then no piece for "z": the whole word is [UNK].
+  EXPECT_EQ(tokenizer->encode("hello unaffz world", false, false), (Ids{5, 1, 7}));
+  // 100 characters still split; 101 are [UNK] whatever the pieces.
+  Ids hundred = {15};
+  hundred.insert(hundred.end(), 99, 16);
+  EXPECT_EQ(tokenizer->encode(std::string(100, 'a'), false, false), hundred);
+  EXPECT_EQ(tokenizer->encode(std::string(101, 'a'), false, false), (Ids{1}));
+  // Ill-formed UTF-8 is dropped, not a crash.
+  EXPECT_EQ(tokenizer->encode("hello\xFF\xC3", false, false), (Ids{5}));
+}
+
+TEST(WordPieceTokenizerTest, SpecialTokensOnlyWhenParsed) {
+  auto tokenizer = bert_tokenizer();
+  EXPECT_EQ(tokenizer->encode("hello[SEP]world", false, true), (Ids{5, 3, 7}));
+  // Plain text: "[", "sep", "]" have no pieces here.
+  EXPECT_EQ(tokenizer->encode("hello[SEP]world", false, false), (Ids{5, 1, 1, 1, 7}));
+  EXPECT_EQ(tokenizer->decode(Ids{2, 5, 6, 7, 3}, true), "hello , world");
+}
+
+TEST(WordPieceTokenizerTest, TruncatesKeepingTheSpecialTokens) {
+  auto tokenizer = bert_tokenizer();
+  EXPECT_EQ(tokenizer->encode_truncated("hello, world!", true, false, 4), (Ids{2, 5, 6, 3}));
+  EXPECT_EQ(tokenizer->encode_truncated("hello, world!", false, false, 2), (Ids{5, 6}));
+  EXPECT_EQ(tokenizer->encode_truncated("hello", true, false, 100), (Ids{2, 5, 3}));
+  EXPECT_EQ(tokenizer->encode_truncated("hello", true, false, 1), (Ids{2, 3}));
+}
+
+TEST(WordPieceTokenizerTest, PairsForACrossEncoder) {
+  auto tokenizer = bert_tokenizer();
+  const Tokenizer::Pair pair = tokenizer->encode_pair("hello", "world !", 64);
+  EXPECT_EQ(pair.ids, (Ids{2, 5, 3, 7, 8, 3}));
+  EXPECT_EQ(pair.segments, (Ids{0, 0, 0, 1, 1, 1}));
+  // Over the limit: the longer text loses its last ids first.
+  const Tokenizer::Pair cut = tokenizer->encode_pair("hello", "world ! world ! world", 7);
+  EXPECT_EQ(cut.ids, (Ids{2, 5, 3, 7, 8, 7, 3}));
+}
+
+TEST(WordPieceTokenizerTest, NeedsAnUnknownToken) {
+  TokenizerSpec spec;
+  spec.model = "bert";
+  spec.tokens = {"[CLS]", "\xE2\x96\x81x"};
+  auto tokenizer = Tokenizer::create(std::move(spec));
+  ASSERT_FALSE(tokenizer.ok());
+  EXPECT_EQ(tokenizer.status().code(), ErrorCode::kDataLoss);
 }
 
 }  // namespace

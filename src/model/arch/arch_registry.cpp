@@ -8,10 +8,10 @@ namespace hearth::model {
 namespace {
 
 // Adding a family: its description file, one line here, one in families.h.
-const std::array<const ArchSpec*, 7>& registry() {
-  static const std::array<const ArchSpec*, 7> families = {&llama_arch(),    &qwen2_arch(),  &qwen3_arch(),
+const std::array<const ArchSpec*, 8>& registry() {
+  static const std::array<const ArchSpec*, 8> families = {&llama_arch(),    &qwen2_arch(),  &qwen3_arch(),
                                                           &qwen3moe_arch(), &gemma2_arch(), &gemma3_arch(),
-                                                          &phi3_arch()};
+                                                          &phi3_arch(),    &bert_arch()};
   return families;
 }
 
@@ -33,6 +33,8 @@ std::string arch_names() {
 }
 
 Capabilities model_capabilities(const LlamaConfig& config) {
+  // llama.cpp's pooling_type 4 (rank): a cross-encoder's classification head.
+  if (config.pooling == 4) return capability_bit(Capability::kRerank);
   if (config.pooling != 0) return capability_bit(Capability::kEmbed);
   return find_arch(config.arch)->capabilities;
 }

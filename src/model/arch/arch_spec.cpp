@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::pair<Capability, std::string_view> kCapabilityNames[] = {
     {Capability::kGenerate, "generate"}, {Capability::kEmbed, "embed"}, {Capability::kTranscribe, "transcribe"},
-    {Capability::kSpeak, "speak"},       {Capability::kOcr, "ocr"},
+    {Capability::kSpeak, "speak"},       {Capability::kOcr, "ocr"},       {Capability::kRerank, "rerank"},
 };
 
 }  // namespace
@@ -55,6 +55,7 @@ LlamaConfig family_config(const ArchSpec& spec) {
   config.rope_local_theta = spec.graph.local_rope_base;
   config.soft_capping = spec.graph.soft_capping;
   config.embd_per_head_scale_layers = spec.graph.embd_per_head_scale_layers;
+  config.encoder = spec.graph.encoder;
   return config;
 }
 
@@ -97,6 +98,23 @@ std::optional<TensorRole> quant_role(WeightSlot slot) {
     case WeightSlot::kAttnKNorm:
     case WeightSlot::kAttnPostNorm:
     case WeightSlot::kFfnPostNorm:
+    // llama-quantize keeps BERT's position and token-type embeddings F32.
+    case WeightSlot::kPosEmbd:
+    case WeightSlot::kTokenTypes:
+    case WeightSlot::kTokenEmbdNorm:
+    case WeightSlot::kTokenEmbdNormBias:
+    case WeightSlot::kAttnOutputBias:
+    case WeightSlot::kAttnOutNorm:
+    case WeightSlot::kAttnOutNormBias:
+    case WeightSlot::kFfnUpBias:
+    case WeightSlot::kFfnDownBias:
+    case WeightSlot::kLayerOutNorm:
+    case WeightSlot::kLayerOutNormBias:
+    // The classification head is small; hearth's writers keep it F32.
+    case WeightSlot::kCls:
+    case WeightSlot::kClsBias:
+    case WeightSlot::kClsOut:
+    case WeightSlot::kClsOutBias:
       return std::nullopt;
   }
   return std::nullopt;

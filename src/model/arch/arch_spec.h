@@ -36,11 +36,12 @@ enum class Capability : uint32_t {
   kTranscribe = 1u << 2,  // speech to text
   kSpeak = 1u << 3,       // text to speech
   kOcr = 1u << 4,         // text from images and documents
+  kRerank = 1u << 5,      // relevance scores of (query, document) pairs: a cross-encoder
 };
 using Capabilities = uint32_t;
 constexpr Capabilities capability_bit(Capability cap) { return static_cast<Capabilities>(cap); }
 constexpr bool has_capability(Capabilities caps, Capability cap) { return (caps & capability_bit(cap)) != 0; }
-// "generate", "embed", "transcribe", "speak", "ocr".
+// "generate", "embed", "transcribe", "speak", "ocr", "rerank".
 std::string_view capability_name(Capability cap);
 // The names of the set's capabilities, in bit order.
 std::vector<std::string_view> capability_name_list(Capabilities caps);
@@ -120,6 +121,25 @@ enum class WeightSlot {
   kFfnGateExps,   // qwen3moe: every expert's gate matrix, one 3-D tensor [n_expert x n_ff_exp x n_embd]
   kFfnUpExps,     // ... up matrices
   kFfnDownExps,   // ... down matrices [n_expert x n_embd x n_ff_exp]
+  // bert (encoders): absolute position and token-type embeddings (F32 in every
+  // file type), LayerNorms with biases, biases on the output and FFN matrices.
+  kPosEmbd,            // [n_ctx_train rows x n_embd]
+  kTokenTypes,         // [n_token_types rows x n_embd]
+  kTokenEmbdNorm,      // LayerNorm of the summed embeddings
+  kTokenEmbdNormBias,
+  kAttnOutputBias,
+  kAttnOutNorm,        // LayerNorm after attention + residual (post-norm)
+  kAttnOutNormBias,
+  kFfnUpBias,
+  kFfnDownBias,
+  kLayerOutNorm,       // LayerNorm after FFN + residual
+  kLayerOutNormBias,
+  // bert with rank pooling (cross-encoders): the classification head over the
+  // first position, cls then tanh then cls.output (llama.cpp's CLS, CLS_OUT).
+  kCls,           // [n_embd rows x n_embd]
+  kClsBias,
+  kClsOut,        // [n_cls_out rows x n_embd]
+  kClsOutBias,
 };
 
 // How `hearth synth` and the test writers fill a tensor: random weights,
@@ -167,6 +187,10 @@ struct GraphTraits {
   // query_pre_attn_scalar; GGUF has no key for it, and llama.cpp recognizes
   // the model by its layer count): gemma2 27B (46), gemma3 27B (62). 0: none.
   int64_t embd_per_head_scale_layers = 0;
+  // An encoder (bert): bidirectional attention over one whole input, absolute
+  // position embeddings instead of RoPE, post-norm LayerNorms; its graph is
+  // infer::EncoderForward, not the decoder's.
+  bool encoder = false;
 };
 
 struct ArchSpec {

@@ -16,6 +16,8 @@ inline constexpr int64_t kMaxHeadDim = 1024;
 inline constexpr int64_t kMaxFf = int64_t{1} << 20;
 inline constexpr int64_t kMaxExperts = 1024;
 inline constexpr double kMaxSoftcap = 1e6;
+inline constexpr int64_t kMaxTokenTypes = 16;
+inline constexpr int64_t kMaxClassifierOutputs = 1024;
 inline constexpr double kMaxRopeTheta = 1e10;
 inline constexpr double kMaxRopeFactor = 1024.0;
 

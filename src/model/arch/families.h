@@ -13,5 +13,6 @@ const ArchSpec& qwen3moe_arch();
 const ArchSpec& gemma2_arch();
 const ArchSpec& gemma3_arch();
 const ArchSpec& phi3_arch();
+const ArchSpec& bert_arch();
 
 }  // namespace hearth::model
