@@ -32,13 +32,23 @@ nlohmann::json gateway_status_object(const GatewayState& gateway, int64_t now_ms
   for (size_t node_idx = 0; node_idx < fleet.nodes().size(); ++node_idx) {
     const gateway::NodeTarget& node = fleet.nodes()[node_idx];
     nlohmann::json models = nlohmann::json::array();
-    for (const gateway::NodeModelStatus& model : fleet.status(node_idx).models) models.push_back(model.id);
+    nlohmann::json resident = nlohmann::json::array();
+    int64_t n_running = 0;
+    int64_t n_waiting = 0;
+    for (const gateway::NodeModelStatus& model : fleet.status(node_idx).models) {
+      models.push_back(model.id);
+      if (model.resident) resident.push_back(model.id);
+      n_running += model.running;
+      n_waiting += model.waiting;
+    }
     const bool up = fleet.up(node_idx);
     nodes.push_back({{"name", node.name},
                      {"url", node.url},
                      {"up", up},
                      {"down_reason", up ? nlohmann::json(nullptr) : nlohmann::json(fleet.down_reason(node_idx))},
                      {"models", std::move(models)},
+                     {"resident", std::move(resident)},
+                     {"queue", {{"running", n_running}, {"waiting", n_waiting}}},
                      {"circuit", circuit_object(fleet, "node:" + node.name, now_ms)}});
   }
   nlohmann::json providers = nlohmann::json::array();

@@ -3,9 +3,14 @@
 //
 //   "gateway": {"default_class": "internal",
 //               "nodes": [{"name", "url", "up", "down_reason": null | "...", "models": ["id", ...],
+//                          "resident": ["id", ...], "queue": {"running", "waiting"},
 //                          "circuit": {"failures", "open", "open_for_ms"}}, ...],
 //               "providers": [{"name", "kind", "base_url",
 //                              "circuit": {"failures", "open", "open_for_ms"}}, ...]}
+//
+// "models", "resident" and "queue" are what the node's last successful poll
+// showed (its servable models, those resident, their requests running and
+// waiting summed); they stay as they were while the node is down.
 //
 // I/O thread only (it reads GatewayState).
 #pragma once

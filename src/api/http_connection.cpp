@@ -6,6 +6,8 @@
 
 #include "api/batch_routes.h"
 #include "api/costs_route.h"
+#include "api/dashboard_route.h"
+#include "api/egress_route.h"
 #include "api/embeddings_handler.h"
 #include "api/file_routes.h"
 #include "api/gateway_handler.h"
@@ -292,6 +294,10 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
   state.policy = std::move(policy).value();
   if (match->route != Route::kHealth) {
     if (std::optional<ApiError> refused = authenticate(ctx, state)) {
+      // A browser asks for the key (as a password) only when challenged.
+      if (refused->http_status == 401 && match->route == Route::kDashboard) {
+        state.response_headers.emplace_back("WWW-Authenticate", std::string(kDashboardChallenge));
+      }
       co_await write_error(connection, state, std::move(*refused));
       co_return;
     }
@@ -361,6 +367,21 @@ asio::awaitable<void> dispatch_request(ServerContext& ctx, Connection& connectio
       const int64_t n_tokens = state.record.prompt_tokens.value_or(0) + state.record.completion_tokens.value_or(0);
       ctx.limiter.add_tokens(state.key->name, n_tokens, steady_now_ms());
     }
+    co_return;
+  }
+  if (match->route == Route::kDashboard) {
+    co_await handle_dashboard(connection, request, *match, state);
+    co_return;
+  }
+  if (match->route == Route::kEgress) {
+    ApiResult<std::string> egress = egress_body(ctx.egress, target);
+    if (!egress.ok()) {
+      ApiError error = egress.error();
+      co_await write_error(connection, state, std::move(error));
+      co_return;
+    }
+    std::string body = std::move(egress).value();
+    co_await write_json(connection, state, 200, std::move(body));
     co_return;
   }
   if (match->route == Route::kCosts) {

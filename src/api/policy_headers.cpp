@@ -1,5 +1,7 @@
 #include "api/policy_headers.h"
 
+#include <openssl/evp.h>
+
 #include <cctype>
 #include <iterator>
 
@@ -30,6 +32,30 @@ ApiResult<std::optional<std::string_view>> single_header(const HttpRequest& requ
   return std::optional<std::string_view>(std::string_view(first->value().data(), first->value().size()));
 }
 
+// The password of Basic credentials (base64 of "user:password"); nullopt when
+// they are not that. ref: RFC 7617 section 2
+std::optional<std::string> basic_auth_password(std::string_view encoded) {
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);
+  // EVP_DecodeBlock skips some whitespace and ignores padding; only the
+  // standard alphabet with '=' padding at the end gets this far.
+  if (encoded.empty() || encoded.size() % 4 != 0) return std::nullopt;
+  const size_t n_padding = encoded.ends_with("==") ? 2 : encoded.ends_with('=') ? 1 : 0;
+  for (size_t idx = 0; idx < encoded.size() - n_padding; ++idx) {
+    const char c = encoded[idx];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return std::nullopt;
+  }
+  std::string decoded(encoded.size() / 4 * 3, '\0');
+  const int n_decoded =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                      reinterpret_cast<const unsigned char*>(encoded.data()), static_cast<int>(encoded.size()));
+  if (n_decoded < 0 || static_cast<size_t>(n_decoded) < n_padding) return std::nullopt;
+  decoded.resize(static_cast<size_t>(n_decoded) - n_padding);
+  const size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return decoded.substr(colon + 1);
+}
+
 }  // namespace
 
 std::string header_token(std::string_view text) {
@@ -48,10 +74,23 @@ ApiResult<PolicyHeaders> read_policy_headers(const HttpRequest& request) {
   auto x_api_key = single_header(request, "x-api-key", "x-api-key");
   if (!x_api_key.ok()) return x_api_key.error();
   std::string_view bearer;
+  std::string basic_password;  // owns the key of `Authorization: Basic`
   if (*authorization) {
     bearer = **authorization;
-    if (bearer.size() >= 7 && header_token(bearer.substr(0, 6)) == "bearer" && bearer[6] == ' ')
+    if (bearer.size() >= 7 && header_token(bearer.substr(0, 6)) == "bearer" && bearer[6] == ' ') {
       bearer.remove_prefix(7);
+    } else if (bearer.size() >= 5 && header_token(bearer.substr(0, 5)) == "basic" &&
+               (bearer.size() == 5 || bearer[5] == ' ')) {
+      std::optional<std::string> password = basic_auth_password(bearer.substr(5));
+      if (!password) {
+        return header_error(
+            "The Authorization header's Basic credentials are not base64 of 'user:key'; send the API key as the "
+            "password",
+            "invalid_authorization");
+      }
+      basic_password = std::move(*password);
+      bearer = basic_password;
+    }
   }
   if (*authorization && *x_api_key && bearer != **x_api_key) {
     return header_error("The Authorization and x-api-key headers name different API keys; send one key",

@@ -1,6 +1,7 @@
 // The request headers that carry identity and policy, read once per request
-// before anything acts on them: the API key (`Authorization: Bearer ...` or
-// Anthropic's `x-api-key`), the data class (`X-Hearth-Data-Class`) and the
+// before anything acts on them: the API key (`Authorization: Bearer ...`,
+// Anthropic's `x-api-key`, or the password of `Authorization: Basic`, which
+// is how a browser sends it to the dashboard, api/dashboard_route.h), the data class (`X-Hearth-Data-Class`) and the
 // priority (`X-Hearth-Priority`).
 //
 // Each may appear once. A header sent twice is a 400, never "the first one
@@ -26,13 +27,13 @@
 namespace hearth::api {
 
 struct PolicyHeaders {
-  std::string api_key;                           // the token as sent, "Bearer " removed; empty: none
+  std::string api_key;                           // the token as sent, "Bearer " removed (or Basic's password); empty: none
   std::optional<gateway::DataClass> data_class;  // X-Hearth-Data-Class; nullopt: not sent
   infer::Priority priority = infer::Priority::kInteractive;
 };
 
 // 400 invalid_request_error naming the header for a repeated header, two
-// different keys, or a data class or priority that is not one of the names.
+// different keys, Basic credentials that are not base64 of "user:key", or a data class or priority that is not one of the names.
 ApiResult<PolicyHeaders> read_policy_headers(
     const boost::beast::http::request<boost::beast::http::string_body>& request);
 

@@ -77,6 +77,19 @@ std::optional<std::string> percent_decode(std::string_view text) {
 
 std::optional<RouteMatch> match_route(std::string_view method, std::string_view target) {
   const std::string_view path = target_path(target);
+  if (path == "/") {
+    RouteMatch match = make_match(Route::kDashboard, path, "GET", method);
+    match.asset = "index.html";
+    return match;
+  }
+  constexpr std::string_view kDashboardPrefix = "/dashboard/";
+  if (path.starts_with(kDashboardPrefix)) {
+    // Any name: an unknown one is the dashboard's own 404, after the key check.
+    RouteMatch match = make_match(Route::kDashboard, "/dashboard/{asset}", "GET", method);
+    match.asset = std::string(path.substr(kDashboardPrefix.size()));
+    return match;
+  }
+  if (path == "/hearth/v1/egress") return make_match(Route::kEgress, path, "GET", method);
   if (path == "/v1/chat/completions") return make_match(Route::kChatCompletions, path, "POST", method);
   if (path == "/v1/completions") return make_match(Route::kCompletions, path, "POST", method);
   if (path == "/v1/messages") return make_match(Route::kMessages, path, "POST", method);

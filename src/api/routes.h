@@ -3,6 +3,8 @@
 // method is a 405 (the match says which methods the path takes); an unknown
 // path is a 404.
 //
+//   GET  /  and  GET /dashboard/{asset}: the dashboard (api/dashboard_route.h)
+//   GET  /hearth/v1/egress (the most recent egress rows, api/egress_route.h)
 //   POST /v1/chat/completions   POST /v1/completions   POST /v1/messages (Anthropic's API)
 //   POST /v1/embeddings         POST /v1/ocr (Mistral's OCR API)   POST /v1/audio/speech
 //   GET  /v1/models             GET  /v1/models/{id}     GET /health
@@ -20,6 +22,8 @@
 namespace hearth::api {
 
 enum class Route {
+  kDashboard,
+  kEgress,
   kChatCompletions,
   kCompletions,
   kMessages,
@@ -61,6 +65,7 @@ struct RouteMatch {
   Route route = Route::kHealth;
   std::string pattern;     // "/v1/models/{id}": what access logs show
   std::string model_id;    // kGetModel only
+  std::string asset;       // kDashboard only: the asset's name as sent ("index.html" for "/"), not decoded
   std::string object_id;   // the {id} of the file and batch routes, percent-decoded
   std::string_view allow;  // methods the path takes ("GET", "POST")
   bool method_allowed = false;

@@ -260,4 +260,20 @@ Result<std::vector<EgressEntry>> EgressLedger::query(int64_t since_unix_ms,
   return entries;
 }
 
+Result<std::vector<EgressEntry>> EgressLedger::recent(int64_t limit) {
+  if (limit <= 0) return std::vector<EgressEntry>();
+  db::Database::Session session = db_->lock();
+  HEARTH_ASSIGN_OR_RETURN(db::Statement query,
+                          session.prepare(std::string(kSelectColumns) + " ORDER BY id DESC LIMIT ?1"));
+  HEARTH_RETURN_IF_ERROR(query.bind_int64(1, limit));
+  std::vector<EgressEntry> entries;
+  while (true) {
+    HEARTH_ASSIGN_OR_RETURN(const bool has_row, query.step());
+    if (!has_row) break;
+    HEARTH_ASSIGN_OR_RETURN(EgressEntry entry, read_entry(query));
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
 }  // namespace hearth::ledger

@@ -115,6 +115,10 @@ class EgressLedger {
   // Rows with ts >= since_unix_ms (of one key when given), oldest first.
   Result<std::vector<EgressEntry>> query(int64_t since_unix_ms, const std::optional<std::string>& key_name);
 
+  // The `limit` most recent rows (by id: the order they were begun), newest
+  // first; the dashboard's "recent egress". One indexed read of `limit` rows.
+  Result<std::vector<EgressEntry>> recent(int64_t limit);
+
  private:
   explicit EgressLedger(db::Database& db) : db_(&db) {}
   db::Database* db_;

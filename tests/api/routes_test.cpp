@@ -29,6 +29,25 @@ TEST(RoutesTest, MatchesEveryRoute) {
   EXPECT_TRUE(model->method_allowed);
 }
 
+TEST(RoutesTest, TheDashboardIsTheRootAndItsAssets) {
+  const auto page = match_route("GET", "/?refresh=1");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->route, Route::kDashboard);
+  EXPECT_EQ(page->asset, "index.html");
+  EXPECT_EQ(page->pattern, "/");
+  const auto script = match_route("GET", "/dashboard/dashboard.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->route, Route::kDashboard);
+  EXPECT_EQ(script->asset, "dashboard.js");
+  EXPECT_EQ(script->pattern, "/dashboard/{asset}");  // one metrics series, whatever the name
+  // Any name under /dashboard/ is the route's; the handler answers 404 for names it lacks.
+  EXPECT_EQ(match_route("GET", "/dashboard/../etc/passwd")->asset, "../etc/passwd");
+  EXPECT_EQ(match_route("GET", "/dashboard/")->asset, "");
+  EXPECT_FALSE(match_route("POST", "/")->method_allowed);
+  EXPECT_EQ(match_route("GET", "/hearth/v1/egress?limit=5")->route, Route::kEgress);
+  EXPECT_FALSE(match_route("DELETE", "/hearth/v1/egress")->method_allowed);
+}
+
 TEST(RoutesTest, WrongMethodIsAMatchThatIsNotAllowed) {
   const auto match = match_route("GET", "/v1/chat/completions");
   ASSERT_TRUE(match);
@@ -39,7 +58,7 @@ TEST(RoutesTest, WrongMethodIsAMatchThatIsNotAllowed) {
 }
 
 TEST(RoutesTest, UnknownPathsDoNotMatch) {
-  for (const char* target : {"/", "/v1", "/v1/models/", "/v1/chat/completions/", "/V1/models", "/health/x", ""}) {
+  for (const char* target : {"//", "/dashboard", "/v1", "/v1/models/", "/v1/chat/completions/", "/V1/models", "/health/x", ""}) {
     EXPECT_FALSE(match_route("GET", target)) << target;
   }
 }

@@ -241,6 +241,29 @@ TEST_F(EgressLedgerTest, QueryFiltersBySinceAndKeyOldestFirst) {
   EXPECT_TRUE(future->empty());
 }
 
+TEST_F(EgressLedgerTest, RecentIsTheLastRowsBegunNewestFirst) {
+  const int64_t first = spend(kDec1, "alice", 1);
+  const int64_t second = spend(kOct31Last, "bob", 2);  // earlier timestamp, begun later
+  Result<int64_t> in_flight = ledger_->begin(record_at(kNov15, "carol"));
+  ASSERT_TRUE(in_flight.ok());
+
+  Result<std::vector<EgressEntry>> two = ledger_->recent(2);
+  ASSERT_TRUE(two.ok()) << two.status().to_string();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].id, *in_flight);
+  EXPECT_EQ((*two)[0].status, EgressStatus::kSent);
+  EXPECT_EQ((*two)[1].id, second);
+  EXPECT_EQ((*two)[1].cost_udollars, 2);
+
+  Result<std::vector<EgressEntry>> many = ledger_->recent(100);
+  ASSERT_TRUE(many.ok());
+  ASSERT_EQ(many->size(), 3u);
+  EXPECT_EQ((*many)[2].id, first);
+  Result<std::vector<EgressEntry>> none = ledger_->recent(0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(EgressLedgerTest, AnotherProcessReadsWhatWasRecorded) {
   const int64_t id = spend(kNov15, "alice", 77);
   std::unique_ptr<Database> audit_db = open_db();  // `hearth audit egress` beside `hearth serve`
