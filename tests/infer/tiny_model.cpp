@@ -240,6 +240,8 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
       case model::WeightSlot::kFfnUp:
       case model::WeightSlot::kFfnGateUp:
       case model::WeightSlot::kFfnDown:
+      case model::WeightSlot::kCls:
+      case model::WeightSlot::kClsOut:
         builder.add_matrix(tensor.name, tensor.shape.n_rows, n_cols, 1.0);
         break;
       case model::WeightSlot::kOutputNorm:
@@ -260,6 +262,8 @@ Status write_tiny_model(const TinyModelSpec& spec, const std::string& path) {
       case model::WeightSlot::kFfnUpBias:
       case model::WeightSlot::kFfnDownBias:
       case model::WeightSlot::kLayerOutNormBias:
+      case model::WeightSlot::kClsBias:
+      case model::WeightSlot::kClsOutBias:
         builder.add_vector(tensor.name, n_cols, 0.0, 0.5);
         break;
       case model::WeightSlot::kTokenEmbdNorm:
