@@ -36,6 +36,26 @@ asio::awaitable<std::optional<Result<node::ModelLease>>> lease_model(ServerConte
   co_return std::move(*acquired);
 }
 
+asio::awaitable<std::optional<node::ModelLease>> lease_for_request(ServerContext& ctx, Connection& connection,
+                                                                   RequestState& state, const std::string& model_id,
+                                                                   model::Capability needed, std::string_view what,
+                                                                   std::optional<int64_t> keep_alive_ms,
+                                                                   std::shared_ptr<Waiter> waiter,
+                                                                   asio::steady_timer& timer) {
+  if (std::optional<ApiError> refused = model_request_error(ctx.models, model_id, needed, what)) {
+    co_await write_error(connection, state, std::move(*refused));
+    co_return std::nullopt;
+  }
+  std::optional<Result<node::ModelLease>> acquired =
+      co_await lease_model(ctx, connection, model_id, keep_alive_ms, std::move(waiter), timer);
+  if (!acquired) co_return std::nullopt;  // closed while loading (shutdown)
+  if (!acquired->ok()) {
+    co_await write_error(connection, state, acquire_error(acquired->status(), ctx.stopping));
+    co_return std::nullopt;
+  }
+  co_return std::move(*acquired).value();
+}
+
 ApiError acquire_error(const Status& status, bool stopping) {
   switch (status.code()) {
     case ErrorCode::kNotFound:

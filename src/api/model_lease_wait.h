@@ -55,6 +55,17 @@ asio::awaitable<std::optional<Result<node::ModelLease>>> lease_model(ServerConte
                                                                      std::shared_ptr<Waiter> waiter,
                                                                      asio::steady_timer& timer);
 
+// The start of every one-shot engine route (embeddings, rerank, OCR, speech): refuses a model that
+// cannot serve `needed` (model_request_error), then leases it (lease_model), writing the error
+// response itself. nullopt when the request ends here (refused, not leased, or the connection
+// closed while the model loaded); otherwise the lease.
+asio::awaitable<std::optional<node::ModelLease>> lease_for_request(ServerContext& ctx, Connection& connection,
+                                                                   RequestState& state, const std::string& model_id,
+                                                                   model::Capability needed, std::string_view what,
+                                                                   std::optional<int64_t> keep_alive_ms,
+                                                                   std::shared_ptr<Waiter> waiter,
+                                                                   asio::steady_timer& timer);
+
 // A model that could not be leased: unknown (404), too large for this node
 // whatever happens (400, saying what would fit), busy or shutting down (503),
 // or a failed load (500, naming the file).

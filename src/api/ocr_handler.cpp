@@ -41,24 +41,14 @@ asio::awaitable<void> handle_ocr(ServerContext& ctx, Connection& connection, con
     co_return;
   }
   state.record.model = parsed->model;
-  if (std::optional<ApiError> refused =
-          model_request_error(ctx.models, parsed->model, model::Capability::kOcr, "OCR")) {
-    co_await write_error(connection, state, std::move(*refused));
-    co_return;
-  }
-
   auto executor = connection.stream.get_executor();
   auto waiter = std::make_shared<Waiter>();
   asio::steady_timer timer(executor);
   WaiterTimer attached(*waiter, timer);
-  std::optional<Result<node::ModelLease>> acquired =
-      co_await lease_model(ctx, connection, parsed->model, std::nullopt, waiter, timer);
-  if (!acquired) co_return;  // closed while loading (shutdown)
-  if (!acquired->ok()) {
-    co_await write_error(connection, state, acquire_error(acquired->status(), ctx.stopping));
-    co_return;
-  }
-  node::ModelLease lease = std::move(*acquired).value();
+  std::optional<node::ModelLease> leased = co_await lease_for_request(
+      ctx, connection, state, parsed->model, model::Capability::kOcr, "OCR", std::nullopt, waiter, timer);
+  if (!leased) co_return;  // answered (refused or not leased) or closed
+  node::ModelLease lease = std::move(*leased);
 
   // The engine thread hands the result to the I/O thread.
   auto result = std::make_shared<std::optional<Result<infer::OcrResult>>>();
