@@ -96,13 +96,7 @@ asio::awaitable<void> handle_embeddings(ServerContext& ctx, Connection& connecti
   // The engine thread hands the result to the I/O thread.
   auto result = std::make_shared<std::optional<Result<infer::EmbedResult>>>();
   Status submitted =
-      lease->engine->embed(std::move(*embed), [executor, waiter, result](Result<infer::EmbedResult> done) {
-        auto shared = std::make_shared<Result<infer::EmbedResult>>(std::move(done));
-        asio::post(executor, [waiter, result, shared] {
-          *result = std::move(*shared);
-          waiter->wake();
-        });
-      });
+      lease->engine->embed(std::move(*embed), deliver_to(executor, waiter, result));
   if (!submitted.ok()) {
     co_await write_error(connection, state, embed_error(submitted));
     co_return;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,21 @@ struct WaiterTimer {
   WaiterTimer& operator=(const WaiterTimer&) = delete;
   Waiter& waiter;
 };
+
+// The callback an engine calls on its own thread with a request's result: the
+// result is stored in `slot` on the handler's I/O thread (through `executor`)
+// and the handler woken; it then awaits wait_for_wake until the slot is set.
+template <typename T, typename Executor>
+std::function<void(Result<T>)> deliver_to(Executor executor, std::shared_ptr<Waiter> waiter,
+                                          std::shared_ptr<std::optional<Result<T>>> slot) {
+  return [executor, waiter = std::move(waiter), slot = std::move(slot)](Result<T> done) {
+    auto shared = std::make_shared<Result<T>>(std::move(done));
+    asio::post(executor, [waiter, slot, shared] {
+      *slot = std::move(*shared);
+      waiter->wake();
+    });
+  };
+}
 
 // Waits until the waiter is woken (returns at once if it already was).
 asio::awaitable<void> wait_for_wake(Waiter& waiter, asio::steady_timer& timer);

@@ -54,13 +54,7 @@ asio::awaitable<void> handle_ocr(ServerContext& ctx, Connection& connection, con
   auto result = std::make_shared<std::optional<Result<infer::OcrResult>>>();
   infer::OcrRequest ocr = std::move(parsed->ocr);
   parsed->ocr = {};
-  Status submitted = lease->engine->ocr(std::move(ocr), [executor, waiter, result](Result<infer::OcrResult> done) {
-    auto shared = std::make_shared<Result<infer::OcrResult>>(std::move(done));
-    asio::post(executor, [waiter, result, shared] {
-      *result = std::move(*shared);
-      waiter->wake();
-    });
-  });
+  Status submitted = lease->engine->ocr(std::move(ocr), deliver_to(executor, waiter, result));
   if (!submitted.ok()) {
     co_await write_error(connection, state, ocr_error(submitted, parsed->document_param));
     co_return;

@@ -58,13 +58,7 @@ asio::awaitable<void> handle_rerank(ServerContext& ctx, Connection& connection, 
   // The engine thread hands the result to the I/O thread.
   auto result = std::make_shared<std::optional<Result<infer::RerankResult>>>();
   Status submitted =
-      lease->engine->rerank(std::move(*inputs), [executor, waiter, result](Result<infer::RerankResult> done) {
-        auto shared = std::make_shared<Result<infer::RerankResult>>(std::move(done));
-        asio::post(executor, [waiter, result, shared] {
-          *result = std::move(*shared);
-          waiter->wake();
-        });
-      });
+      lease->engine->rerank(std::move(*inputs), deliver_to(executor, waiter, result));
   if (!submitted.ok()) {
     co_await write_error(connection, state, rerank_error(submitted));
     co_return;
